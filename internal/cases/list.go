@@ -1,0 +1,323 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"regexp"
+	"strings"
+	"time"
+	"unicode"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/db"
+)
+
+// ListFilter selects and orders cases for GET /cases.
+type ListFilter struct {
+	Status   []Status
+	Team     []string
+	Market   []string
+	Priority []string
+	Owner    string // "me", "none" or an email
+	SellerID string
+	Category string // exact key, or a group ("logistics" or "logistics/")
+	Q        string // full text over title and description, or a case number
+	Fields   map[string]string
+	Sort     string // priority (then age), created_at, -created_at (default), updated_at, -updated_at
+	Cursor   string
+	Limit    int
+}
+
+// Page is one page of a case list.
+type Page struct {
+	Cases      []*Case `json:"cases"`
+	NextCursor string  `json:"next_cursor,omitempty"`
+}
+
+// sortSpec says how a sort orders rows and how its cursor compares.
+type sortSpec struct {
+	order  string // ORDER BY clause
+	keyset string // row-value comparison with the cursor
+	key    func(c *Case) []any
+}
+
+var sorts = map[string]sortSpec{
+	"priority": {"c.priority, c.created_at, c.id", "(c.priority, c.created_at, c.id) > (?, ?, ?)",
+		func(c *Case) []any { return []any{c.Priority, c.CreatedAt, c.ID} }},
+	"created_at": {"c.created_at, c.id", "(c.created_at, c.id) > (?, ?)",
+		func(c *Case) []any { return []any{c.CreatedAt, c.ID} }},
+	"-created_at": {"c.created_at DESC, c.id DESC", "(c.created_at, c.id) < (?, ?)",
+		func(c *Case) []any { return []any{c.CreatedAt, c.ID} }},
+	"updated_at": {"c.updated_at, c.id", "(c.updated_at, c.id) > (?, ?)",
+		func(c *Case) []any { return []any{c.UpdatedAt, c.ID} }},
+	"-updated_at": {"c.updated_at DESC, c.id DESC", "(c.updated_at, c.id) < (?, ?)",
+		func(c *Case) []any { return []any{c.UpdatedAt, c.ID} }},
+}
+
+// SortNames lists the accepted sorts.
+var SortNames = []string{"priority", "created_at", "-created_at", "updated_at", "-updated_at"}
+
+var fieldKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+
+// List returns the cases a may see that match f, one page at a time.
+func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, error) {
+	if !a.Can(auth.PermCaseRead) {
+		return nil, &apperr.Forbidden{Detail: "your role cannot read cases"}
+	}
+	v := &apperr.Invalid{}
+	if f.Sort == "" {
+		f.Sort = "-created_at"
+	}
+	spec, ok := sorts[f.Sort]
+	if !ok {
+		v.Add("sort", "unknown sort %q; one of %s", f.Sort, strings.Join(SortNames, ", "))
+	}
+	switch {
+	case f.Limit == 0:
+		f.Limit = 50
+	case f.Limit < 1 || f.Limit > 200:
+		v.Add("limit", "must be between 1 and 200")
+	}
+	var where []string
+	var args []any
+	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
+	if cond, a := scope(a); cond != "" {
+		add(cond, a...)
+	}
+	in := func(col string, vals []string) {
+		if len(vals) > 0 {
+			anys := make([]any, len(vals))
+			for i, v := range vals {
+				anys[i] = v
+			}
+			add(col+" IN ("+placeholders(len(vals))+")", anys...)
+		}
+	}
+	statuses := make([]string, len(f.Status))
+	for i, st := range f.Status {
+		if !st.Valid() {
+			v.Add("status", "unknown status %q", st)
+		}
+		statuses[i] = string(st)
+	}
+	in("c.status", statuses)
+	in("c.team", f.Team)
+	in("c.market", f.Market)
+	for _, p := range f.Priority {
+		if !validPriority(p) {
+			v.Add("priority", "unknown priority %q", p)
+		}
+	}
+	in("c.priority", f.Priority)
+	switch f.Owner {
+	case "":
+	case "none":
+		add("c.owner_id IS NULL")
+	case "me":
+		add("c.owner_id = ?", a.UserID)
+	default:
+		add("c.owner_id = (SELECT id FROM users WHERE email = ?)", strings.ToLower(f.Owner))
+	}
+	if f.SellerID != "" {
+		add("c.seller_id = ?", f.SellerID)
+	}
+	if f.Category != "" {
+		if group, ok := strings.CutSuffix(f.Category, "/"); ok || !strings.Contains(f.Category, "/") {
+			if !ok {
+				group = f.Category
+			}
+			add("c.category >= ? AND c.category < ?", group+"/", group+"0") // '0' follows '/'
+		} else {
+			add("c.category = ?", f.Category)
+		}
+	}
+	for k, val := range f.Fields {
+		if !fieldKeyRe.MatchString(k) {
+			v.Add("field."+k, "is not a field name")
+			continue
+		}
+		if s.db.Dialect() == db.Postgres {
+			add("(c.fields->>'"+k+"' = ? OR c.fields->'"+k+"' @> to_jsonb(?::text))", val, val)
+		} else {
+			add("EXISTS (SELECT 1 FROM json_each(c.fields, '$."+k+"') WHERE CAST(json_each.value AS TEXT) = ?)", val)
+		}
+	}
+	if q := strings.TrimSpace(f.Q); q != "" {
+		if n, ok := ParseNumber(q); ok {
+			add("c.number = ?", n)
+		} else if s.db.Dialect() == db.Postgres {
+			add("c.search @@ plainto_tsquery('simple', ?)", q)
+		} else if m := ftsQuery(q); m != "" {
+			add("c.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)", m)
+		}
+	}
+	if f.Cursor != "" && ok {
+		vals, err := decodeCursor(f.Cursor, f.Sort)
+		if err != nil {
+			v.Add("cursor", "is not a cursor from this list")
+		} else {
+			add(spec.keyset, vals...)
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	q := "SELECT " + caseColumns
+	if len(where) > 0 {
+		q += " WHERE " + strings.Join(where, " AND ")
+	}
+	q += " ORDER BY " + spec.order + " LIMIT ?"
+	args = append(args, f.Limit+1)
+	rows, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	defer rows.Close()
+	page := &Page{Cases: []*Case{}}
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, fmt.Errorf("list cases: %w", err)
+		}
+		page.Cases = append(page.Cases, c)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("list cases: %w", err)
+	}
+	if len(page.Cases) > f.Limit {
+		page.Cases = page.Cases[:f.Limit]
+		page.NextCursor = encodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
+	}
+	return page, nil
+}
+
+func validPriority(p string) bool {
+	for _, x := range Priorities {
+		if x == p {
+			return true
+		}
+	}
+	return false
+}
+
+// ftsQuery turns free text into an FTS5 query: every word must match, each
+// quoted so that FTS operators in user text are taken literally.
+func ftsQuery(q string) string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	for i, w := range words {
+		words[i] = `"` + w + `"`
+	}
+	return strings.Join(words, " ")
+}
+
+type cursor struct {
+	Sort string            `json:"s"`
+	Vals []json.RawMessage `json:"v"`
+}
+
+func encodeCursor(sort string, vals []any) string {
+	raw := make([]json.RawMessage, len(vals))
+	for i, v := range vals {
+		raw[i] = json.RawMessage(mustJSON(v))
+	}
+	return base64.RawURLEncoding.EncodeToString([]byte(mustJSON(cursor{Sort: sort, Vals: raw})))
+}
+
+// decodeCursor reads a cursor back into query arguments matching sorts[sort].key.
+func decodeCursor(s, sort string) ([]any, error) {
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	if err != nil {
+		return nil, err
+	}
+	var c cursor
+	if err := json.Unmarshal(b, &c); err != nil {
+		return nil, err
+	}
+	if c.Sort != sort {
+		return nil, fmt.Errorf("cursor is for sort %q", c.Sort)
+	}
+	want := 2
+	if sort == "priority" {
+		want = 3
+	}
+	if len(c.Vals) != want {
+		return nil, fmt.Errorf("cursor has %d values", len(c.Vals))
+	}
+	var out []any
+	if sort == "priority" {
+		var p string
+		if err := json.Unmarshal(c.Vals[0], &p); err != nil {
+			return nil, err
+		}
+		out = append(out, p)
+		c.Vals = c.Vals[1:]
+	}
+	var t time.Time
+	var id int64
+	if err := json.Unmarshal(c.Vals[0], &t); err != nil {
+		return nil, err
+	}
+	if err := json.Unmarshal(c.Vals[1], &id); err != nil {
+		return nil, err
+	}
+	return append(out, db.T(t), id), nil
+}
+
+// Events returns a case's timeline, oldest first. Account managers do not
+// see internal notes.
+func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event, error) {
+	c, err := s.Get(ctx, a, ref)
+	if err != nil {
+		return nil, err
+	}
+	rows, err := s.db.Query(ctx, `SELECT e.id, e.type, u.email, u.name, e.data, e.created_at,
+		cm.body, cm.internal
+		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
+		LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+jsonInt(s.db.Dialect(), "e.data", "comment_id")+`
+		WHERE e.case_id = ? ORDER BY e.id`, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("case events: %w", err)
+	}
+	defer rows.Close()
+	out := []Event{}
+	for rows.Next() {
+		var (
+			e                 Event
+			email, name, body sql.NullString
+			internal          sql.NullBool
+			data              string
+			at                db.Time
+		)
+		if err := rows.Scan(&e.ID, &e.Type, &email, &name, &data, &at, &body, &internal); err != nil {
+			return nil, fmt.Errorf("case events: %w", err)
+		}
+		if internal.Bool && a.Role == auth.RoleAccountManager {
+			continue
+		}
+		e.At = at.Time
+		if email.Valid {
+			e.Actor, e.ActorName = &email.String, name.String
+		}
+		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
+			return nil, fmt.Errorf("case events: %w", err)
+		}
+		if body.Valid {
+			e.Data["body"] = body.String
+			e.Data["body_html"] = s.md.HTML(body.String)
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}
+
+// jsonInt extracts an integer member of a JSON column.
+func jsonInt(d db.Dialect, col, key string) string {
+	if d == db.Postgres {
+		return "(" + col + "->>'" + key + "')::bigint"
+	}
+	return "json_extract(" + col + ", '$." + key + "')"
+}

@@ -1,0 +1,419 @@
+package cases
+
+import (
+	"context"
+	"database/sql"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/audit"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/clock"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/desk"
+)
+
+// Limits on case input, so one request cannot bloat the store.
+const (
+	maxTitle       = 300
+	maxDescription = 100_000
+	maxComment     = 65_536
+	maxTags        = 20
+	maxTagLen      = 40
+	maxNote        = 10_000
+)
+
+var (
+	tagRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]*$`)
+	languageRe = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
+)
+
+// Service runs case operations against the store.
+type Service struct {
+	db    *db.DB
+	desk  *desk.Service
+	clock clock.Clock
+	md    *Markdown
+	log   *slog.Logger
+}
+
+// NewService builds the case service.
+func NewService(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger) *Service {
+	if log == nil {
+		log = slog.Default()
+	}
+	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log}
+}
+
+// Markdown is the renderer used for comments.
+func (s *Service) Markdown() *Markdown { return s.md }
+
+// Within runs extra writes in the same transaction as a case change, such as
+// storing an idempotent response.
+type Within func(tx *db.Tx, c *Case) error
+
+// Create validates in and writes the case, its first event and its audit
+// record in one transaction.
+func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, within Within) (*Case, error) {
+	if !actor.Can(auth.PermCaseCreate) {
+		return nil, &apperr.Forbidden{Detail: "your role cannot create cases"}
+	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.prepare(ctx, cfg, in)
+	if err != nil {
+		return nil, err
+	}
+	now := s.clock.Now()
+	if !in.At.IsZero() && actor.IsSystem() {
+		now = in.At.UTC().Truncate(time.Microsecond)
+	}
+	c.CreatedAt, c.UpdatedAt, c.CreatedBy = now, now, actor.UserID
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		n, err := nextNumber(ctx, tx)
+		if err != nil {
+			return err
+		}
+		c.Number = FormatNumber(n)
+		if err := insertCase(ctx, tx, c, n); err != nil {
+			return err
+		}
+		if err := addEvent(ctx, tx, c.ID, actor, now, "created", map[string]any{
+			"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel,
+		}); err != nil {
+			return err
+		}
+		if within != nil {
+			if err := within(tx, c); err != nil {
+				return err
+			}
+		}
+		return audit.Append(ctx, tx, now, auditEntry(actor, "case.create", c, nil, c))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// prepare validates a new case against the desk configuration.
+func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput) (*Case, error) {
+	v := &apperr.Invalid{}
+	c := &Case{
+		Title:       strings.TrimSpace(in.Title),
+		Description: strings.TrimSpace(in.Description),
+		Category:    strings.TrimSpace(in.Category),
+		Market:      strings.ToUpper(strings.TrimSpace(in.Market)),
+		Channel:     in.Channel,
+		Language:    strings.TrimSpace(in.Language),
+		Sensitivity: in.Sensitivity,
+		HighRisk:    in.HighRisk,
+		Status:      StatusNew,
+		Fields:      map[string]any{},
+	}
+	checkText(v, "title", c.Title, maxTitle, true)
+	checkText(v, "description", c.Description, maxDescription, false)
+	if c.Channel == "" {
+		c.Channel = "api"
+	} else if !c.Channel.Valid() {
+		v.Add("channel", "unknown channel %q; one of %s", c.Channel, joinChannels())
+	}
+	if c.Sensitivity == "" {
+		c.Sensitivity = "normal"
+	} else if !slices.Contains(Sensitivities, c.Sensitivity) {
+		v.Add("sensitivity", "must be normal or restricted")
+	}
+	market, ok := cfg.Market(c.Market)
+	switch {
+	case c.Market == "":
+		v.Add("market", "is required")
+	case !ok:
+		v.Add("market", "unknown market %q", in.Market)
+	}
+	if c.Language == "" && ok && len(market.Languages) > 0 {
+		c.Language = market.Languages[0]
+	}
+	checkLanguage(v, c.Language)
+	cat, catOK := cfg.Category(c.Category)
+	switch {
+	case c.Category == "":
+		v.Add("category", "is required")
+	case !catOK:
+		v.Add("category", "unknown category %q", in.Category)
+	default:
+		c.Team = cat.Team
+		fields, errs := cat.ValidateFields(in.Fields, false)
+		addFieldErrors(v, errs)
+		if fields != nil {
+			c.Fields = fields
+		}
+	}
+	if catOK == false && len(in.Fields) > 0 {
+		v.Add("fields", "custom fields depend on the category")
+	}
+	if in.Requester != nil {
+		c.Requester = normRequester(v, *in.Requester)
+	}
+	c.Tags = normTags(v, "tags", in.Tags)
+	tier := 0
+	if id := strings.TrimSpace(in.SellerID); id != "" {
+		seller, found, err := desk.SellerByID(ctx, s.db, id)
+		if err != nil {
+			return nil, err
+		}
+		if !found {
+			v.Add("seller_id", "unknown seller %q", id)
+		} else {
+			c.SellerID, tier = &seller.ID, seller.Tier
+		}
+	}
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	c.Priority, c.PriorityReasons = Score(cat, tier, c.Channel, c.HighRisk)
+	c.EscalationLevel = 1
+	return c, nil
+}
+
+func checkText(v *apperr.Invalid, field, s string, max int, required bool) {
+	switch {
+	case required && s == "":
+		v.Add(field, "is required")
+	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
+		v.Add(field, "must be valid UTF-8 text without NUL characters")
+	case utf8.RuneCountInString(s) > max:
+		v.Add(field, "is longer than %d characters", max)
+	}
+}
+
+func checkLanguage(v *apperr.Invalid, lang string) {
+	if lang != "" && !languageRe.MatchString(lang) {
+		v.Add("language", "must be a language tag such as en, de or fr-BE")
+	}
+}
+
+func addFieldErrors(v *apperr.Invalid, errs []desk.FieldError) {
+	for _, e := range errs {
+		v.Add(e.Path, "%s", e.Message)
+	}
+}
+
+func normRequester(v *apperr.Invalid, r Requester) Requester {
+	r.Name, r.Email = strings.TrimSpace(r.Name), strings.ToLower(strings.TrimSpace(r.Email))
+	checkText(v, "requester.name", r.Name, 200, false)
+	if r.Email != "" {
+		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
+			v.Add("requester.email", "is not an email address")
+		}
+	}
+	return r
+}
+
+func normTags(v *apperr.Invalid, field string, tags []string) []string {
+	out := []string{}
+	for i, t := range tags {
+		t = strings.ToLower(strings.TrimSpace(t))
+		switch {
+		case len(t) > maxTagLen:
+			v.Add(fmt.Sprintf("%s[%d]", field, i), "is longer than %d characters", maxTagLen)
+		case !tagRe.MatchString(t):
+			v.Add(fmt.Sprintf("%s[%d]", field, i), "use lower-case letters, digits and _ . : -")
+		case !slices.Contains(out, t):
+			out = append(out, t)
+		}
+	}
+	if len(out) > maxTags {
+		v.Add(field, "at most %d tags", maxTags)
+	}
+	return out
+}
+
+func joinChannels() string {
+	s := make([]string, len(Channels))
+	for i, c := range Channels {
+		s[i] = string(c)
+	}
+	return strings.Join(s, ", ")
+}
+
+func nextNumber(ctx context.Context, tx *db.Tx) (int64, error) {
+	var n int64
+	q := `UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value`
+	if tx.Dialect() == db.Postgres {
+		q = `SELECT nextval('case_number_seq')`
+	}
+	if err := tx.QueryRow(ctx, q).Scan(&n); err != nil {
+		return 0, fmt.Errorf("next case number: %w", err)
+	}
+	return n, nil
+}
+
+func insertCase(ctx context.Context, tx *db.Tx, c *Case, number int64) error {
+	reasons, tags, fields := mustJSON(c.PriorityReasons), mustJSON(c.Tags), mustJSON(c.Fields)
+	err := tx.QueryRow(ctx, `INSERT INTO cases (number, title, description, category, channel, market, language,
+		seller_id, requester_name, requester_email, priority, priority_reasons, high_risk, sensitivity, status,
+		owner_id, team, escalation_level, tags, fields, created_by, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+		number, c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
+		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, reasons, c.HighRisk, c.Sensitivity, string(c.Status),
+		nullID(c.OwnerID), c.Team, c.EscalationLevel, tags, fields, nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt),
+	).Scan(&c.ID)
+	if err != nil {
+		return fmt.Errorf("insert case: %w", err)
+	}
+	return nil
+}
+
+func nullID(id int64) any {
+	if id == 0 {
+		return nil
+	}
+	return id
+}
+
+func mustJSON(v any) string {
+	b, err := json.Marshal(v)
+	if err != nil {
+		panic(fmt.Sprintf("cases: marshal %T: %v", v, err)) // only plain values reach here
+	}
+	return string(b)
+}
+
+func addEvent(ctx context.Context, tx *db.Tx, caseID int64, actor auth.Actor, at time.Time, typ string, data any) error {
+	_, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)`,
+		caseID, nullID(actor.UserID), typ, mustJSON(data), db.T(at))
+	if err != nil {
+		return fmt.Errorf("add %s event: %w", typ, err)
+	}
+	return nil
+}
+
+func auditEntry(actor auth.Actor, action string, c *Case, before, after any) audit.Entry {
+	name := actor.Email
+	if name == "" {
+		name = actor.Name
+	}
+	return audit.Entry{ActorID: actor.UserID, Actor: name, Action: action, ObjectType: "case",
+		ObjectID: c.Number, Before: before, After: after}
+}
+
+// caseColumns is the select list scanCase reads.
+const caseColumns = `c.id, c.number, c.title, c.description, c.category, c.channel, c.market, c.language,
+	c.seller_id, c.requester_name, c.requester_email, c.priority, c.priority_reasons, c.high_risk,
+	c.sensitivity, c.status, c.owner_id, u.email, u.name, c.team, c.escalation_level, c.tags, c.fields,
+	c.resolution, c.resolution_note, c.reopen_count, c.created_by, c.created_at, c.updated_at,
+	c.first_response_at, c.resolved_at, c.closed_at
+	FROM cases c LEFT JOIN users u ON u.id = c.owner_id`
+
+type scanner interface{ Scan(dest ...any) error }
+
+func scanCase(r scanner) (*Case, error) {
+	var (
+		c                                   Case
+		number                              int64
+		seller, ownerEmail, ownerName       sql.NullString
+		ownerID, createdBy                  sql.NullInt64
+		reasons, tags, fields               string
+		created, updated, first, res, close db.Time
+	)
+	err := r.Scan(&c.ID, &number, &c.Title, &c.Description, &c.Category, &c.Channel, &c.Market, &c.Language,
+		&seller, &c.Requester.Name, &c.Requester.Email, &c.Priority, &reasons, &c.HighRisk,
+		&c.Sensitivity, &c.Status, &ownerID, &ownerEmail, &ownerName, &c.Team, &c.EscalationLevel, &tags, &fields,
+		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close)
+	if err != nil {
+		return nil, err
+	}
+	c.Number = FormatNumber(number)
+	if seller.Valid {
+		c.SellerID = &seller.String
+	}
+	if ownerID.Valid {
+		c.OwnerID = ownerID.Int64
+		c.Owner, c.OwnerName = &ownerEmail.String, ownerName.String
+	}
+	c.CreatedBy = createdBy.Int64
+	c.CreatedAt, c.UpdatedAt = created.Time, updated.Time
+	c.FirstResponseAt, c.ResolvedAt, c.ClosedAt = first.Ptr(), res.Ptr(), close.Ptr()
+	if err := errors.Join(json.Unmarshal([]byte(reasons), &c.PriorityReasons), json.Unmarshal([]byte(tags), &c.Tags),
+		json.Unmarshal([]byte(fields), &c.Fields)); err != nil {
+		return nil, fmt.Errorf("case %d: stored JSON: %w", c.ID, err)
+	}
+	return &c, nil
+}
+
+// ParseRef reads a case reference: a numeric id or a human number.
+func ParseRef(ref string) (id, number int64, ok bool) {
+	if n, ok := ParseNumber(ref); ok {
+		return 0, n, true
+	}
+	id, err := strconv.ParseInt(ref, 10, 64)
+	return id, 0, err == nil && id > 0
+}
+
+// Get returns the case named by ref (id or ESC number) if actor may see it;
+// otherwise apperr.ErrNotFound, so that existence does not leak.
+func (s *Service) Get(ctx context.Context, actor auth.Actor, ref string) (*Case, error) {
+	c, err := s.load(ctx, s.db, ref, false)
+	if err != nil {
+		return nil, err
+	}
+	if !s.canSee(ctx, actor, c) {
+		return nil, apperr.ErrNotFound
+	}
+	if c.Watchers, err = watchers(ctx, s.db, c.ID); err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+func (s *Service) load(ctx context.Context, q db.Querier, ref string, forUpdate bool) (*Case, error) {
+	id, number, ok := ParseRef(ref)
+	if !ok {
+		return nil, apperr.ErrNotFound
+	}
+	where, arg := "c.id = ?", id
+	if number > 0 {
+		where, arg = "c.number = ?", number
+	}
+	lock := ""
+	if forUpdate && q.Dialect() == db.Postgres {
+		lock = " FOR UPDATE OF c"
+	}
+	c, err := scanCase(q.QueryRow(ctx, "SELECT "+caseColumns+" WHERE "+where+lock, arg))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, apperr.ErrNotFound
+	}
+	if err != nil {
+		return nil, fmt.Errorf("load case %s: %w", ref, err)
+	}
+	return c, nil
+}
+
+func watchers(ctx context.Context, q db.Querier, caseID int64) ([]string, error) {
+	rows, err := q.Query(ctx, `SELECT u.email FROM case_watchers w JOIN users u ON u.id = w.user_id WHERE w.case_id = ? ORDER BY u.email`, caseID)
+	if err != nil {
+		return nil, fmt.Errorf("watchers: %w", err)
+	}
+	defer rows.Close()
+	out := []string{}
+	for rows.Next() {
+		var e string
+		if err := rows.Scan(&e); err != nil {
+			return nil, err
+		}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

@@ -1,0 +1,484 @@
+package cases
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"maps"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/audit"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/desk"
+)
+
+// change loads a case for update in a transaction, checks that actor may
+// see and write it, runs fn, and saves the result with its events and audit
+// record. fn returns the timeline entries to add.
+func (s *Service) change(ctx context.Context, actor auth.Actor, ref string, perm auth.Permission,
+	fn func(tx *db.Tx, c *Case) ([]eventRec, error)) (*Case, error) {
+	var out *Case
+	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+		c, err := s.load(ctx, tx, ref, true)
+		if err != nil {
+			return err
+		}
+		if !s.canSee(ctx, actor, c) {
+			return apperr.ErrNotFound
+		}
+		if !actor.Can(perm) {
+			return &apperr.Forbidden{Detail: "your role cannot change this case"}
+		}
+		before := *c
+		events, err := fn(tx, c)
+		if err != nil {
+			return err
+		}
+		out = c
+		if len(events) == 0 {
+			return nil
+		}
+		now := s.clock.Now()
+		c.UpdatedAt = now
+		if err := saveCase(ctx, tx, c); err != nil {
+			return err
+		}
+		for _, e := range events {
+			if err := addEvent(ctx, tx, c.ID, actor, now, e.typ, e.data); err != nil {
+				return err
+			}
+		}
+		return audit.Append(ctx, tx, now, auditEntry(actor, "case."+events[0].typ, c, before, c))
+	})
+	if err != nil {
+		return nil, err
+	}
+	out.Watchers, err = watchers(ctx, s.db, out.ID)
+	return out, err
+}
+
+type eventRec struct {
+	typ  string
+	data any
+}
+
+func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
+	_, err := tx.Exec(ctx, `UPDATE cases SET title = ?, description = ?, category = ?, market = ?, language = ?,
+		seller_id = ?, requester_name = ?, requester_email = ?, priority = ?, priority_reasons = ?, high_risk = ?,
+		sensitivity = ?, status = ?, owner_id = ?, team = ?, escalation_level = ?, tags = ?, fields = ?,
+		resolution = ?, resolution_note = ?, reopen_count = ?, updated_at = ?, first_response_at = ?,
+		resolved_at = ?, closed_at = ? WHERE id = ?`,
+		c.Title, c.Description, c.Category, c.Market, c.Language, c.SellerID, c.Requester.Name, c.Requester.Email,
+		c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity, string(c.Status), nullID(c.OwnerID), c.Team,
+		c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields), c.Resolution, c.ResolutionNote, c.ReopenCount,
+		db.T(c.UpdatedAt), timeArg(c.FirstResponseAt), timeArg(c.ResolvedAt), timeArg(c.ClosedAt), c.ID)
+	if err != nil {
+		return fmt.Errorf("save case %s: %w", c.Number, err)
+	}
+	return nil
+}
+
+func timeArg(t *time.Time) any {
+	if t == nil {
+		return nil
+	}
+	return db.T(*t)
+}
+
+// Update applies a PATCH: only the given fields change, each change is
+// recorded old → new on the timeline.
+func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in UpdateInput) (*Case, error) {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+		v := &apperr.Invalid{}
+		var changes []Change
+		set := func(field string, old, new any) {
+			changes = append(changes, Change{Field: field, Old: old, New: new})
+		}
+		if in.Title != nil {
+			t := strings.TrimSpace(*in.Title)
+			checkText(v, "title", t, maxTitle, true)
+			if t != c.Title {
+				set("title", c.Title, t)
+				c.Title = t
+			}
+		}
+		if in.Description != nil {
+			d := strings.TrimSpace(*in.Description)
+			checkText(v, "description", d, maxDescription, false)
+			if d != c.Description {
+				set("description", "(previous text)", "(new text)")
+				c.Description = d
+			}
+		}
+		if in.Market != nil {
+			m := strings.ToUpper(strings.TrimSpace(*in.Market))
+			if _, ok := cfg.Market(m); !ok {
+				v.Add("market", "unknown market %q", *in.Market)
+			} else if m != c.Market {
+				set("market", c.Market, m)
+				c.Market = m
+			}
+		}
+		if in.Language != nil {
+			l := strings.TrimSpace(*in.Language)
+			checkLanguage(v, l)
+			if l != c.Language {
+				set("language", c.Language, l)
+				c.Language = l
+			}
+		}
+		cat, catOK := cfg.Category(c.Category)
+		if in.Category != nil && *in.Category != c.Category {
+			nc, ok := cfg.Category(strings.TrimSpace(*in.Category))
+			if !ok {
+				v.Add("category", "unknown category %q", *in.Category)
+			} else {
+				set("category", c.Category, nc.Key)
+				c.Category, cat, catOK = nc.Key, nc, true
+				// The new category's fields must hold on their own.
+				merged := maps.Clone(c.Fields)
+				maps.Copy(merged, in.Fields)
+				fields, errs := nc.ValidateFields(keepDefined(nc, merged), false)
+				addFieldErrors(v, errs)
+				if !maps.EqualFunc(fields, c.Fields, jsonEqual) {
+					set("fields", c.Fields, fields)
+					c.Fields = fields
+				}
+			}
+		} else if in.Fields != nil && catOK {
+			fields, errs := cat.ValidateFields(in.Fields, true)
+			addFieldErrors(v, errs)
+			merged := maps.Clone(c.Fields)
+			for k, val := range in.Fields {
+				if val == nil {
+					delete(merged, k)
+				} else if nv, ok := fields[k]; ok {
+					merged[k] = nv
+				}
+			}
+			if len(errs) == 0 && !maps.EqualFunc(merged, c.Fields, jsonEqual) {
+				set("fields", c.Fields, merged)
+				c.Fields = merged
+			}
+		}
+		if in.SellerID != nil {
+			id := strings.TrimSpace(*in.SellerID)
+			old := deref(c.SellerID)
+			if id == "" {
+				c.SellerID = nil
+			} else if seller, ok, err := desk.SellerByID(ctx, tx, id); err != nil {
+				return nil, err
+			} else if !ok {
+				v.Add("seller_id", "unknown seller %q", id)
+			} else {
+				c.SellerID = &seller.ID
+			}
+			if deref(c.SellerID) != old {
+				set("seller_id", old, deref(c.SellerID))
+			}
+		}
+		if in.Requester != nil {
+			r := normRequester(v, *in.Requester)
+			if r != c.Requester {
+				set("requester", c.Requester, r)
+				c.Requester = r
+			}
+		}
+		if in.Tags != nil {
+			t := normTags(v, "tags", *in.Tags)
+			if !slices.Equal(t, c.Tags) {
+				set("tags", c.Tags, t)
+				c.Tags = t
+			}
+		}
+		if in.HighRisk != nil && *in.HighRisk != c.HighRisk {
+			set("high_risk", c.HighRisk, *in.HighRisk)
+			c.HighRisk = *in.HighRisk
+		}
+		if in.Sensitivity != nil && *in.Sensitivity != c.Sensitivity {
+			if !slices.Contains(Sensitivities, *in.Sensitivity) {
+				v.Add("sensitivity", "must be normal or restricted")
+			} else {
+				set("sensitivity", c.Sensitivity, *in.Sensitivity)
+				c.Sensitivity = *in.Sensitivity
+			}
+		}
+		if in.Team != nil && *in.Team != c.Team {
+			if _, ok := cfg.Team(*in.Team); !ok {
+				v.Add("team", "unknown team %q", *in.Team)
+			} else {
+				set("team", c.Team, *in.Team)
+				c.Team = *in.Team
+			}
+		}
+		if in.EscalationLevel != nil && *in.EscalationLevel != c.EscalationLevel {
+			if *in.EscalationLevel < 1 || *in.EscalationLevel > 5 {
+				v.Add("escalation_level", "must be between 1 (frontline) and 5 (leadership)")
+			} else {
+				set("escalation_level", c.EscalationLevel, *in.EscalationLevel)
+				c.EscalationLevel = *in.EscalationLevel
+			}
+		}
+		if in.Owner != nil {
+			if err := s.setOwner(ctx, tx, v, c, strings.TrimSpace(*in.Owner), set); err != nil {
+				return nil, err
+			}
+		}
+		if in.Watchers != nil {
+			if err := setWatchers(ctx, tx, v, c, *in.Watchers, set); err != nil {
+				return nil, err
+			}
+		}
+		s.updatePriority(ctx, tx, v, c, cat, in, set)
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if len(changes) == 0 {
+			return nil, nil
+		}
+		events := []eventRec{{typ: "update", data: map[string]any{"changes": changes}}}
+		// Taking ownership of a new case opens it.
+		if c.Status == StatusNew && c.OwnerID != 0 {
+			events = append(events, eventRec{typ: "status", data: map[string]any{"from": c.Status, "to": StatusOpen, "note": "owner assigned"}})
+			c.Status = StatusOpen
+		}
+		return events, nil
+	})
+}
+
+// updatePriority applies a manual override (with its reason), removes one
+// (priority "auto"), or re-scores when a factor changed.
+func (s *Service) updatePriority(ctx context.Context, q db.Querier, v *apperr.Invalid, c *Case, cat desk.Category,
+	in UpdateInput, set func(string, any, any)) {
+	old := c.Priority
+	switch {
+	case in.Priority != nil && *in.Priority == "auto":
+		c.PriorityReasons = nil
+	case in.Priority != nil:
+		if !slices.Contains(Priorities, *in.Priority) {
+			v.Add("priority", "must be P1, P2, P3, P4 or auto")
+			return
+		}
+		reason := ""
+		if in.PriorityReason != nil {
+			reason = strings.TrimSpace(*in.PriorityReason)
+		}
+		if reason == "" {
+			v.Add("priority_reason", "say why you are overriding the priority")
+			return
+		}
+		c.Priority = *in.Priority
+		c.PriorityReasons = []Reason{{Factor: "override", Detail: reason}}
+		if old != c.Priority {
+			set("priority", old, c.Priority)
+		}
+		return
+	}
+	if overridden(c.PriorityReasons) {
+		return
+	}
+	tier := 0
+	if c.SellerID != nil {
+		if seller, ok, err := desk.SellerByID(ctx, q, *c.SellerID); err == nil && ok {
+			tier = seller.Tier
+		}
+	}
+	c.Priority, c.PriorityReasons = Score(cat, tier, c.Channel, c.HighRisk)
+	if old != c.Priority {
+		set("priority", old, c.Priority)
+	}
+}
+
+func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, email string, set func(string, any, any)) error {
+	old := deref(c.Owner)
+	if email == "" {
+		if c.OwnerID != 0 {
+			set("owner", old, nil)
+		}
+		c.OwnerID, c.Owner, c.OwnerName = 0, nil, ""
+		return nil
+	}
+	u, err := auth.UserByEmail(ctx, tx, email)
+	if errors.Is(err, auth.ErrNotFound) {
+		v.Add("owner", "no user %q", email)
+		return nil
+	}
+	if err != nil {
+		return err
+	}
+	a := auth.ActorFor(u)
+	switch {
+	case !u.Active:
+		v.Add("owner", "%s is deactivated", email)
+	case a.Role != auth.RoleAgent && a.Role != auth.RoleLead && a.Role != auth.RoleAdmin:
+		v.Add("owner", "%s is a %s and cannot own cases", email, a.Role)
+	case a.Role == auth.RoleAgent && !a.InTeam(c.Team):
+		v.Add("owner", "%s is not a member of team %s", email, c.Team)
+	case u.ID != c.OwnerID:
+		set("owner", old, u.Email)
+		c.OwnerID, c.Owner, c.OwnerName = u.ID, &u.Email, u.Name
+	}
+	return nil
+}
+
+func setWatchers(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, emails []string, set func(string, any, any)) error {
+	old, err := watchers(ctx, tx, c.ID)
+	if err != nil {
+		return err
+	}
+	var ids []int64
+	var norm []string
+	for i, e := range emails {
+		e = strings.ToLower(strings.TrimSpace(e))
+		u, err := auth.UserByEmail(ctx, tx, e)
+		if errors.Is(err, auth.ErrNotFound) {
+			v.Add(fmt.Sprintf("watchers[%d]", i), "no user %q", e)
+			continue
+		}
+		if err != nil {
+			return err
+		}
+		if !slices.Contains(norm, u.Email) {
+			ids, norm = append(ids, u.ID), append(norm, u.Email)
+		}
+	}
+	slices.Sort(norm)
+	if len(v.Errors) > 0 || slices.Equal(old, norm) {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `DELETE FROM case_watchers WHERE case_id = ?`, c.ID); err != nil {
+		return fmt.Errorf("replace watchers: %w", err)
+	}
+	for _, id := range ids {
+		if _, err := tx.Exec(ctx, `INSERT INTO case_watchers (case_id, user_id) VALUES (?, ?)`, c.ID, id); err != nil {
+			return fmt.Errorf("add watcher: %w", err)
+		}
+	}
+	set("watchers", old, norm)
+	return nil
+}
+
+// keepDefined drops values of fields the category does not define, so that
+// moving a case to another category does not fail on the old category's fields.
+func keepDefined(cat desk.Category, values map[string]any) map[string]any {
+	out := map[string]any{}
+	for _, f := range cat.Fields {
+		if v, ok := values[f.Key]; ok && v != nil {
+			out[f.Key] = v
+		}
+	}
+	return out
+}
+
+func jsonEqual(a, b any) bool { return mustJSON(a) == mustJSON(b) }
+
+func deref(s *string) string {
+	if s == nil {
+		return ""
+	}
+	return *s
+}
+
+// Transition moves a case to another status. Resolving needs a resolution
+// code from the desk configuration and a note; reopening counts.
+func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, in TransitionInput) (*Case, error) {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.change(ctx, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+		v := &apperr.Invalid{}
+		if !in.To.Valid() {
+			v.Add("to", "unknown status %q", in.To)
+			return nil, v
+		}
+		if err := CheckTransition(c.Status, in.To); err != nil {
+			return nil, &apperr.Conflict{Detail: err.Error()}
+		}
+		note := strings.TrimSpace(in.Note)
+		checkText(v, "note", note, maxNote, false)
+		data := map[string]any{"from": c.Status, "to": in.To}
+		now := s.clock.Now()
+		switch in.To {
+		case StatusResolved:
+			if in.Resolution == "" {
+				v.Add("resolution", "is required to resolve a case; one of %s", strings.Join(cfg.Resolutions, ", "))
+			} else if !cfg.HasResolution(in.Resolution) {
+				v.Add("resolution", "unknown resolution %q; one of %s", in.Resolution, strings.Join(cfg.Resolutions, ", "))
+			}
+			if note == "" {
+				v.Add("note", "say how the case was resolved")
+			}
+			c.Resolution, c.ResolutionNote, c.ResolvedAt = in.Resolution, note, &now
+			data["resolution"] = in.Resolution
+		case StatusClosed:
+			c.ClosedAt = &now
+		case StatusOpen:
+			if c.Status == StatusResolved {
+				c.ReopenCount++
+				c.Resolution, c.ResolutionNote, c.ResolvedAt = "", "", nil
+				data["reopen_count"] = c.ReopenCount
+			}
+		}
+		if in.To != StatusResolved && in.Resolution != "" {
+			v.Add("resolution", "only used when resolving")
+		}
+		if err := v.Err(); err != nil {
+			return nil, err
+		}
+		if note != "" {
+			data["note"] = note
+		}
+		c.Status = in.To
+		return []eventRec{{typ: "status", data: data}}, nil
+	})
+}
+
+// AddComment adds a public reply or an internal note. The first public reply
+// from the desk is the case's first response.
+func (s *Service) AddComment(ctx context.Context, actor auth.Actor, ref string, in CommentInput) (*Comment, error) {
+	perm := auth.PermCaseComment
+	if in.Internal {
+		perm = auth.PermCaseInternalNote
+	}
+	body := strings.TrimSpace(in.Body)
+	v := &apperr.Invalid{}
+	checkText(v, "body", body, maxComment, true)
+	if err := v.Err(); err != nil {
+		return nil, err
+	}
+	var cm *Comment
+	_, err := s.change(ctx, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+		now := s.clock.Now()
+		cm = &Comment{CaseID: c.ID, Body: body, BodyHTML: s.md.HTML(body), Internal: in.Internal, CreatedAt: now}
+		if actor.UserID != 0 {
+			cm.Author = &actor.Email
+		}
+		err := tx.QueryRow(ctx, `INSERT INTO case_comments (case_id, author_id, body, internal, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, c.ID, nullID(actor.UserID), body, in.Internal, db.T(now)).Scan(&cm.ID)
+		if err != nil {
+			return nil, fmt.Errorf("insert comment: %w", err)
+		}
+		if !in.Internal && c.FirstResponseAt == nil && isDesk(actor) {
+			c.FirstResponseAt = &now
+		}
+		return []eventRec{{typ: "comment", data: map[string]any{"comment_id": cm.ID, "internal": in.Internal}}}, nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cm, nil
+}
+
+// isDesk reports whether the actor answers for the desk (not a requester's side).
+func isDesk(a auth.Actor) bool {
+	return a.Role == auth.RoleAgent || a.Role == auth.RoleLead || a.Role == auth.RoleAdmin
+}

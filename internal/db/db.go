@@ -1,0 +1,246 @@
+// Package db opens Flare's store (embedded SQLite or PostgreSQL), runs its
+// migrations and hides the few differences between the two dialects.
+//
+// SQL in Flare is written once with `?` placeholders; Rebind turns them into
+// `$n` for PostgreSQL. Instants are stored in UTC: TIMESTAMPTZ on PostgreSQL
+// and fixed-width RFC 3339 text on SQLite (so text order is time order).
+package db
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"fmt"
+	"net/url"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver for database/sql
+	_ "modernc.org/sqlite"             // pure-Go SQLite driver
+)
+
+// Dialect names the SQL dialect of a store.
+type Dialect int
+
+const (
+	SQLite Dialect = iota
+	Postgres
+)
+
+func (d Dialect) String() string {
+	if d == Postgres {
+		return "postgres"
+	}
+	return "sqlite"
+}
+
+// DB is an open store. On SQLite, writes go through a single-connection pool
+// (SQLite has one writer; queuing in Go beats spinning on SQLITE_BUSY) and
+// reads through a separate pool; on PostgreSQL both are the same pool.
+type DB struct {
+	dialect Dialect
+	W       *sql.DB // writer pool: transactions and writes
+	R       *sql.DB // reader pool: reads outside transactions
+	URL     string
+
+	rebinds sync.Map
+}
+
+// Open opens the store named by url: "sqlite:PATH" (or a path ending in
+// .db) or "postgres://…".
+func Open(ctx context.Context, rawURL string) (*DB, error) {
+	switch {
+	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
+		return openPostgres(ctx, rawURL)
+	case strings.HasPrefix(rawURL, "sqlite:"):
+		return openSQLite(ctx, rawURL, strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//"))
+	case strings.HasSuffix(rawURL, ".db"):
+		return openSQLite(ctx, "sqlite:"+rawURL, rawURL)
+	}
+	return nil, fmt.Errorf("open store: unsupported database URL %q (want sqlite:PATH or postgres://…)", rawURL)
+}
+
+func openSQLite(ctx context.Context, rawURL, path string) (*DB, error) {
+	if path == "" || strings.Contains(path, ":memory:") {
+		return nil, errors.New("open store: SQLite needs a file path (in-memory databases cannot be shared between the reader and writer pools)")
+	}
+	if dir := filepath.Dir(path); dir != "." {
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return nil, fmt.Errorf("open store: create directory: %w", err)
+		}
+	}
+	// synchronous(NORMAL) in WAL mode keeps the database consistent on power
+	// loss; the last transactions before a crash of the machine may be lost.
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	w.SetMaxOpenConns(1)
+	w.SetConnMaxIdleTime(0)
+	w.SetConnMaxLifetime(0)
+	if err := w.PingContext(ctx); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
+	r, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=query_only(1)")
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	r.SetMaxOpenConns(8)
+	r.SetMaxIdleConns(8)
+	return &DB{dialect: SQLite, W: w, R: r, URL: rawURL}, nil
+}
+
+func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
+	p, err := sql.Open("pgx", rawURL)
+	if err != nil {
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	p.SetMaxOpenConns(32)
+	p.SetMaxIdleConns(32)
+	p.SetConnMaxIdleTime(5 * time.Minute)
+	if err := p.PingContext(ctx); err != nil {
+		p.Close()
+		return nil, fmt.Errorf("open store %s: %w", redact(rawURL), err)
+	}
+	return &DB{dialect: Postgres, W: p, R: p, URL: rawURL}, nil
+}
+
+// redact hides a password in a database URL for messages.
+func redact(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil {
+		return "postgres://…"
+	}
+	return u.Redacted()
+}
+
+// Close closes both pools.
+func (d *DB) Close() error {
+	err := d.W.Close()
+	if d.R != d.W {
+		err = errors.Join(err, d.R.Close())
+	}
+	return err
+}
+
+// Rebind rewrites `?` placeholders for the store's dialect.
+func (d *DB) Rebind(q string) string {
+	if d.dialect != Postgres || !strings.Contains(q, "?") {
+		return q
+	}
+	if v, ok := d.rebinds.Load(q); ok {
+		return v.(string)
+	}
+	var b strings.Builder
+	b.Grow(len(q) + 16)
+	n := 0
+	inStr := false
+	for i := 0; i < len(q); i++ {
+		c := q[i]
+		switch {
+		case c == '\'':
+			inStr = !inStr
+			b.WriteByte(c)
+		case c == '?' && !inStr:
+			n++
+			b.WriteByte('$')
+			b.WriteString(strconv.Itoa(n))
+		default:
+			b.WriteByte(c)
+		}
+	}
+	s := b.String()
+	d.rebinds.Store(q, s)
+	return s
+}
+
+// Querier is what store code needs: a DB (reads) or a Tx (reads and writes).
+type Querier interface {
+	Exec(ctx context.Context, q string, args ...any) (sql.Result, error)
+	Query(ctx context.Context, q string, args ...any) (*sql.Rows, error)
+	QueryRow(ctx context.Context, q string, args ...any) *sql.Row
+	Dialect() Dialect
+}
+
+// Exec runs a statement on the writer pool outside a transaction.
+func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return d.W.ExecContext(ctx, d.Rebind(q), args...)
+}
+
+// Query reads through the reader pool.
+func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return d.R.QueryContext(ctx, d.Rebind(q), args...)
+}
+
+// QueryRow reads one row through the reader pool.
+func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return d.R.QueryRowContext(ctx, d.Rebind(q), args...)
+}
+
+// Dialect reports the store's SQL dialect.
+func (d *DB) Dialect() Dialect { return d.dialect }
+
+// Tx is a write transaction.
+type Tx struct {
+	*sql.Tx
+	db    *DB
+	after []func()
+}
+
+// Exec runs a statement in the transaction.
+func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	return t.Tx.ExecContext(ctx, t.db.Rebind(q), args...)
+}
+
+// Query reads in the transaction.
+func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return t.Tx.QueryContext(ctx, t.db.Rebind(q), args...)
+}
+
+// QueryRow reads one row in the transaction.
+func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return t.Tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
+}
+
+// Dialect implements Querier.
+func (t *Tx) Dialect() Dialect { return t.db.dialect }
+
+// DB returns the store the transaction belongs to.
+func (t *Tx) DB() *DB { return t.db }
+
+// AfterCommit runs f once the transaction has committed (for cache
+// invalidation and wake-ups; never for durable work, which goes through jobs).
+func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
+
+// InTx runs fn in a write transaction, committing when it returns nil.
+func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+	stx, err := d.W.BeginTx(ctx, nil)
+	if err != nil {
+		return fmt.Errorf("begin transaction: %w", err)
+	}
+	tx := &Tx{Tx: stx, db: d}
+	defer func() {
+		if p := recover(); p != nil {
+			_ = stx.Rollback()
+			panic(p)
+		}
+	}()
+	if err := fn(tx); err != nil {
+		_ = stx.Rollback()
+		return err
+	}
+	if err := stx.Commit(); err != nil {
+		return fmt.Errorf("commit: %w", err)
+	}
+	for _, f := range tx.after {
+		f()
+	}
+	return nil
+}

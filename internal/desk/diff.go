@@ -1,0 +1,135 @@
+package desk
+
+import (
+	"fmt"
+	"reflect"
+	"slices"
+	"strings"
+)
+
+// diffDoc describes how the stored document changes from prev to next, in
+// document order: markets, teams, categories (and their fields),
+// resolutions.
+func diffDoc(prev, next *Config) []string {
+	var out []string
+	out = append(out, diffKeyed("market", prev.Markets, next.Markets,
+		func(m Market) string { return m.Code },
+		func(a, b Market) []string {
+			return diffFields("market "+a.Code,
+				"name", a.Name, b.Name,
+				"timezone", a.Timezone, b.Timezone,
+				"languages", a.Languages, b.Languages,
+				"holidays", a.Holidays, b.Holidays)
+		})...)
+	out = append(out, diffKeyed("team", prev.Teams, next.Teams,
+		func(t Team) string { return t.Key },
+		func(a, b Team) []string {
+			return diffFields("team "+a.Key,
+				"name", a.Name, b.Name,
+				"calendar", a.Calendar, b.Calendar)
+		})...)
+	out = append(out, diffKeyed("category", prev.Categories, next.Categories,
+		func(c Category) string { return c.Key },
+		func(a, b Category) []string {
+			lines := diffFields("category "+a.Key,
+				"name", a.Name, b.Name,
+				"team", a.Team, b.Team,
+				"severity", a.Severity, b.Severity)
+			return append(lines, diffKeyed("category "+a.Key+" field", a.Fields, b.Fields,
+				func(f FieldDef) string { return f.Key },
+				func(x, y FieldDef) []string {
+					return diffFields("category "+a.Key+" field "+x.Key,
+						"label", x.Label, y.Label,
+						"type", string(x.Type), string(y.Type),
+						"required", x.Required, y.Required,
+						"options", x.Options, y.Options,
+						"currency", x.Currency, y.Currency)
+				})...)
+		})...)
+	out = append(out, diffSet("resolution", prev.Resolutions, next.Resolutions)...)
+	return out
+}
+
+// diffKeyed compares two lists of items with keys: "<what> K added",
+// "<what> K removed", and the lines of changed for items in both.
+func diffKeyed[T any](what string, prev, next []T, key func(T) string, changed func(a, b T) []string) []string {
+	var out []string
+	old := make(map[string]T, len(prev))
+	for _, p := range prev {
+		old[key(p)] = p
+	}
+	seen := make(map[string]bool, len(next))
+	for _, n := range next {
+		k := key(n)
+		seen[k] = true
+		if p, ok := old[k]; ok {
+			out = append(out, changed(p, n)...)
+		} else {
+			out = append(out, fmt.Sprintf("%s %s added", what, k))
+		}
+	}
+	for _, p := range prev {
+		if k := key(p); !seen[k] {
+			out = append(out, fmt.Sprintf("%s %s removed", what, k))
+		}
+	}
+	return out
+}
+
+// diffFields takes (name, old, new) triples and describes those that differ
+// as "<prefix> <name> old -> new". Lists compare as lists (nil = empty).
+func diffFields(prefix string, triples ...any) []string {
+	var out []string
+	for i := 0; i+2 < len(triples); i += 3 {
+		name, a, b := triples[i].(string), triples[i+1], triples[i+2]
+		if equalValue(a, b) {
+			continue
+		}
+		out = append(out, fmt.Sprintf("%s %s %s -> %s", prefix, name, fmtValue(a), fmtValue(b)))
+	}
+	return out
+}
+
+func equalValue(a, b any) bool {
+	if x, ok := a.([]string); ok {
+		y, _ := b.([]string)
+		return slices.Equal(x, y)
+	}
+	return reflect.DeepEqual(a, b)
+}
+
+func fmtValue(v any) string {
+	switch x := v.(type) {
+	case string:
+		if x == "" {
+			return `""`
+		}
+		return x
+	case []string:
+		return "[" + strings.Join(x, ", ") + "]"
+	}
+	return fmt.Sprint(v)
+}
+
+// diffSet describes members added to and removed from a set of strings
+// (compared without regard to case): "<what> X added", "<what> Y removed".
+func diffSet(what string, prev, next []string) []string {
+	var out []string
+	old := map[string]bool{}
+	for _, p := range prev {
+		old[strings.ToLower(p)] = true
+	}
+	now := map[string]bool{}
+	for _, n := range next {
+		now[strings.ToLower(n)] = true
+		if !old[strings.ToLower(n)] {
+			out = append(out, fmt.Sprintf("%s %s added", what, n))
+		}
+	}
+	for _, p := range prev {
+		if !now[strings.ToLower(p)] {
+			out = append(out, fmt.Sprintf("%s %s removed", what, p))
+		}
+	}
+	return out
+}

@@ -1,0 +1,327 @@
+package desk
+
+import (
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"sync"
+
+	"go.yaml.in/yaml/v3"
+
+	"github.com/flare-desk/flare/internal/auth"
+)
+
+// MaxDocumentSize bounds a desk document (about 100 000 sellers).
+const MaxDocumentSize = 32 << 20
+
+// maxNodes bounds the YAML nodes visited while decoding, aliases included,
+// so that a small document of nested aliases cannot expand without end.
+const maxNodes = 4_000_000
+
+// Parse reads a desk document strictly (unknown keys, duplicate keys and
+// wrongly typed values are errors with their path and line) and validates
+// it. Every problem is returned at once in a *ValidationError. The result is
+// canonical: emails lower-cased (as auth stores them), users sorted by email,
+// sellers by id, team members by email, category severities defaulted, empty
+// lists nil.
+func Parse(data []byte) (*Config, error) {
+	if len(data) > MaxDocumentSize {
+		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("document is larger than %d MiB", MaxDocumentSize>>20)}}}
+	}
+	var root yaml.Node
+	dec := yaml.NewDecoder(bytes.NewReader(data))
+	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
+		return nil, &ValidationError{Errors: []FieldError{{Message: err.Error()}}}
+	}
+	var extra yaml.Node
+	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
+		return nil, &ValidationError{Errors: []FieldError{{Message: "the document must be a single YAML document"}}}
+	}
+	c := &Config{}
+	d := &nodeDecoder{budget: maxNodes}
+	if len(root.Content) > 0 {
+		d.decode(root.Content[0], reflect.ValueOf(c).Elem(), "")
+	}
+	if len(d.errs) > 0 {
+		// Validating a half-decoded document would report follow-on noise.
+		return nil, &ValidationError{Errors: d.errs}
+	}
+	if errs := c.Validate(); len(errs) > 0 {
+		return nil, &ValidationError{Errors: errs}
+	}
+	return c.canonical(), nil
+}
+
+// Marshal writes c as canonical YAML: keys in a fixed order, lists as
+// canonical (see Config), short scalar lists in flow style. For a Config
+// returned by Parse or Export, Parse(Marshal(c)) deep-equals c, and
+// Marshal is byte-for-byte stable across such round trips.
+func Marshal(c *Config) ([]byte, error) {
+	var n yaml.Node
+	if err := n.Encode(c.canonical()); err != nil {
+		return nil, fmt.Errorf("marshal desk config: %w", err)
+	}
+	flowScalarLists(&n)
+	var b bytes.Buffer
+	enc := yaml.NewEncoder(&b)
+	enc.SetIndent(2)
+	if err := enc.Encode(&n); err != nil {
+		return nil, fmt.Errorf("marshal desk config: %w", err)
+	}
+	if err := enc.Close(); err != nil {
+		return nil, fmt.Errorf("marshal desk config: %w", err)
+	}
+	return spaceSections(b.Bytes()), nil
+}
+
+// spaceSections puts a blank line before each top-level key but the first.
+func spaceSections(doc []byte) []byte {
+	lines := bytes.SplitAfter(doc, []byte("\n"))
+	out := make([]byte, 0, len(doc)+16)
+	for i, l := range lines {
+		if i > 0 && len(l) > 0 && l[0] != ' ' && l[0] != '-' && l[0] != '\n' {
+			out = append(out, '\n')
+		}
+		out = append(out, l...)
+	}
+	return out
+}
+
+// flowScalarLists writes lists of scalars as [a, b, c].
+func flowScalarLists(n *yaml.Node) {
+	if n.Kind == yaml.SequenceNode && len(n.Content) > 0 {
+		flow := true
+		for _, c := range n.Content {
+			if c.Kind != yaml.ScalarNode {
+				flow = false
+				break
+			}
+		}
+		if flow {
+			n.Style = yaml.FlowStyle
+		}
+	}
+	for _, c := range n.Content {
+		flowScalarLists(c)
+	}
+}
+
+// canonical returns a copy of c in canonical form. Slices of c that need
+// no change are shared, never modified.
+func (c *Config) canonical() *Config {
+	out := *c
+	out.Resolutions = nilIfEmpty(c.Resolutions)
+	out.Markets = nil
+	for _, m := range c.Markets {
+		m.Languages = nilIfEmpty(m.Languages)
+		out.Markets = append(out.Markets, m)
+	}
+	out.Teams = nil
+	for _, t := range c.Teams {
+		t.Members = sortedEmails(t.Members)
+		out.Teams = append(out.Teams, t)
+	}
+	out.Categories = nil
+	for _, cat := range c.Categories {
+		if cat.Severity == 0 {
+			cat.Severity = DefaultSeverity
+		}
+		var fields []FieldDef
+		for _, f := range cat.Fields {
+			f.Options = nilIfEmpty(f.Options)
+			fields = append(fields, f)
+		}
+		cat.Fields = fields
+		out.Categories = append(out.Categories, cat)
+	}
+	out.Users = nil
+	for _, u := range c.Users {
+		u.Email = auth.NormaliseEmail(u.Email)
+		u.Markets = nilIfEmpty(u.Markets)
+		u.Languages = nilIfEmpty(u.Languages)
+		out.Users = append(out.Users, u)
+	}
+	slices.SortStableFunc(out.Users, func(a, b UserSpec) int { return strings.Compare(a.Email, b.Email) })
+	out.Sellers = nil
+	for _, s := range c.Sellers {
+		s.RiskFlags = nilIfEmpty(s.RiskFlags)
+		s.AccountManager = auth.NormaliseEmail(s.AccountManager)
+		s.Inactive = false
+		out.Sellers = append(out.Sellers, s)
+	}
+	slices.SortStableFunc(out.Sellers, func(a, b Seller) int { return strings.Compare(a.ID, b.ID) })
+	return &out
+}
+
+func nilIfEmpty[T any](s []T) []T {
+	if len(s) == 0 {
+		return nil
+	}
+	return s
+}
+
+func sortedEmails(s []string) []string {
+	if len(s) == 0 {
+		return nil
+	}
+	out := make([]string, len(s))
+	for i, e := range s {
+		out[i] = auth.NormaliseEmail(e)
+	}
+	slices.Sort(out)
+	return out
+}
+
+// nodeDecoder decodes a YAML node tree into Go values by their yaml tags,
+// collecting every problem with its path instead of stopping at the first.
+type nodeDecoder struct {
+	errs   []FieldError
+	budget int
+}
+
+func (d *nodeDecoder) fail(path string, n *yaml.Node, format string, args ...any) {
+	msg := fmt.Sprintf(format, args...)
+	if n != nil && n.Line > 0 {
+		msg += fmt.Sprintf(" (line %d)", n.Line)
+	}
+	d.errs = append(d.errs, FieldError{Path: path, Message: msg})
+}
+
+func kindName(n *yaml.Node) string {
+	switch n.Kind {
+	case yaml.MappingNode:
+		return "a mapping"
+	case yaml.SequenceNode:
+		return "a list"
+	case yaml.ScalarNode:
+		return "a scalar"
+	}
+	return "something else"
+}
+
+func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
+	for n.Kind == yaml.AliasNode && n.Alias != nil {
+		d.budget--
+		n = n.Alias
+	}
+	if d.budget--; d.budget < 0 {
+		if d.budget == -1 {
+			d.fail(path, n, "the document is too complex (too many nodes after expanding aliases)")
+		}
+		return
+	}
+	if n.Kind == yaml.ScalarNode && n.ShortTag() == "!!null" {
+		return // absent: zero value
+	}
+	switch v.Kind() {
+	case reflect.Struct:
+		if n.Kind != yaml.MappingNode {
+			d.fail(path, n, "must be a mapping, not %s", kindName(n))
+			return
+		}
+		fields := structFields(v.Type())
+		seen := map[string]int{}
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			key := k.Value
+			kp := join(path, key)
+			if k.Kind != yaml.ScalarNode {
+				d.fail(path, k, "keys must be plain strings")
+				continue
+			}
+			if line, dup := seen[key]; dup {
+				d.fail(kp, nil, "duplicate key (line %d; first at line %d)", k.Line, line)
+				continue
+			}
+			seen[key] = k.Line
+			fi, ok := fields[key]
+			if !ok {
+				d.fail(kp, k, "unknown key")
+				continue
+			}
+			d.decode(val, v.Field(fi), kp)
+		}
+	case reflect.Slice:
+		if n.Kind != yaml.SequenceNode {
+			d.fail(path, n, "must be a list, not %s", kindName(n))
+			return
+		}
+		if len(n.Content) == 0 {
+			return
+		}
+		s := reflect.MakeSlice(v.Type(), len(n.Content), len(n.Content))
+		for i, item := range n.Content {
+			d.decode(item, s.Index(i), at(path, i))
+		}
+		v.Set(s)
+	case reflect.String:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!binary" {
+			d.fail(path, n, "must be a string, not %s", kindName(n))
+			return
+		}
+		v.SetString(n.Value)
+	case reflect.Int, reflect.Int64, reflect.Int32:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!int" {
+			d.fail(path, n, "must be a whole number")
+			return
+		}
+		i, err := strconv.ParseInt(strings.ReplaceAll(n.Value, "_", ""), 0, 64)
+		if err != nil || v.OverflowInt(i) {
+			d.fail(path, n, "must be a whole number")
+			return
+		}
+		v.SetInt(i)
+	case reflect.Bool:
+		if n.Kind != yaml.ScalarNode || n.ShortTag() != "!!bool" {
+			d.fail(path, n, "must be true or false")
+			return
+		}
+		var b bool
+		if err := n.Decode(&b); err != nil {
+			d.fail(path, n, "must be true or false")
+			return
+		}
+		v.SetBool(b)
+	default:
+		d.fail(path, n, "cannot decode into %s", v.Type())
+	}
+}
+
+func join(path, key string) string {
+	if path == "" {
+		return key
+	}
+	return path + "." + key
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]int
+
+// structFields maps yaml keys to field indexes (fields tagged "-" and
+// unexported fields are not keys).
+func structFields(t reflect.Type) map[string]int {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]int)
+	}
+	m := map[string]int{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = strings.ToLower(f.Name)
+		}
+		m[name] = i
+	}
+	fieldCache.Store(t, m)
+	return m
+}
