@@ -18,6 +18,10 @@ const (
 	PermUserAdmin        Permission = "user.admin"
 )
 
+// Permissions lists every permission, for clients that show what a user may do.
+var Permissions = []Permission{PermCaseRead, PermCaseCreate, PermCaseWrite, PermCaseComment, PermCaseInternalNote,
+	PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin}
+
 // Short names keep the matrix below readable as a table.
 const (
 	admin  = RoleAdmin

@@ -65,6 +65,28 @@ type Within func(tx *db.Tx, c *Case) error
 // Create validates in and writes the case, its first event and its audit
 // record in one transaction.
 func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, within Within) (*Case, error) {
+	c, err := s.Prepare(ctx, actor, in)
+	if err != nil {
+		return nil, err
+	}
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		if err := WriteNew(ctx, tx, actor, c); err != nil {
+			return err
+		}
+		if within != nil {
+			return within(tx, c)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return c, nil
+}
+
+// Prepare checks that actor may create the case and validates it against
+// the desk configuration; nothing is written.
+func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput) (*Case, error) {
 	if !actor.Can(auth.PermCaseCreate) {
 		return nil, &apperr.Forbidden{Detail: "your role cannot create cases"}
 	}
@@ -81,31 +103,27 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, 
 		now = in.At.UTC().Truncate(time.Microsecond)
 	}
 	c.CreatedAt, c.UpdatedAt, c.CreatedBy = now, now, actor.UserID
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		n, err := nextNumber(ctx, tx)
-		if err != nil {
-			return err
-		}
-		c.Number = FormatNumber(n)
-		if err := insertCase(ctx, tx, c, n); err != nil {
-			return err
-		}
-		if err := addEvent(ctx, tx, c.ID, actor, now, "created", map[string]any{
-			"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel,
-		}); err != nil {
-			return err
-		}
-		if within != nil {
-			if err := within(tx, c); err != nil {
-				return err
-			}
-		}
-		return audit.Append(ctx, tx, now, auditEntry(actor, "case.create", c, nil, c))
-	})
-	if err != nil {
-		return nil, err
-	}
 	return c, nil
+}
+
+// WriteNew writes a prepared case in tx: its number, its row, its first
+// timeline event and its audit record (last, as the audit chain serialises
+// writers until commit).
+func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
+	n, err := nextNumber(ctx, tx)
+	if err != nil {
+		return err
+	}
+	c.Number = FormatNumber(n)
+	if err := insertCase(ctx, tx, c, n); err != nil {
+		return err
+	}
+	if err := addEvent(ctx, tx, c.ID, actor, c.CreatedAt, "created", map[string]any{
+		"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel,
+	}); err != nil {
+		return err
+	}
+	return audit.Append(ctx, tx, c.CreatedAt, auditEntry(actor, "case.create", c, nil, c))
 }
 
 // prepare validates a new case against the desk configuration.

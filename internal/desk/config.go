@@ -206,6 +206,8 @@ var (
 	reLanguage    = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$`)
 	reHolidays    = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,3})?$`)
 	reKey         = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
+	reTeamKey     = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)         // teams read like "trust-safety"
+	reCalendarKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`) // market calendars are keyed "GB", "DE", …
 	reCategoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$`)
 	reSellerID    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$`)
 	reCurrency    = regexp.MustCompile(`^[A-Z]{3}$`)
@@ -314,14 +316,14 @@ func (c *Config) Validate() []FieldError {
 	for i, t := range c.Teams {
 		p := at("teams", i)
 		switch {
-		case !reKey.MatchString(t.Key):
-			errs.add(p+".key", "%q is not a key (lowercase letters, digits and _, starting with a letter)", t.Key)
+		case !reTeamKey.MatchString(t.Key):
+			errs.add(p+".key", "%q is not a team key (lowercase letters, digits, _ and -, starting with a letter)", t.Key)
 		case teams[t.Key]:
 			errs.add(p+".key", "duplicate team %s", t.Key)
 		}
 		teams[t.Key] = true
 		errs.name(p+".name", t.Name)
-		if t.Calendar != "" && !reKey.MatchString(t.Calendar) {
+		if t.Calendar != "" && !reCalendarKey.MatchString(t.Calendar) {
 			errs.add(p+".calendar", "%q is not a calendar key", t.Calendar)
 		}
 		seen := map[string]bool{}

@@ -28,7 +28,7 @@ const maxNodes = 4_000_000
 // it. Every problem is returned at once in a *ValidationError. The result is
 // canonical: emails lower-cased (as auth stores them), users sorted by email,
 // sellers by id, team members by email, category severities defaulted, empty
-// lists nil.
+// lists nil. JSON is YAML, so an API can pass a JSON body to Parse too.
 func Parse(data []byte) (*Config, error) {
 	if len(data) > MaxDocumentSize {
 		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("document is larger than %d MiB", MaxDocumentSize>>20)}}}

@@ -2,6 +2,7 @@ package desk
 
 import (
 	"bytes"
+	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
@@ -182,5 +183,26 @@ func TestMarshalEmpty(t *testing.T) {
 	want := "markets: []\n\nteams: []\n\ncategories: []\n\nresolutions: []\n\nusers: []\n\nsellers: []\n"
 	if string(out) != want {
 		t.Errorf("Marshal(empty) = %q", out)
+	}
+}
+
+// JSON is YAML: the admin API can hand a JSON body to Parse and get the same
+// strict checks.
+func TestParseJSON(t *testing.T) {
+	c := mustExample(t)
+	b, err := json.Marshal(c)
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := Parse(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(back, c) {
+		t.Error("Parse(JSON) differs")
+	}
+	errs := parseErrors(t, `{"markets": [{"code": "GB", "name": "UK", "timezone": "Europe/London", "languages": ["en"], "colour": 1}]}`)
+	if errs[0].Path != "markets[0].colour" {
+		t.Errorf("errors = %v", errs)
 	}
 }

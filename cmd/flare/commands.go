@@ -1,0 +1,386 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/audit"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/demo"
+	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/web"
+)
+
+// openApp opens and migrates the store and builds the services.
+func openApp(ctx context.Context, dbURL string, work bool, log *slog.Logger) (*app.App, error) {
+	d, err := db.Open(ctx, dbURL)
+	if err != nil {
+		return nil, err
+	}
+	if err := app.Migrate(ctx, d); err != nil {
+		d.Close()
+		return nil, err
+	}
+	a, err := app.New(d, app.Options{Logger: log, Work: work})
+	if err != nil {
+		d.Close()
+		return nil, err
+	}
+	return a, nil
+}
+
+type serveFlags struct {
+	addr, baseURL *string
+}
+
+func addServeFlags(fs *flag.FlagSet) serveFlags {
+	return serveFlags{
+		addr:    fs.String("addr", envOr("FLARE_ADDR", "127.0.0.1:8080"), "listen address (FLARE_ADDR)"),
+		baseURL: fs.String("base-url", envOr("FLARE_BASE_URL", ""), "public URL of this server; https makes cookies Secure (FLARE_BASE_URL)"),
+	}
+}
+
+func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("serve", stdout)
+	sf := addServeFlags(fs)
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, *dbURL, true, log)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	return serve(ctx, a, sf, func(url string) {
+		log.Info("flare is serving", "url", url, "db", a.DB.Dialect().String(), "version", version)
+	})
+}
+
+// serve runs the HTTP server and the job workers until ctx ends, then shuts
+// down gracefully: in-flight requests finish, running jobs finish.
+func serve(ctx context.Context, a *app.App, sf serveFlags, ready func(url string)) error {
+	srv, err := web.New(a, web.Options{BaseURL: *sf.baseURL, Version: version})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", *sf.addr)
+	if err != nil {
+		return fmt.Errorf("listen on %s: %w", *sf.addr, err)
+	}
+	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	if err := a.Start(ctx); err != nil {
+		ln.Close()
+		return err
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- hs.Serve(ln) }()
+	url := *sf.baseURL
+	if url == "" {
+		url = "http://" + ln.Addr().String()
+	}
+	ready(url)
+	select {
+	case err := <-errc:
+		return fmt.Errorf("http server: %w", err)
+	case <-ctx.Done():
+	}
+	a.Log.Info("shutting down")
+	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	err = hs.Shutdown(shutCtx)
+	return errors.Join(err, a.Stop(shutCtx))
+}
+
+func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
+	fs.SetOutput(stdout)
+	dbURL := fs.String("db", os.Getenv("FLARE_DB"), "database (default: a new temporary SQLite file)")
+	sf := addServeFlags(fs)
+	seed := fs.Int64("seed", 1, "seed of the demo desk generator")
+	n := fs.Int("cases", 3000, "number of demo cases")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	if *dbURL == "" {
+		dir, err := os.MkdirTemp("", "flare-demo-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(dir)
+		*dbURL = "sqlite:" + filepath.Join(dir, "demo.db")
+	}
+	a, err := openApp(ctx, *dbURL, true, log)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	fmt.Fprintf(stdout, "Loading the demo desk (%d cases)…\n", *n)
+	start := time.Now()
+	logins, err := demo.Load(ctx, a, demo.Options{Seed: *seed, Cases: *n})
+	if err != nil {
+		return fmt.Errorf("demo desk: %w", err)
+	}
+	return serve(ctx, a, sf, func(url string) {
+		fmt.Fprintf(stdout, "Demo desk loaded in %s.\n\nFlare is running at %s\n\nSign in as (password for all: %s):\n", time.Since(start).Round(time.Millisecond), url, demo.Password)
+		for _, l := range logins {
+			fmt.Fprintf(stdout, "  %-16s %s\n", l.Role, l.Email)
+		}
+		fmt.Fprintf(stdout, "\nAPI token for %s: %s\nPress Ctrl+C to stop.\n", logins[0].Email, logins[0].Token)
+	})
+}
+
+func cmdMigrate(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("migrate", stdout)
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, *dbURL, false, log)
+	if err != nil {
+		return err
+	}
+	a.DB.Close()
+	fmt.Fprintln(stdout, "migrations applied")
+	return nil
+}
+
+type listFlag []string
+
+func (l *listFlag) String() string     { return strings.Join(*l, ",") }
+func (l *listFlag) Set(v string) error { *l = append(*l, v); return nil }
+
+func cmdUserAdd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("user add", stdout)
+	email := fs.String("email", "", "email (login)")
+	name := fs.String("name", "", "display name")
+	role := fs.String("role", "", "admin, lead, agent, account_manager, qa or viewer")
+	pwStdin := fs.Bool("password-stdin", false, "read a password from stdin")
+	var teams, markets listFlag
+	fs.Var(&teams, "team", "team key (repeatable)")
+	fs.Var(&markets, "market", "market code the user covers (repeatable; none = all)")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	if *email == "" || *name == "" || *role == "" {
+		return usageError{"user add needs --email, --name and --role"}
+	}
+	pw := ""
+	if *pwStdin {
+		var err error
+		if pw, err = readLine(stdin); err != nil {
+			return err
+		}
+	}
+	a, err := openApp(ctx, *dbURL, false, log)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	var u auth.User
+	err = a.DB.InTx(ctx, func(tx *db.Tx) error {
+		now := a.Clock.Now()
+		var err error
+		u, err = auth.CreateUser(ctx, tx, now, auth.User{Email: *email, Name: *name, Role: auth.Role(*role), Teams: teams, Markets: markets}, pw)
+		if err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, audit.Entry{Actor: "cli", Action: "user.create", ObjectType: "user",
+			ObjectID: u.Email, After: map[string]any{"email": u.Email, "name": u.Name, "role": u.Role, "teams": u.Teams}})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "user %s (%s) created with id %d\n", u.Email, u.Role, u.ID)
+	return nil
+}
+
+func readLine(r io.Reader) (string, error) {
+	line, err := bufio.NewReader(r).ReadString('\n')
+	if err != nil && !errors.Is(err, io.EOF) {
+		return "", fmt.Errorf("read password: %w", err)
+	}
+	return strings.TrimRight(line, "\r\n"), nil
+}
+
+func cmdUserPasswd(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("user passwd", stdout)
+	email := fs.String("email", "", "the user's email")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return usageError{"user passwd needs --email"}
+	}
+	pw, err := readLine(stdin)
+	if err != nil {
+		return err
+	}
+	a, err := openApp(ctx, *dbURL, false, log)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	err = a.DB.InTx(ctx, func(tx *db.Tx) error {
+		u, err := auth.UserByEmail(ctx, tx, *email)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", *email, err)
+		}
+		now := a.Clock.Now()
+		if err := auth.SetPassword(ctx, tx, now, u.ID, pw); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, audit.Entry{Actor: "cli", Action: "user.password", ObjectType: "user", ObjectID: u.Email})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "password set for %s\n", *email)
+	return nil
+}
+
+func cmdTokenCreate(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("token create", stdout)
+	email := fs.String("email", "", "the user the token acts as")
+	name := fs.String("name", "cli", "a label for the token")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	if *email == "" {
+		return usageError{"token create needs --email"}
+	}
+	a, err := openApp(ctx, *dbURL, false, log)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	var token string
+	err = a.DB.InTx(ctx, func(tx *db.Tx) error {
+		u, err := auth.UserByEmail(ctx, tx, *email)
+		if err != nil {
+			return fmt.Errorf("user %s: %w", *email, err)
+		}
+		now := a.Clock.Now()
+		var id int64
+		if token, id, err = auth.CreateToken(ctx, tx, now, u.ID, *name); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, audit.Entry{Actor: "cli", Action: "token.create", ObjectType: "token",
+			ObjectID: fmt.Sprint(id), After: map[string]any{"user": u.Email, "name": *name}})
+	})
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "API token for %s (shown once; store it safely):\n%s\n", *email, token)
+	return nil
+}
+
+func cmdDeskApply(ctx context.Context, args []string, stdin io.Reader, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("desk apply", stdout)
+	dry := fs.Bool("dry-run", false, "validate only")
+	pos, err := parse(fs, args)
+	if err != nil {
+		return err
+	}
+	if len(pos) != 1 {
+		return usageError{"desk apply needs one FILE (- for stdin)"}
+	}
+	file := pos[0]
+	var data []byte
+	if file == "-" {
+		data, err = io.ReadAll(stdin)
+	} else {
+		data, err = os.ReadFile(file)
+	}
+	if err != nil {
+		return fmt.Errorf("read desk file: %w", err)
+	}
+	cfg, err := desk.Parse(data)
+	if err != nil {
+		var ve *desk.ValidationError
+		if errors.As(err, &ve) {
+			for _, e := range ve.Errors {
+				fmt.Fprintf(stdout, "%s: %s\n", e.Path, e.Message)
+			}
+			return fmt.Errorf("%s: %d problem(s); nothing applied", file, len(ve.Errors))
+		}
+		return err
+	}
+	if *dry {
+		fmt.Fprintln(stdout, "desk configuration is valid")
+		return nil
+	}
+	a, err := openApp(ctx, *dbURL, false, log)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	res, err := a.Desk.Apply(ctx, auth.System("cli"), a.Clock.Now(), cfg)
+	if err != nil {
+		return err
+	}
+	for _, c := range res.Changes {
+		fmt.Fprintln(stdout, c)
+	}
+	fmt.Fprintf(stdout, "desk configuration version %d applied (%d changes)\n", res.Version, len(res.Changes))
+	return nil
+}
+
+func cmdDeskExport(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("desk export", stdout)
+	out := fs.String("out", "", "write to FILE instead of stdout")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, *dbURL, false, log)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	cfg, err := a.Desk.Export(ctx)
+	if err != nil {
+		return err
+	}
+	b, err := desk.Marshal(cfg)
+	if err != nil {
+		return err
+	}
+	if *out != "" {
+		return os.WriteFile(*out, b, 0o644)
+	}
+	_, err = stdout.Write(b)
+	return err
+}
+
+func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("audit verify", stdout)
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	a, err := openApp(ctx, *dbURL, false, log)
+	if err != nil {
+		return err
+	}
+	defer a.DB.Close()
+	res, err := audit.Verify(ctx, a.DB)
+	if err != nil {
+		return err
+	}
+	if !res.OK {
+		fmt.Fprintf(stdout, "audit chain BROKEN at record %d: %s (%d records checked)\n", res.BrokenSeq, res.Reason, res.Checked)
+		return fmt.Errorf("audit chain broken at record %d", res.BrokenSeq)
+	}
+	fmt.Fprintf(stdout, "audit chain intact: %d records\n", res.Checked)
+	return nil
+}

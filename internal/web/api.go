@@ -1,0 +1,344 @@
+package web
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/audit"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/idempotency"
+)
+
+func (s *Server) apiRoutes() {
+	s.mux.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
+	s.api("GET", "/me", s.me)
+	s.api("POST", "/cases", s.createCase)
+	s.api("GET", "/cases", s.listCases)
+	s.api("GET", "/cases/{ref}", s.getCase)
+	s.api("PATCH", "/cases/{ref}", s.updateCase)
+	s.api("POST", "/cases/{ref}/transitions", s.transitionCase)
+	s.api("POST", "/cases/{ref}/comments", s.commentCase)
+	s.api("GET", "/cases/{ref}/events", s.caseEvents)
+	s.api("GET", "/desk", s.getDesk)
+	s.api("PUT", "/desk", s.putDesk)
+	s.api("GET", "/audit", s.listAudit)
+}
+
+func (s *Server) me(w http.ResponseWriter, _ *http.Request, a auth.Actor) error {
+	perms := []auth.Permission{}
+	for _, p := range auth.Permissions {
+		if a.Can(p) {
+			perms = append(perms, p)
+		}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"id": a.UserID, "email": a.Email, "name": a.Name, "role": a.Role,
+		"teams": nonNil(a.Teams), "markets": nonNil(a.Markets), "permissions": perms})
+	return nil
+}
+
+func nonNil(s []string) []string {
+	if s == nil {
+		return []string{}
+	}
+	return s
+}
+
+func (s *Server) createCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	if err := checkJSONType(r); err != nil {
+		return err
+	}
+	var in cases.CreateInput
+	if err := unmarshalStrict(body, &in); err != nil {
+		return err
+	}
+	var within cases.Within
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if !idempotency.Valid(key) {
+			return badRequest("Idempotency-Key must be 1–255 printable ASCII characters.")
+		}
+		k := idempotency.NewKey(a.UserID, key, r.Method, r.URL.Path, body)
+		stored, err := idempotency.Lookup(r.Context(), s.app.DB, k)
+		if err != nil {
+			return err
+		}
+		if stored != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(stored.Status)
+			_, _ = w.Write(stored.Body)
+			return nil
+		}
+		within = func(tx *db.Tx, c *cases.Case) error {
+			b, err := json.Marshal(c)
+			if err != nil {
+				return err
+			}
+			return idempotency.Save(r.Context(), tx, s.app.Clock.Now(), k, http.StatusCreated, append(b, '\n'))
+		}
+	}
+	c, err := s.app.Cases.Create(r.Context(), a, in, within)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/cases/"+strconv.FormatInt(c.ID, 10))
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func checkJSONType(r *http.Request) error {
+	ct := strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0])
+	if ct != "" && ct != "application/json" && !strings.HasSuffix(ct, "+json") {
+		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Send the body as application/json.")
+	}
+	return nil
+}
+
+// listQueryKeys are the query parameters GET /cases understands (plus field.<key>).
+var listQueryKeys = map[string]bool{"status": true, "team": true, "market": true, "priority": true, "owner": true,
+	"seller_id": true, "category": true, "q": true, "sort": true, "cursor": true, "limit": true}
+
+func (s *Server) listCases(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	f, perr := parseListFilter(r)
+	page, err := s.app.Cases.List(r.Context(), a, f)
+	// Report the query's problems and the filter's together.
+	var pinv, linv *apperr.Invalid
+	if errors.As(perr, &pinv) {
+		if errors.As(err, &linv) {
+			pinv.Errors = append(pinv.Errors, linv.Errors...)
+		}
+		return pinv
+	}
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func parseListFilter(r *http.Request) (cases.ListFilter, error) {
+	q := r.URL.Query()
+	v := &apperr.Invalid{}
+	for k := range q {
+		if !listQueryKeys[k] && !strings.HasPrefix(k, "field.") {
+			v.Add(k, "unknown query parameter")
+		}
+	}
+	list := func(k string) []string {
+		var out []string
+		for _, x := range q[k] {
+			for _, p := range strings.Split(x, ",") {
+				if p = strings.TrimSpace(p); p != "" {
+					out = append(out, p)
+				}
+			}
+		}
+		return out
+	}
+	f := cases.ListFilter{Team: list("team"), Market: list("market"), Priority: list("priority"),
+		Owner: q.Get("owner"), SellerID: q.Get("seller_id"), Category: q.Get("category"), Q: q.Get("q"),
+		Sort: q.Get("sort"), Cursor: q.Get("cursor")}
+	for _, st := range list("status") {
+		f.Status = append(f.Status, cases.Status(st))
+	}
+	for i, m := range f.Market {
+		f.Market[i] = strings.ToUpper(m)
+	}
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		if err != nil {
+			v.Add("limit", "must be a number")
+		}
+		if err == nil && n == 0 {
+			v.Add("limit", "must be between 1 and 200")
+		}
+		if n > 0 {
+			f.Limit = n
+		}
+	}
+	for k := range q {
+		if key, ok := strings.CutPrefix(k, "field."); ok {
+			if f.Fields == nil {
+				f.Fields = map[string]string{}
+			}
+			f.Fields[key] = q.Get(k)
+		}
+	}
+	return f, v.Err()
+}
+
+func (s *Server) getCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	c, err := s.app.Cases.Get(r.Context(), a, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) updateCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	var in cases.UpdateInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	c, err := s.app.Cases.Update(r.Context(), a, r.PathValue("ref"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) transitionCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	var in cases.TransitionInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	c, err := s.app.Cases.Transition(r.Context(), a, r.PathValue("ref"), in)
+	if err != nil {
+		var cf *apperr.Conflict
+		if errors.As(err, &cf) {
+			p := problem(http.StatusConflict, "illegal-transition", "Illegal status change", cf.Detail)
+			if cur, gerr := s.app.Cases.Get(r.Context(), a, r.PathValue("ref")); gerr == nil {
+				for _, st := range cur.Status.Allowed() {
+					p.Allowed = append(p.Allowed, string(st))
+				}
+				if p.Allowed == nil {
+					p.Allowed = []string{}
+				}
+			}
+			return p
+		}
+		return err
+	}
+	writeJSON(w, http.StatusOK, c)
+	return nil
+}
+
+func (s *Server) commentCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	var in cases.CommentInput
+	if err := decodeJSON(r, &in); err != nil {
+		return err
+	}
+	c, err := s.app.Cases.AddComment(r.Context(), a, r.PathValue("ref"), in)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusCreated, c)
+	return nil
+}
+
+func (s *Server) caseEvents(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	evs, err := s.app.Cases.Events(r.Context(), a, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+	return nil
+}
+
+// getDesk returns the desk configuration as JSON, or as YAML when asked
+// (Accept: application/yaml or ?format=yaml) — the same document `flare desk export` writes.
+func (s *Server) getDesk(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if !a.Can(auth.PermDeskWrite) && !(a.Role == auth.RoleLead) {
+		return &apperr.Forbidden{Detail: "only admins and leads can read the desk configuration"}
+	}
+	cfg, err := s.app.Desk.Export(r.Context())
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("format") == "yaml" || strings.Contains(r.Header.Get("Accept"), "yaml") {
+		b, err := desk.Marshal(cfg)
+		if err != nil {
+			return err
+		}
+		w.Header().Set("Content-Type", "application/yaml")
+		_, _ = w.Write(b)
+		return nil
+	}
+	writeJSON(w, http.StatusOK, cfg)
+	return nil
+}
+
+// putDesk replaces the desk configuration with a YAML (or JSON) document;
+// ?dry_run=true validates without applying.
+func (s *Server) putDesk(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if !a.Can(auth.PermDeskWrite) {
+		return &apperr.Forbidden{Detail: "only admins can change the desk configuration"}
+	}
+	ct := strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0])
+	switch ct {
+	case "application/yaml", "application/x-yaml", "text/yaml", "application/json", "":
+	default:
+		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Send the desk document as application/yaml (JSON is YAML too).")
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	cfg, err := desk.Parse(bytes.TrimSpace(body))
+	if err != nil {
+		return err
+	}
+	if r.URL.Query().Get("dry_run") == "true" {
+		writeJSON(w, http.StatusOK, map[string]any{"valid": true})
+		return nil
+	}
+	res, err := s.app.Desk.Apply(r.Context(), a, s.app.Clock.Now(), cfg)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if !a.Can(auth.PermAuditRead) {
+		return &apperr.Forbidden{Detail: "only admins can read the audit log"}
+	}
+	q := r.URL.Query()
+	f := audit.Filter{ObjectType: q.Get("object_type"), ObjectID: q.Get("object_id")}
+	v := &apperr.Invalid{}
+	num := func(k string) int64 {
+		if q.Get(k) == "" {
+			return 0
+		}
+		n, err := strconv.ParseInt(q.Get(k), 10, 64)
+		if err != nil || n < 0 {
+			v.Add(k, "must be a positive number")
+		}
+		return n
+	}
+	f.ActorID, f.BeforeSeq, f.Limit = num("actor_id"), num("before"), int(num("limit"))
+	if f.Limit > 500 {
+		v.Add("limit", "at most 500")
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	recs, err := audit.List(r.Context(), s.app.DB, f)
+	if err != nil {
+		return err
+	}
+	out := map[string]any{"records": recs}
+	if len(recs) > 0 && recs[len(recs)-1].Seq > 1 {
+		out["next_before"] = recs[len(recs)-1].Seq
+	}
+	writeJSON(w, http.StatusOK, out)
+	return nil
+}

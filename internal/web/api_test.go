@@ -1,0 +1,390 @@
+package web
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sort"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/clock"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/db/dbtest"
+	"github.com/flare-desk/flare/internal/desk"
+)
+
+// apiEnv is a running server on the example desk with a token per role.
+type apiEnv struct {
+	t      *testing.T
+	app    *app.App
+	srv    *httptest.Server
+	tokens map[string]string // role → token ("" for anonymous)
+	actors map[string]auth.Actor
+}
+
+func newAPIEnv(t *testing.T, d *db.DB) *apiEnv {
+	t.Helper()
+	ctx := context.Background()
+	a, err := app.New(d, app.Options{Clock: clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := desk.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := a.Desk.Apply(ctx, auth.System("test"), a.Clock.Now(), cfg); err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(a, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e := &apiEnv{t: t, app: a, srv: httptest.NewServer(s.Handler()), tokens: map[string]string{}, actors: map[string]auth.Actor{}}
+	t.Cleanup(e.srv.Close)
+	users := map[string]string{"admin": "amelia.clarke@flare.example", "lead": "jonas.weber@flare.example",
+		"agent": "priya.shah@flare.example", "account_manager": "sophie.martin@flare.example",
+		"qa": "quinn.qa@flare.example", "viewer": "vera.viewer@flare.example"}
+	err = d.InTx(ctx, func(tx *db.Tx) error {
+		for role, email := range users {
+			u, err := auth.UserByEmail(ctx, tx, email)
+			if err != nil {
+				if u, err = auth.CreateUser(ctx, tx, a.Clock.Now(), auth.User{Email: email, Name: role, Role: auth.Role(role)}, ""); err != nil {
+					return err
+				}
+			}
+			tok, _, err := auth.CreateToken(ctx, tx, a.Clock.Now(), u.ID, "test")
+			if err != nil {
+				return err
+			}
+			e.tokens[role] = tok
+			if u, err = auth.GetUser(ctx, tx, u.ID); err != nil {
+				return err
+			}
+			e.actors[role] = auth.ActorFor(u)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return e
+}
+
+type reply struct {
+	status int
+	header http.Header
+	body   []byte
+}
+
+func (r reply) json(t *testing.T) map[string]any {
+	t.Helper()
+	var m map[string]any
+	if err := json.Unmarshal(r.body, &m); err != nil {
+		t.Fatalf("not JSON (%d): %s", r.status, r.body)
+	}
+	return m
+}
+
+// do sends a request as role; body may be a string (sent as is) or a value (JSON).
+func (e *apiEnv) do(role, method, path string, body any, hdr ...string) reply {
+	e.t.Helper()
+	var rd io.Reader
+	switch b := body.(type) {
+	case nil:
+	case string:
+		rd = strings.NewReader(b)
+	default:
+		j, _ := json.Marshal(b)
+		rd = bytes.NewReader(j)
+	}
+	req, _ := http.NewRequest(method, e.srv.URL+path, rd)
+	if body != nil {
+		req.Header.Set("Content-Type", "application/json")
+	}
+	if tok := e.tokens[role]; tok != "" {
+		req.Header.Set("Authorization", "Bearer "+tok)
+	}
+	for i := 0; i+1 < len(hdr); i += 2 {
+		req.Header.Set(hdr[i], hdr[i+1])
+	}
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	defer res.Body.Close()
+	b, _ := io.ReadAll(res.Body)
+	return reply{status: res.StatusCode, header: res.Header, body: b}
+}
+
+func lostParcelBody() map[string]any {
+	return map[string]any{"title": "Parcel lost", "category": "logistics/lost_parcel", "market": "GB", "seller_id": "S-1001",
+		"requester": map[string]any{"name": "Sam", "email": "sam@example.com"}, "fields": map[string]any{"order_id": "ORD-1"}}
+}
+
+// newCase creates a case directly as the system and returns its number.
+// Restricted cases are in the payments team, which the agent is not in.
+func (e *apiEnv) newCase(sensitivity string) string {
+	e.t.Helper()
+	in := cases.CreateInput{Title: "Parcel lost", Category: "logistics/lost_parcel", Market: "GB", SellerID: "S-1001",
+		Sensitivity: sensitivity, Fields: map[string]any{"order_id": "ORD-1"}}
+	if sensitivity == "restricted" {
+		in.Category, in.Fields = "payments/payout_failed", nil
+	}
+	c, err := e.app.Cases.Create(context.Background(), auth.System("test"), in, nil)
+	if err != nil {
+		e.t.Fatal(err)
+	}
+	return c.Number
+}
+
+// TestEndpointRoles checks every endpoint against every role.
+func TestEndpointRoles(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		deskYAML := e.do("admin", "GET", "/api/v1/desk?format=yaml", nil).body
+		roles := []string{"admin", "lead", "agent", "account_manager", "qa", "viewer", "anonymous"}
+		type row struct {
+			name       string
+			method     string
+			path       string // %s is replaced by a fresh case's number
+			body       any
+			want       []int // per role, in the order above
+			restricted bool
+		}
+		rows := []row{
+			{"me", "GET", "/api/v1/me", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"create", "POST", "/api/v1/cases", lostParcelBody(), []int{201, 201, 201, 201, 403, 403, 401}, false},
+			{"list", "GET", "/api/v1/cases", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"get", "GET", "/api/v1/cases/%s", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"get restricted", "GET", "/api/v1/cases/%s", nil, []int{200, 200, 404, 404, 404, 404, 401}, true},
+			{"update", "PATCH", "/api/v1/cases/%s", map[string]any{"tags": []string{"x"}}, []int{200, 200, 200, 403, 403, 403, 401}, false},
+			{"transition", "POST", "/api/v1/cases/%s/transitions", map[string]any{"to": "open"}, []int{200, 200, 200, 403, 403, 403, 401}, false},
+			{"reply", "POST", "/api/v1/cases/%s/comments", map[string]any{"body": "hi"}, []int{201, 201, 201, 201, 403, 403, 401}, false},
+			{"note", "POST", "/api/v1/cases/%s/comments", map[string]any{"body": "hi", "internal": true}, []int{201, 201, 201, 403, 201, 403, 401}, false},
+			{"events", "GET", "/api/v1/cases/%s/events", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"desk read", "GET", "/api/v1/desk", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
+			{"desk dry run", "PUT", "/api/v1/desk?dry_run=true", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"audit", "GET", "/api/v1/audit", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+		}
+		for _, r := range rows {
+			for i, role := range roles {
+				path := r.path
+				if strings.Contains(path, "%s") {
+					sens := ""
+					if r.restricted {
+						sens = "restricted"
+					}
+					path = fmt.Sprintf(path, e.newCase(sens))
+				}
+				got := e.do(role, r.method, path, r.body)
+				if got.status != r.want[i] {
+					t.Errorf("%s as %s: %d, want %d: %s", r.name, role, got.status, r.want[i], got.body)
+				}
+				if got.status >= 400 && got.header.Get("Content-Type") != "application/problem+json" {
+					t.Errorf("%s as %s: error is not problem JSON", r.name, role)
+				}
+			}
+		}
+	})
+}
+
+func TestCreateCaseAPI(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		r := e.do("agent", "POST", "/api/v1/cases", lostParcelBody(), "Idempotency-Key", "k-1")
+		if r.status != 201 {
+			t.Fatalf("create: %d %s", r.status, r.body)
+		}
+		c := r.json(t)
+		for _, k := range []string{"id", "number", "status", "priority", "team", "owner", "escalation_level", "created_at", "updated_at", "priority_reasons"} {
+			if _, ok := c[k]; !ok {
+				t.Errorf("response lacks %s", k)
+			}
+		}
+		if c["number"] != "ESC-1" || c["status"] != "new" || c["team"] != "logistics" {
+			t.Fatalf("case: %v", c)
+		}
+		// A retry returns the original response and writes nothing.
+		again := e.do("agent", "POST", "/api/v1/cases", lostParcelBody(), "Idempotency-Key", "k-1")
+		if again.status != 201 || !bytes.Equal(again.body, r.body) || again.header.Get("Idempotent-Replayed") != "true" {
+			t.Fatalf("replay: %d %s", again.status, again.body)
+		}
+		other := lostParcelBody()
+		other["title"] = "Something else"
+		if r := e.do("agent", "POST", "/api/v1/cases", other, "Idempotency-Key", "k-1"); r.status != 422 {
+			t.Fatalf("key reuse with another body: %d %s", r.status, r.body)
+		}
+		// The same key from another user is another request.
+		if r := e.do("lead", "POST", "/api/v1/cases", lostParcelBody(), "Idempotency-Key", "k-1"); r.status != 201 || r.json(t)["number"] != "ESC-2" {
+			t.Fatalf("other user's key: %d %s", r.status, r.body)
+		}
+		if r := e.do("admin", "GET", "/api/v1/cases/ESC-1", nil); r.status != 200 || r.json(t)["title"] != "Parcel lost" {
+			t.Fatalf("get by number: %d", r.status)
+		}
+		if r := e.do("admin", "GET", "/api/v1/cases?team=logistics&sort=priority&limit=1", nil); r.status != 200 || r.json(t)["next_cursor"] == nil {
+			t.Fatalf("list page: %d %s", r.status, r.body)
+		}
+		var n int
+		if err := d.QueryRow(context.Background(), `SELECT COUNT(*) FROM cases`).Scan(&n); err != nil || n != 2 {
+			t.Fatalf("cases written: %d %v", n, err)
+		}
+	})
+}
+
+func TestBadInputIsA4xxProblemAndWritesNothing(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		ref := e.newCase("")
+		big := `{"title":"` + strings.Repeat("x", MaxBody) + `"}`
+		cases := []struct {
+			name, method, path string
+			body               any
+			hdr                []string
+			status             int
+			field              string
+		}{
+			{"malformed", "POST", "/api/v1/cases", `{"title": `, nil, 400, ""},
+			{"not an object", "POST", "/api/v1/cases", `[1,2]`, nil, 400, ""},
+			{"unknown field", "POST", "/api/v1/cases", `{"title":"x","colour":"red"}`, nil, 400, "colour"},
+			{"wrong type", "POST", "/api/v1/cases", `{"title":42}`, nil, 400, "title"},
+			{"two values", "POST", "/api/v1/cases", `{"title":"a"} {"title":"b"}`, nil, 400, ""},
+			{"empty body", "POST", "/api/v1/cases", ``, nil, 400, ""},
+			{"form body", "POST", "/api/v1/cases", `title=x`, []string{"Content-Type", "application/x-www-form-urlencoded"}, 415, ""},
+			{"too large", "POST", "/api/v1/cases", big, nil, 413, ""},
+			{"invalid case", "POST", "/api/v1/cases", `{"title":"x","category":"nope/nope","market":"GB"}`, nil, 422, "category"},
+			{"NUL in title", "POST", "/api/v1/cases", `{"title":"a\u0000b","category":"payments/payout_failed","market":"GB"}`, nil, 422, "title"},
+			{"bad idempotency key", "POST", "/api/v1/cases", lostParcelBody(), []string{"Idempotency-Key", strings.Repeat("k", 300)}, 400, ""},
+			{"illegal transition", "POST", "/api/v1/cases/" + ref + "/transitions", `{"to":"closed"}`, nil, 409, ""},
+			{"unknown status", "POST", "/api/v1/cases/" + ref + "/transitions", `{"to":"done"}`, nil, 422, "to"},
+			{"patch unknown field", "PATCH", "/api/v1/cases/" + ref, `{"stauts":"open"}`, nil, 400, "stauts"},
+			{"patch bad owner", "PATCH", "/api/v1/cases/" + ref, `{"owner":"nobody@x.example"}`, nil, 422, "owner"},
+			{"empty comment", "POST", "/api/v1/cases/" + ref + "/comments", `{"body":"  "}`, nil, 422, "body"},
+			{"missing case", "GET", "/api/v1/cases/ESC-999999", nil, nil, 404, ""},
+			{"garbage ref", "GET", "/api/v1/cases/%27;drop", nil, nil, 404, ""},
+			{"bad filter", "GET", "/api/v1/cases?status=done&sort=sideways&limit=0&colour=red", nil, nil, 422, "status"},
+			{"bad cursor", "GET", "/api/v1/cases?cursor=zzz", nil, nil, 422, "cursor"},
+			{"bad desk", "PUT", "/api/v1/desk", "markets: [{code: gb}]\n", []string{"Content-Type", "application/yaml"}, 422, ""},
+			{"bad token", "GET", "/api/v1/me", nil, []string{"Authorization", "Bearer flr_nope"}, 401, ""},
+		}
+		before := countRows(t, d)
+		for _, c := range cases {
+			r := e.do("admin", c.method, c.path, c.body, c.hdr...)
+			if r.status != c.status {
+				t.Errorf("%s: %d, want %d: %.300s", c.name, r.status, c.status, r.body)
+				continue
+			}
+			p := r.json(t)
+			if r.header.Get("Content-Type") != "application/problem+json" || p["title"] == "" || int(p["status"].(float64)) != c.status {
+				t.Errorf("%s: not a problem document: %s", c.name, r.body)
+			}
+			if c.field != "" && !strings.Contains(string(r.body), `"field":"`+c.field+`"`) {
+				t.Errorf("%s: problem does not name field %s: %s", c.name, c.field, r.body)
+			}
+			if c.name == "illegal transition" && !strings.Contains(string(r.body), `"allowed":["open","pending_internal","pending_requester","resolved"]`) {
+				t.Errorf("409 must name the allowed statuses: %s", r.body)
+			}
+		}
+		if after := countRows(t, d); after != before {
+			t.Fatalf("bad requests wrote rows: before %v after %v", before, after)
+		}
+	})
+}
+
+func countRows(t *testing.T, d *db.DB) string {
+	t.Helper()
+	var out []string
+	for _, table := range []string{"cases", "case_events", "case_comments", "audit_log", "desk_config", "idempotency_keys"} {
+		var n int
+		if err := d.QueryRow(context.Background(), "SELECT COUNT(*) FROM "+table).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, fmt.Sprintf("%s=%d", table, n))
+	}
+	return strings.Join(out, " ")
+}
+
+// TestOpenAPIMatchesRoutes fails when a route and the document disagree.
+func TestOpenAPIMatchesRoutes(t *testing.T) {
+	var doc struct {
+		OpenAPI string                    `json:"openapi"`
+		Paths   map[string]map[string]any `json:"paths"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	if doc.OpenAPI != "3.1.0" {
+		t.Fatalf("openapi %q", doc.OpenAPI)
+	}
+	d := dbtest.SQLite(t, app.Migrate)
+	a, err := app.New(d, app.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := New(a, Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var served, documented []string
+	for _, r := range s.Routes() {
+		served = append(served, strings.ToLower(r.Method)+" "+r.Path)
+	}
+	for path, ops := range doc.Paths {
+		for m := range ops {
+			documented = append(documented, m+" "+path)
+		}
+	}
+	sort.Strings(served)
+	sort.Strings(documented)
+	if strings.Join(served, "\n") != strings.Join(documented, "\n") {
+		t.Fatalf("routes and OpenAPI differ:\nserved:\n%s\ndocumented:\n%s", strings.Join(served, "\n"), strings.Join(documented, "\n"))
+	}
+	r := httptest.NewRecorder()
+	s.Handler().ServeHTTP(r, httptest.NewRequest("GET", "/api/v1/openapi.json", nil))
+	if r.Code != 200 || !bytes.Equal(r.Body.Bytes(), openAPI) {
+		t.Fatalf("openapi.json not served: %d", r.Code)
+	}
+}
+
+func TestConcurrentCreatesOverHTTP(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		var wg sync.WaitGroup
+		for range 30 {
+			wg.Go(func() {
+				if r := e.do("agent", "POST", "/api/v1/cases", lostParcelBody()); r.status != 201 {
+					t.Errorf("create: %d %s", r.status, r.body)
+				}
+			})
+		}
+		wg.Wait()
+		var n, distinct int
+		if err := d.QueryRow(context.Background(), `SELECT COUNT(*), COUNT(DISTINCT number) FROM cases`).Scan(&n, &distinct); err != nil || n != 30 || distinct != 30 {
+			t.Fatalf("%d cases, %d numbers, %v", n, distinct, err)
+		}
+	})
+}
+
+func TestHealthAndMetrics(t *testing.T) {
+	e := newAPIEnv(t, dbtest.SQLite(t, app.Migrate))
+	for _, p := range []string{"/healthz", "/readyz"} {
+		if r := e.do("", "GET", p, nil); r.status != 200 {
+			t.Fatalf("%s: %d", p, r.status)
+		}
+	}
+	e.do("admin", "GET", "/api/v1/cases", nil)
+	r := e.do("", "GET", "/metrics", nil)
+	if r.status != 200 || !strings.Contains(string(r.body), `flare_http_requests_total{code="200",route="GET /api/v1/cases"}`) {
+		t.Fatalf("metrics: %d %.500s", r.status, r.body)
+	}
+}

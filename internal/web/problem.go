@@ -1,0 +1,159 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/desk"
+)
+
+// Problem is an RFC 9457 problem document.
+type Problem struct {
+	Type     string              `json:"type"`
+	Title    string              `json:"title"`
+	Status   int                 `json:"status"`
+	Detail   string              `json:"detail,omitempty"`
+	Instance string              `json:"instance,omitempty"`
+	Errors   []apperr.FieldError `json:"errors,omitempty"`
+	Allowed  []string            `json:"allowed,omitempty"`
+}
+
+func (p *Problem) Error() string { return p.Title + ": " + p.Detail }
+
+func problem(status int, slug, title, detail string) *Problem {
+	return &Problem{Type: "/problems/" + slug, Title: title, Status: status, Detail: detail}
+}
+
+func badRequest(detail string, errs ...apperr.FieldError) *Problem {
+	p := problem(http.StatusBadRequest, "bad-request", "Bad request", detail)
+	p.Errors = errs
+	return p
+}
+
+// toProblem maps a domain error to the problem the client sees. Anything
+// unexpected is a 500 whose details stay in the log.
+func toProblem(err error) *Problem {
+	var (
+		p   *Problem
+		inv *apperr.Invalid
+		dv  *desk.ValidationError
+		ie  *auth.InputError
+		fb  *apperr.Forbidden
+		cf  *apperr.Conflict
+		mbe *http.MaxBytesError
+	)
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &inv):
+		p := problem(http.StatusUnprocessableEntity, "validation", "Invalid input", "Fix the fields listed in errors; nothing was written.")
+		p.Errors = inv.Errors
+		return p
+	case errors.As(err, &dv):
+		p := problem(http.StatusUnprocessableEntity, "validation", "Invalid desk configuration", "Fix the paths listed in errors; nothing was applied.")
+		for _, e := range dv.Errors {
+			p.Errors = append(p.Errors, apperr.FieldError{Field: e.Path, Message: e.Message})
+		}
+		return p
+	case errors.As(err, &ie):
+		p := problem(http.StatusUnprocessableEntity, "validation", "Invalid input", "Fix the fields listed in errors; nothing was written.")
+		p.Errors = []apperr.FieldError{{Field: ie.Field, Message: ie.Message}}
+		return p
+	case errors.Is(err, apperr.ErrNotFound), errors.Is(err, auth.ErrNotFound):
+		return problem(http.StatusNotFound, "not-found", "Not found", "No such object, or you may not see it.")
+	case errors.As(err, &fb):
+		return problem(http.StatusForbidden, "forbidden", "Forbidden", fb.Detail)
+	case errors.As(err, &cf):
+		return problem(http.StatusConflict, "conflict", "Conflict", cf.Detail)
+	case errors.Is(err, auth.ErrUnauthenticated):
+		return problem(http.StatusUnauthorized, "unauthenticated", "Unauthenticated", "Send Authorization: Bearer <token> or sign in.")
+	case errors.As(err, &mbe):
+		return problem(http.StatusRequestEntityTooLarge, "too-large", "Request body too large", fmt.Sprintf("The limit is %d bytes.", mbe.Limit))
+	}
+	return problem(http.StatusInternalServerError, "internal", "Internal error", "Something went wrong on our side; it has been logged.")
+}
+
+func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	p := toProblem(err)
+	if p.Status >= 500 {
+		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	p.Instance = r.URL.Path
+	w.Header().Set("Content-Type", "application/problem+json")
+	if p.Status == http.StatusUnauthorized {
+		w.Header().Set("WWW-Authenticate", `Bearer realm="flare"`)
+	}
+	w.WriteHeader(p.Status)
+	_ = json.NewEncoder(w).Encode(p)
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
+
+// decodeJSON reads a JSON request body into v: it must be JSON, within the
+// size limit, one object, and name no unknown fields.
+func decodeJSON(r *http.Request, v any) error {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasSuffix(strings.Split(ct, ";")[0], "+json") {
+		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Send the body as application/json.")
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	return unmarshalStrict(body, v)
+}
+
+func unmarshalStrict(body []byte, v any) error {
+	if len(strings.TrimSpace(string(body))) == 0 {
+		return badRequest("The request body is empty; send a JSON object.")
+	}
+	dec := json.NewDecoder(strings.NewReader(string(body)))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(v); err != nil {
+		var se *json.SyntaxError
+		var te *json.UnmarshalTypeError
+		switch {
+		case errors.As(err, &se):
+			return badRequest(fmt.Sprintf("The body is not valid JSON (at byte %d).", se.Offset))
+		case errors.As(err, &te):
+			return badRequest("A field has the wrong type.", apperr.FieldError{Field: te.Field, Message: "must be " + jsonType(te.Type.Kind().String())})
+		case strings.HasPrefix(err.Error(), "json: unknown field "):
+			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+			return badRequest("The body has a field this endpoint does not know.", apperr.FieldError{Field: name, Message: "unknown field"})
+		case errors.Is(err, io.ErrUnexpectedEOF):
+			return badRequest("The body is not valid JSON (it ends early).")
+		}
+		return badRequest("The body is not valid JSON: " + err.Error())
+	}
+	if dec.More() {
+		return badRequest("The body holds more than one JSON value.")
+	}
+	return nil
+}
+
+func jsonType(kind string) string {
+	switch kind {
+	case "string":
+		return "a string"
+	case "bool":
+		return "true or false"
+	case "slice":
+		return "an array"
+	case "map", "struct", "ptr":
+		return "an object"
+	case "int", "int64", "float64":
+		return "a number"
+	}
+	return "a " + kind
+}

@@ -1,0 +1,207 @@
+// Package web is Flare's HTTP edge: the JSON API under /api/v1, the
+// server-rendered UI, health and metrics. Handlers are thin: they decode,
+// call a domain service and encode.
+package web
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/audit"
+	"github.com/flare-desk/flare/internal/auth"
+)
+
+// MaxBody is the largest request body accepted (desk YAML included).
+const MaxBody = 4 << 20
+
+// Options configure the server.
+type Options struct {
+	BaseURL string // public URL; https makes cookies Secure
+	Version string
+}
+
+// Route is one registered API route, for the OpenAPI check.
+type Route struct{ Method, Path string }
+
+// Server serves the API and UI.
+type Server struct {
+	app     *app.App
+	opt     Options
+	log     *slog.Logger
+	mux     *http.ServeMux
+	routes  []Route
+	limiter *auth.LoginLimiter
+	ui      *ui
+
+	reqs    *prometheus.CounterVec
+	latency *prometheus.HistogramVec
+	reg     *prometheus.Registry
+}
+
+// New builds the server for a.
+func New(a *app.App, opt Options) (*Server, error) {
+	s := &Server{app: a, opt: opt, log: a.Log, mux: http.NewServeMux(), limiter: auth.NewLoginLimiter(a.Clock)}
+	s.reg = prometheus.NewRegistry()
+	s.reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	s.reqs = prometheus.NewCounterVec(prometheus.CounterOpts{Name: "flare_http_requests_total",
+		Help: "HTTP requests by route and status code."}, []string{"route", "code"})
+	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "flare_http_request_duration_seconds",
+		Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"route"})
+	s.reg.MustRegister(s.reqs, s.latency)
+	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flare_db_open_connections",
+		Help: "Open connections in the writer pool."}, func() float64 { return float64(a.DB.W.Stats().OpenConnections) }))
+
+	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	s.mux.HandleFunc("GET /readyz", s.ready)
+	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	s.apiRoutes()
+	var err error
+	if s.ui, err = newUI(s); err != nil {
+		return nil, err
+	}
+	s.ui.routes()
+	return s, nil
+}
+
+// Routes lists the API routes, for the OpenAPI document's test.
+func (s *Server) Routes() []Route { return s.routes }
+
+func (s *Server) ready(w http.ResponseWriter, r *http.Request) {
+	ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)
+	defer cancel()
+	if err := s.app.DB.W.PingContext(ctx); err != nil {
+		writeJSON(w, http.StatusServiceUnavailable, map[string]string{"status": "unavailable", "detail": "database unreachable"})
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]string{"status": "ready"})
+}
+
+// Handler is the server's root handler with its middleware.
+func (s *Server) Handler() http.Handler {
+	cop := http.NewCrossOriginProtection()
+	cop.SetDenyHandler(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		writeProblem(w, r, s.log, problem(http.StatusForbidden, "cross-origin", "Cross-origin request refused",
+			"State-changing browser requests must come from Flare's own pages."))
+	}))
+	return s.recoverer(s.observe(cop.Handler(s.mux)))
+}
+
+type statusWriter struct {
+	http.ResponseWriter
+	status int
+}
+
+func (w *statusWriter) WriteHeader(code int) {
+	if w.status == 0 {
+		w.status = code
+	}
+	w.ResponseWriter.WriteHeader(code)
+}
+
+func (w *statusWriter) Write(b []byte) (int, error) {
+	if w.status == 0 {
+		w.status = http.StatusOK
+	}
+	return w.ResponseWriter.Write(b)
+}
+
+func (w *statusWriter) Flush() {
+	if f, ok := w.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+// observe gives each request an id, caps its body, and records metrics.
+func (s *Server) observe(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		start := time.Now()
+		id := r.Header.Get("X-Request-Id")
+		if id == "" || len(id) > 64 {
+			var b [8]byte
+			_, _ = rand.Read(b[:])
+			id = hex.EncodeToString(b[:])
+		}
+		w.Header().Set("X-Request-Id", id)
+		r = r.WithContext(audit.WithRequestID(r.Context(), id))
+		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		sw := &statusWriter{ResponseWriter: w}
+		next.ServeHTTP(sw, r)
+		route := r.Pattern
+		if route == "" {
+			route = "unmatched"
+		}
+		if sw.status == 0 {
+			sw.status = http.StatusOK
+		}
+		s.reqs.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
+		s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
+		if sw.status >= 500 {
+			s.log.WarnContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "request_id", id)
+		}
+	})
+}
+
+func (s *Server) recoverer(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		defer func() {
+			if p := recover(); p != nil {
+				if p == http.ErrAbortHandler {
+					panic(p)
+				}
+				s.log.ErrorContext(r.Context(), "panic", "path", r.URL.Path, "panic", p)
+				writeProblem(w, r, s.log, errors.New("panic"))
+			}
+		}()
+		next.ServeHTTP(w, r)
+	})
+}
+
+// sessionCookie is the browser session's cookie name.
+const sessionCookie = "flare_session"
+
+// actorFrom authenticates a request: a bearer token, else a session cookie.
+func (s *Server) actorFrom(r *http.Request) (auth.Actor, error) {
+	if h := r.Header.Get("Authorization"); h != "" {
+		token, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok {
+			return auth.Actor{}, auth.ErrUnauthenticated
+		}
+		return auth.TokenActor(r.Context(), s.app.DB, strings.TrimSpace(token))
+	}
+	c, err := r.Cookie(sessionCookie)
+	if err != nil {
+		return auth.Actor{}, auth.ErrUnauthenticated
+	}
+	return auth.SessionActor(r.Context(), s.app.DB, s.app.Clock.Now(), c.Value)
+}
+
+// apiHandler is an authenticated JSON handler; a returned error becomes a problem.
+type apiHandler func(w http.ResponseWriter, r *http.Request, a auth.Actor) error
+
+// api registers an authenticated API route under /api/v1.
+func (s *Server) api(method, path string, h apiHandler) {
+	s.routes = append(s.routes, Route{Method: method, Path: path})
+	s.mux.HandleFunc(method+" /api/v1"+path, func(w http.ResponseWriter, r *http.Request) {
+		a, err := s.actorFrom(r)
+		if err == nil {
+			err = h(w, r, a)
+		}
+		if err != nil {
+			writeProblem(w, r, s.log, err)
+		}
+	})
+}

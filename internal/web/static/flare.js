@@ -1,0 +1,96 @@
+// Flare: progressive enhancement only. Every page works without this file.
+(function () {
+  "use strict";
+
+  // New case: show only the chosen category's custom fields. Hidden
+  // fieldsets are disabled, so their inputs are not submitted either.
+  function customFields() {
+    var select = document.getElementById("category");
+    if (!select) return;
+    var sets = document.querySelectorAll("fieldset.custom-fields[data-category]");
+    function sync() {
+      sets.forEach(function (fs) {
+        var on = fs.getAttribute("data-category") === select.value;
+        fs.hidden = !on;
+        fs.disabled = !on;
+      });
+    }
+    select.addEventListener("change", sync);
+    sync();
+  }
+
+  // Case page: the resolution only matters when resolving.
+  function statusForm() {
+    var to = document.getElementById("status-to");
+    var box = document.getElementById("resolve-fields");
+    if (!to || !box) return;
+    var hint = document.getElementById("note-hint");
+    var btn = document.getElementById("status-submit");
+    function sync() {
+      var resolving = to.value === "resolved";
+      box.classList.toggle("is-hidden", !resolving);
+      document.getElementById("resolution").disabled = !resolving;
+      if (hint) hint.hidden = !resolving;
+      if (btn) btn.textContent = resolving ? "Resolve case" : "Change status";
+    }
+    to.addEventListener("change", sync);
+    sync();
+  }
+
+  // Case page: make an internal note look like one before it is sent.
+  function replyForm() {
+    var box = document.getElementById("internal");
+    var btn = document.getElementById("reply-submit");
+    var card = document.getElementById("comment");
+    if (!box || !btn || !card) return;
+    function sync() {
+      card.classList.toggle("is-internal", box.checked);
+      btn.textContent = box.checked ? btn.getAttribute("data-note") : btn.getAttribute("data-reply");
+    }
+    box.addEventListener("change", sync);
+    sync();
+  }
+
+  // Ctrl/Cmd+Enter in a textarea sends its form.
+  function submitShortcut() {
+    document.addEventListener("keydown", function (e) {
+      var t = e.target;
+      if (e.key === "Enter" && (e.ctrlKey || e.metaKey) && t && t.tagName === "TEXTAREA" && t.form) {
+        e.preventDefault();
+        if (t.form.requestSubmit) t.form.requestSubmit(); else t.form.submit();
+      }
+    });
+  }
+
+  // Show exact times in the reader's own time zone on hover.
+  function localTimes() {
+    document.querySelectorAll("time[datetime]").forEach(function (el) {
+      var d = new Date(el.getAttribute("datetime"));
+      if (isNaN(d)) return;
+      var local = d.toLocaleString(undefined, { dateStyle: "medium", timeStyle: "short" });
+      var title = el.getAttribute("title");
+      el.setAttribute("title", title && title.indexOf("Created") === 0 ? "Created " + local : local);
+    });
+  }
+
+  // Don't send a form twice on a double click.
+  function oneSubmit() {
+    document.addEventListener("submit", function (e) {
+      var f = e.target;
+      if (f.dataset.sent) { e.preventDefault(); return; }
+      f.dataset.sent = "1";
+      setTimeout(function () { delete f.dataset.sent; }, 3000);
+    });
+  }
+
+  function init() {
+    customFields();
+    statusForm();
+    replyForm();
+    submitShortcut();
+    localTimes();
+    oneSubmit();
+  }
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
+  else init();
+})();

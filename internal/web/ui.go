@@ -1,0 +1,325 @@
+package web
+
+// The server-rendered UI: html/template pages embedded in the binary, one
+// CSS file and a little vanilla JavaScript that only enhances pages which
+// work without it. Browser sessions are cookies (HttpOnly, SameSite=Lax,
+// Secure behind https); the root handler's CrossOriginProtection guards
+// every form POST against cross-site requests.
+
+import (
+	"bytes"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net"
+	"net/http"
+	"net/url"
+	"strings"
+	"time"
+
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/db"
+)
+
+//go:embed templates/*.html
+var templateFS embed.FS
+
+//go:embed static
+var staticFS embed.FS
+
+// ui serves the HTML pages.
+type ui struct {
+	s      *Server
+	pages  map[string]*template.Template
+	static fs.FS
+	assets map[string]string // file name → URL with a content hash, for long caching
+	secure bool              // cookies get Secure (BaseURL is https)
+}
+
+// pageNames are the page templates; each is parsed together with layout.html.
+var pageNames = []string{"login", "queue", "new", "case", "error"}
+
+func newUI(s *Server) (*ui, error) {
+	sub, err := fs.Sub(staticFS, "static")
+	if err != nil {
+		return nil, err
+	}
+	u := &ui{s: s, static: sub, assets: map[string]string{}, pages: map[string]*template.Template{},
+		secure: strings.HasPrefix(strings.ToLower(s.opt.BaseURL), "https://")}
+	for _, name := range []string{"flare.css", "flare.js"} {
+		b, err := fs.ReadFile(sub, name)
+		if err != nil {
+			return nil, fmt.Errorf("ui: static %s: %w", name, err)
+		}
+		h := sha256.Sum256(b)
+		u.assets[name] = "/static/" + name + "?v=" + hex.EncodeToString(h[:6])
+	}
+	funcs := u.funcs()
+	for _, name := range pageNames {
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		if err != nil {
+			return nil, fmt.Errorf("ui: template %s: %w", name, err)
+		}
+		u.pages[name] = t
+	}
+	return u, nil
+}
+
+func (u *ui) routes() {
+	m := u.s.mux
+	m.Handle("GET /static/", u.staticHandler())
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/cases", http.StatusSeeOther)
+	})
+	m.HandleFunc("GET /login", u.loginPage)
+	m.HandleFunc("POST /login", u.login)
+	m.HandleFunc("POST /logout", u.logout)
+	m.HandleFunc("GET /cases", u.page(u.queue))
+	m.HandleFunc("GET /cases/new", u.page(u.newCasePage))
+	m.HandleFunc("POST /cases/new", u.page(u.createCase))
+	m.HandleFunc("GET /cases/{ref}", u.page(u.casePage))
+	m.HandleFunc("POST /cases/{ref}/comments", u.page(u.postComment))
+	m.HandleFunc("POST /cases/{ref}/transitions", u.page(u.postTransition))
+	m.HandleFunc("POST /cases/{ref}/update", u.page(u.postUpdate))
+	// Anything else a browser asks for gets a friendly 404 page; API clients
+	// keep getting problem JSON.
+	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasPrefix(r.URL.Path, "/api/") {
+			writeProblem(w, r, u.s.log, problem(http.StatusNotFound, "not-found", "Not found", "No such endpoint."))
+			return
+		}
+		u.errorPage(w, r, nil, problem(http.StatusNotFound, "not-found", "Page not found", "There is no page at this address."))
+	})
+}
+
+func (u *ui) staticHandler() http.Handler {
+	files := http.StripPrefix("/static/", http.FileServerFS(u.static))
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if strings.HasSuffix(r.URL.Path, "/") { // no directory listings
+			u.errorPage(w, r, nil, problem(http.StatusNotFound, "not-found", "Page not found", "There is no page at this address."))
+			return
+		}
+		if r.URL.Query().Get("v") != "" {
+			w.Header().Set("Cache-Control", "public, max-age=31536000, immutable")
+		} else {
+			w.Header().Set("Cache-Control", "public, max-age=300")
+		}
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		files.ServeHTTP(w, r)
+	})
+}
+
+// pageHandler is an authenticated page; a returned error becomes an error page.
+type pageHandler func(w http.ResponseWriter, r *http.Request, a auth.Actor) error
+
+// page wraps h: a request without a valid session is sent to the sign-in page
+// (and back afterwards); errors become the friendly error page.
+func (u *ui) page(h pageHandler) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		a, err := u.s.actorFrom(r)
+		if errors.Is(err, auth.ErrUnauthenticated) {
+			next := r.URL.RequestURI()
+			if r.Method != http.MethodGet && r.Method != http.MethodHead {
+				// A form POST cannot be replayed after signing in; come back to its page.
+				next = strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(strings.TrimSuffix(r.URL.Path,
+					"/comments"), "/transitions"), "/update"), "/new")
+			}
+			if c, cerr := r.Cookie(sessionCookie); cerr == nil && c.Value != "" {
+				u.clearCookie(w) // expired or revoked session
+			}
+			http.Redirect(w, r, "/login?next="+url.QueryEscape(next), http.StatusSeeOther)
+			return
+		}
+		if err != nil {
+			u.errorPage(w, r, nil, err)
+			return
+		}
+		if err := h(w, r, a); err != nil {
+			u.errorPage(w, r, &a, err)
+		}
+	}
+}
+
+// view is what every page template receives.
+type view struct {
+	Me     *auth.Actor
+	Title  string
+	Nav    string // highlighted top-bar entry: queue, new
+	Assets map[string]string
+	Data   any
+}
+
+// render executes a page into a buffer first, so a template error becomes a
+// clean 500 instead of half a page.
+func (u *ui) render(w http.ResponseWriter, r *http.Request, status int, name string, v view) {
+	v.Assets = u.assets
+	var buf bytes.Buffer
+	if err := u.pages[name].ExecuteTemplate(&buf, "layout", v); err != nil {
+		u.s.log.ErrorContext(r.Context(), "render page", "page", name, "path", r.URL.Path, "err", err)
+		http.Error(w, "Internal error: the page could not be shown. It has been logged.", http.StatusInternalServerError)
+		return
+	}
+	h := w.Header()
+	h.Set("Content-Type", "text/html; charset=utf-8")
+	h.Set("Cache-Control", "no-store")
+	h.Set("X-Content-Type-Options", "nosniff")
+	h.Set("Referrer-Policy", "same-origin")
+	h.Set("X-Frame-Options", "DENY")
+	h.Set("Content-Security-Policy", "default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "+
+		"object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+	w.WriteHeader(status)
+	if r.Method != http.MethodHead {
+		_, _ = w.Write(buf.Bytes())
+	}
+}
+
+// errorData is the error page's content.
+type errorData struct {
+	Status int
+	Title  string
+	Detail string
+}
+
+// errorPage shows err as a friendly page; unexpected errors are logged and
+// shown without details.
+func (u *ui) errorPage(w http.ResponseWriter, r *http.Request, me *auth.Actor, err error) {
+	p := toProblem(err)
+	if p.Status >= 500 {
+		u.s.log.ErrorContext(r.Context(), "page failed", "method", r.Method, "path", r.URL.Path, "err", err)
+	}
+	d := errorData{Status: p.Status, Title: p.Title, Detail: p.Detail}
+	switch p.Status {
+	case http.StatusNotFound:
+		d.Title = "Not found"
+		if d.Detail == "" || strings.HasPrefix(d.Detail, "No such object") {
+			d.Detail = "This page does not exist, or you do not have access to it."
+		}
+	case http.StatusForbidden:
+		d.Title = "Not allowed"
+	case http.StatusInternalServerError:
+		d.Title = "Something went wrong"
+		d.Detail = "Flare could not complete this request. The error has been logged; please try again."
+	}
+	u.render(w, r, p.Status, "error", view{Me: me, Title: d.Title, Data: d})
+}
+
+// --- sign in and out ---
+
+type loginData struct {
+	Email string
+	Next  string
+	Error string
+}
+
+func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
+	next := safeNext(r.URL.Query().Get("next"))
+	if _, err := u.s.actorFrom(r); err == nil {
+		http.Redirect(w, r, next, http.StatusSeeOther)
+		return
+	}
+	u.render(w, r, http.StatusOK, "login", view{Title: "Sign in", Data: loginData{Next: next}})
+}
+
+func (u *ui) login(w http.ResponseWriter, r *http.Request) {
+	if err := r.ParseForm(); err != nil {
+		u.errorPage(w, r, nil, badRequest("The form could not be read."))
+		return
+	}
+	email := strings.TrimSpace(r.PostForm.Get("email"))
+	password := r.PostForm.Get("password")
+	next := safeNext(r.PostForm.Get("next"))
+	d := loginData{Email: email, Next: next}
+	ip := clientIP(r)
+	if ok, wait := u.s.limiter.Allow(ip, email); !ok {
+		mins := int((wait + time.Minute - 1) / time.Minute)
+		if mins < 1 {
+			mins = 1
+		}
+		w.Header().Set("Retry-After", fmt.Sprint(int(wait.Seconds()+0.999)))
+		unit := "minutes"
+		if mins == 1 {
+			unit = "minute"
+		}
+		d.Error = fmt.Sprintf("Too many attempts, try again in %d %s.", mins, unit)
+		u.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in", Data: d})
+		return
+	}
+	user, err := auth.Authenticate(r.Context(), u.s.app.DB, email, password)
+	if errors.Is(err, auth.ErrUnauthenticated) {
+		u.s.limiter.Failure(ip, email)
+		d.Error = "Email or password is wrong."
+		u.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Data: d})
+		return
+	}
+	if err != nil {
+		u.errorPage(w, r, nil, err)
+		return
+	}
+	u.s.limiter.Success(ip, email)
+	var token string
+	err = u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
+		var err error
+		token, err = auth.CreateSession(r.Context(), tx, u.s.app.Clock.Now(), user.ID)
+		return err
+	})
+	if err != nil {
+		u.errorPage(w, r, nil, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: token, Path: "/", HttpOnly: true, Secure: u.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: int(auth.SessionMaxAge / time.Second)})
+	http.Redirect(w, r, next, http.StatusSeeOther)
+}
+
+func (u *ui) logout(w http.ResponseWriter, r *http.Request) {
+	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
+		err := u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
+			return auth.DeleteSession(r.Context(), tx, c.Value)
+		})
+		if err != nil {
+			u.errorPage(w, r, nil, err)
+			return
+		}
+	}
+	u.clearCookie(w)
+	http.Redirect(w, r, "/login", http.StatusSeeOther)
+}
+
+func (u *ui) clearCookie(w http.ResponseWriter) {
+	http.SetCookie(w, &http.Cookie{Name: sessionCookie, Value: "", Path: "/", HttpOnly: true, Secure: u.secure,
+		SameSite: http.SameSiteLaxMode, MaxAge: -1})
+}
+
+// safeNext returns next if it is a path on this site, else /cases: a
+// sign-in link must never send the user to another origin.
+func safeNext(next string) string {
+	const home = "/cases"
+	if next == "" || len(next) > 2000 || next[0] != '/' || strings.HasPrefix(next, "//") ||
+		strings.ContainsAny(next, "\\\r\n\t") || strings.HasPrefix(next, "/login") {
+		return home
+	}
+	for _, c := range next {
+		if c < 0x20 || c == 0x7f {
+			return home
+		}
+	}
+	p, err := url.Parse(next)
+	if err != nil || p.Scheme != "" || p.Host != "" || p.User != nil {
+		return home
+	}
+	return next
+}
+
+// clientIP is the peer address (Flare does not trust forwarding headers it
+// cannot verify).
+func clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		return r.RemoteAddr
+	}
+	return host
+}

@@ -1,0 +1,455 @@
+package web
+
+import (
+	"errors"
+	"net/http"
+	"net/url"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/desk"
+)
+
+// queuePageSize is how many cases one queue page lists.
+const queuePageSize = 50
+
+// queueData is the queue page.
+type queueData struct {
+	Form     url.Values // the filter as submitted
+	Cases    []*cases.Case
+	NextURL  string
+	Error    string
+	Filtered bool // any filter other than the default is set
+	Desk     *desk.Config
+	Statuses []cases.Status
+}
+
+// queue lists the cases the user may see, most urgent first.
+func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	cfg, err := u.s.app.Desk.Config(r.Context())
+	if err != nil {
+		return err
+	}
+	q := r.URL.Query()
+	f := cases.ListFilter{Sort: "priority", Limit: queuePageSize, Q: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor")}
+	one := func(k string) []string {
+		if v := strings.TrimSpace(q.Get(k)); v != "" {
+			return []string{v}
+		}
+		return nil
+	}
+	f.Team, f.Priority, f.Market = one("team"), one("priority"), one("market")
+	switch st := q.Get("status"); st {
+	case "":
+		f.Status = cases.ActiveStatuses
+	case "all":
+	default:
+		f.Status = []cases.Status{cases.Status(st)}
+	}
+	switch o := q.Get("owner"); o {
+	case "", "me", "none":
+		f.Owner = o
+	default:
+		f.Owner = "none_of_these" // reported below
+	}
+	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses}
+	for _, k := range []string{"q", "team", "status", "priority", "market", "owner"} {
+		if q.Get(k) != "" {
+			d.Filtered = true
+		}
+	}
+	status := http.StatusOK
+	var page *cases.Page
+	if f.Owner == "none_of_these" {
+		err = &apperr.Invalid{Errors: []apperr.FieldError{{Field: "owner", Message: "must be anyone, me or unassigned"}}}
+	} else {
+		page, err = u.s.app.Cases.List(r.Context(), a, f)
+	}
+	var inv *apperr.Invalid
+	switch {
+	case errors.As(err, &inv):
+		status = http.StatusBadRequest
+		d.Error = fieldErrorsText(inv.Errors)
+	case err != nil:
+		return err
+	default:
+		d.Cases = page.Cases
+		if page.NextCursor != "" {
+			nq := url.Values{}
+			for k, v := range q {
+				if k != "cursor" && len(v) > 0 && v[0] != "" {
+					nq.Set(k, v[0])
+				}
+			}
+			nq.Set("cursor", page.NextCursor)
+			d.NextURL = "/cases?" + nq.Encode()
+		}
+	}
+	nav, title := "queue", "Queue"
+	if f.Owner == "me" {
+		nav, title = "mine", "My cases"
+	}
+	u.render(w, r, status, "queue", view{Me: &a, Title: title, Nav: nav, Data: d})
+	return nil
+}
+
+func fieldErrorsText(errs []apperr.FieldError) string {
+	parts := make([]string, len(errs))
+	for i, e := range errs {
+		parts[i] = e.Field + " " + e.Message
+	}
+	return strings.Join(parts, "; ")
+}
+
+// --- new case ---
+
+// newCaseData is the new-case form.
+type newCaseData struct {
+	Form     url.Values
+	Errors   map[string]string // by form field name
+	Other    []string          // errors that belong to no field on the form
+	Desk     *desk.Config
+	Groups   []categoryGroup
+	Channels []cases.Channel
+}
+
+type categoryGroup struct {
+	Name       string
+	Categories []desk.Category
+}
+
+func groupCategories(cfg *desk.Config) []categoryGroup {
+	var out []categoryGroup
+	idx := map[string]int{}
+	for _, c := range cfg.Categories {
+		g := c.Group()
+		i, ok := idx[g]
+		if !ok {
+			i = len(out)
+			idx[g] = i
+			out = append(out, categoryGroup{Name: humanize(g)})
+		}
+		out[i].Categories = append(out[i].Categories, c)
+	}
+	return out
+}
+
+func (u *ui) newCasePage(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if !a.Can(auth.PermCaseCreate) {
+		return &apperr.Forbidden{Detail: "Your role cannot create cases."}
+	}
+	cfg, err := u.s.app.Desk.Config(r.Context())
+	if err != nil {
+		return err
+	}
+	form := url.Values{"channel": {"web_form"}, "sensitivity": {"normal"}}
+	if len(a.Markets) == 1 {
+		form.Set("market", a.Markets[0])
+	}
+	for _, k := range []string{"category", "market"} { // ?category=… preselects, handy for links
+		if v := r.URL.Query().Get(k); v != "" {
+			form.Set(k, v)
+		}
+	}
+	u.renderNewCase(w, r, a, http.StatusOK, cfg, form, nil)
+	return nil
+}
+
+func (u *ui) renderNewCase(w http.ResponseWriter, r *http.Request, a auth.Actor, status int, cfg *desk.Config,
+	form url.Values, errs []apperr.FieldError) {
+	d := newCaseData{Form: form, Errors: map[string]string{}, Desk: cfg, Groups: groupCategories(cfg), Channels: cases.Channels}
+	known := map[string]bool{"title": true, "description": true, "category": true, "market": true, "channel": true,
+		"seller_id": true, "requester.name": true, "requester.email": true, "language": true, "tags": true,
+		"sensitivity": true, "high_risk": true}
+	cat := form.Get("category")
+	for _, e := range errs {
+		name := e.Field
+		if strings.HasPrefix(name, "tags[") {
+			name = "tags"
+		}
+		if key, ok := strings.CutPrefix(name, "fields."); ok {
+			if _, def := cfg.Category(cat); def {
+				name = "field." + cat + "." + key
+				known[name] = true
+			}
+		}
+		switch {
+		case !known[name]:
+			d.Other = append(d.Other, e.Field+": "+e.Message)
+		case d.Errors[name] != "":
+			d.Errors[name] += "; " + e.Message
+		default:
+			d.Errors[name] = e.Message
+		}
+	}
+	u.render(w, r, status, "new", view{Me: &a, Title: "New case", Nav: "new", Data: d})
+}
+
+func (u *ui) createCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if !a.Can(auth.PermCaseCreate) {
+		return &apperr.Forbidden{Detail: "Your role cannot create cases."}
+	}
+	if err := r.ParseForm(); err != nil {
+		return badRequest("The form could not be read.")
+	}
+	cfg, err := u.s.app.Desk.Config(r.Context())
+	if err != nil {
+		return err
+	}
+	f := r.PostForm
+	in := cases.CreateInput{
+		Title:       f.Get("title"),
+		Description: f.Get("description"),
+		Category:    strings.TrimSpace(f.Get("category")),
+		Market:      f.Get("market"),
+		Channel:     cases.Channel(f.Get("channel")),
+		Language:    f.Get("language"),
+		SellerID:    f.Get("seller_id"),
+		HighRisk:    f.Get("high_risk") != "",
+		Sensitivity: f.Get("sensitivity"),
+		Tags:        splitTags(f.Get("tags")),
+	}
+	if name, email := strings.TrimSpace(f.Get("requester.name")), strings.TrimSpace(f.Get("requester.email")); name != "" || email != "" {
+		in.Requester = &cases.Requester{Name: name, Email: email}
+	}
+	if cat, ok := cfg.Category(in.Category); ok {
+		in.Fields = formFields(f, cat)
+	}
+	c, err := u.s.app.Cases.Create(r.Context(), a, in, nil)
+	if err != nil {
+		if p := toProblem(err); p.Status == http.StatusUnprocessableEntity || p.Status == http.StatusBadRequest {
+			errs := p.Errors
+			if len(errs) == 0 {
+				errs = []apperr.FieldError{{Field: "form", Message: p.Detail}}
+			}
+			u.renderNewCase(w, r, a, p.Status, cfg, f, errs)
+			return nil
+		}
+		return err
+	}
+	http.Redirect(w, r, "/cases/"+c.Number, http.StatusSeeOther)
+	return nil
+}
+
+// formFields reads the custom fields of cat from a form whose inputs are
+// named field.<category>.<key> (money: …amount and …currency). Empty inputs
+// are left out, so that required fields are reported as missing.
+func formFields(f url.Values, cat desk.Category) map[string]any {
+	out := map[string]any{}
+	for _, fd := range cat.Fields {
+		name := "field." + cat.Key + "." + fd.Key
+		switch fd.Type {
+		case desk.FieldMultiSelect:
+			var vals []string
+			for _, v := range f[name] {
+				if v = strings.TrimSpace(v); v != "" {
+					vals = append(vals, v)
+				}
+			}
+			if len(vals) > 0 {
+				out[fd.Key] = vals
+			}
+		case desk.FieldMoney:
+			amount := strings.TrimSpace(f.Get(name + ".amount"))
+			if amount != "" {
+				m := map[string]any{"amount": amount}
+				if cur := strings.TrimSpace(f.Get(name + ".currency")); cur != "" {
+					m["currency"] = cur
+				}
+				out[fd.Key] = m
+			}
+		default:
+			if v := strings.TrimSpace(f.Get(name)); v != "" {
+				out[fd.Key] = v
+			}
+		}
+	}
+	return out
+}
+
+func splitTags(s string) []string {
+	var out []string
+	for _, t := range strings.FieldsFunc(s, func(r rune) bool { return r == ',' || r == '\n' }) {
+		if t = strings.TrimSpace(t); t != "" {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// --- case page ---
+
+// caseData is the case page.
+type caseData struct {
+	Case       *cases.Case
+	Events     []cases.Event
+	Desk       *desk.Config
+	Category   desk.Category
+	HasCat     bool
+	Allowed    []cases.Status
+	Owners     []auth.User // who may own the case, for the owner select
+	CanWrite   bool
+	CanComment bool
+	CanNote    bool
+	IsOwner    bool
+	CanTake    bool // the user may own the case and does not yet
+	// A failed form post re-renders the page with its message and input.
+	Failed string // "comment", "transition" or "update"
+	Error  string
+	Form   url.Values
+}
+
+func (u *ui) casePage(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	ref := r.PathValue("ref")
+	c, err := u.s.app.Cases.Get(r.Context(), a, ref)
+	if err != nil {
+		return err
+	}
+	if ref != c.Number { // one address per case: /cases/ESC-1042
+		http.Redirect(w, r, "/cases/"+c.Number, http.StatusFound)
+		return nil
+	}
+	return u.renderCase(w, r, a, c, http.StatusOK, "", "", nil)
+}
+
+func (u *ui) renderCase(w http.ResponseWriter, r *http.Request, a auth.Actor, c *cases.Case, status int,
+	failed, msg string, form url.Values) error {
+	cfg, err := u.s.app.Desk.Config(r.Context())
+	if err != nil {
+		return err
+	}
+	evs, err := u.s.app.Cases.Events(r.Context(), a, c.Number)
+	if err != nil {
+		return err
+	}
+	if form == nil {
+		form = url.Values{}
+	}
+	d := caseData{Case: c, Events: evs, Desk: cfg, Allowed: c.Status.Allowed(),
+		CanWrite: a.Can(auth.PermCaseWrite), CanComment: a.Can(auth.PermCaseComment), CanNote: a.Can(auth.PermCaseInternalNote),
+		IsOwner: c.OwnerID != 0 && c.OwnerID == a.UserID, Failed: failed, Error: msg, Form: form}
+	d.Category, d.HasCat = cfg.Category(c.Category)
+	if d.CanWrite {
+		users, err := auth.ListUsers(r.Context(), u.s.app.DB)
+		if err != nil {
+			return err
+		}
+		for _, usr := range users {
+			if canOwn(usr, c.Team) || usr.ID == c.OwnerID {
+				d.Owners = append(d.Owners, usr)
+			}
+			if usr.ID == a.UserID && canOwn(usr, c.Team) && !d.IsOwner {
+				d.CanTake = true
+			}
+		}
+	}
+	u.render(w, r, status, "case", view{Me: &a, Title: c.Number + " " + c.Title, Data: d})
+	return nil
+}
+
+// canOwn mirrors the case service's owner rule, to offer only valid owners.
+func canOwn(usr auth.User, team string) bool {
+	if !usr.Active {
+		return false
+	}
+	switch usr.Role {
+	case auth.RoleLead, auth.RoleAdmin:
+		return true
+	case auth.RoleAgent:
+		return slices.Contains(usr.Teams, team)
+	}
+	return false
+}
+
+// caseAction runs a form post on a case: on success back to the case page,
+// on invalid input the page again with the message and the user's input.
+func (u *ui) caseAction(w http.ResponseWriter, r *http.Request, a auth.Actor, which string,
+	do func(ref string, f url.Values) error) error {
+	ref := r.PathValue("ref")
+	if err := r.ParseForm(); err != nil {
+		return badRequest("The form could not be read.")
+	}
+	err := do(ref, r.PostForm)
+	if err == nil {
+		c, gerr := u.s.app.Cases.Get(r.Context(), a, ref)
+		if gerr != nil { // e.g. the change moved the case out of the user's sight
+			http.Redirect(w, r, "/cases", http.StatusSeeOther)
+			return nil
+		}
+		target := "/cases/" + c.Number
+		if which == "comment" {
+			target += "#timeline-end"
+		}
+		http.Redirect(w, r, target, http.StatusSeeOther)
+		return nil
+	}
+	p := toProblem(err)
+	if p.Status >= 500 || p.Status == http.StatusNotFound || p.Status == http.StatusUnauthorized {
+		return err
+	}
+	c, gerr := u.s.app.Cases.Get(r.Context(), a, ref)
+	if gerr != nil {
+		return gerr
+	}
+	msg := p.Detail
+	if len(p.Errors) > 0 {
+		msg = fieldErrorsText(p.Errors)
+	}
+	return u.renderCase(w, r, a, c, p.Status, which, msg, r.PostForm)
+}
+
+func (u *ui) postComment(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	return u.caseAction(w, r, a, "comment", func(ref string, f url.Values) error {
+		internal := f.Get("internal") != ""
+		if !a.Can(auth.PermCaseComment) && a.Can(auth.PermCaseInternalNote) {
+			internal = true // QA write internal notes only
+		}
+		_, err := u.s.app.Cases.AddComment(r.Context(), a, ref, cases.CommentInput{Body: f.Get("body"), Internal: internal})
+		return err
+	})
+}
+
+func (u *ui) postTransition(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	return u.caseAction(w, r, a, "transition", func(ref string, f url.Values) error {
+		in := cases.TransitionInput{To: cases.Status(f.Get("to")), Note: f.Get("note")}
+		if in.To == "" {
+			return &apperr.Invalid{Errors: []apperr.FieldError{{Field: "to", Message: "choose the new status"}}}
+		}
+		if in.To == cases.StatusResolved { // without JS the resolution select is always sent
+			in.Resolution = f.Get("resolution")
+		}
+		_, err := u.s.app.Cases.Transition(r.Context(), a, ref, in)
+		return err
+	})
+}
+
+func (u *ui) postUpdate(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	return u.caseAction(w, r, a, "update", func(ref string, f url.Values) error {
+		var in cases.UpdateInput
+		changed := false
+		if f.Has("owner") {
+			o := strings.TrimSpace(f.Get("owner"))
+			in.Owner, changed = &o, true
+		}
+		if p := f.Get("priority"); p != "" {
+			reason := f.Get("priority_reason")
+			in.Priority, in.PriorityReason, changed = &p, &reason, true
+		}
+		if lv := f.Get("escalation_level"); lv != "" {
+			n, err := strconv.Atoi(lv)
+			if err != nil {
+				return &apperr.Invalid{Errors: []apperr.FieldError{{Field: "escalation_level", Message: "must be a number from 1 to 5"}}}
+			}
+			in.EscalationLevel, changed = &n, true
+		}
+		if !changed {
+			return nil
+		}
+		_, err := u.s.app.Cases.Update(r.Context(), a, ref, in)
+		return err
+	})
+}
