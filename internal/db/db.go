@@ -48,6 +48,83 @@ type DB struct {
 	URL     string
 
 	rebinds sync.Map
+	stmts   stmtCache
+}
+
+// stmtCache keeps prepared statements for SQLite, where preparing costs
+// about as much as running a small statement. PostgreSQL's driver caches
+// prepared statements per connection by itself.
+type stmtCache struct {
+	mu sync.Mutex
+	w  map[string]*sql.Stmt
+	r  map[string]*sql.Stmt
+}
+
+// maxCachedStmts bounds the cache: list queries with varying filters are
+// built dynamically and are not all worth keeping.
+const maxCachedStmts = 512
+
+func (c *stmtCache) lookup(m map[string]*sql.Stmt, q string) *sql.Stmt {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return m[q]
+}
+
+// prepare adds q to the cache. It must not run while the caller holds the
+// writer connection in a transaction (SQLite's writer pool has one).
+func (c *stmtCache) prepare(ctx context.Context, pool *sql.DB, m *map[string]*sql.Stmt, q string) *sql.Stmt {
+	c.mu.Lock()
+	st, ok := (*m)[q]
+	full := len(*m) >= maxCachedStmts
+	c.mu.Unlock()
+	if ok || full {
+		return st
+	}
+	st, err := pool.PrepareContext(ctx, q)
+	if err != nil {
+		return nil // the caller runs it unprepared and reports the error
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if *m == nil {
+		*m = map[string]*sql.Stmt{}
+	}
+	if prev, ok := (*m)[q]; ok {
+		st.Close()
+		return prev
+	}
+	(*m)[q] = st
+	return st
+}
+
+// writeStmt returns a statement on the writer pool, preparing it on first
+// use; only for use outside transactions.
+func (d *DB) writeStmt(ctx context.Context, q string) *sql.Stmt {
+	if d.dialect != SQLite {
+		return nil
+	}
+	return d.stmts.prepare(ctx, d.W, &d.stmts.w, q)
+}
+
+// readStmt returns a statement on the reader pool, preparing it on first use.
+func (d *DB) readStmt(ctx context.Context, q string) *sql.Stmt {
+	if d.dialect != SQLite {
+		return nil
+	}
+	return d.stmts.prepare(ctx, d.R, &d.stmts.r, q)
+}
+
+// txStmt returns the cached writer statement for q inside a transaction,
+// or nil after noting q to be prepared once the transaction has ended.
+func (t *Tx) txStmt(q string) *sql.Stmt {
+	if t.db.dialect != SQLite {
+		return nil
+	}
+	if st := t.db.stmts.lookup(t.db.stmts.w, q); st != nil {
+		return st
+	}
+	t.unprepared = append(t.unprepared, q)
+	return nil
 }
 
 // Open opens the store named by url: "sqlite:PATH" (or a path ending in
@@ -123,6 +200,14 @@ func redact(raw string) string {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	d.stmts.mu.Lock()
+	for _, m := range []map[string]*sql.Stmt{d.stmts.w, d.stmts.r} {
+		for _, st := range m {
+			st.Close()
+		}
+	}
+	d.stmts.w, d.stmts.r = nil, nil
+	d.stmts.mu.Unlock()
 	err := d.W.Close()
 	if d.R != d.W {
 		err = errors.Join(err, d.R.Close())
@@ -171,16 +256,25 @@ type Querier interface {
 
 // Exec runs a statement on the writer pool outside a transaction.
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := d.writeStmt(ctx, q); st != nil {
+		return st.ExecContext(ctx, args...)
+	}
 	return d.W.ExecContext(ctx, d.Rebind(q), args...)
 }
 
 // Query reads through the reader pool.
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := d.readStmt(ctx, q); st != nil {
+		return st.QueryContext(ctx, args...)
+	}
 	return d.R.QueryContext(ctx, d.Rebind(q), args...)
 }
 
 // QueryRow reads one row through the reader pool.
 func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := d.readStmt(ctx, q); st != nil {
+		return st.QueryRowContext(ctx, args...)
+	}
 	return d.R.QueryRowContext(ctx, d.Rebind(q), args...)
 }
 
@@ -190,22 +284,32 @@ func (d *DB) Dialect() Dialect { return d.dialect }
 // Tx is a write transaction.
 type Tx struct {
 	*sql.Tx
-	db    *DB
-	after []func()
+	db         *DB
+	after      []func()
+	unprepared []string // statements to prepare once the writer is free again
 }
 
 // Exec runs a statement in the transaction.
 func (t *Tx) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if st := t.txStmt(q); st != nil {
+		return t.Tx.StmtContext(ctx, st).ExecContext(ctx, args...)
+	}
 	return t.Tx.ExecContext(ctx, t.db.Rebind(q), args...)
 }
 
 // Query reads in the transaction.
 func (t *Tx) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if st := t.txStmt(q); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryContext(ctx, args...)
+	}
 	return t.Tx.QueryContext(ctx, t.db.Rebind(q), args...)
 }
 
 // QueryRow reads one row in the transaction.
 func (t *Tx) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if st := t.txStmt(q); st != nil {
+		return t.Tx.StmtContext(ctx, st).QueryRowContext(ctx, args...)
+	}
 	return t.Tx.QueryRowContext(ctx, t.db.Rebind(q), args...)
 }
 
@@ -230,6 +334,9 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
 			panic(p)
+		}
+		for _, q := range tx.unprepared {
+			d.writeStmt(context.WithoutCancel(ctx), q)
 		}
 	}()
 	if err := fn(tx); err != nil {

@@ -189,7 +189,8 @@ CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
 END;
 -- +goose StatementEnd
 -- +goose StatementBegin
-CREATE TRIGGER cases_fts_update AFTER UPDATE OF title, description ON cases BEGIN
+CREATE TRIGGER cases_fts_update AFTER UPDATE OF title, description ON cases
+    WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
     INSERT INTO cases_fts (cases_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
     INSERT INTO cases_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
 END;
