@@ -8,8 +8,8 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
@@ -58,7 +58,7 @@ func lostParcel() cases.CreateInput {
 	return cases.CreateInput{
 		Title: "Parcel never arrived", Description: "Buyer says the parcel never arrived", Category: "logistics/lost_parcel",
 		Market: "GB", SellerID: "S-1001", Requester: &cases.Requester{Name: "Sam Buyer", Email: "Sam@Example.com"},
-		Tags: []string{"Carrier", "carrier", "q4"},
+		Tags:   []string{"Carrier", "carrier", "q4"},
 		Fields: map[string]any{"order_id": "ORD-778812", "tracking_number": "JD0002211", "carrier": "DPD"},
 	}
 }
@@ -168,7 +168,9 @@ func TestCaseLifecycle(t *testing.T) {
 	})
 }
 
-func contains(s, sub string) bool { return len(s) >= len(sub) && (s == sub || len(sub) == 0 || indexOf(s, sub) >= 0) }
+func contains(s, sub string) bool {
+	return len(s) >= len(sub) && (s == sub || len(sub) == 0 || indexOf(s, sub) >= 0)
+}
 
 func indexOf(s, sub string) int {
 	for i := 0; i+len(sub) <= len(s); i++ {

@@ -206,7 +206,7 @@ var (
 	reLanguage    = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$`)
 	reHolidays    = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,3})?$`)
 	reKey         = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
-	reTeamKey     = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)         // teams read like "trust-safety"
+	reTeamKey     = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)       // teams read like "trust-safety"
 	reCalendarKey = regexp.MustCompile(`^[A-Za-z][A-Za-z0-9_-]*$`) // market calendars are keyed "GB", "DE", …
 	reCategoryKey = regexp.MustCompile(`^[a-z][a-z0-9_]*/[a-z][a-z0-9_]*$`)
 	reSellerID    = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$`)
