@@ -19,6 +19,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgconn"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver for database/sql
 	_ "modernc.org/sqlite"             // pure-Go SQLite driver
 )
@@ -350,4 +351,17 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		f()
 	}
 	return nil
+}
+
+// IsUniqueViolation reports whether err is a unique-constraint violation
+// (SQLite's "UNIQUE constraint failed", PostgreSQL's SQLSTATE 23505).
+func IsUniqueViolation(err error) bool {
+	if err == nil {
+		return false
+	}
+	var pg *pgconn.PgError
+	if errors.As(err, &pg) {
+		return pg.Code == "23505"
+	}
+	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }

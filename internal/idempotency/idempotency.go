@@ -82,8 +82,11 @@ func Lookup(ctx context.Context, q db.Querier, k Key) (*Stored, error) {
 func Save(ctx context.Context, tx *db.Tx, now time.Time, k Key, status int, body []byte) error {
 	_, err := tx.Exec(ctx, `INSERT INTO idempotency_keys (user_id, key, method, path, request_hash, status, body, created_at)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?)`, k.UserID, k.Key, k.Method, k.Path, k.Hash, status, string(body), db.T(now))
-	if err != nil {
+	if db.IsUniqueViolation(err) {
 		return &apperr.Conflict{Detail: "another request with this Idempotency-Key is in progress; retry it shortly"}
+	}
+	if err != nil {
+		return fmt.Errorf("store idempotent response: %w", err)
 	}
 	return nil
 }
