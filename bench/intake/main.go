@@ -21,6 +21,7 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -40,9 +41,20 @@ func main() {
 	clients := flag.Int("clients", 16, "concurrent HTTP clients (and baseline writers)")
 	queueCases := flag.Int("queue-cases", 500000, "cases in the store for the queue latency measurement (0 skips it)")
 	queueReqs := flag.Int("queue-requests", 2000, "GET /cases requests for the latency measurement")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to FILE")
 	flag.Parse()
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "intake:", err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+		defer pprof.StopCPUProfile()
+	}
 	if err := run(context.Background(), *dbFlag, *n, *clients, *queueCases, *queueReqs); err != nil {
 		fmt.Fprintln(os.Stderr, "intake:", err)
+		pprof.StopCPUProfile()
 		os.Exit(1)
 	}
 }

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"time"
 
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
@@ -38,6 +39,9 @@ type App struct {
 	Desk  *desk.Service
 	Cases *cases.Service
 	Jobs  *jobs.Queue
+
+	stopIndexer context.CancelFunc
+	indexerDone chan struct{}
 }
 
 // New builds the services on an already migrated store.
@@ -61,8 +65,25 @@ func New(d *db.DB, opt Options) (*App, error) {
 	return a, nil
 }
 
-// Start starts background workers.
-func (a *App) Start(ctx context.Context) error { return a.Jobs.Start(ctx) }
+// Start starts background workers: the job queue and the search indexer.
+func (a *App) Start(ctx context.Context) error {
+	if err := a.Jobs.Start(ctx); err != nil {
+		return err
+	}
+	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopIndexer, a.indexerDone = cancel, make(chan struct{})
+	go func() {
+		defer close(a.indexerDone)
+		a.Cases.RunSearchIndexer(ictx, 2*time.Second)
+	}()
+	return nil
+}
 
 // Stop lets running jobs finish and stops the workers.
-func (a *App) Stop(ctx context.Context) error { return a.Jobs.Stop(ctx) }
+func (a *App) Stop(ctx context.Context) error {
+	if a.stopIndexer != nil {
+		a.stopIndexer()
+		<-a.indexerDone
+	}
+	return a.Jobs.Stop(ctx)
+}

@@ -152,6 +152,9 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		} else if s.db.Dialect() == db.Postgres {
 			add("c.search @@ plainto_tsquery('simple', ?)", q)
 		} else if m := ftsQuery(q); m != "" {
+			if _, err := s.SyncSearch(ctx); err != nil {
+				return nil, err
+			}
 			add("c.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)", m)
 		}
 	}

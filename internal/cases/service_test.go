@@ -401,3 +401,48 @@ func sortedStrings(s []string) bool {
 	}
 	return true
 }
+
+func TestSearchSeesEveryCommittedCase(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		admin := f.actor("amelia.clarke")
+		in := lostParcel()
+		in.Title = "Kühlschrank beschädigt"
+		c, err := f.svc.Create(ctx, admin, in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		search := func(q string) int {
+			t.Helper()
+			p, err := f.svc.List(ctx, admin, cases.ListFilter{Q: q})
+			if err != nil {
+				t.Fatal(err)
+			}
+			return len(p.Cases)
+		}
+		if n := search("kühlschrank"); n != 1 {
+			t.Fatalf("new case found %d times", n)
+		}
+		if d.Dialect() == db.SQLite && search("kuhlschrank") != 1 {
+			t.Fatal("SQLite search folds diacritics")
+		}
+		title := "Waschmaschine beschädigt"
+		if _, err := f.svc.Update(ctx, admin, c.Number, cases.UpdateInput{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+		if search("kühlschrank") != 0 || search("waschmaschine") != 1 {
+			t.Fatal("changed text must replace the indexed text")
+		}
+		// Text changed twice before indexing still leaves one clean entry.
+		for _, tt := range []string{"Trockner kaputt", "Geschirrspüler kaputt"} {
+			tt := tt
+			if _, err := f.svc.Update(ctx, admin, c.Number, cases.UpdateInput{Title: &tt}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if search("trockner") != 0 || search("waschmaschine") != 0 || search("geschirrspüler kaputt") != 1 {
+			t.Fatal("stale text after two changes")
+		}
+	})
+}

@@ -50,6 +50,7 @@ type DB struct {
 
 	rebinds sync.Map
 	stmts   stmtCache
+	batch   batcher
 }
 
 // stmtCache keeps prepared statements for SQLite, where preparing costs
@@ -153,7 +154,7 @@ func openSQLite(ctx context.Context, rawURL, path string) (*DB, error) {
 	}
 	// synchronous(NORMAL) in WAL mode keeps the database consistent on power
 	// loss; the last transactions before a crash of the machine may be lost.
-	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)"
+	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)"
 	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
@@ -201,6 +202,7 @@ func redact(raw string) string {
 
 // Close closes both pools.
 func (d *DB) Close() error {
+	d.batch.stop()
 	d.stmts.mu.Lock()
 	for _, m := range []map[string]*sql.Stmt{d.stmts.w, d.stmts.r} {
 		for _, st := range m {
@@ -325,7 +327,11 @@ func (t *Tx) DB() *DB { return t.db }
 func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
-func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
+// On SQLite, concurrent transactions are group-committed (see batch.go).
+func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if d.dialect == SQLite {
+		return d.batchTx(ctx, fn)
+	}
 	stx, err := d.W.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("begin transaction: %w", err)
@@ -335,9 +341,6 @@ func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) (err error) {
 		if p := recover(); p != nil {
 			_ = stx.Rollback()
 			panic(p)
-		}
-		for _, q := range tx.unprepared {
-			d.writeStmt(context.WithoutCancel(ctx), q)
 		}
 	}()
 	if err := fn(tx); err != nil {

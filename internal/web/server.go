@@ -12,6 +12,7 @@ import (
 	"net/http"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -21,6 +22,7 @@ import (
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/db"
 )
 
 // MaxBody is the largest request body accepted (desk YAML included).
@@ -44,6 +46,7 @@ type Server struct {
 	routes  []Route
 	limiter *auth.LoginLimiter
 	ui      *ui
+	tokens  tokenCache
 
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
@@ -180,7 +183,7 @@ func (s *Server) actorFrom(r *http.Request) (auth.Actor, error) {
 		if !ok {
 			return auth.Actor{}, auth.ErrUnauthenticated
 		}
-		return auth.TokenActor(r.Context(), s.app.DB, strings.TrimSpace(token))
+		return s.tokens.actor(r.Context(), s.app.DB, strings.TrimSpace(token))
 	}
 	c, err := r.Cookie(sessionCookie)
 	if err != nil {
@@ -204,4 +207,41 @@ func (s *Server) api(method, path string, h apiHandler) {
 			writeProblem(w, r, s.log, err)
 		}
 	})
+}
+
+// tokenTTL is how long a verified API token is trusted without asking the
+// store again: a revoked token or a changed role takes effect within it.
+const tokenTTL = 5 * time.Second
+
+// tokenCache remembers recently verified API tokens, so busy API clients do
+// not cost two queries per request.
+type tokenCache struct {
+	mu sync.Mutex
+	m  map[string]cachedActor
+}
+
+type cachedActor struct {
+	actor   auth.Actor
+	expires time.Time
+}
+
+func (c *tokenCache) actor(ctx context.Context, q db.Querier, token string) (auth.Actor, error) {
+	now := time.Now()
+	c.mu.Lock()
+	e, ok := c.m[token]
+	c.mu.Unlock()
+	if ok && now.Before(e.expires) {
+		return e.actor, nil
+	}
+	a, err := auth.TokenActor(ctx, q, token)
+	if err != nil {
+		return a, err
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.m == nil || len(c.m) > 10_000 {
+		c.m = map[string]cachedActor{} // crude bound: start afresh
+	}
+	c.m[token] = cachedActor{actor: a, expires: now.Add(tokenTTL)}
+	return a, nil
 }

@@ -173,26 +173,25 @@ CREATE TABLE desk_snapshots (
 );
 
 {{if .SQLite -}}
--- Full-text search over title and description.
+-- Full-text search over title and description. The index is brought up to
+-- date in batches by internal/cases (search.go) rather than by triggers on
+-- every insert, which would flush FTS5's segments inside every write:
+-- search_upto is the last case id indexed, and search_pending keeps the
+-- indexed text of cases whose text changed since.
 CREATE VIRTUAL TABLE cases_fts USING fts5 (
     title, description, content = 'cases', content_rowid = 'id',
     tokenize = 'unicode61 remove_diacritics 2'
 );
+INSERT INTO counters (name, value) VALUES ('search_upto', 0);
+CREATE TABLE search_pending (
+    case_id     INTEGER PRIMARY KEY,
+    title       TEXT NOT NULL,
+    description TEXT NOT NULL
+);
 -- +goose StatementBegin
-CREATE TRIGGER cases_fts_insert AFTER INSERT ON cases BEGIN
-    INSERT INTO cases_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
-END;
--- +goose StatementEnd
--- +goose StatementBegin
-CREATE TRIGGER cases_fts_delete AFTER DELETE ON cases BEGIN
-    INSERT INTO cases_fts (cases_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
-END;
--- +goose StatementEnd
--- +goose StatementBegin
-CREATE TRIGGER cases_fts_update AFTER UPDATE OF title, description ON cases
+CREATE TRIGGER cases_search_changed AFTER UPDATE OF title, description ON cases
     WHEN old.title IS NOT new.title OR old.description IS NOT new.description BEGIN
-    INSERT INTO cases_fts (cases_fts, rowid, title, description) VALUES ('delete', old.id, old.title, old.description);
-    INSERT INTO cases_fts (rowid, title, description) VALUES (new.id, new.title, new.description);
+    INSERT OR IGNORE INTO search_pending (case_id, title, description) VALUES (old.id, old.title, old.description);
 END;
 -- +goose StatementEnd
 {{- else -}}
@@ -209,7 +208,8 @@ DROP TABLE IF EXISTS idempotency_keys;
 DROP TABLE IF EXISTS case_events;
 DROP TABLE IF EXISTS case_comments;
 DROP TABLE IF EXISTS case_watchers;
-{{if .SQLite}}DROP TABLE IF EXISTS cases_fts;{{end}}
+{{if .SQLite}}DROP TABLE IF EXISTS search_pending;
+DROP TABLE IF EXISTS cases_fts;{{end}}
 DROP TABLE IF EXISTS cases;
 DROP TABLE IF EXISTS counters;
 {{if .Postgres}}DROP SEQUENCE IF EXISTS case_number_seq;{{end}}
