@@ -4,10 +4,10 @@
 // the first broken link.
 //
 // Append runs inside the caller's transaction, so the record commits or rolls
-// back with the change it describes. On PostgreSQL it takes a transaction-
-// scoped advisory lock that serialises all appends until commit: append the
-// audit record late in a transaction, after the slow work, to keep that lock
-// short.
+// back with the change it describes. The records of the transactions
+// committed together are chained and written just before their commit
+// (db.Tx.Deferred); on PostgreSQL that takes a transaction-scoped advisory
+// lock that serialises appenders, held only for the write and the commit.
 package audit
 
 import (
@@ -78,8 +78,8 @@ func RequestIDFrom(ctx context.Context) string {
 	return id
 }
 
-// Append adds e to the chain at instant at, inside tx. On PostgreSQL it
-// holds an advisory lock until tx ends (see the package comment).
+// Append adds e to the chain at instant at, as part of tx: the record is
+// chained and written when tx commits (see the package comment).
 func Append(ctx context.Context, tx *db.Tx, at time.Time, e Entry) error {
 	if e.Action == "" || e.ObjectType == "" {
 		return fmt.Errorf("audit append: action and object type are required (got %q, %q)", e.Action, e.ObjectType)
@@ -98,20 +98,7 @@ func Append(ctx context.Context, tx *db.Tx, at time.Time, e Entry) error {
 	if e.RequestID == "" {
 		e.RequestID = RequestIDFrom(ctx)
 	}
-	if tx.Dialect() == db.Postgres {
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+strconv.FormatInt(appendLockKey, 10)+`)`); err != nil {
-			return fmt.Errorf("audit append: lock chain: %w", err)
-		}
-	}
-	// Under the lock (or SQLite's single writer) the head cannot move until commit.
-	var seq int64
-	prev := genesisHash
-	err = tx.QueryRow(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
-	if err != nil && !errors.Is(err, sql.ErrNoRows) {
-		return fmt.Errorf("audit append: read chain head: %w", err)
-	}
 	r := Record{
-		Seq:        seq + 1,
 		At:         at.UTC().Truncate(time.Microsecond),
 		ActorID:    e.ActorID,
 		Actor:      e.Actor,
@@ -121,16 +108,64 @@ func Append(ctx context.Context, tx *db.Tx, at time.Time, e Entry) error {
 		Before:     before,
 		After:      after,
 		RequestID:  e.RequestID,
-		PrevHash:   prev,
 	}
-	r.Hash = hashRecord(&r)
-	_, err = tx.Exec(ctx, `INSERT INTO audit_log
-		(seq, at, actor_id, actor, action, object_type, object_id, before, after, request_id, prev_hash, hash)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.Seq, db.T(r.At), nullID(r.ActorID), r.Actor, r.Action, r.ObjectType, r.ObjectID,
-		nullJSON(r.Before), nullJSON(r.After), r.RequestID, r.PrevHash, r.Hash)
-	if err != nil {
-		return fmt.Errorf("audit append %s seq %d: %w", e.Action, r.Seq, err)
+	p := tx.Deferred(pendingKey{}, func() db.Deferred { return &pending{} }).(*pending)
+	p.recs = append(p.recs, r)
+	return nil
+}
+
+type pendingKey struct{}
+
+// pending holds the records appended in a transaction until its commit.
+type pending struct{ recs []Record }
+
+func (p *pending) Discard() { p.recs = p.recs[:0] }
+
+// insertChunk bounds the rows of one INSERT (12 parameters each).
+const insertChunk = 50
+
+// Flush chains the pending records to the head of the log and writes them.
+func (p *pending) Flush(ctx context.Context, tx *db.Tx) error {
+	if len(p.recs) == 0 {
+		return nil
+	}
+	defer p.Discard()
+	if tx.Dialect() == db.Postgres {
+		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(`+strconv.FormatInt(appendLockKey, 10)+`)`); err != nil {
+			return fmt.Errorf("audit append: lock chain: %w", err)
+		}
+	}
+	// Under the lock (or SQLite's single writer) the head cannot move until commit.
+	var seq int64
+	prev := genesisHash
+	err := tx.QueryRow(ctx, `SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1`).Scan(&seq, &prev)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("audit append: read chain head: %w", err)
+	}
+	for i := range p.recs {
+		r := &p.recs[i]
+		seq++
+		r.Seq, r.PrevHash = seq, prev
+		r.Hash = hashRecord(r)
+		prev = r.Hash
+	}
+	for start := 0; start < len(p.recs); start += insertChunk {
+		chunk := p.recs[start:min(start+insertChunk, len(p.recs))]
+		var q strings.Builder
+		q.WriteString(`INSERT INTO audit_log
+			(seq, at, actor_id, actor, action, object_type, object_id, before, after, request_id, prev_hash, hash) VALUES `)
+		args := make([]any, 0, 12*len(chunk))
+		for i, r := range chunk {
+			if i > 0 {
+				q.WriteString(", ")
+			}
+			q.WriteString("(?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)")
+			args = append(args, r.Seq, db.T(r.At), nullID(r.ActorID), r.Actor, r.Action, r.ObjectType, r.ObjectID,
+				nullJSON(r.Before), nullJSON(r.After), r.RequestID, r.PrevHash, r.Hash)
+		}
+		if _, err := tx.Exec(ctx, q.String(), args...); err != nil {
+			return fmt.Errorf("audit append seq %d–%d: %w", chunk[0].Seq, chunk[len(chunk)-1].Seq, err)
+		}
 	}
 	return nil
 }

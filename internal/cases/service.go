@@ -107,20 +107,10 @@ func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput)
 }
 
 // WriteNew writes a prepared case in tx: its number, its row, its first
-// timeline event and its audit record (last, as the audit chain serialises
-// writers until commit).
+// timeline event and its audit record.
 func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
-	n, err := nextNumber(ctx, tx)
-	if err != nil {
-		return err
-	}
-	c.Number = FormatNumber(n)
-	if err := insertCase(ctx, tx, c, n); err != nil {
-		return err
-	}
-	if err := addEvent(ctx, tx, c.ID, actor, c.CreatedAt, "created", map[string]any{
-		"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel,
-	}); err != nil {
+	created := mustJSON(map[string]any{"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel})
+	if err := insertCase(ctx, tx, c, actor, created); err != nil {
 		return err
 	}
 	return audit.Append(ctx, tx, c.CreatedAt, auditEntry(actor, "case.create", c, nil, c))
@@ -266,31 +256,43 @@ func joinChannels() string {
 	return strings.Join(s, ", ")
 }
 
-func nextNumber(ctx context.Context, tx *db.Tx) (int64, error) {
-	var n int64
-	q := `UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value`
+// insertCase writes the case row with its number and its "created" event.
+// On PostgreSQL that is one statement (one round trip); SQLite runs in
+// process and cannot put an INSERT in a WITH clause.
+func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, created string) error {
+	cols := `title, description, category, channel, market, language, seller_id, requester_name, requester_email,
+		priority, priority_reasons, high_risk, sensitivity, status, owner_id, team, escalation_level, tags, fields,
+		created_by, created_at, updated_at`
+	args := []any{c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
+		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity,
+		string(c.Status), nullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
+		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt)}
+	vals := placeholders(len(args))
+	var number int64
 	if tx.Dialect() == db.Postgres {
-		q = `SELECT nextval('case_number_seq')`
+		err := tx.QueryRow(ctx, `WITH c AS (INSERT INTO cases (number, `+cols+`)
+			VALUES (nextval('case_number_seq'), `+vals+`) RETURNING id, number),
+		e AS (INSERT INTO case_events (case_id, actor_id, type, data, created_at)
+			SELECT id, ?, 'created', ?, ? FROM c)
+		SELECT id, number FROM c`, append(args, nullID(actor.UserID), created, db.T(c.CreatedAt))...).Scan(&c.ID, &number)
+		if err != nil {
+			return fmt.Errorf("insert case: %w", err)
+		}
+	} else {
+		err := tx.QueryRow(ctx, `UPDATE counters SET value = value + 1 WHERE name = 'case_number' RETURNING value`).Scan(&number)
+		if err != nil {
+			return fmt.Errorf("next case number: %w", err)
+		}
+		err = tx.QueryRow(ctx, `INSERT INTO cases (number, `+cols+`) VALUES (?, `+vals+`) RETURNING id`,
+			append([]any{number}, args...)...).Scan(&c.ID)
+		if err != nil {
+			return fmt.Errorf("insert case: %w", err)
+		}
+		if err := addEvent(ctx, tx, c.ID, actor, c.CreatedAt, "created", json.RawMessage(created)); err != nil {
+			return err
+		}
 	}
-	if err := tx.QueryRow(ctx, q).Scan(&n); err != nil {
-		return 0, fmt.Errorf("next case number: %w", err)
-	}
-	return n, nil
-}
-
-func insertCase(ctx context.Context, tx *db.Tx, c *Case, number int64) error {
-	reasons, tags, fields := mustJSON(c.PriorityReasons), mustJSON(c.Tags), mustJSON(c.Fields)
-	err := tx.QueryRow(ctx, `INSERT INTO cases (number, title, description, category, channel, market, language,
-		seller_id, requester_name, requester_email, priority, priority_reasons, high_risk, sensitivity, status,
-		owner_id, team, escalation_level, tags, fields, created_by, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-		number, c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
-		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, reasons, c.HighRisk, c.Sensitivity, string(c.Status),
-		nullID(c.OwnerID), c.Team, c.EscalationLevel, tags, fields, nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt),
-	).Scan(&c.ID)
-	if err != nil {
-		return fmt.Errorf("insert case: %w", err)
-	}
+	c.Number = FormatNumber(number)
 	return nil
 }
 

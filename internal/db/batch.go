@@ -7,11 +7,16 @@ import (
 	"sync"
 )
 
-// SQLite has one writer and most of a small transaction's cost is its
-// commit (writing the changed pages to the WAL). So concurrent write
-// transactions are group-committed: one goroutine owns the writer, takes
+// Most of a small write transaction's cost is its commit: on SQLite,
+// writing the changed pages to the WAL with its single writer; on
+// PostgreSQL, the WAL flush, during which the audit chain's lock is held
+// (see internal/audit). So concurrent write transactions are
+// group-committed: one goroutine owns the writer, takes
 // every transaction waiting at that moment and commits them together. A
 // caller returns only after its work is durable.
+//
+// Work a package defers to commit time (Tx.Deferred) is flushed once for
+// the whole batch.
 //
 // The batch first runs as one plain transaction. If any request in it fails,
 // the whole batch is rolled back and run again with each request in its own
@@ -22,6 +27,15 @@ import (
 
 const maxBatch = 64
 
+// writeLoops is how many batches run at once: one on SQLite (one writer);
+// several on PostgreSQL, where they overlap everything but the commit.
+func (d *DB) writeLoops() int {
+	if d.dialect == Postgres {
+		return 2
+	}
+	return 1
+}
+
 // ErrClosed is returned for transactions submitted after Close.
 var ErrClosed = errors.New("store is closed")
 
@@ -29,7 +43,7 @@ type batcher struct {
 	once   sync.Once
 	reqs   chan *txReq
 	closed chan struct{}
-	done   chan struct{}
+	done   sync.WaitGroup
 	mu     sync.Mutex
 	halted bool
 }
@@ -46,8 +60,10 @@ type txReq struct {
 func (d *DB) batchTx(ctx context.Context, fn func(tx *Tx) error) error {
 	b := &d.batch
 	b.once.Do(func() {
-		b.reqs, b.closed, b.done = make(chan *txReq), make(chan struct{}), make(chan struct{})
-		go d.writeLoop()
+		b.reqs, b.closed = make(chan *txReq), make(chan struct{})
+		for range d.writeLoops() {
+			b.done.Go(d.writeLoop)
+		}
 	})
 	r := &txReq{ctx: ctx, fn: fn, done: make(chan struct{})}
 	select {
@@ -78,12 +94,11 @@ func (b *batcher) stop() {
 	}
 	b.halted = true
 	close(b.closed)
-	<-b.done
+	b.done.Wait()
 }
 
 func (d *DB) writeLoop() {
 	b := &d.batch
-	defer close(b.done)
 	for {
 		var batch []*txReq
 		select {
@@ -111,30 +126,47 @@ func (d *DB) writeLoop() {
 }
 
 // runOptimistic runs the whole batch in one transaction without savepoints.
-// It reports false, having rolled back, when a request failed.
+// It reports false, having rolled back, when a request of several failed.
 func (d *DB) runOptimistic(batch []*txReq) bool {
-	if len(batch) == 1 {
-		return false
-	}
 	ctx := context.Background()
 	stx, err := d.W.BeginTx(ctx, nil)
 	if err != nil {
 		return false
 	}
+	// A batch of one is an ordinary transaction: its failure is its answer.
+	alone := len(batch) == 1
 	var unprepared []string
+	tb := &txBatch{}
+	fail := func() bool {
+		tb.discard()
+		_ = stx.Rollback()
+		return false
+	}
+	var last *Tx
 	for _, r := range batch {
 		if r.ctx.Err() != nil {
-			_ = stx.Rollback()
-			return false
+			return fail()
 		}
-		r.tx = &Tx{Tx: stx, db: d}
+		r.tx = &Tx{Tx: stx, db: d, batch: tb}
+		last = r.tx
 		r.err, r.panic = call(r.fn, r.tx)
 		unprepared = append(unprepared, r.tx.unprepared...)
 		if r.err != nil || r.panic != nil {
-			_ = stx.Rollback()
+			if alone {
+				fail()
+				return true
+			}
 			r.err, r.panic = nil, nil
-			return false
+			return fail()
 		}
+	}
+	if err := tb.flush(ctx, last); err != nil {
+		if alone {
+			batch[0].err = err
+			fail()
+			return true
+		}
+		return fail()
 	}
 	if err := stx.Commit(); err != nil {
 		for _, r := range batch {
@@ -164,15 +196,20 @@ func (d *DB) runBatch(batch []*txReq) {
 			r.err = err
 			continue
 		}
-		r.tx = &Tx{Tx: stx, db: d}
+		tb := &txBatch{}
+		r.tx = &Tx{Tx: stx, db: d, batch: tb}
 		if _, err := stx.ExecContext(ctx, "SAVEPOINT request"); err != nil {
 			r.err = fmt.Errorf("begin transaction: %w", err)
 			continue
 		}
 		r.err, r.panic = call(r.fn, r.tx)
 		unprepared = append(unprepared, r.tx.unprepared...)
+		if r.err == nil && r.panic == nil {
+			r.err = tb.flush(ctx, r.tx)
+		}
 		if r.err != nil || r.panic != nil {
-			if _, err := stx.ExecContext(ctx, "ROLLBACK TO request"); err != nil {
+			tb.discard()
+			if _, err := stx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT request"); err != nil {
 				// The transaction is unusable: fail everything in it.
 				_ = stx.Rollback()
 				for _, o := range batch[:i+1] {
@@ -188,7 +225,7 @@ func (d *DB) runBatch(batch []*txReq) {
 		} else {
 			ok++
 		}
-		if _, err := stx.ExecContext(ctx, "RELEASE request"); err != nil && r.err == nil {
+		if _, err := stx.ExecContext(ctx, "RELEASE SAVEPOINT request"); err != nil && r.err == nil {
 			r.err = fmt.Errorf("release savepoint: %w", err)
 		}
 	}

@@ -290,6 +290,53 @@ type Tx struct {
 	db         *DB
 	after      []func()
 	unprepared []string // statements to prepare once the writer is free again
+	batch      *txBatch
+}
+
+// Deferred is work a package saves up during a transaction and writes just
+// before commit, once for every transaction committed together (the audit
+// chain appends its records this way, taking its lock only for the commit).
+type Deferred interface {
+	// Flush writes what was saved up and forgets it.
+	Flush(ctx context.Context, tx *Tx) error
+	// Discard forgets what was saved up (the transaction is rolled back).
+	Discard()
+}
+
+// txBatch holds the deferred work of the transactions committed together.
+type txBatch struct {
+	deferred map[any]Deferred
+	order    []Deferred
+}
+
+func (b *txBatch) flush(ctx context.Context, tx *Tx) error {
+	for _, d := range b.order {
+		if err := d.Flush(ctx, tx); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+func (b *txBatch) discard() {
+	for _, d := range b.order {
+		d.Discard()
+	}
+}
+
+// Deferred returns the transaction's deferred work for key, creating it
+// with mk on first use.
+func (t *Tx) Deferred(key any, mk func() Deferred) Deferred {
+	if d, ok := t.batch.deferred[key]; ok {
+		return d
+	}
+	d := mk()
+	if t.batch.deferred == nil {
+		t.batch.deferred = map[any]Deferred{}
+	}
+	t.batch.deferred[key] = d
+	t.batch.order = append(t.batch.order, d)
+	return d
 }
 
 // Exec runs a statement in the transaction.
@@ -327,33 +374,9 @@ func (t *Tx) DB() *DB { return t.db }
 func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
-// On SQLite, concurrent transactions are group-committed (see batch.go).
+// Concurrent transactions are group-committed (see batch.go).
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
-	if d.dialect == SQLite {
-		return d.batchTx(ctx, fn)
-	}
-	stx, err := d.W.BeginTx(ctx, nil)
-	if err != nil {
-		return fmt.Errorf("begin transaction: %w", err)
-	}
-	tx := &Tx{Tx: stx, db: d}
-	defer func() {
-		if p := recover(); p != nil {
-			_ = stx.Rollback()
-			panic(p)
-		}
-	}()
-	if err := fn(tx); err != nil {
-		_ = stx.Rollback()
-		return err
-	}
-	if err := stx.Commit(); err != nil {
-		return fmt.Errorf("commit: %w", err)
-	}
-	for _, f := range tx.after {
-		f()
-	}
-	return nil
+	return d.batchTx(ctx, fn)
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation

@@ -108,8 +108,6 @@ CREATE INDEX cases_updated ON cases (updated_at, id);
 CREATE INDEX cases_status ON cases (status, priority, created_at, id);
 CREATE INDEX cases_owner ON cases (owner_id, status);
 CREATE INDEX cases_seller ON cases (seller_id, created_at);
-CREATE INDEX cases_market ON cases (market, created_at);
-CREATE INDEX cases_category ON cases (category, created_at);
 
 CREATE TABLE case_watchers (
     case_id BIGINT NOT NULL REFERENCES cases (id),
@@ -158,8 +156,8 @@ CREATE TABLE audit_log (
     action      TEXT NOT NULL,
     object_type TEXT NOT NULL,
     object_id   TEXT NOT NULL,
-    before      {{.JSON}},
-    after       {{.JSON}},
+    before      TEXT, -- canonical JSON, kept byte for byte as hashed
+    after       TEXT,
     request_id  TEXT NOT NULL DEFAULT '',
     prev_hash   TEXT NOT NULL,
     hash        TEXT NOT NULL
