@@ -34,6 +34,31 @@ func (s *Server) apiRoutes() {
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
 	s.api("GET", "/audit", s.listAudit)
+	for _, m := range apiMethods {
+		s.mux.HandleFunc(m+" /api/", s.apiFallback)
+	}
+}
+
+var apiMethods = []string{"GET", "POST", "PUT", "PATCH", "DELETE"}
+
+// apiFallback answers API requests no route takes: 405 (with Allow) when
+// the path exists for other methods, else 404 — as problem JSON.
+func (s *Server) apiFallback(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	for _, m := range apiMethods {
+		probe := r.Clone(r.Context())
+		probe.Method = m
+		if _, pattern := s.mux.Handler(probe); pattern != m+" /api/" && strings.HasPrefix(pattern, m+" /api/") {
+			allow = append(allow, m)
+		}
+	}
+	if len(allow) == 0 {
+		writeProblem(w, r, s.log, problem(http.StatusNotFound, "not-found", "Not found", "No such endpoint; see /api/v1/openapi.json."))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	writeProblem(w, r, s.log, problem(http.StatusMethodNotAllowed, "method-not-allowed", "Method not allowed",
+		r.Method+" is not supported here; use "+strings.Join(allow, ", ")+"."))
 }
 
 func (s *Server) me(w http.ResponseWriter, _ *http.Request, a auth.Actor) error {

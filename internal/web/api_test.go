@@ -276,6 +276,8 @@ func TestBadInputIsA4xxProblemAndWritesNothing(t *testing.T) {
 			{"bad cursor", "GET", "/api/v1/cases?cursor=zzz", nil, nil, 422, "cursor"},
 			{"bad desk", "PUT", "/api/v1/desk", "markets: [{code: gb}]\n", []string{"Content-Type", "application/yaml"}, 422, ""},
 			{"bad token", "GET", "/api/v1/me", nil, []string{"Authorization", "Bearer flr_nope"}, 401, ""},
+			{"wrong method", "DELETE", "/api/v1/cases/" + ref, nil, nil, 405, ""},
+			{"no such endpoint", "GET", "/api/v1/nothing", nil, nil, 404, ""},
 		}
 		before := countRows(t, d)
 		for _, c := range cases {

@@ -88,10 +88,6 @@ func (u *ui) routes() {
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		if strings.HasPrefix(r.URL.Path, "/api/") {
-			writeProblem(w, r, u.s.log, problem(http.StatusNotFound, "not-found", "Not found", "No such endpoint."))
-			return
-		}
 		u.errorPage(w, r, nil, problem(http.StatusNotFound, "not-found", "Page not found", "There is no page at this address."))
 	})
 }
