@@ -27,7 +27,11 @@
 //     open at every instant, so Add(t, d) == t.Add(d) and
 //     Between(a, b) == b.Sub(a) exactly, across DST changes too.
 //   - Holidays and closures close the whole local date, from local midnight
-//     to the next local midnight.
+//     to the next local midnight. A holiday closes its own date and, when the
+//     holiday library moves it (GB and IE substitute days, US federal
+//     observed days: Sat → Fri, Sun → Mon), the substitute date as well.
+//   - Add(t, d) is the earliest instant x >= t with Between(t, x) == d: when
+//     d runs out exactly at a closing time, that closing instant.
 //
 // Holidays (from github.com/rickar/cal/v2) and closure/special dates are
 // known for FirstYear–LastYear; outside those years a calendar keeps its
@@ -37,6 +41,7 @@ package sla
 import (
 	"math"
 	"time"
+	_ "time/tzdata" // calendars name IANA zones; a bare machine has no zoneinfo
 )
 
 // Calendar is a compiled CalendarSpec. It is immutable and safe for
@@ -52,9 +57,9 @@ type Calendar struct {
 	// [dayLo, dayLo+64*len(exc)) are flagged in exc; their windows are in over.
 	dayLo int64
 	exc   []uint64
-	over  map[int64]*dayOver
+	over  map[int64]dayOver
 
-	zones zoneTable
+	zones *zoneTable // shared by calendars in the same zone
 }
 
 type dayOver struct {
@@ -73,30 +78,31 @@ func Compile(s CalendarSpec) (*Calendar, error) {
 	if c.name == "" {
 		c.name = s.Key
 	}
-	c.zones = newZoneTable(p.loc)
-	c.over = map[int64]*dayOver{}
-	get := func(day int64) *dayOver {
-		o := c.over[day]
-		if o == nil {
-			o = &dayOver{wins: c.weekly[weekday(day)]}
-			c.over[day] = o
+	c.zones = zoneTableFor(p.loc)
+	n := len(p.closures) + len(p.special)
+	if p.holidays != nil {
+		n += len(p.holidays.days)
+	}
+	c.over = make(map[int64]dayOver, n)
+	get := func(day int64) dayOver {
+		o, ok := c.over[day]
+		if !ok {
+			o.wins = c.weekly[weekday(day)]
 		}
 		return o
 	}
 	if p.holidays != nil {
 		for day, name := range p.holidays.days {
-			o := get(day)
-			o.wins, o.holiday = nil, name
+			c.over[day] = dayOver{holiday: name}
 		}
 	}
 	for day, name := range p.closures {
 		o := get(day)
-		o.wins = nil
-		if o.holiday != "" {
-			o.holiday += " / " + name
-		} else {
-			o.holiday = name
+		o.wins, o.holiday = nil, joinNames(o.holiday, name)
+		if o.holiday == "" {
+			o.holiday = "Closed"
 		}
+		c.over[day] = o
 	}
 	for day, sp := range p.special {
 		o := get(day)
@@ -104,6 +110,7 @@ func Compile(s CalendarSpec) (*Calendar, error) {
 		if o.special == "" {
 			o.special = "Special hours"
 		}
+		c.over[day] = o
 	}
 	c.always = s.Always && len(c.over) == 0
 	if len(c.over) > 0 {
@@ -180,13 +187,18 @@ func (c *Calendar) NextOpen(t time.Time) time.Time {
 	return t.Add(time.Duration(a-u)*time.Second - time.Duration(t.Nanosecond()))
 }
 
+// maxSpanSecs bounds the distance Add and Between work with in one go
+// (about 250 years; a Duration holds 292).
+const maxSpanSecs = 250 * 365 * 86400
+
 // Add returns the instant at which d of business time, counted from t, has
 // been used up: the earliest instant x >= t with Between(t, x) == d.
 //
 // So counting starts at NextOpen(t) when t is outside hours; when d runs out
 // exactly at a closing time the closing instant is returned (not the next
 // opening); Add(t, 0) is t itself, even outside hours; a negative d counts
-// as 0. The result is in t's location.
+// as 0. The result is in t's location. (A d whose end would lie more than
+// 250 years after t gives t.Add(math.MaxInt64).)
 func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
 	if d <= 0 {
 		return t
@@ -200,6 +212,9 @@ func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
 	u := ts
 	for {
 		a, b := c.next(u, &z)
+		if a-ts > maxSpanSecs { // beyond what a Duration from t can express
+			return t.Add(math.MaxInt64)
+		}
 		ra := (a-ts)*1e9 - tf // offsets from t in nanoseconds
 		if ra < 0 {
 			ra = 0
@@ -214,13 +229,20 @@ func (c *Calendar) Add(t time.Time, d time.Duration) time.Time {
 }
 
 // Between returns the business time in [from, to); 0 if to is not after from.
+// Instants are compared by their wall-clock readings (monotonic clock
+// readings, as time.Now carries, are ignored).
 func (c *Calendar) Between(from, to time.Time) time.Duration {
+	from, to = from.Round(0), to.Round(0)
 	span := to.Sub(from)
 	if span <= 0 {
 		return 0
 	}
 	if c.always {
 		return span
+	}
+	if span > maxSpanSecs*time.Second { // keep the arithmetic below in range
+		mid := from.Add(maxSpanSecs * time.Second)
+		return c.Between(from, mid) + c.Between(mid, to)
 	}
 	var z zspan
 	fs, ff := from.Unix(), int64(from.Nanosecond())
@@ -252,7 +274,7 @@ func (c *Calendar) Between(from, to time.Time) time.Duration {
 func (c *Calendar) HolidayName(day time.Time) (string, bool) {
 	y, m, d := day.Date()
 	o := c.over[civilDay(y, m, d)]
-	if o == nil || o.holiday == "" {
+	if o.holiday == "" {
 		return "", false
 	}
 	return o.holiday, true
@@ -264,7 +286,7 @@ func (c *Calendar) HolidayName(day time.Time) (string, bool) {
 func (c *Calendar) SpecialName(day time.Time) (string, bool) {
 	y, m, d := day.Date()
 	o := c.over[civilDay(y, m, d)]
-	if o == nil || o.special == "" {
+	if o.special == "" {
 		return "", false
 	}
 	return o.special, true

@@ -97,13 +97,7 @@ func holidayRegion(code string) (*holidaySet, bool) {
 		if day < lo || day > hi {
 			return
 		}
-		if prev, ok := hs.days[day]; ok {
-			if prev == name {
-				return
-			}
-			name = prev + " / " + name
-		}
-		hs.days[day] = name
+		hs.days[day] = joinNames(hs.days[day], name)
 	}
 	// One year either side, so that a substitute day that crosses the new
 	// year (US: 1 Jan 2022 was a Saturday, observed Friday 31 Dec 2021) lands.

@@ -12,18 +12,19 @@ import (
 // (under the top-level `calendars:` key). It is plain data: Validate checks
 // it and Compile turns it into a Calendar.
 //
-//	- key: DE
-//	  name: Germany business hours
-//	  timezone: Europe/Berlin
-//	  hours:
-//	    mon: ["09:00-13:00", "14:00-18:00"]
-//	    tue: ["09:00-18:00"]
-//	  holidays: DE-BE
-//	  closures:
-//	    - {date: "2026-12-24", name: Heiligabend}
-//	    - {from: "2026-12-29", to: "2026-12-30", name: Inventur}
-//	  special:
-//	    - {date: "2026-12-31", hours: ["09:00-13:00"]}
+//	calendars:
+//	  - key: DE
+//	    name: Germany business hours
+//	    timezone: Europe/Berlin
+//	    hours:
+//	      mon: ["09:00-13:00", "14:00-18:00"]
+//	      tue: ["09:00-18:00"]
+//	    holidays: DE-BE
+//	    closures:
+//	      - {date: "2026-12-24", name: Heiligabend}
+//	      - {from: "2026-12-29", to: "2026-12-30", name: Inventur}
+//	    special:
+//	      - {date: "2026-12-31", hours: ["09:00-13:00"]}
 type CalendarSpec struct {
 	Key      string              `yaml:"key" json:"key"`                               // e.g. "GB", "emergency"
 	Name     string              `yaml:"name" json:"name"`                             // display name; optional
@@ -206,7 +207,7 @@ type parsed struct {
 	loc      *time.Location
 	weekly   [7][]window
 	holidays *holidaySet
-	closures map[int64]string // day → name
+	closures map[int64]string // day → name ("" when none is given)
 	special  map[int64]specialDay
 }
 
@@ -327,16 +328,8 @@ func (s CalendarSpec) parse() (*parsed, []FieldError) {
 				continue
 			}
 		}
-		name := c.Name
-		if name == "" {
-			name = "Closed"
-		}
 		for d := from; d <= to; d++ {
-			if prev, ok := p.closures[d]; ok && prev != name {
-				p.closures[d] = prev + " / " + name
-			} else {
-				p.closures[d] = name
-			}
+			p.closures[d] = joinNames(p.closures[d], c.Name)
 		}
 	}
 
@@ -379,4 +372,16 @@ func hasPrefix(errs []FieldError, prefix string) bool {
 		}
 	}
 	return false
+}
+
+// joinNames joins two names of the same date with " / ", skipping empty
+// names and repeats.
+func joinNames(a, b string) string {
+	switch {
+	case a == "" || a == b:
+		return b
+	case b == "":
+		return a
+	}
+	return a + " / " + b
 }
