@@ -21,6 +21,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/demo"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/sla"
 	"github.com/flare-desk/flare/internal/web"
 )
 
@@ -382,5 +383,85 @@ func cmdAuditVerify(ctx context.Context, args []string, stdout io.Writer, log *s
 		return fmt.Errorf("audit chain broken at record %d", res.BrokenSeq)
 	}
 	fmt.Fprintf(stdout, "audit chain intact: %d records\n", res.Checked)
+	return nil
+}
+
+// slaCalendar opens the store and finds a calendar of the desk configuration.
+func slaCalendar(ctx context.Context, dbURL, key string, log *slog.Logger) (*sla.Calendar, func(), error) {
+	if key == "" {
+		return nil, nil, usageError{"--calendar is required"}
+	}
+	a, err := openApp(ctx, dbURL, false, log)
+	if err != nil {
+		return nil, nil, err
+	}
+	cfg, err := a.Desk.Config(ctx)
+	if err != nil {
+		a.DB.Close()
+		return nil, nil, err
+	}
+	cal, ok := cfg.Calendar(key)
+	if !ok {
+		a.DB.Close()
+		return nil, nil, fmt.Errorf("no calendar %q in the desk configuration", key)
+	}
+	return cal, func() { a.DB.Close() }, nil
+}
+
+func parseInstant(flagName, v string) (time.Time, error) {
+	t, err := time.Parse(time.RFC3339Nano, v)
+	if err != nil {
+		return t, usageError{fmt.Sprintf("--%s must be an RFC 3339 instant such as 2026-12-23T17:30:00Z", flagName)}
+	}
+	return t, nil
+}
+
+func cmdSLADue(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("sla due", stdout)
+	key := fs.String("calendar", "", "calendar key")
+	fromS := fs.String("from", "", "start instant (RFC 3339)")
+	addS := fs.String("add", "", "business duration: 30m, 4h30m, 2d")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	from, err := parseInstant("from", *fromS)
+	if err != nil {
+		return err
+	}
+	d, err := sla.ParseDuration(*addS)
+	if err != nil {
+		return usageError{"--add: " + err.Error()}
+	}
+	cal, done, err := slaCalendar(ctx, *dbURL, *key, log)
+	if err != nil {
+		return err
+	}
+	defer done()
+	fmt.Fprintln(stdout, cal.Add(from, d).UTC().Format(time.RFC3339Nano))
+	return nil
+}
+
+func cmdSLABetween(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("sla between", stdout)
+	key := fs.String("calendar", "", "calendar key")
+	fromS := fs.String("from", "", "start instant (RFC 3339)")
+	toS := fs.String("to", "", "end instant (RFC 3339)")
+	if err := parseNone(fs, args); err != nil {
+		return err
+	}
+	from, err := parseInstant("from", *fromS)
+	if err != nil {
+		return err
+	}
+	to, err := parseInstant("to", *toS)
+	if err != nil {
+		return err
+	}
+	cal, done, err := slaCalendar(ctx, *dbURL, *key, log)
+	if err != nil {
+		return err
+	}
+	defer done()
+	fmt.Fprintln(stdout, cal.Between(from, to))
 	return nil
 }

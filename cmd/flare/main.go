@@ -29,6 +29,8 @@ Usage:
   flare token create --email E [--name N] (prints the token on the last line)
   flare desk apply FILE [--dry-run]
   flare desk export [--out FILE]
+  flare sla due --calendar KEY --from RFC3339 --add DURATION   (due instant, UTC, on the last line)
+  flare sla between --calendar KEY --from RFC3339 --to RFC3339
   flare audit verify
   flare version
 
@@ -64,7 +66,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
 	cmd, rest := args[0], args[1:]
 	sub := ""
-	if len(rest) > 0 && (cmd == "user" || cmd == "token" || cmd == "desk" || cmd == "audit") {
+	if len(rest) > 0 && (cmd == "user" || cmd == "token" || cmd == "desk" || cmd == "audit" || cmd == "sla") {
 		sub, rest = rest[0], rest[1:]
 	}
 	switch cmd + " " + sub {
@@ -84,6 +86,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdDeskApply(ctx, rest, stdin, stdout, log)
 	case "desk export":
 		return cmdDeskExport(ctx, rest, stdout, log)
+	case "sla due":
+		return cmdSLADue(ctx, rest, stdout, log)
+	case "sla between":
+		return cmdSLABetween(ctx, rest, stdout, log)
 	case "audit verify":
 		return cmdAuditVerify(ctx, rest, stdout, log)
 	case "version ", "--version ":

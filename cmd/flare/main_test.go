@@ -72,6 +72,17 @@ func TestCLIAdminFlow(t *testing.T) {
 	if !strings.HasPrefix(token, "flr_") {
 		t.Fatalf("token on the last line: %q", token)
 	}
+	// Wed 23 Dec 2026 17:30 London + 1h of emea_business: closed on the 24th, bank holidays on the 25th and 28th.
+	if due := lastLine(flare(t, "", false, "sla", "due", "--db", dbURL, "--calendar", "emea_business",
+		"--from", "2026-12-23T17:30:00Z", "--add", "1h")); due != "2026-12-29T09:30:00Z" {
+		t.Fatalf("sla due: %q", due)
+	}
+	if out := lastLine(flare(t, "", false, "sla", "between", "--db", dbURL, "--calendar", "emea_business",
+		"--from", "2026-12-23T17:30:00Z", "--to", "2026-12-29T10:00:00Z")); out != "1h30m0s" {
+		t.Fatalf("sla between: %q", out)
+	}
+	flare(t, "", true, "sla", "due", "--db", dbURL, "--calendar", "nope", "--from", "2026-12-23T17:30:00Z", "--add", "1h")
+	flare(t, "", true, "sla", "due", "--db", dbURL, "--calendar", "emea_business", "--from", "tomorrow", "--add", "1h")
 	if out := flare(t, "", false, "audit", "verify", "--db", dbURL); !strings.Contains(out, "audit chain intact") {
 		t.Fatalf("verify: %s", out)
 	}

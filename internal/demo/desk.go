@@ -7,6 +7,8 @@
 package demo
 
 import (
+	"github.com/flare-desk/flare/internal/sla"
+
 	"fmt"
 	"math/rand/v2"
 	"slices"
@@ -75,14 +77,16 @@ func marketByCode(code string) (marketInfo, bool) {
 var Carriers = []string{"DHL", "DPD", "Royal Mail", "Evri", "La Poste", "Colissimo", "GLS", "PostNL", "InPost",
 	"Poste Italiane", "SEUR", "Correos", "An Post", "bpost", "UPS", "FedEx", "USPS"}
 
+// Teams work the business hours of the market they sit in (calendars keyed
+// by market code); the emergency-facing teams are 24/7.
 var teams = []desk.Team{
-	{Key: "seller_support", Name: "Seller Support", Calendar: "emea_business"},
-	{Key: "escalations", Name: "Escalations", Calendar: "follow_the_sun"},
-	{Key: "governance", Name: "Seller Governance", Calendar: "emea_business"},
-	{Key: "logistics", Name: "Logistics", Calendar: "emea_business"},
-	{Key: "payments", Name: "Payments", Calendar: "emea_business"},
-	{Key: "trust_safety", Name: "Trust & Safety", Calendar: "follow_the_sun"},
-	{Key: "account_management", Name: "Account Management", Calendar: "emea_business"},
+	{Key: "seller_support", Name: "Seller Support", Calendar: "GB"},
+	{Key: "escalations", Name: "Escalations", Calendar: "emergency"},
+	{Key: "governance", Name: "Seller Governance", Calendar: "GB"},
+	{Key: "logistics", Name: "Logistics", Calendar: "DE"},
+	{Key: "payments", Name: "Payments", Calendar: "GB"},
+	{Key: "trust_safety", Name: "Trust & Safety", Calendar: "emergency"},
+	{Key: "account_management", Name: "Account Management", Calendar: "GB"},
 }
 
 // person is a demo user.
@@ -233,7 +237,7 @@ func categories() []desk.Category {
 // Desk returns the demo desk configuration for seed: deterministic, and
 // valid for desk.Config.Validate. Only the sellers depend on the seed.
 func Desk(seed int64) *desk.Config {
-	cfg := &desk.Config{Resolutions: slices.Clone(resolutions), Categories: categories()}
+	cfg := &desk.Config{Resolutions: slices.Clone(resolutions), Categories: categories(), Calendars: sla.DemoSpecs()}
 	for _, m := range markets {
 		mk := m.Market
 		mk.Languages = slices.Clone(mk.Languages)

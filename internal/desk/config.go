@@ -12,6 +12,8 @@
 package desk
 
 import (
+	"github.com/flare-desk/flare/internal/sla"
+
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -34,12 +36,13 @@ import (
 // lower-cased; users are sorted by email, sellers by id, team members by
 // email; empty lists are nil.
 type Config struct {
-	Markets     []Market   `yaml:"markets" json:"markets,omitempty"`
-	Teams       []Team     `yaml:"teams" json:"teams,omitempty"`
-	Categories  []Category `yaml:"categories" json:"categories,omitempty"`
-	Resolutions []string   `yaml:"resolutions" json:"resolutions,omitempty"` // resolution codes allowed when resolving a case
-	Users       []UserSpec `yaml:"users" json:"users,omitempty"`
-	Sellers     []Seller   `yaml:"sellers" json:"sellers,omitempty"`
+	Markets     []Market           `yaml:"markets" json:"markets,omitempty"`
+	Calendars   []sla.CalendarSpec `yaml:"calendars,omitempty" json:"calendars,omitempty"` // business hours, holidays, closures
+	Teams       []Team             `yaml:"teams" json:"teams,omitempty"`
+	Categories  []Category         `yaml:"categories" json:"categories,omitempty"`
+	Resolutions []string           `yaml:"resolutions" json:"resolutions,omitempty"` // resolution codes allowed when resolving a case
+	Users       []UserSpec         `yaml:"users" json:"users,omitempty"`
+	Sellers     []Seller           `yaml:"sellers" json:"sellers,omitempty"`
 }
 
 // Market is a country or region the marketplace sells in.
@@ -65,7 +68,7 @@ func (m Market) Location() *time.Location {
 type Team struct {
 	Key      string `yaml:"key" json:"key"`
 	Name     string `yaml:"name" json:"name"`
-	Calendar string `yaml:"calendar,omitempty" json:"calendar,omitempty"` // business-hours calendar key (validated once calendars exist)
+	Calendar string `yaml:"calendar,omitempty" json:"calendar,omitempty"` // key of a calendar in calendars (the team's business hours)
 	// Members are user emails. They are stored in team_members (auth), not
 	// in the configuration document: Service.Config leaves them empty, while
 	// Parse, Export and Marshal carry them.
@@ -312,6 +315,22 @@ func (c *Config) Validate() []FieldError {
 		errs.add("users", "at least one user with role admin is required")
 	}
 
+	calendars := map[string]bool{}
+	for i, cal := range c.Calendars {
+		p := at("calendars", i)
+		if !reCalendarKey.MatchString(cal.Key) {
+			errs.add(p+".key", "%q is not a calendar key (letters, digits, _ and -, starting with a letter)", cal.Key)
+		} else if calendars[cal.Key] {
+			errs.add(p+".key", "duplicate calendar %s", cal.Key)
+		}
+		calendars[cal.Key] = true
+		for _, e := range cal.Validate() {
+			if e.Path != "key" {
+				errs.add(p+"."+e.Path, "%s", e.Message)
+			}
+		}
+	}
+
 	teams := map[string]bool{}
 	for i, t := range c.Teams {
 		p := at("teams", i)
@@ -323,8 +342,8 @@ func (c *Config) Validate() []FieldError {
 		}
 		teams[t.Key] = true
 		errs.name(p+".name", t.Name)
-		if t.Calendar != "" && !reCalendarKey.MatchString(t.Calendar) {
-			errs.add(p+".calendar", "%q is not a calendar key", t.Calendar)
+		if t.Calendar != "" && !calendars[t.Calendar] {
+			errs.add(p+".calendar", "no calendar %q in calendars", t.Calendar)
 		}
 		seen := map[string]bool{}
 		for j, m := range t.Members {
@@ -481,6 +500,7 @@ func joinFieldTypes() string {
 type index struct {
 	markets, teams, categories map[string]int
 	resolutions                map[string]bool
+	calendars                  map[string]*sla.Calendar
 }
 
 var indexes sync.Map // weak.Pointer[Config] -> *index
@@ -507,6 +527,12 @@ func (c *Config) index() *index {
 	}
 	for _, r := range c.Resolutions {
 		ix.resolutions[r] = true
+	}
+	ix.calendars = make(map[string]*sla.Calendar, len(c.Calendars))
+	for _, spec := range c.Calendars {
+		if cal, err := sla.Compile(spec); err == nil { // a validated config compiles
+			ix.calendars[spec.Key] = cal
+		}
 	}
 	if v, loaded := indexes.LoadOrStore(wp, ix); loaded {
 		return v.(*index)
@@ -542,6 +568,12 @@ func (c *Config) Category(key string) (Category, bool) {
 		return cat, true
 	}
 	return Category{}, false
+}
+
+// Calendar returns the compiled calendar with the key.
+func (c *Config) Calendar(key string) (*sla.Calendar, bool) {
+	cal, ok := c.index().calendars[key]
+	return cal, ok
 }
 
 // HasResolution reports whether code is an allowed resolution code.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 )
 
 func mustExample(t testing.TB) *Config {
@@ -108,6 +109,13 @@ func TestValidateRules(t *testing.T) {
 		{"team member not a user", []edit{{"members: [jonas.weber@flare.example]", "members: [nobody@flare.example]"}}, []string{"teams[2].members[0]"}},
 		{"duplicate team member", []edit{{"members: [jonas.weber@flare.example]", "members: [jonas.weber@flare.example, Jonas.Weber@flare.example]"}}, []string{"teams[2].members[1]"}},
 		{"bad calendar key", []edit{{"calendar: follow_the_sun", "calendar: Follow The Sun"}}, []string{"teams[3].calendar"}},
+		{"team calendar unknown", []edit{{"calendar: emea_business\n    members: [amelia", "calendar: apac\n    members: [amelia"}}, []string{"teams[1].calendar"}},
+		{"duplicate calendar", []edit{{"key: follow_the_sun", "key: emea_business"}}, []string{"calendars[1].key"}},
+		{"calendar zone", []edit{{"timezone: UTC", "timezone: Mars/Olympus"}}, []string{"calendars[1].timezone"}},
+		{"calendar window", []edit{{"fri: [\"09:00-17:00\"]", "fri: [\"17:00-09:00\"]"}}, []string{"calendars[0].hours.fri[0]"}},
+		{"calendar weekday", []edit{{"fri: [\"09:00-17:00\"]", "friday: [\"09:00-17:00\"]"}}, []string{"calendars[0].hours.friday"}},
+		{"calendar holidays", []edit{{"holidays: GB-ENG\n    closures", "holidays: ATLANTIS\n    closures"}}, []string{"calendars[0].holidays"}},
+		{"calendar closure date", []edit{{"date: \"2026-12-24\"", "date: \"2026-02-30\""}}, []string{"calendars[0].closures[0].date"}},
 		{"category one level", []edit{{"key: payments/payout_failed", "key: payout_failed"}}, []string{"categories[5].key"}},
 		{"category three levels", []edit{{"key: payments/payout_failed", "key: payments/payout/failed"}}, []string{"categories[5].key"}},
 		{"category uppercase", []edit{{"key: payments/payout_failed", "key: payments/PayoutFailed"}}, []string{"categories[5].key"}},
@@ -188,5 +196,30 @@ func TestValidationErrorMessage(t *testing.T) {
 	e := &ValidationError{Errors: []FieldError{{Path: "markets[0].code", Message: "bad"}, {Message: "whole"}}}
 	if got := e.Error(); got != "invalid desk configuration: markets[0].code: bad; whole" {
 		t.Errorf("Error() = %q", got)
+	}
+}
+
+func TestExampleCalendars(t *testing.T) {
+	cfg, err := Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cal, ok := cfg.Calendar("emea_business")
+	if !ok {
+		t.Fatal("emea_business not compiled")
+	}
+	// Thu 24 Dec 2026 is a closure; Fri 25 and Mon 28 (Boxing Day substitute) are bank holidays;
+	// so 1h of business time from Wed 23 Dec 17:30 lasts until Tue 29 Dec 09:30 London time.
+	lon, _ := time.LoadLocation("Europe/London")
+	got := cal.Add(time.Date(2026, 12, 23, 17, 30, 0, 0, lon), time.Hour)
+	if want := time.Date(2026, 12, 29, 9, 30, 0, 0, lon); !got.Equal(want) {
+		t.Fatalf("due %v, want %v", got, want)
+	}
+	// New Year's Eve has special hours 09:00–13:00.
+	if cal.IsOpen(time.Date(2026, 12, 31, 14, 0, 0, 0, lon)) || !cal.IsOpen(time.Date(2026, 12, 31, 12, 0, 0, 0, lon)) {
+		t.Fatal("special hours on 31 Dec")
+	}
+	if _, ok := cfg.Calendar("nope"); ok {
+		t.Fatal("unknown calendar found")
 	}
 }

@@ -1,6 +1,8 @@
 package desk
 
 import (
+	"github.com/flare-desk/flare/internal/sla"
+
 	"fmt"
 	"reflect"
 	"slices"
@@ -20,6 +22,18 @@ func diffDoc(prev, next *Config) []string {
 				"timezone", a.Timezone, b.Timezone,
 				"languages", a.Languages, b.Languages,
 				"holidays", a.Holidays, b.Holidays)
+		})...)
+	out = append(out, diffKeyed("calendar", prev.Calendars, next.Calendars,
+		func(c sla.CalendarSpec) string { return c.Key },
+		func(a, b sla.CalendarSpec) []string {
+			return diffFields("calendar "+a.Key,
+				"name", a.Name, b.Name,
+				"timezone", a.Timezone, b.Timezone,
+				"always", a.Always, b.Always,
+				"hours", a.Hours, b.Hours,
+				"holidays", a.Holidays, b.Holidays,
+				"closures", a.Closures, b.Closures,
+				"special", a.Special, b.Special)
 		})...)
 	out = append(out, diffKeyed("team", prev.Teams, next.Teams,
 		func(t Team) string { return t.Key },

@@ -121,6 +121,14 @@ func (c *Config) canonical() *Config {
 		m.Languages = nilIfEmpty(m.Languages)
 		out.Markets = append(out.Markets, m)
 	}
+	out.Calendars = nil
+	for _, cal := range c.Calendars {
+		if len(cal.Hours) == 0 {
+			cal.Hours = nil
+		}
+		cal.Closures, cal.Special = nilIfEmpty(cal.Closures), nilIfEmpty(cal.Special)
+		out.Calendars = append(out.Calendars, cal)
+	}
 	out.Teams = nil
 	for _, t := range c.Teams {
 		t.Members = sortedEmails(t.Members)
@@ -259,6 +267,40 @@ func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			d.decode(item, s.Index(i), at(path, i))
 		}
 		v.Set(s)
+	case reflect.Map:
+		if n.Kind != yaml.MappingNode {
+			d.fail(path, n, "must be a mapping, not %s", kindName(n))
+			return
+		}
+		m := reflect.MakeMapWithSize(v.Type(), len(n.Content)/2)
+		for i := 0; i+1 < len(n.Content); i += 2 {
+			k, val := n.Content[i], n.Content[i+1]
+			if k.Kind != yaml.ScalarNode {
+				d.fail(path, k, "keys must be plain strings")
+				continue
+			}
+			kv := reflect.New(v.Type().Key()).Elem()
+			kv.SetString(k.Value)
+			if m.MapIndex(kv).IsValid() {
+				d.fail(join(path, k.Value), k, "duplicate key")
+				continue
+			}
+			ev := reflect.New(v.Type().Elem()).Elem()
+			d.decode(val, ev, join(path, k.Value))
+			m.SetMapIndex(kv, ev)
+		}
+		v.Set(m)
+	case reflect.Float64:
+		if n.Kind != yaml.ScalarNode || (n.ShortTag() != "!!float" && n.ShortTag() != "!!int") {
+			d.fail(path, n, "must be a number")
+			return
+		}
+		f, err := strconv.ParseFloat(strings.ReplaceAll(n.Value, "_", ""), 64)
+		if err != nil {
+			d.fail(path, n, "must be a number")
+			return
+		}
+		v.SetFloat(f)
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!binary" {
 			d.fail(path, n, "must be a string, not %s", kindName(n))

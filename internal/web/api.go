@@ -34,6 +34,9 @@ func (s *Server) apiRoutes() {
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
 	s.api("GET", "/audit", s.listAudit)
+	s.api("GET", "/calendars", s.listCalendars)
+	s.api("GET", "/calendars/{key}/due", s.calendarDue)
+	s.api("GET", "/calendars/{key}/between", s.calendarBetween)
 	for _, m := range apiMethods {
 		s.mux.HandleFunc(m+" /api/", s.apiFallback)
 	}

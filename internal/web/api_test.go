@@ -176,6 +176,9 @@ func TestEndpointRoles(t *testing.T) {
 			{"desk read", "GET", "/api/v1/desk", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"desk dry run", "PUT", "/api/v1/desk?dry_run=true", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"audit", "GET", "/api/v1/audit", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"calendars", "GET", "/api/v1/calendars", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"calendar due", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"calendar between", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-24T17:30:00Z", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 		}
 		for _, r := range rows {
 			for i, role := range roles {
@@ -388,5 +391,28 @@ func TestHealthAndMetrics(t *testing.T) {
 	r := e.do("", "GET", "/metrics", nil)
 	if r.status != 200 || !strings.Contains(string(r.body), `flare_http_requests_total{code="200",route="GET /api/v1/cases"}`) {
 		t.Fatalf("metrics: %d %.500s", r.status, r.body)
+	}
+}
+
+func TestCalendarAPI(t *testing.T) {
+	e := newAPIEnv(t, dbtest.SQLite(t, app.Migrate))
+	// Wed 23 Dec 2026 17:30 London + 1h: closed 24th, bank holidays 25th and 28th → Tue 29th 09:30.
+	r := e.do("agent", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil)
+	if r.status != 200 || r.json(t)["due"] != "2026-12-29T09:30:00Z" {
+		t.Fatalf("due: %d %s", r.status, r.body)
+	}
+	r = e.do("agent", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-29T09:30:00Z", nil)
+	if r.status != 200 || r.json(t)["seconds"] != 3600.0 {
+		t.Fatalf("between: %d %s", r.status, r.body)
+	}
+	if r := e.do("agent", "GET", "/api/v1/calendars", nil); r.status != 200 || !strings.Contains(string(r.body), `"key":"follow_the_sun"`) {
+		t.Fatalf("list: %d %s", r.status, r.body)
+	}
+	if r := e.do("agent", "GET", "/api/v1/calendars/mars/due?from=2026-12-23T17:30:00Z&add=1h", nil); r.status != 404 {
+		t.Fatalf("unknown calendar: %d", r.status)
+	}
+	r = e.do("agent", "GET", "/api/v1/calendars/emea_business/due?from=yesterday&add=soon", nil)
+	if r.status != 422 || !strings.Contains(string(r.body), `"field":"from"`) || !strings.Contains(string(r.body), `"field":"add"`) {
+		t.Fatalf("bad input: %d %s", r.status, r.body)
 	}
 }
