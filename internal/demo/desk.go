@@ -237,7 +237,7 @@ func categories() []desk.Category {
 // Desk returns the demo desk configuration for seed: deterministic, and
 // valid for desk.Config.Validate. Only the sellers depend on the seed.
 func Desk(seed int64) *desk.Config {
-	cfg := &desk.Config{Resolutions: slices.Clone(resolutions), Categories: categories(), Calendars: sla.DemoSpecs()}
+	cfg := &desk.Config{Resolutions: slices.Clone(resolutions), Categories: categories(), Calendars: sla.DemoSpecs(), SLAPolicies: slaPolicies()}
 	for _, m := range markets {
 		mk := m.Market
 		mk.Languages = slices.Clone(mk.Languages)
@@ -357,4 +357,22 @@ var asciiFold = map[rune]string{
 	'ł': "l", 'ñ': "n", 'ń': "n", 'ò': "o", 'ó': "o", 'ô': "o", 'ö': "oe", 'õ': "o", 'ø': "o",
 	'ś': "s", 'š': "s", 'ß': "ss", 'ù': "u", 'ú': "u", 'û': "u", 'ü': "ue", 'ý': "y", 'ÿ': "y",
 	'ź': "z", 'ż': "z", 'ž': "z", '&': "and", 'œ': "oe", 'æ': "ae", '\'': "",
+}
+
+// slaPolicies are the demo desk's SLA policies, most specific first.
+func slaPolicies() []sla.PolicySpec {
+	t := func(within string) sla.Target { return sla.Target{Within: within} }
+	return []sla.PolicySpec{
+		{Name: "Safety and integrity", Match: sla.PolicyMatch{Categories: []string{"safety/", "trust_safety/"}},
+			Calendar: "emergency", Targets: map[sla.Metric]sla.Target{
+				sla.FirstResponse: t("30m"), sla.NextResponse: t("2h"), sla.Resolution: t("1d")}},
+		{Name: "P1", Match: sla.PolicyMatch{Priorities: []string{"P1"}}, Calendar: "team",
+			Targets: map[sla.Metric]sla.Target{sla.FirstResponse: t("1h"), sla.NextResponse: t("2h"), sla.Resolution: t("1d")}},
+		{Name: "Key sellers", Match: sla.PolicyMatch{Tiers: []int{1, 2}}, Calendar: "market",
+			Targets: map[sla.Metric]sla.Target{sla.FirstResponse: t("2h"), sla.NextResponse: t("4h"), sla.Resolution: t("2d")}},
+		{Name: "Leadership and regulators", Match: sla.PolicyMatch{Channels: []string{"leadership", "external"}}, Calendar: "market",
+			Targets: map[sla.Metric]sla.Target{sla.FirstResponse: t("2h"), sla.NextResponse: t("4h"), sla.Resolution: t("3d")}},
+		{Name: "Standard", Calendar: "market", Targets: map[sla.Metric]sla.Target{
+			sla.FirstResponse: t("8h"), sla.NextResponse: t("8h"), sla.Resolution: t("5d")}},
+	}
 }

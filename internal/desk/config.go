@@ -41,8 +41,10 @@ type Config struct {
 	Teams       []Team             `yaml:"teams" json:"teams,omitempty"`
 	Categories  []Category         `yaml:"categories" json:"categories,omitempty"`
 	Resolutions []string           `yaml:"resolutions" json:"resolutions,omitempty"` // resolution codes allowed when resolving a case
-	Users       []UserSpec         `yaml:"users" json:"users,omitempty"`
-	Sellers     []Seller           `yaml:"sellers" json:"sellers,omitempty"`
+	// SLAPolicies are ordered: the first whose match fits a case sets its clocks.
+	SLAPolicies []sla.PolicySpec `yaml:"sla_policies,omitempty" json:"sla_policies,omitempty"`
+	Users       []UserSpec       `yaml:"users" json:"users,omitempty"`
+	Sellers     []Seller         `yaml:"sellers" json:"sellers,omitempty"`
 }
 
 // Market is a country or region the marketplace sells in.
@@ -328,6 +330,12 @@ func (c *Config) Validate() []FieldError {
 			if e.Path != "key" {
 				errs.add(p+"."+e.Path, "%s", e.Message)
 			}
+		}
+	}
+
+	for i, p := range c.SLAPolicies {
+		for _, e := range p.Validate(func(k string) bool { return calendars[k] }) {
+			errs.add(at("sla_policies", i)+"."+e.Path, "%s", e.Message)
 		}
 	}
 

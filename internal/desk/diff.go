@@ -61,6 +61,16 @@ func diffDoc(prev, next *Config) []string {
 				})...)
 		})...)
 	out = append(out, diffSet("resolution", prev.Resolutions, next.Resolutions)...)
+	out = append(out, diffKeyed("SLA policy", prev.SLAPolicies, next.SLAPolicies,
+		func(p sla.PolicySpec) string { return p.Name },
+		func(a, b sla.PolicySpec) []string {
+			return diffFields("SLA policy "+a.Name,
+				"match", a.Match, b.Match,
+				"targets", a.Targets, b.Targets,
+				"calendar", a.Calendar, b.Calendar,
+				"warn_at", a.WarnAt, b.WarnAt,
+				"pause", a.Pause, b.Pause)
+		})...)
 	return out
 }
 
