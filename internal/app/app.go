@@ -56,12 +56,14 @@ func New(d *db.DB, opt Options) (*App, error) {
 	a.Cases = cases.NewService(d, a.Desk, a.Clock, a.Log)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
+	a.Cases.RegisterSLA(reg)
 	idempotency.Register(reg, d, a.Clock)
 	q, err := jobs.New(d, reg, jobs.Options{Work: opt.Work, Logger: a.Log})
 	if err != nil {
 		return nil, err
 	}
 	a.Jobs = q
+	a.Cases.SetQueue(q)
 	return a, nil
 }
 

@@ -170,10 +170,23 @@ func (p *pending) Flush(ctx context.Context, tx *db.Tx) error {
 	return nil
 }
 
+// Canonical is a value already in canonical JSON (from CanonicalOf), so
+// that callers can do that work before their transaction.
+type Canonical []byte
+
+// CanonicalOf marshals v to canonical JSON for an Entry's Before or After.
+func CanonicalOf(v any) (Canonical, error) {
+	c, err := marshalCanonical(v)
+	return Canonical(c), err
+}
+
 // marshalCanonical marshals v to canonical JSON; nil and JSON null give nil.
 func marshalCanonical(v any) ([]byte, error) {
 	if v == nil {
 		return nil, nil
+	}
+	if c, ok := v.(Canonical); ok {
+		return c, nil
 	}
 	raw, err := json.Marshal(v)
 	if err != nil {

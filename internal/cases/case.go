@@ -1,6 +1,8 @@
 package cases
 
 import (
+	"github.com/flare-desk/flare/internal/audit"
+
 	"fmt"
 	"strconv"
 	"strings"
@@ -70,6 +72,16 @@ type Case struct {
 
 	OwnerID   int64 `json:"-"`
 	CreatedBy int64 `json:"-"`
+
+	// SLA is the case's clocks, filled in by Get and List.
+	SLA []Clock `json:"sla"`
+
+	sellerTier int           // known while the case is being created
+	slaStored  []storedClock // the clocks as stored on the row (see sla.go)
+	slaDueAt   time.Time     // the next deadline
+	slaQueued  bool          // whether its job is queued
+	slaHits    []slaHit      // warnings and breaches found while preparing
+	auditAfter audit.Canonical
 }
 
 // Age is how long the case has existed at now.

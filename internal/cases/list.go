@@ -195,6 +195,11 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		page.Cases = page.Cases[:f.Limit]
 		page.NextCursor = encodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
 	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.attachSLA(cfg, page.Cases)
 	return page, nil
 }
 

@@ -21,6 +21,8 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/sla"
 )
 
 // Limits on case input, so one request cannot bloat the store.
@@ -45,6 +47,7 @@ type Service struct {
 	clock clock.Clock
 	md    *Markdown
 	log   *slog.Logger
+	queue *jobs.Queue
 }
 
 // NewService builds the case service.
@@ -70,7 +73,7 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, 
 		return nil, err
 	}
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		if err := WriteNew(ctx, tx, actor, c); err != nil {
+		if err := s.Write(ctx, tx, actor, c); err != nil {
 			return err
 		}
 		if within != nil {
@@ -103,7 +106,39 @@ func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput)
 		now = in.At.UTC().Truncate(time.Microsecond)
 	}
 	c.CreatedAt, c.UpdatedAt, c.CreatedBy = now, now, actor.UserID
+	// The clocks of a new case depend only on its creation: evaluated here,
+	// outside the write transaction, and stored with the row.
+	var next time.Time
+	c.slaHits, next = evaluateSLA(cfg, c, c.sellerTier, sla.History{Changes: []sla.Change{{At: now, Status: string(c.Status)}}}, now)
+	s.planDeadline(c, next, now)
+	s.attachSLA(cfg, []*Case{c})
+	// The audit record's JSON is made here, in the caller's goroutine, not in
+	// the write transaction; the number is the record's object id.
+	snap := snapshot(c)
+	delete(snap, "id")
+	delete(snap, "number")
+	if c.auditAfter, err = audit.CanonicalOf(snap); err != nil {
+		return nil, fmt.Errorf("audit snapshot: %w", err)
+	}
 	return c, nil
+}
+
+// snapshot is a case as the audit log keeps it: its fields without the
+// derived SLA clocks.
+func snapshot(c *Case) map[string]any {
+	var m map[string]any
+	_ = json.Unmarshal([]byte(mustJSON(c)), &m)
+	delete(m, "sla")
+	return m
+}
+
+// Write writes a prepared case in tx: WriteNew, then the warnings,
+// breaches and deadline job its clocks call for.
+func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
+	if err := WriteNew(ctx, tx, actor, c); err != nil {
+		return err
+	}
+	return s.applySLA(ctx, tx, c, c.slaHits, c.slaQueued, c.CreatedAt)
 }
 
 // WriteNew writes a prepared case in tx: its number, its row, its first
@@ -113,7 +148,11 @@ func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
 	if err := insertCase(ctx, tx, c, actor, created); err != nil {
 		return err
 	}
-	return audit.Append(ctx, tx, c.CreatedAt, auditEntry(actor, "case.create", c, nil, c))
+	after := any(c.auditAfter)
+	if c.auditAfter == nil {
+		after = snapshot(c)
+	}
+	return audit.Append(ctx, tx, c.CreatedAt, auditEntry(actor, "case.create", c, nil, after))
 }
 
 // prepare validates a new case against the desk configuration.
@@ -185,6 +224,7 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 			v.Add("seller_id", "unknown seller %q", id)
 		} else {
 			c.SellerID, tier = &seller.ID, seller.Tier
+			c.sellerTier = tier
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -262,11 +302,11 @@ func joinChannels() string {
 func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, created string) error {
 	cols := `title, description, category, channel, market, language, seller_id, requester_name, requester_email,
 		priority, priority_reasons, high_risk, sensitivity, status, owner_id, team, escalation_level, tags, fields,
-		created_by, created_at, updated_at`
+		created_by, created_at, updated_at, sla, sla_due_at, sla_queued`
 	args := []any{c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
 		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity,
 		string(c.Status), nullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
-		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt)}
+		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.slaQueued}
 	vals := placeholders(len(args))
 	var number int64
 	if tx.Dialect() == db.Postgres {
@@ -334,7 +374,7 @@ const caseColumns = `c.id, c.number, c.title, c.description, c.category, c.chann
 	c.seller_id, c.requester_name, c.requester_email, c.priority, c.priority_reasons, c.high_risk,
 	c.sensitivity, c.status, c.owner_id, u.email, u.name, c.team, c.escalation_level, c.tags, c.fields,
 	c.resolution, c.resolution_note, c.reopen_count, c.created_by, c.created_at, c.updated_at,
-	c.first_response_at, c.resolved_at, c.closed_at
+	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at, c.sla_queued
 	FROM cases c LEFT JOIN users u ON u.id = c.owner_id`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -345,13 +385,14 @@ func scanCase(r scanner) (*Case, error) {
 		number                              int64
 		seller, ownerEmail, ownerName       sql.NullString
 		ownerID, createdBy                  sql.NullInt64
-		reasons, tags, fields               string
+		reasons, tags, fields, slaJ         string
 		created, updated, first, res, close db.Time
+		slaDue                              db.Time
 	)
 	err := r.Scan(&c.ID, &number, &c.Title, &c.Description, &c.Category, &c.Channel, &c.Market, &c.Language,
 		&seller, &c.Requester.Name, &c.Requester.Email, &c.Priority, &reasons, &c.HighRisk,
 		&c.Sensitivity, &c.Status, &ownerID, &ownerEmail, &ownerName, &c.Team, &c.EscalationLevel, &tags, &fields,
-		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close)
+		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue, &c.slaQueued)
 	if err != nil {
 		return nil, err
 	}
@@ -363,11 +404,11 @@ func scanCase(r scanner) (*Case, error) {
 		c.OwnerID = ownerID.Int64
 		c.Owner, c.OwnerName = &ownerEmail.String, ownerName.String
 	}
-	c.CreatedBy = createdBy.Int64
+	c.CreatedBy, c.slaDueAt = createdBy.Int64, slaDue.Time
 	c.CreatedAt, c.UpdatedAt = created.Time, updated.Time
 	c.FirstResponseAt, c.ResolvedAt, c.ClosedAt = first.Ptr(), res.Ptr(), close.Ptr()
 	if err := errors.Join(json.Unmarshal([]byte(reasons), &c.PriorityReasons), json.Unmarshal([]byte(tags), &c.Tags),
-		json.Unmarshal([]byte(fields), &c.Fields)); err != nil {
+		json.Unmarshal([]byte(fields), &c.Fields), json.Unmarshal([]byte(slaJ), &c.slaStored)); err != nil {
 		return nil, fmt.Errorf("case %d: stored JSON: %w", c.ID, err)
 	}
 	return &c, nil
@@ -395,6 +436,11 @@ func (s *Service) Get(ctx context.Context, actor auth.Actor, ref string) (*Case,
 	if c.Watchers, err = watchers(ctx, s.db, c.ID); err != nil {
 		return nil, err
 	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	s.attachSLA(cfg, []*Case{c})
 	return c, nil
 }
 
@@ -436,4 +482,11 @@ func watchers(ctx context.Context, q db.Querier, caseID int64) ([]string, error)
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+func slaJSON(cs []storedClock) string {
+	if cs == nil {
+		return "[]"
+	}
+	return mustJSON(cs)
 }

@@ -21,8 +21,12 @@ import (
 // record. fn returns the timeline entries to add.
 func (s *Service) change(ctx context.Context, actor auth.Actor, ref string, perm auth.Permission,
 	fn func(tx *db.Tx, c *Case) ([]eventRec, error)) (*Case, error) {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
 	var out *Case
-	err := s.db.InTx(ctx, func(tx *db.Tx) error {
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		c, err := s.load(ctx, tx, ref, true)
 		if err != nil {
 			return err
@@ -52,13 +56,19 @@ func (s *Service) change(ctx context.Context, actor auth.Actor, ref string, perm
 				return err
 			}
 		}
-		return audit.Append(ctx, tx, now, auditEntry(actor, "case."+events[0].typ, c, before, c))
+		if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
+			return err
+		}
+		return audit.Append(ctx, tx, now, auditEntry(actor, "case."+events[0].typ, c, snapshot(&before), snapshot(c)))
 	})
 	if err != nil {
 		return nil, err
 	}
-	out.Watchers, err = watchers(ctx, s.db, out.ID)
-	return out, err
+	if out.Watchers, err = watchers(ctx, s.db, out.ID); err != nil {
+		return nil, err
+	}
+	s.attachSLA(cfg, []*Case{out})
+	return out, nil
 }
 
 type eventRec struct {

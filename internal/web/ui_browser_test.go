@@ -209,6 +209,24 @@ func TestUIBrowserCaseFlow(t *testing.T) {
 		t.Errorf("queue shows %d rows, want the 6 seeded cases", rows)
 	}
 
+	// SLA: the queue's Due column, the breaching-soon view and a case's clocks.
+	due := run(t, ctx, "due cells", chromedp.Evaluate[[]string](
+		`[...document.querySelectorAll("table.queue td.col-due .due")].map(e => e.className + ": " + e.textContent)`))
+	if len(due) != 6 || !strings.HasPrefix(due[0], "due due-breached: overdue ") {
+		t.Errorf("Due cells after the script ran: %q", due)
+	}
+	do("open breaching soon",
+		chromedp.Click(css(`nav.mainnav a[href="/cases?view=breaching"]`)),
+		chromedp.WaitVisible(css(`table.queue`)),
+		shot("breaching"))
+	do("open a case with running clocks",
+		chromedp.Click(css(`table.queue td.col-num a`)),
+		chromedp.WaitVisible(css(`#sla`)),
+		shot("case-sla"))
+	if first := run(t, ctx, "first response clock", chromedp.Text(css(`#sla li[data-metric=first_response] .due-label`))); first != "Breached" {
+		t.Errorf("first response clock of the oldest P1 case says %q", first)
+	}
+
 	// Create a case: choose a category, and only its fields show.
 	do("send the new case form empty",
 		chromedp.Click(css(`a[href="/cases/new"]`)),

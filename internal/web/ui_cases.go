@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"time"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
@@ -26,7 +27,20 @@ type queueData struct {
 	Filtered bool // any filter other than the default is set
 	Desk     *desk.Config
 	Statuses []cases.Status
+	// The "breaching soon" view (?view=breaching).
+	Breaching bool
+	Checked   int  // active cases looked at
+	Capped    bool // there were more than breachingScan active cases
 }
+
+// The "breaching soon" view lists active cases whose most urgent SLA clock
+// is breached or due within breachingWindow, soonest first. The case list
+// cannot filter by clocks yet, so it checks the breachingScan most urgent
+// active cases by priority here.
+const (
+	breachingWindow = 4 * time.Hour
+	breachingScan   = 200
+)
 
 // queue lists the cases the user may see, most urgent first.
 func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -35,6 +49,9 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		return err
 	}
 	q := r.URL.Query()
+	if q.Get("view") == "breaching" {
+		return u.breachingQueue(w, r, a, cfg, q)
+	}
 	f := cases.ListFilter{Sort: "priority", Limit: queuePageSize, Q: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor")}
 	one := func(k string) []string {
 		if v := strings.TrimSpace(q.Get(k)); v != "" {
@@ -95,6 +112,66 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	}
 	u.render(w, r, status, "queue", view{Me: &a, Title: title, Nav: nav, Data: d})
 	return nil
+}
+
+// breachingQueue is the "breaching soon" view of the queue, optionally for
+// one team.
+func (u *ui) breachingQueue(w http.ResponseWriter, r *http.Request, a auth.Actor, cfg *desk.Config, q url.Values) error {
+	f := cases.ListFilter{Status: cases.ActiveStatuses, Sort: "priority", Limit: breachingScan}
+	if t := strings.TrimSpace(q.Get("team")); t != "" {
+		f.Team = []string{t}
+	}
+	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses, Breaching: true, Filtered: q.Get("team") != ""}
+	status := http.StatusOK
+	page, err := u.s.app.Cases.List(r.Context(), a, f)
+	var inv *apperr.Invalid
+	switch {
+	case errors.As(err, &inv):
+		status = http.StatusBadRequest
+		d.Error = fieldErrorsText(inv.Errors)
+	case err != nil:
+		return err
+	default:
+		d.Checked, d.Capped = len(page.Cases), page.NextCursor != ""
+		d.Cases = breachingSoon(page.Cases, u.s.app.Clock.Now(), breachingWindow)
+	}
+	u.render(w, r, status, "queue", view{Me: &a, Title: "Breaching soon", Nav: "breaching", Data: d})
+	return nil
+}
+
+// breachingSoon keeps the cases whose most urgent clock is counting and is
+// breached or due before now+window, sorted by that due time (then by the
+// order given, which is by priority).
+func breachingSoon(cs []*cases.Case, now time.Time, window time.Duration) []*cases.Case {
+	type hit struct {
+		c   *cases.Case
+		due time.Time
+	}
+	var hits []hit
+	for _, c := range cs {
+		ck, ok := urgentClock(c.SLA)
+		if !ok || (ck.State != "running" && ck.State != "breached") {
+			continue
+		}
+		var due time.Time
+		switch {
+		case ck.DueAt != nil:
+			due = *ck.DueAt
+		case ck.State == "breached":
+			due = now.Add(time.Duration(ck.RemainingSeconds) * time.Second)
+		default:
+			continue
+		}
+		if ck.State == "breached" || due.Before(now.Add(window)) {
+			hits = append(hits, hit{c, due})
+		}
+	}
+	slices.SortStableFunc(hits, func(a, b hit) int { return a.due.Compare(b.due) })
+	out := make([]*cases.Case, len(hits))
+	for i, h := range hits {
+		out[i] = h.c
+	}
+	return out
 }
 
 func fieldErrorsText(errs []apperr.FieldError) string {

@@ -55,6 +55,19 @@ func (u *ui) funcs() template.FuncMap {
 		"priorities": func() []string { return cases.Priorities },
 		"queryWith":  queryWith,
 		"can":        func(a *auth.Actor, p string) bool { return a != nil && a.Can(auth.Permission(p)) },
+		"nowISO":     func() string { return u.s.app.Clock.Now().UTC().Format(time.RFC3339) },
+		"caseDue": func(c *cases.Case) *dueView {
+			ck, ok := urgentClock(c.SLA)
+			if !ok {
+				return nil
+			}
+			v := clockDue(u.s.app.Clock.Now(), ck)
+			return &v
+		},
+		"clockDue":   func(ck cases.Clock) dueView { return clockDue(u.s.app.Clock.Now(), ck) },
+		"metricName": metricName,
+		"targetText": targetText,
+		"calName":    calName,
 	}
 }
 
@@ -389,4 +402,172 @@ func queryWith(v url.Values, key, val string) string {
 		return "/cases"
 	}
 	return "/cases?" + n.Encode()
+}
+
+// --- SLA clocks ---
+
+// dueView is an SLA clock's countdown as the UI shows it. The page renders
+// Text; flare.js recomputes it from Due (and Warn) every 30 seconds.
+type dueView struct {
+	Class string     // ok, warning, breached, paused or met
+	Text  string     // "2h 14m", "overdue 35m", "paused", "met"
+	Title string     // a longer explanation for the tooltip
+	Due   *time.Time // nil for paused and met clocks
+	Warn  *time.Time
+	Late  bool // met, but at or after its due time
+}
+
+// urgentClock is the clock a queue row shows: of the running and breached
+// clocks the one due first, else a paused one; met clocks are not shown.
+func urgentClock(cs []cases.Clock) (cases.Clock, bool) {
+	var best, paused *cases.Clock
+	for i := range cs {
+		ck := &cs[i]
+		switch ck.State {
+		case "running", "breached":
+			if best == nil || dueBefore(ck.DueAt, best.DueAt) {
+				best = ck
+			}
+		case "paused":
+			if paused == nil {
+				paused = ck
+			}
+		}
+	}
+	switch {
+	case best != nil:
+		return *best, true
+	case paused != nil:
+		return *paused, true
+	}
+	return cases.Clock{}, false
+}
+
+// dueBefore orders due times, a missing one last.
+func dueBefore(a, b *time.Time) bool {
+	switch {
+	case a == nil:
+		return false
+	case b == nil:
+		return true
+	}
+	return a.Before(*b)
+}
+
+// clockDue describes ck at now.
+func clockDue(now time.Time, ck cases.Clock) dueView {
+	switch ck.State {
+	case "met":
+		v := dueView{Class: "met", Text: "met"}
+		if ck.MetAt != nil && ck.DueAt != nil && !ck.MetAt.Before(*ck.DueAt) {
+			v.Late, v.Text = true, "met late"
+		}
+		return v
+	case "paused":
+		v := dueView{Class: "paused", Text: "paused"}
+		if ck.RemainingSeconds > 0 {
+			v.Title = "Paused with " + countdown(time.Duration(ck.RemainingSeconds)*time.Second) + " left"
+		} else {
+			v.Title = "Paused"
+		}
+		if ck.Business {
+			v.Title += " (business time)"
+		}
+		return v
+	}
+	v := dueView{Due: ck.DueAt, Warn: ck.WarnAt}
+	if ck.DueAt == nil { // no deadline: only the stored remaining time
+		left := time.Duration(ck.RemainingSeconds) * time.Second
+		v.Class, v.Text = "ok", countdown(left)
+		if left < 0 || ck.State == "breached" {
+			v.Class, v.Text = "breached", "overdue "+countdown(-left)
+		}
+		return v
+	}
+	left := ck.DueAt.Sub(now)
+	switch {
+	case ck.State == "breached" || left <= 0:
+		v.Class, v.Text = "breached", "overdue "+countdown(-left)
+		v.Title = "Was due " + fmtTime(*ck.DueAt)
+		return v
+	case ck.WarnAt != nil && !now.Before(*ck.WarnAt):
+		v.Class = "warning"
+	default:
+		v.Class = "ok"
+	}
+	v.Text = countdown(left)
+	v.Title = "Due " + fmtTime(*ck.DueAt)
+	return v
+}
+
+// countdown is a compact duration, rounded down to the minute: "<1m",
+// "35m", "2h 14m", "3d 4h". flare.js formats the same way.
+func countdown(d time.Duration) string {
+	if d < 0 {
+		d = 0
+	}
+	m := int64(d / time.Minute)
+	switch {
+	case m < 1:
+		return "<1m"
+	case m < 60:
+		return strconv.FormatInt(m, 10) + "m"
+	case m < 48*60:
+		return strconv.FormatInt(m/60, 10) + "h " + strconv.FormatInt(m%60, 10) + "m"
+	}
+	return strconv.FormatInt(m/(24*60), 10) + "d " + strconv.FormatInt(m/60%24, 10) + "h"
+}
+
+// metricName names a clock's metric in words.
+func metricName(m any) string {
+	switch s := fmt.Sprint(m); s {
+	case "first_response":
+		return "First response"
+	case "next_response":
+		return "Next response"
+	case "resolution":
+		return "Resolution"
+	default:
+		return humanize(s)
+	}
+}
+
+// targetText is a clock's target in words: "4h business", "1d calendar",
+// "1h 30m calendar".
+func targetText(ck cases.Clock) string {
+	kind := " calendar"
+	if ck.Business {
+		kind = " business"
+	}
+	d, err := time.ParseDuration(ck.Target)
+	if err != nil || d <= 0 {
+		return ck.Target + kind
+	}
+	var parts []string
+	if days := d / (24 * time.Hour); days > 0 && d%(24*time.Hour) == 0 {
+		return strconv.Itoa(int(days)) + "d" + kind
+	}
+	if h := d / time.Hour; h > 0 {
+		parts = append(parts, strconv.Itoa(int(h))+"h")
+	}
+	if m := d % time.Hour / time.Minute; m > 0 {
+		parts = append(parts, strconv.Itoa(int(m))+"m")
+	}
+	if s := d % time.Minute / time.Second; s > 0 || len(parts) == 0 {
+		parts = append(parts, strconv.Itoa(int(s))+"s")
+	}
+	return strings.Join(parts, " ") + kind
+}
+
+// calName names an SLA clock's calendar; a clock without one counts 24/7.
+func calName(cfg *desk.Config, key string) string {
+	if key == "" {
+		return "24/7"
+	}
+	for _, c := range cfg.Calendars {
+		if c.Key == key && c.Name != "" {
+			return c.Name
+		}
+	}
+	return key
 }

@@ -7,6 +7,7 @@ import (
 	"net/http/cookiejar"
 	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -15,9 +16,11 @@ import (
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/sla"
 )
 
 // uiEnv is a running Flare server with a small desk and one user who can
@@ -70,6 +73,15 @@ func uiTestDesk() *desk.Config {
 			{Key: "governance/account_suspension", Name: "Account suspension", Team: "escalations", Severity: 2},
 		},
 		Resolutions: []string{"fixed", "information_provided", "duplicate", "no_action"},
+		// Calendar-time targets, so that the clocks do not depend on the
+		// weekday and hour the tests run at.
+		SLAPolicies: []sla.PolicySpec{
+			{Name: "Urgent", Match: sla.PolicyMatch{Priorities: []string{"P1", "P2"}}, Targets: map[sla.Metric]sla.Target{
+				sla.FirstResponse: {Within: "1h", Time: "calendar"}, sla.Resolution: {Within: "1d", Time: "calendar"}}},
+			{Name: "Standard", WarnAt: 0.8, Targets: map[sla.Metric]sla.Target{
+				sla.FirstResponse: {Within: "6h", Time: "calendar"}, sla.NextResponse: {Within: "8h", Time: "calendar"},
+				sla.Resolution: {Within: "5d", Time: "calendar"}}},
+		},
 		Users: []desk.UserSpec{
 			{Email: "admin@flare.test", Name: "Ada Admin", Role: auth.RoleAdmin},
 			{Email: uiTestEmail, Name: "Alice Moreau", Role: auth.RoleLead},
@@ -86,9 +98,19 @@ func uiTestDesk() *desk.Config {
 // and a user who signs in with uiTestEmail / uiTestPassword.
 func newUIEnv(t testing.TB) *uiEnv {
 	t.Helper()
+	return newUIEnvWith(t, uiTestDesk(), app.Options{})
+}
+
+// newUIEnvWith is newUIEnv with another desk (uiTestEmail is added to its
+// users as a lead) and app options (a fake clock).
+func newUIEnvWith(t testing.TB, cfg *desk.Config, opt app.Options) *uiEnv {
+	t.Helper()
 	ctx := context.Background()
+	if !slices.ContainsFunc(cfg.Users, func(u desk.UserSpec) bool { return u.Email == uiTestEmail }) {
+		cfg.Users = append(cfg.Users, desk.UserSpec{Email: uiTestEmail, Name: "Alice Moreau", Role: auth.RoleLead})
+	}
 	d := dbtest.SQLite(t, app.Migrate)
-	a, err := app.New(d, app.Options{})
+	a, err := app.New(d, opt)
 	if err != nil {
 		t.Fatalf("app: %v", err)
 	}
@@ -101,7 +123,7 @@ func newUIEnv(t testing.TB) *uiEnv {
 	if err != nil {
 		t.Fatalf("create user: %v", err)
 	}
-	if _, err := a.Desk.Apply(ctx, auth.System("test"), now, uiTestDesk()); err != nil {
+	if _, err := a.Desk.Apply(ctx, auth.System("test"), now, cfg); err != nil {
 		t.Fatalf("apply desk: %v", err)
 	}
 	if user, err = auth.GetUser(ctx, a.DB, user.ID); err != nil {
@@ -571,5 +593,176 @@ func TestUIViewerSeesNoWriteControls(t *testing.T) {
 	}
 	if resp, _ := e.postForm(t, c, "/cases/"+cs.Number+"/transitions", url.Values{"to": {"open"}}); resp.StatusCode != http.StatusForbidden {
 		t.Errorf("transition as viewer: %d", resp.StatusCode)
+	}
+}
+
+// slaEnv is a server on the example desk (with its SLA policies) at a fake
+// time, Wednesday 4 March 2026, 13:00 UTC (London is on GMT, the EMEA
+// business calendar is open 09:00–18:00).
+func slaEnv(t *testing.T) (*uiEnv, *clock.Fake) {
+	t.Helper()
+	cfg, err := desk.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	clk := clock.NewFake(time.Date(2026, 3, 4, 13, 0, 0, 0, time.UTC))
+	return newUIEnvWith(t, cfg, app.Options{Clock: clk}), clk
+}
+
+// queueRow returns the queue table row of the case titled title.
+func queueRow(t *testing.T, body, title string) string {
+	t.Helper()
+	i := strings.Index(body, ">"+title+"<")
+	if i < 0 {
+		t.Fatalf("no queue row for %q", title)
+	}
+	start := strings.LastIndex(body[:i], "<tr>")
+	end := strings.Index(body[i:], "</tr>")
+	if start < 0 || end < 0 {
+		t.Fatalf("no table row around %q", title)
+	}
+	return body[start : i+end]
+}
+
+func TestUIQueueSLADue(t *testing.T) {
+	ctx := context.Background()
+	e, clk := slaEnv(t)
+	t0 := clk.Now()
+	sys := auth.System("test")
+	create := func(title, cat string, at time.Time) *cases.Case {
+		t.Helper()
+		in := cases.CreateInput{Title: title, Category: cat, Market: "GB", At: at}
+		if cat == "logistics/delayed_delivery" {
+			in.Fields = map[string]any{"order_id": "ORD-1"}
+		}
+		c, err := e.app.Cases.Create(ctx, sys, in, nil)
+		if err != nil {
+			t.Fatalf("create %q: %v", title, err)
+		}
+		return c
+	}
+	// Safety emergencies: first response within 30m, 24/7.
+	create("Charger caught fire", "safety/product_safety", t0)
+	late := create("Choking hazard toy", "safety/product_safety", t0)
+	// Standard: first response within 4h of EMEA business time, warns at 80%.
+	create("Parcel stuck in Leipzig", "logistics/delayed_delivery", t0)                // due 17:00
+	create("Parcel late to Leeds", "logistics/delayed_delivery", t0.Add(-3*time.Hour)) // due 14:00, warns 13:12
+	answered := create("Parcel answered", "logistics/delayed_delivery", t0)
+	if _, err := e.app.Cases.AddComment(ctx, e.lead, answered.Number, cases.CommentInput{Body: "We are on it."}); err != nil {
+		t.Fatal(err)
+	}
+	clk.Advance(45 * time.Minute) // 13:45: the safety cases' first response is 15 minutes overdue
+	if _, err := e.app.Cases.AddComment(ctx, e.lead, late.Number, cases.CommentInput{Body: "Listing removed."}); err != nil {
+		t.Fatal(err)
+	}
+
+	c := e.client(t)
+	e.signIn(t, c, "")
+	resp, body := e.get(t, c, "/cases")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("queue: %d", resp.StatusCode)
+	}
+	if !strings.Contains(body, `<th class="col-due">Due</th>`) {
+		t.Errorf("the queue has no Due column")
+	}
+	for _, tc := range []struct{ title, class, text, due string }{
+		{"Charger caught fire", "due-breached", "overdue 15m", "2026-03-04T13:30:00Z"},
+		{"Parcel stuck in Leipzig", "due-ok", "3h 15m", "2026-03-04T17:00:00Z"},
+		{"Parcel late to Leeds", "due-warning", "15m", "2026-03-04T14:00:00Z"},
+		{"Choking hazard toy", "due-ok", "23h 15m", "2026-03-05T13:00:00Z"}, // first response met (late): resolution shows
+	} {
+		row := queueRow(t, body, tc.title)
+		want := `<span class="due ` + tc.class + `" data-due="` + tc.due + `"`
+		if !strings.Contains(row, want) || !strings.Contains(row, ">"+tc.text+"</span>") {
+			t.Errorf("%s: want a Due cell %s … %q in\n%s", tc.title, want, tc.text, row)
+		}
+	}
+	if row := queueRow(t, body, "Parcel answered"); !strings.Contains(row, `class="due due-ok"`) {
+		t.Errorf("answered case: want its next clock in the Due cell\n%s", row)
+	}
+
+	// Breaching soon: breached or due within 4h, soonest first.
+	resp, body = e.get(t, c, "/cases?view=breaching")
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("breaching view: %d", resp.StatusCode)
+	}
+	var at []int
+	for _, title := range []string{"Charger caught fire", "Parcel late to Leeds", "Parcel stuck in Leipzig"} {
+		i := strings.Index(body, ">"+title+"<")
+		if i < 0 {
+			t.Errorf("breaching view lacks %q", title)
+		}
+		at = append(at, i)
+	}
+	if !slices.IsSorted(at) {
+		t.Errorf("breaching view not sorted by due time: %v", at)
+	}
+	for _, title := range []string{"Choking hazard toy", "Parcel answered"} {
+		if strings.Contains(body, ">"+title+"<") {
+			t.Errorf("breaching view lists %q, which is not due within 4h", title)
+		}
+	}
+	if !strings.Contains(body, "at most 200") || !strings.Contains(body, `href="/cases?view=breaching" aria-current="page"`) {
+		t.Errorf("breaching view lacks its 200 limit note or nav highlight")
+	}
+	_, body = e.get(t, c, "/cases?view=breaching&team=logistics")
+	if strings.Contains(body, "Charger caught fire") || !strings.Contains(body, "Parcel late to Leeds") {
+		t.Errorf("breaching view ignores the team")
+	}
+
+	// The case page's SLA panel.
+	_, body = e.get(t, c, "/cases/"+late.Number)
+	for _, want := range []string{`id="sla"`, "First response", "Resolution", "30m ", "Met at", "4 Mar 2026, 13:45 UTC", "late</span>",
+		"Safety emergencies", "Follow the sun (24/7)", `data-metric="resolution" data-due="2026-03-05T13:00:00Z"`} {
+		if !strings.Contains(body, want) {
+			t.Errorf("case page SLA panel lacks %q", want)
+		}
+	}
+	_, body = e.get(t, c, "/cases/"+answered.Number)
+	if !strings.Contains(body, "Met at") || strings.Contains(body, "late</span>") || !strings.Contains(body, "EMEA business hours") {
+		t.Errorf("answered case: first response should be met on time")
+	}
+}
+
+func TestUISLAFormatting(t *testing.T) {
+	for d, want := range map[time.Duration]string{0: "<1m", 59 * time.Second: "<1m", 35 * time.Minute: "35m",
+		2*time.Hour + 14*time.Minute + 59*time.Second: "2h 14m", 47 * time.Hour: "47h 0m", 50 * time.Hour: "2d 2h"} {
+		if got := countdown(d); got != want {
+			t.Errorf("countdown(%s) = %q, want %q", d, got, want)
+		}
+	}
+	for _, tc := range []struct {
+		ck   cases.Clock
+		want string
+	}{
+		{cases.Clock{Target: "4h0m0s", Business: true}, "4h business"},
+		{cases.Clock{Target: "24h0m0s"}, "1d calendar"},
+		{cases.Clock{Target: "1h30m0s"}, "1h 30m calendar"},
+	} {
+		if got := targetText(tc.ck); got != tc.want {
+			t.Errorf("targetText(%s) = %q, want %q", tc.ck.Target, got, tc.want)
+		}
+	}
+	now := time.Date(2026, 3, 4, 12, 0, 0, 0, time.UTC)
+	at := func(d time.Duration) *time.Time { t := now.Add(d); return &t }
+	cs := []cases.Clock{
+		{Metric: "resolution", State: "running", DueAt: at(time.Hour)},
+		{Metric: "first_response", State: "met", DueAt: at(-time.Hour), MetAt: at(-2 * time.Hour)},
+		{Metric: "next_response", State: "breached", DueAt: at(-10 * time.Minute)},
+	}
+	if ck, _ := urgentClock(cs); ck.Metric != "next_response" {
+		t.Errorf("urgent clock %s, want the breached one", ck.Metric)
+	}
+	if v := clockDue(now, cs[2]); v.Class != "breached" || v.Text != "overdue 10m" {
+		t.Errorf("breached clock: %+v", v)
+	}
+	if v := clockDue(now, cs[1]); v.Class != "met" || v.Late {
+		t.Errorf("met clock: %+v", v)
+	}
+	if _, ok := urgentClock(cs[1:2]); ok {
+		t.Errorf("a met clock is shown in the queue")
+	}
+	if ck, _ := urgentClock([]cases.Clock{{State: "paused"}, {State: "met"}}); ck.State != "paused" {
+		t.Errorf("a paused clock should show when nothing runs")
 	}
 }

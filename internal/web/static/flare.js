@@ -83,6 +83,48 @@
     });
   }
 
+  // SLA countdowns: elements with data-due (and data-warn) count down every
+  // 30 s. The page's data-now is the server's time when it rendered, so a
+  // wrong clock on this computer does not skew the countdowns. The text and
+  // the due-ok/warning/breached classes follow ui_funcs.go's clockDue.
+  function countdowns() {
+    var els = document.querySelectorAll("[data-due]");
+    if (!els.length) return;
+    var base = document.querySelector("[data-now]");
+    var skew = 0;
+    if (base) {
+      var server = Date.parse(base.getAttribute("data-now"));
+      if (!isNaN(server)) skew = server - Date.now();
+    }
+    var labels = { ok: "On track", warning: "Due soon", breached: "Breached" };
+    function span(ms) {
+      var m = Math.floor(Math.max(ms, 0) / 60000);
+      if (m < 1) return "<1m";
+      if (m < 60) return m + "m";
+      if (m < 48 * 60) return Math.floor(m / 60) + "h " + (m % 60) + "m";
+      return Math.floor(m / 1440) + "d " + (Math.floor(m / 60) % 24) + "h";
+    }
+    function tick() {
+      var now = Date.now() + skew;
+      els.forEach(function (el) {
+        var due = Date.parse(el.getAttribute("data-due"));
+        if (isNaN(due)) return;
+        var warn = Date.parse(el.getAttribute("data-warn") || "");
+        var cls = "ok";
+        if (el.classList.contains("due-breached") || now >= due) cls = "breached";
+        else if (!isNaN(warn) && now >= warn) cls = "warning";
+        var text = cls === "breached" ? "overdue " + span(now - due) : span(due - now);
+        ["ok", "warning", "breached"].forEach(function (c) { el.classList.toggle("due-" + c, c === cls); });
+        var out = el.querySelector(".due-text") || el;
+        if (out.textContent !== text) out.textContent = text;
+        var label = el.querySelector(".due-label");
+        if (label) label.textContent = labels[cls];
+      });
+    }
+    tick();
+    setInterval(tick, 30000);
+  }
+
   function init() {
     customFields();
     statusForm();
@@ -90,6 +132,7 @@
     submitShortcut();
     localTimes();
     oneSubmit();
+    countdowns();
   }
   if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", init);
   else init();

@@ -1,0 +1,403 @@
+package cases
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"slices"
+	"time"
+
+	"github.com/riverqueue/river"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/sla"
+)
+
+// The SLA engine's edge. internal/sla computes a case's clocks from its
+// history (status changes and public messages) under the policy that
+// matches it; here they are evaluated whenever the case changes and kept on
+// the case row (cases.sla) with its next deadline (cases.sla_due_at), in the
+// same transaction as the change. One durable job per case runs at the next
+// deadline: queued at once when the deadline is near, otherwise by the
+// planner shortly before. Warnings and breaches are recorded once per clock
+// cycle (a unique key), whichever transaction sees them first.
+
+// The planner runs every slaPlanEvery and queues the jobs of deadlines
+// within slaHorizon (longer than that interval), so every job is queued
+// before its instant. A write queues its case's job itself only when the
+// deadline is closer than the planner's next run, so most writes insert no
+// job at all.
+const (
+	slaHorizon   = 30 * time.Minute
+	slaPlanEvery = 10 * time.Minute
+	slaPlanBatch = 1000
+)
+
+// storedClock is a clock as kept on the case row.
+type storedClock struct {
+	Metric      sla.Metric `json:"metric"`
+	State       string     `json:"state"`
+	Paused      bool       `json:"paused,omitempty"`
+	Policy      string     `json:"policy"`
+	Calendar    string     `json:"calendar,omitempty"`
+	Business    bool       `json:"business"`
+	TargetS     int64      `json:"target_s"`
+	ElapsedS    int64      `json:"elapsed_s"`
+	StartedAt   time.Time  `json:"started_at"`
+	DueAt       *time.Time `json:"due_at,omitempty"`
+	WarnAt      *time.Time `json:"warn_at,omitempty"`
+	MetAt       *time.Time `json:"met_at,omitempty"`
+	EvaluatedAt time.Time  `json:"evaluated_at"`
+}
+
+// Clock is an SLA clock as the API shows it, brought forward to now.
+type Clock struct {
+	Metric    sla.Metric `json:"metric"`
+	State     string     `json:"state"`
+	Policy    string     `json:"policy"`
+	Target    string     `json:"target"`
+	Business  bool       `json:"business"`
+	Calendar  string     `json:"calendar"`
+	StartedAt time.Time  `json:"started_at"`
+	DueAt     *time.Time `json:"due_at"`
+	WarnAt    *time.Time `json:"warn_at"`
+	MetAt     *time.Time `json:"met_at"`
+	Elapsed   string     `json:"elapsed"`
+	Remaining string     `json:"remaining"` // negative when overdue
+	// Seconds, for clients that count down themselves.
+	ElapsedSeconds   int64 `json:"elapsed_seconds"`
+	RemainingSeconds int64 `json:"remaining_seconds"`
+}
+
+// slaHit is a warning or breach found by an evaluation.
+type slaHit struct {
+	clock  sla.Clock
+	kind   string // warning | breach
+	at     time.Time
+	policy string
+}
+
+// policyFor picks the case's SLA policy and its calendar.
+func policyFor(cfg *desk.Config, c *Case, tier int) (sla.PolicySpec, *sla.Calendar, bool) {
+	i, ok := sla.SelectPolicy(cfg.SLAPolicies, sla.CaseFacts{Priority: c.Priority, Category: c.Category,
+		Market: c.Market, Channel: string(c.Channel), SellerTier: tier})
+	if !ok {
+		return sla.PolicySpec{}, nil, false
+	}
+	p := cfg.SLAPolicies[i]
+	team, _ := cfg.Team(c.Team)
+	cal, _ := cfg.Calendar(p.CalendarKey(team.Calendar, c.Market))
+	return p, cal, true // no such calendar: counted as 24/7
+}
+
+// evaluateSLA computes the case's clocks at now and keeps them on c; it
+// returns the warnings and breaches to record and the next deadline.
+func evaluateSLA(cfg *desk.Config, c *Case, tier int, h sla.History, now time.Time) ([]slaHit, time.Time) {
+	c.slaStored = []storedClock{}
+	p, cal, ok := policyFor(cfg, c, tier)
+	if !ok {
+		return nil, time.Time{}
+	}
+	var hits []slaHit
+	var next time.Time
+	for _, ck := range sla.EvaluateAll(p, cal, h, now) {
+		c.slaStored = append(c.slaStored, storedClock{Metric: ck.Metric, State: string(ck.State), Paused: ck.Paused,
+			Policy: p.Name, Calendar: ck.Calendar, Business: ck.Business, TargetS: int64(ck.Target / time.Second),
+			ElapsedS: int64(ck.Elapsed / time.Second), StartedAt: ck.StartedAt, DueAt: ptr(ck.DueAt),
+			WarnAt: ptr(ck.WarnAt), MetAt: ptr(ck.MetAt), EvaluatedAt: now})
+		if ck.Warned {
+			hits = append(hits, slaHit{clock: ck, kind: "warning", at: ck.WarnedAt, policy: p.Name})
+		}
+		if ck.Breached { // met at or after the due instant is late too
+			hits = append(hits, slaHit{clock: ck, kind: "breach", at: ck.BreachedAt, policy: p.Name})
+		}
+		w, b := sla.NextDeadlines(ck)
+		for _, d := range []time.Time{w, b} {
+			if d.After(now) && (next.IsZero() || d.Before(next)) {
+				next = d
+			}
+		}
+	}
+	return hits, next
+}
+
+func ptr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
+}
+
+// planDeadline sets the case's next deadline, and whether its job must be
+// queued now: when the deadline is near and was not queued already.
+func (s *Service) planDeadline(c *Case, next, now time.Time) (queueNow bool) {
+	if next.Equal(c.slaDueAt) && !next.IsZero() {
+		return false // unchanged: queued already, or the planner will
+	}
+	c.slaDueAt = next
+	c.slaQueued = !next.IsZero() && s.queue != nil && next.Sub(now) <= slaPlanEvery
+	return c.slaQueued
+}
+
+// applySLA records hits and queues the deadline job in tx.
+func (s *Service) applySLA(ctx context.Context, tx *db.Tx, c *Case, hits []slaHit, queueNow bool, now time.Time) error {
+	for _, h := range hits {
+		if err := recordSLAEvent(ctx, tx, c, h, now); err != nil {
+			return err
+		}
+	}
+	if !queueNow {
+		return nil
+	}
+	return s.queue.Insert(ctx, tx, SLAArgs{CaseID: c.ID, At: c.slaDueAt}, &river.InsertOpts{ScheduledAt: c.slaDueAt})
+}
+
+// syncSLA re-evaluates the clocks of a stored case in tx and saves them.
+func (s *Service) syncSLA(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, now time.Time) error {
+	h, err := history(ctx, tx, c)
+	if err != nil {
+		return err
+	}
+	hits, next := evaluateSLA(cfg, c, sellerTier(ctx, tx, c), h, now)
+	queueNow := s.planDeadline(c, next, now)
+	if _, err := tx.Exec(ctx, `UPDATE cases SET sla = ?, sla_due_at = ?, sla_queued = ? WHERE id = ?`,
+		mustJSON(c.slaStored), timeOrNil(c.slaDueAt), c.slaQueued, c.ID); err != nil {
+		return fmt.Errorf("save sla clocks: %w", err)
+	}
+	return s.applySLA(ctx, tx, c, hits, queueNow, now)
+}
+
+func timeOrNil(t time.Time) any {
+	if t.IsZero() {
+		return nil
+	}
+	return db.T(t)
+}
+
+// history reads what the clocks are computed from, inside tx.
+func history(ctx context.Context, q db.Querier, c *Case) (sla.History, error) {
+	h := sla.History{}
+	rows, err := q.Query(ctx, `SELECT type, data, created_at FROM case_events
+		WHERE case_id = ? AND type IN ('created', 'status') ORDER BY id`, c.ID)
+	if err != nil {
+		return h, fmt.Errorf("sla history: %w", err)
+	}
+	for rows.Next() {
+		var typ, data string
+		var at db.Time
+		if err := rows.Scan(&typ, &data, &at); err != nil {
+			rows.Close()
+			return h, err
+		}
+		status := string(StatusNew)
+		if typ == "status" {
+			var d struct {
+				To string `json:"to"`
+			}
+			_ = json.Unmarshal([]byte(data), &d)
+			status = d.To
+		}
+		h.Changes = append(h.Changes, sla.Change{At: at.Time, Status: status})
+	}
+	rows.Close()
+	if err := rows.Err(); err != nil {
+		return h, err
+	}
+	// Public comments; account managers speak for the requester's side.
+	rows, err = q.Query(ctx, `SELECT cm.created_at, COALESCE(u.role, '') FROM case_comments cm
+		LEFT JOIN users u ON u.id = cm.author_id WHERE cm.case_id = ? AND cm.internal = FALSE ORDER BY cm.id`, c.ID)
+	if err != nil {
+		return h, fmt.Errorf("sla history: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var at db.Time
+		var role string
+		if err := rows.Scan(&at, &role); err != nil {
+			return h, err
+		}
+		h.Messages = append(h.Messages, sla.Message{At: at.Time, FromRequester: auth.Role(role) == auth.RoleAccountManager})
+	}
+	return h, rows.Err()
+}
+
+// recordSLAEvent records a warning or breach once per clock cycle and puts
+// it on the case's timeline.
+func recordSLAEvent(ctx context.Context, tx *db.Tx, c *Case, h slaHit, now time.Time) error {
+	res, err := tx.Exec(ctx, `INSERT INTO sla_events (case_id, metric, kind, cycle_start, due_at, fired_at, team, market, policy)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, metric, kind, cycle_start) DO NOTHING`,
+		c.ID, string(h.clock.Metric), h.kind, db.T(h.clock.StartedAt), db.T(h.at), db.T(now), c.Team, c.Market, h.policy)
+	if err != nil {
+		return fmt.Errorf("record sla %s: %w", h.kind, err)
+	}
+	if n, _ := res.RowsAffected(); n == 0 {
+		return nil // recorded before
+	}
+	return addEvent(ctx, tx, c.ID, auth.Actor{}, now, "sla_"+h.kind, map[string]any{
+		"metric": h.clock.Metric, "policy": h.policy, "at": h.at.UTC(), "target": h.clock.Target.String()})
+}
+
+func sellerTier(ctx context.Context, q db.Querier, c *Case) int {
+	if c.SellerID == nil {
+		return 0
+	}
+	if seller, ok, err := desk.SellerByID(ctx, q, *c.SellerID); err == nil && ok {
+		return seller.Tier
+	}
+	return 0
+}
+
+// SLAArgs is the durable job that re-checks a case's clocks at a deadline.
+type SLAArgs struct {
+	CaseID int64     `json:"case_id"`
+	At     time.Time `json:"at"`
+}
+
+// Kind implements river.JobArgs.
+func (SLAArgs) Kind() string { return "sla_deadline" }
+
+// CheckSLA re-evaluates a case's clocks now: what the deadline job does.
+func (s *Service) CheckSLA(ctx context.Context, caseID int64) error {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return err
+	}
+	return s.db.InTx(ctx, func(tx *db.Tx) error {
+		c, err := s.load(ctx, tx, fmt.Sprint(caseID), true)
+		if errors.Is(err, apperr.ErrNotFound) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		return s.syncSLA(ctx, tx, cfg, c, s.clock.Now())
+	})
+}
+
+// PlanSLA queues the jobs of deadlines within the horizon, and of any that
+// passed while no server ran. An indexed range read of unqueued deadlines:
+// with nothing due it touches no case.
+func (s *Service) PlanSLA(ctx context.Context, now time.Time) (int, error) {
+	total := 0
+	for {
+		var due []SLAArgs
+		err := s.db.InTx(ctx, func(tx *db.Tx) error {
+			due = due[:0]
+			rows, err := tx.Query(ctx, `SELECT id, sla_due_at FROM cases
+				WHERE sla_queued = FALSE AND sla_due_at IS NOT NULL AND sla_due_at <= ? ORDER BY sla_due_at LIMIT ?`,
+				db.T(now.Add(slaHorizon)), slaPlanBatch)
+			if err != nil {
+				return err
+			}
+			for rows.Next() {
+				var a SLAArgs
+				var at db.Time
+				if err := rows.Scan(&a.CaseID, &at); err != nil {
+					rows.Close()
+					return err
+				}
+				a.At = at.Time
+				due = append(due, a)
+			}
+			rows.Close()
+			if err := rows.Err(); err != nil {
+				return err
+			}
+			for _, a := range due {
+				if err := s.queue.Insert(ctx, tx, a, &river.InsertOpts{ScheduledAt: a.At}); err != nil {
+					return err
+				}
+				if _, err := tx.Exec(ctx, `UPDATE cases SET sla_queued = TRUE WHERE id = ? AND sla_due_at = ?`, a.CaseID, db.T(a.At)); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return total, fmt.Errorf("plan sla jobs: %w", err)
+		}
+		total += len(due)
+		if len(due) < slaPlanBatch {
+			return total, nil
+		}
+	}
+}
+
+// SLAPlanArgs is the periodic job that runs PlanSLA.
+type SLAPlanArgs struct{}
+
+// Kind implements river.JobArgs.
+func (SLAPlanArgs) Kind() string { return "sla_plan" }
+
+type slaWorker struct {
+	river.WorkerDefaults[SLAArgs]
+	svc *Service
+}
+
+func (w *slaWorker) Work(ctx context.Context, j *river.Job[SLAArgs]) error {
+	return w.svc.CheckSLA(ctx, j.Args.CaseID)
+}
+
+type slaPlanWorker struct {
+	river.WorkerDefaults[SLAPlanArgs]
+	svc *Service
+}
+
+func (w *slaPlanWorker) Work(ctx context.Context, _ *river.Job[SLAPlanArgs]) error {
+	_, err := w.svc.PlanSLA(ctx, w.svc.clock.Now())
+	return err
+}
+
+// RegisterSLA adds the deadline worker and the planner, which also runs at
+// start-up so that deadlines missed while no server ran fire then.
+func (s *Service) RegisterSLA(reg *jobs.Registry) {
+	river.AddWorker(reg.Workers, &slaWorker{svc: s})
+	river.AddWorker(reg.Workers, &slaPlanWorker{svc: s})
+	reg.Every(slaPlanEvery, func() river.JobArgs { return SLAPlanArgs{} }, "sla_plan")
+}
+
+// SetQueue connects the service to the job queue (set after the queue is
+// built, since the queue's workers need the service).
+func (s *Service) SetQueue(q *jobs.Queue) { s.queue = q }
+
+// attachSLA turns the stored clocks of cases into API clocks brought
+// forward to now: a running clock has kept counting since it was stored.
+func (s *Service) attachSLA(cfg *desk.Config, cs []*Case) {
+	now := s.clock.Now()
+	for _, c := range cs {
+		c.SLA = make([]Clock, 0, len(c.slaStored))
+		for _, st := range c.slaStored {
+			ck := Clock{Metric: st.Metric, State: st.State, Policy: st.Policy, Business: st.Business, Calendar: st.Calendar,
+				StartedAt: st.StartedAt, DueAt: st.DueAt, WarnAt: st.WarnAt, MetAt: st.MetAt}
+			el := time.Duration(st.ElapsedS) * time.Second
+			counting := st.State == string(sla.ClockRunning) || (st.State == string(sla.ClockBreached) && !st.Paused)
+			if counting && now.After(st.EvaluatedAt) {
+				if cal, ok := cfg.Calendar(st.Calendar); ok && st.Business {
+					el += cal.Between(st.EvaluatedAt, now)
+				} else {
+					el += now.Sub(st.EvaluatedAt)
+				}
+				if st.State == string(sla.ClockRunning) && st.DueAt != nil && !now.Before(*st.DueAt) {
+					ck.State = string(sla.ClockBreached) // its deadline job may not have run yet
+				}
+			}
+			if st.State == string(sla.ClockPaused) {
+				ck.DueAt, ck.WarnAt = nil, nil // no deadline while paused
+			}
+			el = el.Truncate(time.Second)
+			tg := time.Duration(st.TargetS) * time.Second
+			ck.Target, ck.Elapsed, ck.Remaining = tg.String(), el.String(), (tg - el).String()
+			ck.ElapsedSeconds, ck.RemainingSeconds = int64(el/time.Second), int64((tg-el)/time.Second)
+			c.SLA = append(c.SLA, ck)
+		}
+		slices.SortFunc(c.SLA, func(a, b Clock) int {
+			return slices.Index(sla.Metrics, a.Metric) - slices.Index(sla.Metrics, b.Metric)
+		})
+	}
+}

@@ -1,0 +1,228 @@
+package cases_test
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/db/dbtest"
+	"github.com/flare-desk/flare/internal/sla"
+)
+
+// slaApp is an app on the example desk with a fake clock at t0 (Monday
+// 2 Nov 2026, 09:00 London) and job workers off: tests run the SLA job's
+// work themselves at the instants they choose.
+func slaApp(t *testing.T, d *db.DB) (*app.App, *fixture) {
+	t.Helper()
+	f := newFixture(t, d)
+	a, err := app.New(d, app.Options{Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return a, f
+}
+
+func clockOf(t *testing.T, c *cases.Case, m sla.Metric) cases.Clock {
+	t.Helper()
+	for _, ck := range c.SLA {
+		if ck.Metric == m {
+			return ck
+		}
+	}
+	t.Fatalf("case %s has no %s clock: %+v", c.Number, m, c.SLA)
+	return cases.Clock{}
+}
+
+func safetyCase() cases.CreateInput {
+	return cases.CreateInput{Title: "Charger caught fire", Category: "safety/product_safety", Market: "GB"}
+}
+
+func countSLAEvents(t *testing.T, d *db.DB, kind string) int {
+	t.Helper()
+	var n int
+	if err := d.QueryRow(context.Background(), `SELECT COUNT(*) FROM sla_events WHERE kind = ?`, kind).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A case moved through reply, pause, resume, resolve and reopen ends with
+// the right elapsed times (the safety policy counts 24/7).
+func TestSLAClocksThroughALifecycle(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, f := slaApp(t, d)
+		admin := f.actor("amelia.clarke")
+		c, err := a.Cases.Create(ctx, admin, safetyCase(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ck := clockOf(t, c, sla.FirstResponse); ck.Policy != "Safety emergencies" || ck.DueAt == nil || !ck.DueAt.Equal(t0.Add(30*time.Minute)) {
+			t.Fatalf("first response at creation: %+v", ck)
+		}
+		step := func(at time.Duration, do func() error) {
+			t.Helper()
+			f.clock.Set(t0.Add(at))
+			if err := do(); err != nil {
+				t.Fatal(err)
+			}
+		}
+		to := func(st cases.Status, res string) func() error {
+			return func() error {
+				note := ""
+				if res != "" {
+					note = "done"
+				}
+				_, err := a.Cases.Transition(ctx, admin, c.Number, cases.TransitionInput{To: st, Resolution: res, Note: note})
+				return err
+			}
+		}
+		step(5*time.Minute, to(cases.StatusOpen, ""))
+		step(10*time.Minute, func() error {
+			_, err := a.Cases.AddComment(ctx, admin, c.Number, cases.CommentInput{Body: "We have pulled the listing."})
+			return err
+		})
+		step(1*time.Hour, to(cases.StatusPendingRequester, ""))
+		step(3*time.Hour, to(cases.StatusOpen, ""))
+		step(5*time.Hour, to(cases.StatusResolved, "fixed"))
+		step(6*time.Hour, to(cases.StatusOpen, ""))
+		f.clock.Set(t0.Add(7 * time.Hour))
+		got, err := a.Cases.Get(ctx, admin, c.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		fr := clockOf(t, got, sla.FirstResponse)
+		if fr.State != "met" || fr.MetAt == nil || !fr.MetAt.Equal(t0.Add(10*time.Minute)) || fr.ElapsedSeconds != 600 {
+			t.Fatalf("first response: %+v", fr)
+		}
+		// Resolution counted 0–1h, 3h–5h (pending_requester paused it) and 6h–7h after the reopen.
+		res := clockOf(t, got, sla.Resolution)
+		if res.State != "running" || res.Elapsed != "4h0m0s" || res.Remaining != "20h0m0s" || !res.DueAt.Equal(t0.Add(27*time.Hour)) {
+			t.Fatalf("resolution: %+v", res)
+		}
+		if countSLAEvents(t, d, "breach") != 0 {
+			t.Fatal("no clock has breached")
+		}
+	})
+}
+
+// Warnings and breaches fire at their instants, once, and reschedule the
+// case's deadline job.
+func TestSLAWarningAndBreachFireOnce(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, f := slaApp(t, d)
+		c, err := a.Cases.Create(ctx, f.actor("amelia.clarke"), safetyCase(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The first deadline (warning at 75% of 30 minutes) is left to the planner.
+		if _, err := a.Cases.PlanSLA(ctx, f.clock.Now()); err != nil {
+			t.Fatal(err)
+		}
+		jobAt := func() []time.Time {
+			rows, err := d.Query(ctx, `SELECT scheduled_at FROM river_job WHERE kind = 'sla_deadline' ORDER BY scheduled_at`)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer rows.Close()
+			var out []time.Time
+			for rows.Next() {
+				var at db.Time
+				if err := rows.Scan(&at); err != nil {
+					t.Fatal(err)
+				}
+				out = append(out, at.Time)
+			}
+			return out
+		}
+		if js := jobAt(); len(js) != 1 || !js[0].Equal(t0.Add(22*time.Minute+30*time.Second)) {
+			t.Fatalf("deadline jobs %v, want one at the warning instant", js)
+		}
+		f.clock.Set(t0.Add(22*time.Minute + 29*time.Second))
+		if err := a.Cases.CheckSLA(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if countSLAEvents(t, d, "warning") != 0 {
+			t.Fatal("warned a second early")
+		}
+		f.clock.Set(t0.Add(22*time.Minute + 30*time.Second))
+		if err := a.Cases.CheckSLA(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		if countSLAEvents(t, d, "warning") != 1 {
+			t.Fatal("no warning at the warning instant")
+		}
+		if js := jobAt(); len(js) != 2 || !js[1].Equal(t0.Add(30*time.Minute)) {
+			t.Fatalf("after the warning, the breach job: %v", js)
+		}
+		f.clock.Set(t0.Add(30 * time.Minute))
+		for range 3 { // a duplicate job, or another node, finds it recorded
+			if err := a.Cases.CheckSLA(ctx, c.ID); err != nil {
+				t.Fatal(err)
+			}
+		}
+		if countSLAEvents(t, d, "breach") != 1 || countSLAEvents(t, d, "warning") != 1 {
+			t.Fatal("breach must be recorded exactly once")
+		}
+		evs, err := a.Cases.Events(ctx, f.actor("amelia.clarke"), c.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var kinds []string
+		for _, e := range evs {
+			if e.Type == "sla_warning" || e.Type == "sla_breach" {
+				kinds = append(kinds, e.Type)
+			}
+		}
+		if len(kinds) != 2 || kinds[0] != "sla_warning" || kinds[1] != "sla_breach" {
+			t.Fatalf("timeline: %v", kinds)
+		}
+	})
+}
+
+// A deadline that passed while no server ran fires when one starts: the
+// planner queues it and the worker records it, once.
+func TestSLAMissedDeadlineFiresOnceOnStart(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, f := slaApp(t, d)
+		// A standard lost-parcel case: first response 4h in emea_business (Mon 09:00 London + 4h = 13:00).
+		c, err := a.Cases.Create(ctx, f.actor("priya.shah"), lostParcel(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var queued int
+		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sla_deadline'`).Scan(&queued); err != nil || queued != 0 {
+			t.Fatalf("a deadline hours away is left to the planner: %d jobs %v", queued, err)
+		}
+		// The server was down past the deadline; a node starts at 14:00.
+		f.clock.Set(t0.Add(5 * time.Hour))
+		srv, err := app.New(d, app.Options{Clock: f.clock, Work: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := srv.Start(ctx); err != nil {
+			t.Fatal(err)
+		}
+		defer srv.Stop(ctx)
+		deadline := time.Now().Add(20 * time.Second)
+		for countSLAEvents(t, d, "breach") == 0 && time.Now().Before(deadline) {
+			time.Sleep(50 * time.Millisecond)
+		}
+		time.Sleep(500 * time.Millisecond) // a second run would show now
+		if countSLAEvents(t, d, "breach") != 1 || countSLAEvents(t, d, "warning") != 1 {
+			t.Fatalf("breaches %d warnings %d, want one each", countSLAEvents(t, d, "breach"), countSLAEvents(t, d, "warning"))
+		}
+		var due db.Time
+		if err := d.QueryRow(ctx, `SELECT due_at FROM sla_events WHERE kind = 'breach' AND case_id = ?`, c.ID).Scan(&due); err != nil {
+			t.Fatal(err)
+		}
+		if !due.Equal(t0.Add(4 * time.Hour)) {
+			t.Fatalf("breach due at %v, want 13:00 London", due.Time)
+		}
+	})
+}
