@@ -37,6 +37,7 @@ func (s *Server) apiRoutes() {
 	s.api("GET", "/calendars", s.listCalendars)
 	s.api("GET", "/calendars/{key}/due", s.calendarDue)
 	s.api("GET", "/calendars/{key}/between", s.calendarBetween)
+	s.api("GET", "/sla/breaches", s.slaEvents)
 	for _, m := range apiMethods {
 		s.mux.HandleFunc(m+" /api/", s.apiFallback)
 	}
@@ -144,15 +145,7 @@ var listQueryKeys = map[string]bool{"status": true, "team": true, "market": true
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	f, perr := parseListFilter(r)
 	page, err := s.app.Cases.List(r.Context(), a, f)
-	// Report the query's problems and the filter's together.
-	var pinv, linv *apperr.Invalid
-	if errors.As(perr, &pinv) {
-		if errors.As(err, &linv) {
-			pinv.Errors = append(pinv.Errors, linv.Errors...)
-		}
-		return pinv
-	}
-	if err != nil {
+	if err := mergeInvalid(perr, err); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, page)
@@ -167,17 +160,7 @@ func parseListFilter(r *http.Request) (cases.ListFilter, error) {
 			v.Add(k, "unknown query parameter")
 		}
 	}
-	list := func(k string) []string {
-		var out []string
-		for _, x := range q[k] {
-			for _, p := range strings.Split(x, ",") {
-				if p = strings.TrimSpace(p); p != "" {
-					out = append(out, p)
-				}
-			}
-		}
-		return out
-	}
+	list := func(k string) []string { return splitList(q[k]) }
 	f := cases.ListFilter{Team: list("team"), Market: list("market"), Priority: list("priority"),
 		Owner: q.Get("owner"), SellerID: q.Get("seller_id"), Category: q.Get("category"), Q: q.Get("q"),
 		Sort: q.Get("sort"), Cursor: q.Get("cursor")}
@@ -369,4 +352,30 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, a auth.Actor)
 	}
 	writeJSON(w, http.StatusOK, out)
 	return nil
+}
+
+// splitList reads repeated and comma-separated query values.
+func splitList(vals []string) []string {
+	var out []string
+	for _, x := range vals {
+		for _, p := range strings.Split(x, ",") {
+			if p = strings.TrimSpace(p); p != "" {
+				out = append(out, p)
+			}
+		}
+	}
+	return out
+}
+
+// mergeInvalid reports a query's problems (perr, from parsing it) together
+// with the service's answer to what could be parsed.
+func mergeInvalid(perr, err error) error {
+	var pinv, sinv *apperr.Invalid
+	if !errors.As(perr, &pinv) {
+		return err
+	}
+	if errors.As(err, &sinv) {
+		pinv.Errors = append(pinv.Errors, sinv.Errors...)
+	}
+	return pinv
 }

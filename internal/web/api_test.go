@@ -176,6 +176,7 @@ func TestEndpointRoles(t *testing.T) {
 			{"desk read", "GET", "/api/v1/desk", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"desk dry run", "PUT", "/api/v1/desk?dry_run=true", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"audit", "GET", "/api/v1/audit", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"sla breaches", "GET", "/api/v1/sla/breaches?kind=breach", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendars", "GET", "/api/v1/calendars", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar due", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar between", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-24T17:30:00Z", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
@@ -415,4 +416,43 @@ func TestCalendarAPI(t *testing.T) {
 	if r.status != 422 || !strings.Contains(string(r.body), `"field":"from"`) || !strings.Contains(string(r.body), `"field":"add"`) {
 		t.Fatalf("bad input: %d %s", r.status, r.body)
 	}
+}
+
+func TestSLABreachesAPI(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		ctx := context.Background()
+		// A safety case (first response within 30m, 24/7) left unanswered for an hour.
+		c, err := e.app.Cases.Create(ctx, auth.System("test"), cases.CreateInput{Title: "Smoke from charger",
+			Category: "safety/product_safety", Market: "GB"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		e.app.Clock.(*clock.Fake).Advance(time.Hour)
+		if err := e.app.Cases.CheckSLA(ctx, c.ID); err != nil {
+			t.Fatal(err)
+		}
+		r := e.do("lead", "GET", "/api/v1/sla/breaches?team=trust_safety&metric=first_response", nil)
+		if r.status != 200 || !strings.Contains(string(r.body), `"case":"`+c.Number+`"`) || !strings.Contains(string(r.body), `"due_at":"2026-11-02T09:30:00Z"`) {
+			t.Fatalf("breaches: %d %s", r.status, r.body)
+		}
+		if r := e.do("lead", "GET", "/api/v1/sla/breaches?team=logistics", nil); r.status != 200 || strings.Contains(string(r.body), c.Number) {
+			t.Fatalf("team filter: %s", r.body)
+		}
+		// The agent is not in trust_safety: the breach is not theirs to see.
+		if r := e.do("agent", "GET", "/api/v1/sla/breaches", nil); strings.Contains(string(r.body), c.Number) {
+			t.Fatalf("visibility: %s", r.body)
+		}
+		r = e.do("lead", "GET", "/api/v1/sla/breaches?kind=late&metric=speed&from=never&colour=red", nil)
+		for _, f := range []string{"kind", "metric", "from", "colour"} {
+			if r.status != 422 || !strings.Contains(string(r.body), `"field":"`+f+`"`) {
+				t.Fatalf("bad filter %s: %d %s", f, r.status, r.body)
+			}
+		}
+		// The case JSON carries its clocks.
+		r = e.do("lead", "GET", "/api/v1/cases/"+c.Number, nil)
+		if !strings.Contains(string(r.body), `"metric":"first_response","state":"breached"`) {
+			t.Fatalf("case sla: %s", r.body)
+		}
+	})
 }
