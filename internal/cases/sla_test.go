@@ -226,3 +226,69 @@ func TestSLAMissedDeadlineFiresOnceOnStart(t *testing.T) {
 		}
 	})
 }
+
+// A category change re-selects the policy and recomputes from the case's start.
+func TestSLAPolicyFollowsTheCase(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, f := slaApp(t, d)
+		admin := f.actor("amelia.clarke")
+		c, err := a.Cases.Create(ctx, admin, lostParcel(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ck := clockOf(t, c, sla.FirstResponse); ck.Policy != "Standard" || !ck.DueAt.Equal(t0.Add(4*time.Hour)) {
+			t.Fatalf("standard: %+v", ck)
+		}
+		f.clock.Set(t0.Add(10 * time.Minute))
+		cat := "safety/product_safety"
+		c, err = a.Cases.Update(ctx, admin, c.Number, cases.UpdateInput{Category: &cat})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ck := clockOf(t, c, sla.FirstResponse); ck.Policy != "Safety emergencies" || !ck.DueAt.Equal(t0.Add(30*time.Minute)) || ck.ElapsedSeconds != 600 {
+			t.Fatalf("after the category change: %+v", ck)
+		}
+	})
+}
+
+// Two nodes checking the same overdue case at once record its breach once.
+func TestSLABreachOnceAcrossNodes(t *testing.T) {
+	d := dbtest.Postgres(t, app.Migrate)
+	ctx := context.Background()
+	a, f := slaApp(t, d)
+	c, err := a.Cases.Create(ctx, f.actor("amelia.clarke"), safetyCase(), nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	d2, err := db.Open(ctx, d.URL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d2.Close()
+	b, err := app.New(d2, app.Options{Clock: f.clock})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Set(t0.Add(time.Hour))
+	errs := make(chan error, 10)
+	for i := range 10 {
+		node := a
+		if i%2 == 1 {
+			node = b
+		}
+		go func() { errs <- node.Cases.CheckSLA(ctx, c.ID) }()
+	}
+	for range 10 {
+		if err := <-errs; err != nil {
+			t.Fatal(err)
+		}
+	}
+	if countSLAEvents(t, d, "breach") != 1 || countSLAEvents(t, d, "warning") != 1 {
+		t.Fatalf("breaches %d, warnings %d", countSLAEvents(t, d, "breach"), countSLAEvents(t, d, "warning"))
+	}
+	var timeline int
+	if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM case_events WHERE type = 'sla_breach'`).Scan(&timeline); err != nil || timeline != 1 {
+		t.Fatalf("timeline breach events: %d %v", timeline, err)
+	}
+}
