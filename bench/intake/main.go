@@ -9,8 +9,6 @@ package main
 import (
 	"bytes"
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"encoding/json"
 	"flag"
 	"fmt"
@@ -18,15 +16,14 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
-	"net/url"
 	"os"
-	"path/filepath"
 	"runtime/pprof"
 	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/flare-desk/flare/bench/internal/benchstore"
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
@@ -59,43 +56,6 @@ func main() {
 	}
 }
 
-// store opens a fresh, migrated store and returns a cleanup.
-func store(ctx context.Context, which string) (*db.DB, func(), error) {
-	if which == "sqlite" {
-		dir, err := os.MkdirTemp("", "flare-bench-")
-		if err != nil {
-			return nil, nil, err
-		}
-		d, err := db.Open(ctx, "sqlite:"+filepath.Join(dir, "bench.db"))
-		if err != nil {
-			return nil, nil, err
-		}
-		return d, func() { d.Close(); os.RemoveAll(dir) }, app.Migrate(ctx, d)
-	}
-	admin, err := db.Open(ctx, which)
-	if err != nil {
-		return nil, nil, err
-	}
-	var b [4]byte
-	_, _ = rand.Read(b[:])
-	name := "flare_bench_" + hex.EncodeToString(b[:])
-	if _, err := admin.W.ExecContext(ctx, "CREATE DATABASE "+name); err != nil {
-		return nil, nil, err
-	}
-	u, _ := url.Parse(which)
-	u.Path = "/" + name
-	d, err := db.Open(ctx, u.String())
-	if err != nil {
-		return nil, nil, err
-	}
-	cleanup := func() {
-		d.Close()
-		_, _ = admin.W.ExecContext(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
-		admin.Close()
-	}
-	return d, cleanup, app.Migrate(ctx, d)
-}
-
 type env struct {
 	a       *app.App
 	url     string
@@ -107,7 +67,7 @@ type env struct {
 }
 
 func setup(ctx context.Context, which string, n int) (*env, error) {
-	d, cleanup, err := store(ctx, which)
+	d, cleanup, err := benchstore.Open(ctx, which)
 	if err != nil {
 		return nil, err
 	}
