@@ -31,7 +31,7 @@ const maxBatch = 64
 // several on PostgreSQL, where they overlap everything but the commit.
 func (d *DB) writeLoops() int {
 	if d.dialect == Postgres {
-		return 2
+		return 3
 	}
 	return 1
 }
