@@ -171,17 +171,8 @@ type UserSpec struct {
 // FieldError is one problem in a document or in a case's custom field
 // values. Path is like "categories[3].fields[0].type", or "fields.<key>"
 // for custom field values; the empty path means the document as a whole.
-type FieldError struct {
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
-
-func (e FieldError) String() string {
-	if e.Path == "" {
-		return e.Message
-	}
-	return e.Path + ": " + e.Message
-}
+// It is the SLA package's type, so calendar and policy errors pass through.
+type FieldError = sla.FieldError
 
 // ValidationError lists every problem found; nothing was applied.
 type ValidationError struct {

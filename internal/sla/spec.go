@@ -56,8 +56,7 @@ type SpecialHours struct {
 
 // FieldError is one problem in a CalendarSpec. Path is relative to the
 // calendar ("timezone", "hours.mon[1]", "closures[0].to", "special[2].hours[0]");
-// the desk prefixes it with "calendars[i].". It has the same shape as
-// desk.FieldError.
+// the desk prefixes it with "calendars[i]." (desk.FieldError is this type).
 type FieldError struct {
 	Path    string `json:"path"`
 	Message string `json:"message"`
