@@ -416,11 +416,14 @@ func parseInstant(flagName, v string) (time.Time, error) {
 	return t, nil
 }
 
-func cmdSLADue(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	fs, dbURL := newFlags("sla due", stdout)
+// cmdSLA answers "when is it due" (sla due) or "how much business time"
+// (sla between) in a calendar of the desk.
+func cmdSLA(ctx context.Context, sub string, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs, dbURL := newFlags("sla "+sub, stdout)
 	key := fs.String("calendar", "", "calendar key")
 	fromS := fs.String("from", "", "start instant (RFC 3339)")
-	addS := fs.String("add", "", "business duration: 30m, 4h30m, 2d")
+	addS := fs.String("add", "", "business duration: 30m, 4h30m, 2d (sla due)")
+	toS := fs.String("to", "", "end instant, RFC 3339 (sla between)")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -428,33 +431,13 @@ func cmdSLADue(ctx context.Context, args []string, stdout io.Writer, log *slog.L
 	if err != nil {
 		return err
 	}
-	d, err := sla.ParseDuration(*addS)
-	if err != nil {
-		return usageError{"--add: " + err.Error()}
-	}
-	cal, done, err := slaCalendar(ctx, *dbURL, *key, log)
-	if err != nil {
-		return err
-	}
-	defer done()
-	fmt.Fprintln(stdout, cal.Add(from, d).UTC().Format(time.RFC3339Nano))
-	return nil
-}
-
-func cmdSLABetween(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	fs, dbURL := newFlags("sla between", stdout)
-	key := fs.String("calendar", "", "calendar key")
-	fromS := fs.String("from", "", "start instant (RFC 3339)")
-	toS := fs.String("to", "", "end instant (RFC 3339)")
-	if err := parseNone(fs, args); err != nil {
-		return err
-	}
-	from, err := parseInstant("from", *fromS)
-	if err != nil {
-		return err
-	}
-	to, err := parseInstant("to", *toS)
-	if err != nil {
+	var d time.Duration
+	var to time.Time
+	if sub == "due" {
+		if d, err = sla.ParseDuration(*addS); err != nil {
+			return usageError{"--add: " + err.Error()}
+		}
+	} else if to, err = parseInstant("to", *toS); err != nil {
 		return err
 	}
 	cal, done, err := slaCalendar(ctx, *dbURL, *key, log)
@@ -462,6 +445,10 @@ func cmdSLABetween(ctx context.Context, args []string, stdout io.Writer, log *sl
 		return err
 	}
 	defer done()
-	fmt.Fprintln(stdout, cal.Between(from, to))
+	if sub == "due" {
+		fmt.Fprintln(stdout, cal.Add(from, d).UTC().Format(time.RFC3339Nano))
+	} else {
+		fmt.Fprintln(stdout, cal.Between(from, to))
+	}
 	return nil
 }

@@ -86,10 +86,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdDeskApply(ctx, rest, stdin, stdout, log)
 	case "desk export":
 		return cmdDeskExport(ctx, rest, stdout, log)
-	case "sla due":
-		return cmdSLADue(ctx, rest, stdout, log)
-	case "sla between":
-		return cmdSLABetween(ctx, rest, stdout, log)
+	case "sla due", "sla between":
+		return cmdSLA(ctx, sub, rest, stdout, log)
 	case "audit verify":
 		return cmdAuditVerify(ctx, rest, stdout, log)
 	case "version ", "--version ":
