@@ -1,10 +1,12 @@
 // Command sla measures the SLA engine's deadline firing: n running
 // first-response clocks across 10 business-hours calendars (open now), with
-// deadlines spread over a few minutes, fired by the durable per-case River
-// jobs of a working server app. It reports the lateness of every warning and
-// breach (fired_at - due_at) against the queue's poll interval, and the idle
-// CPU of the process with nothing due, against an empty-store idle baseline
-// measured in the same run. See bench/BENCHMARKS.md.
+// deadlines spread over a few minutes, fired by the SLA deadline timer of a
+// working server app. It reports the lateness of every warning and breach
+// (fired_at - due_at) against a baseline measured in the same process at the
+// same time: plain Go timers set for the same instants (the scheduling noise
+// of the machine under that load). It also reports the idle CPU of the
+// process with nothing due, against an empty-store idle baseline measured in
+// the same run. See bench/BENCHMARKS.md.
 //
 //	go run ./bench/sla -db sqlite
 //	go run ./bench/sla -db postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable
@@ -19,6 +21,7 @@ import (
 	"runtime/pprof"
 	"slices"
 	"strings"
+	"sync"
 	"syscall"
 	"time"
 
@@ -26,17 +29,10 @@ import (
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
-	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/demo"
-	"github.com/flare-desk/flare/internal/desk"
-	"github.com/flare-desk/flare/internal/idempotency"
-	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/sla"
 )
-
-// pollInterval is the job queue's default (jobs.Options.PollInterval).
-const pollInterval = 250 * time.Millisecond
 
 type opts struct {
 	which              string
@@ -44,7 +40,6 @@ type opts struct {
 	minT, maxT         int // first-response targets, whole minutes
 	idleBase, idleLate time.Duration
 	grace              time.Duration // how long to wait past the last deadline
-	workers            int           // 0: app.New as the server builds it; else the queue's MaxWorkers
 }
 
 func main() {
@@ -56,7 +51,6 @@ func main() {
 	flag.IntVar(&o.maxT, "max", 8, "longest first-response target, minutes")
 	flag.DurationVar(&o.idleBase, "idle", 20*time.Second, "empty-store idle CPU measurement")
 	flag.DurationVar(&o.idleLate, "idle-after", 30*time.Second, "idle CPU measurement with every clock breached")
-	flag.IntVar(&o.workers, "workers", 0, "0: the app exactly as the server builds it (8 job workers); N: the same wiring with N job workers (experiment)")
 	flag.DurationVar(&o.grace, "grace", 2*time.Minute, "how long to wait for events after the last deadline")
 	out := flag.String("out", "bench/sla/RESULTS.md", "also write the markdown here (appended per run); empty: stdout only")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the firing phase to FILE")
@@ -109,7 +103,7 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 		return "", err
 	}
 	defer cleanup()
-	a, err := newApp(d, o.workers)
+	a, err := app.New(d, app.Options{Logger: slog.New(slog.DiscardHandler), Work: true})
 	if err != nil {
 		return "", err
 	}
@@ -154,10 +148,10 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 	defer a.Stop(context.WithoutCancel(ctx))
 
 	// 1. Idle baseline: the working server on an empty store.
-	time.Sleep(3 * time.Second) // start-up jobs (planner run on start)
+	time.Sleep(3 * time.Second) // start-up jobs
 	logf("idle baseline %s", o.idleBase)
-	base := idle(o.idleBase)
-	logf("idle baseline: %.3f%% of one core", base)
+	idle0 := idle(o.idleBase)
+	logf("idle baseline: %.3f%% of one core", idle0)
 
 	if profile != "" {
 		f, err := os.Create(profile)
@@ -205,14 +199,17 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 	}
 	created := time.Since(start)
 	createCPU := cpu() - c0
-	planned, err := a.Cases.PlanSLA(ctx, a.Clock.Now())
-	if err != nil {
-		return "", err
-	}
 	slices.SortFunc(due, func(x, y time.Time) int { return x.Compare(y) })
 	first, last := due[0], due[len(due)-1]
-	logf("created %d cases in %s (%.0f/s); PlanSLA queued %d more; deadlines %s … %s from start",
-		o.n, created.Round(time.Millisecond), float64(o.n)/created.Seconds(), planned,
+	// The baseline: a plain Go timer for every due instant, in this process.
+	timerLate := make([]time.Duration, len(due))
+	var timersDone sync.WaitGroup
+	for i, at := range due {
+		timersDone.Add(1)
+		time.AfterFunc(time.Until(at), func() { timerLate[i] = time.Since(at); timersDone.Done() })
+	}
+	logf("created %d cases in %s (%.0f/s); deadlines %s … %s from start",
+		o.n, created.Round(time.Millisecond), float64(o.n)/created.Seconds(),
 		first.Sub(start).Round(time.Second), last.Sub(start).Round(time.Second))
 	if first.Before(time.Now()) {
 		logf("WARNING: creation took longer than the first deadline")
@@ -283,28 +280,27 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 	var states string
 	_ = a.DB.QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE sla_due_at IS NOT NULL`).Scan(&recorded)
 	states = fmt.Sprintf("%d cases with a next deadline left", recorded)
-	var jobsLeft int
-	_ = a.DB.QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE state IN ('available', 'scheduled', 'running', 'retryable')`).Scan(&jobsLeft)
+	timersDone.Wait()
+	slices.Sort(timerLate)
 	time.Sleep(3 * time.Second)
-	logf("idle with %d breached clocks, %s (%s; %d jobs not finished)", o.n, o.idleLate, states, jobsLeft)
+	logf("idle with %d breached clocks, %s (%s)", o.n, o.idleLate, states)
 	after := idle(o.idleLate)
 	logf("idle after: %.3f%% of one core", after)
 
 	// Report.
 	fmt.Fprintf(&md, "## %s — %d running clocks, 10 calendars", label, o.n)
-	if o.workers > 0 {
-		fmt.Fprintf(&md, " — experiment: %d job workers instead of 8", o.workers)
-	}
 	fmt.Fprintf(&md, "\n\n")
 	fmt.Fprintf(&md, "Targets (first response, business time in calendars cal0–cal9 open 00:00–24:00, warn at 0.75):")
 	for _, m := range cfg.Markets {
 		fmt.Fprintf(&md, " %s %dm (%d cases);", m.Code, targets[m.Code], perMarket[m.Code])
 	}
 	fmt.Fprintf(&md, "\n\nCreated %d cases through the store layer (`Prepare` + `Write`, %d per transaction) in %s (%.0f cases/s, %.0f%% of one core); "+
-		"deadlines %s to %s after the start of creation; the queue's poll interval is %s.\n\n",
+		"deadlines %s to %s after the start of creation.\n\n",
 		o.n, o.batch, created.Round(time.Millisecond), float64(o.n)/created.Seconds(), 100*createCPU.Seconds()/created.Seconds(),
-		first.Sub(start).Round(time.Second), last.Sub(start).Round(time.Second), pollInterval)
-	fmt.Fprintf(&md, "| lateness (fired_at − due_at) | events | p50 | p99 | max | ≤ 1 s | p99 / poll interval |\n|---|---:|---:|---:|---:|---:|---:|\n")
+		first.Sub(start).Round(time.Second), last.Sub(start).Round(time.Second))
+	fmt.Fprintf(&md, "| lateness (fired_at − due_at) | events | p50 | p99 | max | ≤ 1 s | p99 / baseline p99 |\n|---|---:|---:|---:|---:|---:|---:|\n")
+	fmt.Fprintf(&md, "| baseline: a Go timer per instant, same process | %d | %s | %s | %s | — | 1× |\n", len(timerLate),
+		sec(pct(timerLate, .5)), sec(pct(timerLate, .99)), sec(pct(timerLate, 1)))
 	for _, r := range []struct {
 		name string
 		l    []time.Duration
@@ -319,7 +315,7 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 			}
 		}
 		fmt.Fprintf(&md, "| %s | %d / %d | %s | %s | %s | %.2f%% | %.1f× |\n", r.name, len(s), r.exp, sec(pct(s, .5)), sec(pct(s, .99)),
-			sec(pct(s, 1)), 100*float64(under)/float64(max(r.exp, 1)), float64(pct(s, .99))/float64(pollInterval))
+			sec(pct(s, 1)), 100*float64(under)/float64(max(r.exp, 1)), float64(pct(s, .99))/float64(max(pct(timerLate, .99), time.Microsecond)))
 	}
 	fmt.Fprintf(&md, "\nNot recorded within %s of the last deadline: **%d** of %d", o.grace, missing, expected)
 	if missing > 0 {
@@ -335,32 +331,10 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 		}
 	}
 	fmt.Fprintf(&md, "\n\n| idle server process (nothing due), CPU | %% of one core |\n|---|---:|\n")
-	fmt.Fprintf(&md, "| empty store (baseline, %s) | %.3f%% |\n", o.idleBase, base)
-	fmt.Fprintf(&md, "| %d breached clocks, %s (%s, %d jobs left) | **%.3f%%** |\n", o.n, o.idleLate, states, jobsLeft, after)
-	fmt.Fprintf(&md, "\nIdle with the clocks / empty-store baseline: **%.2f×** (%+.3f points)\n\n", after/max(base, 1e-9), after-base)
+	fmt.Fprintf(&md, "| empty store (baseline, %s) | %.3f%% |\n", o.idleBase, idle0)
+	fmt.Fprintf(&md, "| %d breached clocks, %s (%s) | **%.3f%%** |\n", o.n, o.idleLate, states, after)
+	fmt.Fprintf(&md, "\nIdle with the clocks / empty-store baseline: **%.2f×** (%+.3f points)\n\n", after/max(idle0, 1e-9), after-idle0)
 	return md.String(), nil
-}
-
-// newApp is app.New; with workers > 0 the same wiring with a queue of that
-// many workers (app.Options has no knob for it).
-func newApp(d *db.DB, workers int) (*app.App, error) {
-	log := slog.New(slog.DiscardHandler)
-	if workers == 0 {
-		return app.New(d, app.Options{Logger: log, Work: true})
-	}
-	a := &app.App{DB: d, Clock: clock.Real{}, Log: log, Desk: desk.NewService(d)}
-	a.Cases = cases.NewService(d, a.Desk, a.Clock, a.Log)
-	reg := jobs.NewRegistry()
-	cases.RegisterJobs(reg, d, a.Clock)
-	a.Cases.RegisterSLA(reg)
-	idempotency.Register(reg, d, a.Clock)
-	q, err := jobs.New(d, reg, jobs.Options{Work: true, Logger: log, MaxWorkers: workers})
-	if err != nil {
-		return nil, err
-	}
-	a.Jobs = q
-	a.Cases.SetQueue(q)
-	return a, nil
 }
 
 func pct(s []time.Duration, p float64) time.Duration {

@@ -6,6 +6,7 @@ package app
 import (
 	"context"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/flare-desk/flare/internal/cases"
@@ -40,8 +41,8 @@ type App struct {
 	Cases *cases.Service
 	Jobs  *jobs.Queue
 
-	stopIndexer context.CancelFunc
-	indexerDone chan struct{}
+	stopLoops context.CancelFunc
+	loops     sync.WaitGroup
 }
 
 // New builds the services on an already migrated store.
@@ -56,36 +57,33 @@ func New(d *db.DB, opt Options) (*App, error) {
 	a.Cases = cases.NewService(d, a.Desk, a.Clock, a.Log)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
-	a.Cases.RegisterSLA(reg)
 	idempotency.Register(reg, d, a.Clock)
 	q, err := jobs.New(d, reg, jobs.Options{Work: opt.Work, Logger: a.Log})
 	if err != nil {
 		return nil, err
 	}
 	a.Jobs = q
-	a.Cases.SetQueue(q)
 	return a, nil
 }
 
-// Start starts background workers: the job queue and the search indexer.
+// Start starts background work: the job queue's workers, the search
+// indexer and the SLA deadline timer.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.Jobs.Start(ctx); err != nil {
 		return err
 	}
-	ictx, cancel := context.WithCancel(context.WithoutCancel(ctx))
-	a.stopIndexer, a.indexerDone = cancel, make(chan struct{})
-	go func() {
-		defer close(a.indexerDone)
-		a.Cases.RunSearchIndexer(ictx, 2*time.Second)
-	}()
+	lctx, cancel := context.WithCancel(context.WithoutCancel(ctx))
+	a.stopLoops = cancel
+	a.loops.Go(func() { a.Cases.RunSearchIndexer(lctx, 2*time.Second) })
+	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
 	return nil
 }
 
-// Stop lets running jobs finish and stops the workers.
+// Stop stops the background loops and lets running jobs finish.
 func (a *App) Stop(ctx context.Context) error {
-	if a.stopIndexer != nil {
-		a.stopIndexer()
-		<-a.indexerDone
+	if a.stopLoops != nil {
+		a.stopLoops()
+		a.loops.Wait()
 	}
 	return a.Jobs.Stop(ctx)
 }

@@ -79,7 +79,6 @@ type Case struct {
 	sellerTier int           // known while the case is being created
 	slaStored  []storedClock // the clocks as stored on the row (see sla.go)
 	slaDueAt   time.Time     // the next deadline
-	slaQueued  bool          // whether its job is queued
 	slaHits    []slaHit      // warnings and breaches found while preparing
 	auditAfter audit.Canonical
 }

@@ -21,7 +21,6 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
-	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -42,12 +41,13 @@ var (
 
 // Service runs case operations against the store.
 type Service struct {
-	db    *db.DB
-	desk  *desk.Service
-	clock clock.Clock
-	md    *Markdown
-	log   *slog.Logger
-	queue *jobs.Queue
+	db       *db.DB
+	desk     *desk.Service
+	clock    clock.Clock
+	md       *Markdown
+	log      *slog.Logger
+	timer    *slaTimer
+	slaHooks []SLAHook
 }
 
 // NewService builds the case service.
@@ -55,7 +55,7 @@ func NewService(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger) *Se
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log}
+	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, timer: newSLATimer()}
 }
 
 // Markdown is the renderer used for comments.
@@ -108,9 +108,7 @@ func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput)
 	c.CreatedAt, c.UpdatedAt, c.CreatedBy = now, now, actor.UserID
 	// The clocks of a new case depend only on its creation: evaluated here,
 	// outside the write transaction, and stored with the row.
-	var next time.Time
-	c.slaHits, next = evaluateSLA(cfg, c, c.sellerTier, sla.History{Changes: []sla.Change{{At: now, Status: string(c.Status)}}}, now)
-	s.planDeadline(c, next, now)
+	c.slaHits, c.slaDueAt = evaluateSLA(cfg, c, c.sellerTier, sla.History{Changes: []sla.Change{{At: now, Status: string(c.Status)}}}, now)
 	s.attachSLA(cfg, []*Case{c})
 	// The audit record's JSON is made here, in the caller's goroutine, not in
 	// the write transaction; the number is the record's object id.
@@ -132,13 +130,14 @@ func snapshot(c *Case) map[string]any {
 	return m
 }
 
-// Write writes a prepared case in tx: WriteNew, then the warnings,
-// breaches and deadline job its clocks call for.
+// Write writes a prepared case in tx: WriteNew, then the warnings and
+// breaches its clocks call for; its deadline wakes the timer once committed.
 func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
 	if err := WriteNew(ctx, tx, actor, c); err != nil {
 		return err
 	}
-	return s.applySLA(ctx, tx, c, c.slaHits, c.slaQueued, c.CreatedAt)
+	s.timer.afterCommit(tx, c.slaDueAt)
+	return s.recordHits(ctx, tx, c, c.slaHits, c.CreatedAt)
 }
 
 // WriteNew writes a prepared case in tx: its number, its row, its first
@@ -302,11 +301,11 @@ func joinChannels() string {
 func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, created string) error {
 	cols := `title, description, category, channel, market, language, seller_id, requester_name, requester_email,
 		priority, priority_reasons, high_risk, sensitivity, status, owner_id, team, escalation_level, tags, fields,
-		created_by, created_at, updated_at, sla, sla_due_at, sla_queued`
+		created_by, created_at, updated_at, sla, sla_due_at`
 	args := []any{c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
 		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity,
 		string(c.Status), nullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
-		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.slaQueued}
+		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt)}
 	vals := placeholders(len(args))
 	var number int64
 	if tx.Dialect() == db.Postgres {
@@ -374,7 +373,7 @@ const caseColumns = `c.id, c.number, c.title, c.description, c.category, c.chann
 	c.seller_id, c.requester_name, c.requester_email, c.priority, c.priority_reasons, c.high_risk,
 	c.sensitivity, c.status, c.owner_id, u.email, u.name, c.team, c.escalation_level, c.tags, c.fields,
 	c.resolution, c.resolution_note, c.reopen_count, c.created_by, c.created_at, c.updated_at,
-	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at, c.sla_queued
+	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at
 	FROM cases c LEFT JOIN users u ON u.id = c.owner_id`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -392,7 +391,7 @@ func scanCase(r scanner) (*Case, error) {
 	err := r.Scan(&c.ID, &number, &c.Title, &c.Description, &c.Category, &c.Channel, &c.Market, &c.Language,
 		&seller, &c.Requester.Name, &c.Requester.Email, &c.Priority, &reasons, &c.HighRisk,
 		&c.Sensitivity, &c.Status, &ownerID, &ownerEmail, &ownerName, &c.Team, &c.EscalationLevel, &tags, &fields,
-		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue, &c.slaQueued)
+		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue)
 	if err != nil {
 		return nil, err
 	}

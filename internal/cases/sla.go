@@ -2,19 +2,17 @@ package cases
 
 import (
 	"context"
+	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
 	"time"
 
-	"github.com/riverqueue/river"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
-	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -22,21 +20,10 @@ import (
 // history (status changes and public messages) under the policy that
 // matches it; here they are evaluated whenever the case changes and kept on
 // the case row (cases.sla) with its next deadline (cases.sla_due_at), in the
-// same transaction as the change. One durable job per case runs at the next
-// deadline: queued at once when the deadline is near, otherwise by the
-// planner shortly before. Warnings and breaches are recorded once per clock
-// cycle (a unique key), whichever transaction sees them first.
-
-// The planner runs every slaPlanEvery and queues the jobs of deadlines
-// within slaHorizon (longer than that interval), so every job is queued
-// before its instant. A write queues its case's job itself only when the
-// deadline is closer than the planner's next run, so most writes insert no
-// job at all.
-const (
-	slaHorizon   = 30 * time.Minute
-	slaPlanEvery = 10 * time.Minute
-	slaPlanBatch = 1000
-)
+// same transaction as the change. That column is the durable schedule: the
+// deadline timer (sla_timer.go) fires every case whose deadline has come.
+// Warnings and breaches are recorded once per clock cycle (a unique key),
+// whichever transaction sees them first.
 
 // storedClock is a clock as kept on the case row.
 type storedClock struct {
@@ -134,43 +121,34 @@ func ptr(t time.Time) *time.Time {
 	return &u
 }
 
-// planDeadline sets the case's next deadline, and whether its job must be
-// queued now: when the deadline is near and was not queued already.
-func (s *Service) planDeadline(c *Case, next, now time.Time) (queueNow bool) {
-	if next.Equal(c.slaDueAt) && !next.IsZero() {
-		return false // unchanged: queued already, or the planner will
-	}
-	c.slaDueAt = next
-	c.slaQueued = !next.IsZero() && s.queue != nil && next.Sub(now) <= slaPlanEvery
-	return c.slaQueued
-}
-
-// applySLA records hits and queues the deadline job in tx.
-func (s *Service) applySLA(ctx context.Context, tx *db.Tx, c *Case, hits []slaHit, queueNow bool, now time.Time) error {
-	for _, h := range hits {
-		if err := recordSLAEvent(ctx, tx, c, h, now); err != nil {
-			return err
-		}
-	}
-	if !queueNow {
-		return nil
-	}
-	return s.queue.Insert(ctx, tx, SLAArgs{CaseID: c.ID, At: c.slaDueAt}, &river.InsertOpts{ScheduledAt: c.slaDueAt})
-}
-
-// syncSLA re-evaluates the clocks of a stored case in tx and saves them.
+// syncSLA re-evaluates the clocks of a stored case in tx and saves them
+// with its next deadline.
 func (s *Service) syncSLA(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, now time.Time) error {
 	h, err := history(ctx, tx, c)
 	if err != nil {
 		return err
 	}
 	hits, next := evaluateSLA(cfg, c, sellerTier(ctx, tx, c), h, now)
-	queueNow := s.planDeadline(c, next, now)
-	if _, err := tx.Exec(ctx, `UPDATE cases SET sla = ?, sla_due_at = ?, sla_queued = ? WHERE id = ?`,
-		mustJSON(c.slaStored), timeOrNil(c.slaDueAt), c.slaQueued, c.ID); err != nil {
+	moved := !next.Equal(c.slaDueAt)
+	c.slaDueAt = next
+	if _, err := tx.Exec(ctx, `UPDATE cases SET sla = ?, sla_due_at = ? WHERE id = ?`,
+		mustJSON(c.slaStored), timeOrNil(c.slaDueAt), c.ID); err != nil {
 		return fmt.Errorf("save sla clocks: %w", err)
 	}
-	return s.applySLA(ctx, tx, c, hits, queueNow, now)
+	if moved {
+		s.timer.afterCommit(tx, next)
+	}
+	return s.recordHits(ctx, tx, c, hits, now)
+}
+
+// recordHits records the warnings and breaches an evaluation found.
+func (s *Service) recordHits(ctx context.Context, tx *db.Tx, c *Case, hits []slaHit, now time.Time) error {
+	for _, h := range hits {
+		if err := s.recordSLAEvent(ctx, tx, c, h, now); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 func timeOrNil(t time.Time) any {
@@ -229,19 +207,38 @@ func history(ctx context.Context, q db.Querier, c *Case) (sla.History, error) {
 
 // recordSLAEvent records a warning or breach once per clock cycle and puts
 // it on the case's timeline.
-func recordSLAEvent(ctx context.Context, tx *db.Tx, c *Case, h slaHit, now time.Time) error {
-	res, err := tx.Exec(ctx, `INSERT INTO sla_events (case_id, metric, kind, cycle_start, due_at, fired_at, team, market, policy)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, metric, kind, cycle_start) DO NOTHING`,
-		c.ID, string(h.clock.Metric), h.kind, db.T(h.clock.StartedAt), db.T(h.at), db.T(now), c.Team, c.Market, h.policy)
+func (s *Service) recordSLAEvent(ctx context.Context, tx *db.Tx, c *Case, h slaHit, now time.Time) error {
+	e := SLAEvent{Case: c.Number, CaseID: c.ID, Title: c.Title, Metric: h.clock.Metric, Kind: h.kind, Policy: h.policy,
+		Team: c.Team, Market: c.Market, DueAt: h.at.UTC(), FiredAt: now, Priority: c.Priority, Status: c.Status}
+	err := tx.QueryRow(ctx, `INSERT INTO sla_events (case_id, metric, kind, cycle_start, due_at, fired_at, team, market, policy)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, metric, kind, cycle_start) DO NOTHING RETURNING id`,
+		c.ID, string(e.Metric), e.Kind, db.T(h.clock.StartedAt), db.T(e.DueAt), db.T(now), c.Team, c.Market, h.policy).Scan(&e.ID)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil // recorded before
+	}
 	if err != nil {
 		return fmt.Errorf("record sla %s: %w", h.kind, err)
 	}
-	if n, _ := res.RowsAffected(); n == 0 {
-		return nil // recorded before
+	if err := addEvent(ctx, tx, c.ID, auth.Actor{}, now, "sla_"+h.kind, map[string]any{
+		"metric": h.clock.Metric, "policy": h.policy, "at": e.DueAt, "target": h.clock.Target.String()}); err != nil {
+		return err
 	}
-	return addEvent(ctx, tx, c.ID, auth.Actor{}, now, "sla_"+h.kind, map[string]any{
-		"metric": h.clock.Metric, "policy": h.policy, "at": h.at.UTC(), "target": h.clock.Target.String()})
+	for _, hook := range s.slaHooks {
+		if err := hook(ctx, tx, e); err != nil {
+			return fmt.Errorf("sla %s hook: %w", h.kind, err)
+		}
+	}
+	return nil
 }
+
+// SLAHook is told of each warning and breach once, inside the transaction
+// that records it: a notifier queues its durable delivery job in tx, so the
+// event and its notification commit together. An error rolls both back and
+// the deadline is retried.
+type SLAHook func(ctx context.Context, tx *db.Tx, e SLAEvent) error
+
+// OnSLAEvent registers a hook; call it while wiring, before serving.
+func (s *Service) OnSLAEvent(h SLAHook) { s.slaHooks = append(s.slaHooks, h) }
 
 func sellerTier(ctx context.Context, q db.Querier, c *Case) int {
 	if c.SellerID == nil {
@@ -253,16 +250,8 @@ func sellerTier(ctx context.Context, q db.Querier, c *Case) int {
 	return 0
 }
 
-// SLAArgs is the durable job that re-checks a case's clocks at a deadline.
-type SLAArgs struct {
-	CaseID int64     `json:"case_id"`
-	At     time.Time `json:"at"`
-}
-
-// Kind implements river.JobArgs.
-func (SLAArgs) Kind() string { return "sla_deadline" }
-
-// CheckSLA re-evaluates a case's clocks now: what the deadline job does.
+// CheckSLA re-evaluates one case's clocks now (the timer does this in
+// batches; tests and tools call it for one case).
 func (s *Service) CheckSLA(ctx context.Context, caseID int64) error {
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
@@ -279,92 +268,6 @@ func (s *Service) CheckSLA(ctx context.Context, caseID int64) error {
 		return s.syncSLA(ctx, tx, cfg, c, s.clock.Now())
 	})
 }
-
-// PlanSLA queues the jobs of deadlines within the horizon, and of any that
-// passed while no server ran. An indexed range read of unqueued deadlines:
-// with nothing due it touches no case.
-func (s *Service) PlanSLA(ctx context.Context, now time.Time) (int, error) {
-	total := 0
-	for {
-		var due []SLAArgs
-		err := s.db.InTx(ctx, func(tx *db.Tx) error {
-			due = due[:0]
-			rows, err := tx.Query(ctx, `SELECT id, sla_due_at FROM cases
-				WHERE sla_queued = FALSE AND sla_due_at IS NOT NULL AND sla_due_at <= ? ORDER BY sla_due_at LIMIT ?`,
-				db.T(now.Add(slaHorizon)), slaPlanBatch)
-			if err != nil {
-				return err
-			}
-			for rows.Next() {
-				var a SLAArgs
-				var at db.Time
-				if err := rows.Scan(&a.CaseID, &at); err != nil {
-					rows.Close()
-					return err
-				}
-				a.At = at.Time
-				due = append(due, a)
-			}
-			rows.Close()
-			if err := rows.Err(); err != nil {
-				return err
-			}
-			for _, a := range due {
-				if err := s.queue.Insert(ctx, tx, a, &river.InsertOpts{ScheduledAt: a.At}); err != nil {
-					return err
-				}
-				if _, err := tx.Exec(ctx, `UPDATE cases SET sla_queued = TRUE WHERE id = ? AND sla_due_at = ?`, a.CaseID, db.T(a.At)); err != nil {
-					return err
-				}
-			}
-			return nil
-		})
-		if err != nil {
-			return total, fmt.Errorf("plan sla jobs: %w", err)
-		}
-		total += len(due)
-		if len(due) < slaPlanBatch {
-			return total, nil
-		}
-	}
-}
-
-// SLAPlanArgs is the periodic job that runs PlanSLA.
-type SLAPlanArgs struct{}
-
-// Kind implements river.JobArgs.
-func (SLAPlanArgs) Kind() string { return "sla_plan" }
-
-type slaWorker struct {
-	river.WorkerDefaults[SLAArgs]
-	svc *Service
-}
-
-func (w *slaWorker) Work(ctx context.Context, j *river.Job[SLAArgs]) error {
-	return w.svc.CheckSLA(ctx, j.Args.CaseID)
-}
-
-type slaPlanWorker struct {
-	river.WorkerDefaults[SLAPlanArgs]
-	svc *Service
-}
-
-func (w *slaPlanWorker) Work(ctx context.Context, _ *river.Job[SLAPlanArgs]) error {
-	_, err := w.svc.PlanSLA(ctx, w.svc.clock.Now())
-	return err
-}
-
-// RegisterSLA adds the deadline worker and the planner, which also runs at
-// start-up so that deadlines missed while no server ran fire then.
-func (s *Service) RegisterSLA(reg *jobs.Registry) {
-	river.AddWorker(reg.Workers, &slaWorker{svc: s})
-	river.AddWorker(reg.Workers, &slaPlanWorker{svc: s})
-	reg.Every(slaPlanEvery, func() river.JobArgs { return SLAPlanArgs{} }, "sla_plan")
-}
-
-// SetQueue connects the service to the job queue (set after the queue is
-// built, since the queue's workers need the service).
-func (s *Service) SetQueue(q *jobs.Queue) { s.queue = q }
 
 // attachSLA turns the stored clocks of cases into API clocks brought
 // forward to now: a running clock has kept counting since it was stored.

@@ -2,10 +2,13 @@ package cases_test
 
 import (
 	"context"
+	"errors"
+	"strings"
 	"testing"
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
@@ -119,28 +122,22 @@ func TestSLAWarningAndBreachFireOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// The first deadline (warning at 75% of 30 minutes) is left to the planner.
-		if _, err := a.Cases.PlanSLA(ctx, f.clock.Now()); err != nil {
-			t.Fatal(err)
-		}
-		jobAt := func() []time.Time {
-			rows, err := d.Query(ctx, `SELECT scheduled_at FROM river_job WHERE kind = 'sla_deadline' ORDER BY scheduled_at`)
-			if err != nil {
+		// Hooks see each warning and breach once, in the recording transaction.
+		var hooked []string
+		a.Cases.OnSLAEvent(func(ctx context.Context, tx *db.Tx, e cases.SLAEvent) error {
+			hooked = append(hooked, e.Kind+" "+string(e.Metric)+" "+e.Case+" "+e.DueAt.Format(time.TimeOnly))
+			return nil
+		})
+		// The case's deadline is its first: the warning at 75% of 30 minutes.
+		dueAt := func() time.Time {
+			var at db.Time
+			if err := d.QueryRow(ctx, `SELECT sla_due_at FROM cases WHERE id = ?`, c.ID).Scan(&at); err != nil {
 				t.Fatal(err)
 			}
-			defer rows.Close()
-			var out []time.Time
-			for rows.Next() {
-				var at db.Time
-				if err := rows.Scan(&at); err != nil {
-					t.Fatal(err)
-				}
-				out = append(out, at.Time)
-			}
-			return out
+			return at.Time
 		}
-		if js := jobAt(); len(js) != 1 || !js[0].Equal(t0.Add(22*time.Minute+30*time.Second)) {
-			t.Fatalf("deadline jobs %v, want one at the warning instant", js)
+		if at := dueAt(); !at.Equal(t0.Add(22*time.Minute + 30*time.Second)) {
+			t.Fatalf("deadline %v, want the warning instant", at)
 		}
 		f.clock.Set(t0.Add(22*time.Minute + 29*time.Second))
 		if err := a.Cases.CheckSLA(ctx, c.ID); err != nil {
@@ -156,14 +153,20 @@ func TestSLAWarningAndBreachFireOnce(t *testing.T) {
 		if countSLAEvents(t, d, "warning") != 1 {
 			t.Fatal("no warning at the warning instant")
 		}
-		if js := jobAt(); len(js) != 2 || !js[1].Equal(t0.Add(30*time.Minute)) {
-			t.Fatalf("after the warning, the breach job: %v", js)
+		if at := dueAt(); !at.Equal(t0.Add(30 * time.Minute)) {
+			t.Fatalf("after the warning, the deadline is %v, want the breach instant", at)
 		}
 		f.clock.Set(t0.Add(30 * time.Minute))
-		for range 3 { // a duplicate job, or another node, finds it recorded
+		if _, err := a.Cases.FireSLA(ctx); err != nil { // the timer's round finds it due
+			t.Fatal(err)
+		}
+		for range 2 { // another node finds it recorded
 			if err := a.Cases.CheckSLA(ctx, c.ID); err != nil {
 				t.Fatal(err)
 			}
+		}
+		if at := dueAt(); !at.After(t0.Add(30 * time.Minute)) {
+			t.Fatalf("after the breach, the deadline is %v, want the resolution clock's next", at)
 		}
 		if countSLAEvents(t, d, "breach") != 1 || countSLAEvents(t, d, "warning") != 1 {
 			t.Fatal("breach must be recorded exactly once")
@@ -181,11 +184,14 @@ func TestSLAWarningAndBreachFireOnce(t *testing.T) {
 		if len(kinds) != 2 || kinds[0] != "sla_warning" || kinds[1] != "sla_breach" {
 			t.Fatalf("timeline: %v", kinds)
 		}
+		want := []string{"warning first_response " + c.Number + " 09:22:30", "breach first_response " + c.Number + " 09:30:00"}
+		if len(hooked) != 2 || hooked[0] != want[0] || hooked[1] != want[1] {
+			t.Fatalf("hooks saw %q, want %q", hooked, want)
+		}
 	})
 }
 
-// A deadline that passed while no server ran fires when one starts: the
-// planner queues it and the worker records it, once.
+// A deadline that passed while no server ran fires when one starts, once.
 func TestSLAMissedDeadlineFiresOnceOnStart(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
@@ -194,10 +200,6 @@ func TestSLAMissedDeadlineFiresOnceOnStart(t *testing.T) {
 		c, err := a.Cases.Create(ctx, f.actor("priya.shah"), lostParcel(), nil)
 		if err != nil {
 			t.Fatal(err)
-		}
-		var queued int
-		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM river_job WHERE kind = 'sla_deadline'`).Scan(&queued); err != nil || queued != 0 {
-			t.Fatalf("a deadline hours away is left to the planner: %d jobs %v", queued, err)
 		}
 		// The server was down past the deadline; a node starts at 14:00.
 		f.clock.Set(t0.Add(5 * time.Hour))
@@ -277,7 +279,14 @@ func TestSLABreachOnceAcrossNodes(t *testing.T) {
 		if i%2 == 1 {
 			node = b
 		}
-		go func() { errs <- node.Cases.CheckSLA(ctx, c.ID) }()
+		go func() { // a change on one node, the timer's round on another
+			if i%4 < 2 {
+				errs <- node.Cases.CheckSLA(ctx, c.ID)
+				return
+			}
+			_, err := node.Cases.FireSLA(ctx)
+			errs <- err
+		}()
 	}
 	for range 10 {
 		if err := <-errs; err != nil {
@@ -291,4 +300,84 @@ func TestSLABreachOnceAcrossNodes(t *testing.T) {
 	if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM case_events WHERE type = 'sla_breach'`).Scan(&timeline); err != nil || timeline != 1 {
 		t.Fatalf("timeline breach events: %d %v", timeline, err)
 	}
+}
+
+// The running timer wakes for a deadline a write sets, rather than at its
+// next look (30 s away), and fires it at its instant.
+func TestSLATimerFiresAtTheInstant(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		newFixture(t, d) // the example desk
+		a, err := app.New(d, app.Options{}) // the real clock
+		if err != nil {
+			t.Fatal(err)
+		}
+		tctx, stop := context.WithCancel(ctx)
+		done := make(chan struct{})
+		go func() { defer close(done); a.Cases.RunSLATimer(tctx) }()
+		defer func() { stop(); <-done }()
+		time.Sleep(100 * time.Millisecond) // the timer has looked and found nothing due
+
+		// A safety case (30 min, 24/7) opened 29m58s ago: its warning is
+		// overdue and its breach 2 s away.
+		in := safetyCase()
+		in.At = time.Now().Add(-30*time.Minute + 2*time.Second)
+		c, err := a.Cases.Create(ctx, auth.System("import"), in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		deadline := time.Now().Add(10 * time.Second)
+		for countSLAEvents(t, d, "breach") == 0 && time.Now().Before(deadline) {
+			time.Sleep(20 * time.Millisecond)
+		}
+		var due, fired db.Time
+		if err := d.QueryRow(ctx, `SELECT due_at, fired_at FROM sla_events WHERE case_id = ? AND kind = 'breach'`, c.ID).Scan(&due, &fired); err != nil {
+			t.Fatalf("no breach within 10 s: %v", err)
+		}
+		if late := fired.Sub(due.Time); late < 0 || late > 5*time.Second {
+			t.Fatalf("breach due %v fired %v (%v late)", due.Time, fired.Time, late)
+		}
+		if countSLAEvents(t, d, "warning") != 1 {
+			t.Fatal("the overdue warning did not fire")
+		}
+	})
+}
+
+// A hook that fails rolls the recording back; the deadline fires again
+// and the event is recorded once the hook succeeds.
+func TestSLAHookFailureRetries(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, f := slaApp(t, d)
+		fail := true
+		calls := 0
+		a.Cases.OnSLAEvent(func(ctx context.Context, tx *db.Tx, e cases.SLAEvent) error {
+			calls++
+			if fail {
+				return errors.New("notifier down")
+			}
+			return nil
+		})
+		if _, err := a.Cases.Create(ctx, f.actor("amelia.clarke"), safetyCase(), nil); err != nil {
+			t.Fatal(err)
+		}
+		f.clock.Set(t0.Add(25 * time.Minute))
+		if _, err := a.Cases.FireSLA(ctx); err == nil || !strings.Contains(err.Error(), "notifier down") {
+			t.Fatalf("FireSLA: %v, want the hook's error", err)
+		}
+		if countSLAEvents(t, d, "warning") != 0 {
+			t.Fatal("the warning was recorded although its hook failed")
+		}
+		fail = false
+		next, err := a.Cases.FireSLA(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if countSLAEvents(t, d, "warning") != 1 || calls != 2 {
+			t.Fatalf("warnings %d, hook calls %d", countSLAEvents(t, d, "warning"), calls)
+		}
+		if !next.Equal(t0.Add(30 * time.Minute)) {
+			t.Fatalf("next deadline %v, want the breach", next)
+		}
+	})
 }

@@ -1,0 +1,162 @@
+package cases
+
+import (
+	"context"
+	"fmt"
+	"math"
+	"sync/atomic"
+	"time"
+
+	"github.com/flare-desk/flare/internal/db"
+)
+
+// The SLA deadline timer. Every case's next deadline is on its row
+// (cases.sla_due_at, indexed), written in the same transaction as the change
+// that moved it: that column is the durable schedule. One goroutine per
+// server sleeps until the earliest deadline, re-evaluates every case that
+// has come due in batches, and sleeps again; a write that sets an earlier
+// deadline wakes it once committed. Nothing is lost while no server runs:
+// the first timer to start fires what came due meanwhile, once (sla_events
+// is keyed per clock cycle). With several servers on PostgreSQL each claims
+// due cases with SKIP LOCKED, and each looks at least every slaMaxSleep for
+// deadlines that other nodes wrote.
+//
+// A job per deadline in the job queue was the first design; it fired
+// minutes late with 100,000 clocks (bench/sla/RESULTS.md): the queue runs
+// one small transaction per job and polls for scheduled jobs every few
+// seconds, while here one indexed read finds every due case at its instant.
+const (
+	slaFireBatch = 250
+	slaMaxSleep  = 30 * time.Second
+)
+
+// slaTimer is the state the writers share with the timer goroutine.
+type slaTimer struct {
+	// next is the timer's next wake-up (Unix ns); MaxInt64 while it works
+	// or before it runs, so that every new deadline wakes it then.
+	next atomic.Int64
+	wake chan struct{}
+}
+
+func newSLATimer() *slaTimer {
+	t := &slaTimer{wake: make(chan struct{}, 1)}
+	t.next.Store(math.MaxInt64)
+	return t
+}
+
+// afterCommit wakes the timer once tx commits if at is sooner than its
+// next wake-up.
+func (t *slaTimer) afterCommit(tx *db.Tx, at time.Time) {
+	if at.IsZero() {
+		return
+	}
+	ns := at.UnixNano()
+	tx.AfterCommit(func() {
+		if ns < t.next.Load() {
+			select {
+			case t.wake <- struct{}{}:
+			default: // a wake-up is pending already
+			}
+		}
+	})
+}
+
+// RunSLATimer fires SLA deadlines at their instants until ctx ends.
+func (s *Service) RunSLATimer(ctx context.Context) {
+	t := s.timer
+	timer := time.NewTimer(time.Hour)
+	defer timer.Stop()
+	for {
+		t.next.Store(math.MaxInt64)
+		select { // a wake-up from before this round is covered by it
+		case <-t.wake:
+		default:
+		}
+		wait := slaMaxSleep
+		next, err := s.FireSLA(ctx)
+		switch {
+		case ctx.Err() != nil:
+			return
+		case err != nil:
+			s.log.Error("sla timer", "err", err)
+			wait = time.Second
+		case !next.IsZero():
+			wait = min(wait, next.Sub(s.clock.Now()))
+		}
+		if wait <= 0 {
+			continue
+		}
+		t.next.Store(s.clock.Now().Add(wait).UnixNano())
+		timer.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-timer.C:
+		case <-t.wake:
+			timer.Stop()
+		}
+	}
+}
+
+// FireSLA re-evaluates every case whose deadline has come, slaFireBatch
+// cases per transaction, recording their warnings and breaches, and returns
+// the earliest deadline still ahead (zero if none).
+func (s *Service) FireSLA(ctx context.Context) (time.Time, error) {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return time.Time{}, err
+	}
+	for {
+		n := 0
+		err := s.db.InTx(ctx, func(tx *db.Tx) error {
+			now := s.clock.Now()
+			q := `SELECT id FROM cases WHERE sla_due_at IS NOT NULL AND sla_due_at <= ? ORDER BY sla_due_at LIMIT ?`
+			if tx.Dialect() == db.Postgres {
+				q += ` FOR UPDATE SKIP LOCKED` // another node has those
+			}
+			ids, err := queryIDs(ctx, tx, q, db.T(now), slaFireBatch)
+			if err != nil {
+				return fmt.Errorf("due sla deadlines: %w", err)
+			}
+			n = len(ids)
+			for _, id := range ids {
+				c, err := s.load(ctx, tx, fmt.Sprint(id), true)
+				if err != nil {
+					return err
+				}
+				if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			return time.Time{}, err
+		}
+		if n < slaFireBatch {
+			break
+		}
+	}
+	var next db.Time
+	if err := s.db.QueryRow(ctx, `SELECT MIN(sla_due_at) FROM cases WHERE sla_due_at IS NOT NULL`).Scan(&next); err != nil {
+		return time.Time{}, fmt.Errorf("next sla deadline: %w", err)
+	}
+	return next.Time, nil
+}
+
+func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
+	rows, err := q.Query(ctx, query, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	var ids []int64
+	for rows.Next() {
+		var id int64
+		if err := rows.Scan(&id); err != nil {
+			return nil, err
+		}
+		ids = append(ids, id)
+	}
+	return ids, rows.Err()
+}
