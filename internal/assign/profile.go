@@ -156,3 +156,8 @@ func join(prefix, path string) string {
 	}
 	return prefix + "." + path
 }
+
+// IsZero reports whether the profile sets nothing (all defaults).
+func (p Profile) IsZero() bool {
+	return p.Timezone == "" && len(p.Shifts) == 0 && p.Holidays == "" && len(p.Skills) == 0 && p.Capacity == 0
+}

@@ -25,6 +25,7 @@ import (
 
 	_ "time/tzdata" // markets name IANA zones; a bare machine has no zoneinfo
 
+	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
 )
 
@@ -44,6 +45,9 @@ type Config struct {
 	// SLAPolicies are ordered: the first whose match fits a case sets its clocks.
 	SLAPolicies []sla.PolicySpec `yaml:"sla_policies,omitempty" json:"sla_policies,omitempty"`
 	Users       []UserSpec       `yaml:"users" json:"users,omitempty"`
+	// Profiles keeps the users' assignment settings in the stored document
+	// (users themselves live in the users table), keyed by lower-case email.
+	Profiles map[string]assign.Profile `yaml:"-" json:"profiles,omitempty"`
 	Sellers     []Seller         `yaml:"sellers" json:"sellers,omitempty"`
 }
 
@@ -75,6 +79,8 @@ type Team struct {
 	// in the configuration document: Service.Config leaves them empty, while
 	// Parse, Export and Marshal carry them.
 	Members []string `yaml:"members,omitempty" json:"members,omitempty"`
+	// Assignment is how the team's cases find owners (strategy, capacity).
+	Assignment assign.TeamSettings `yaml:"assignment,omitempty" json:"assignment,omitempty"`
 }
 
 // DefaultSeverity is a category's severity when the document gives none.
@@ -166,6 +172,8 @@ type UserSpec struct {
 	Role      auth.Role `yaml:"role" json:"role"`
 	Markets   []string  `yaml:"markets,omitempty" json:"markets,omitempty"`     // market codes covered; empty means all
 	Languages []string  `yaml:"languages,omitempty" json:"languages,omitempty"` // BCP 47 tags spoken
+	// Assignment settings: time zone, shifts, skills, capacity.
+	assign.Profile `yaml:",inline"`
 }
 
 // FieldError is one problem in a document or in a case's custom field
@@ -303,6 +311,9 @@ func (c *Config) Validate() []FieldError {
 			seen[m] = true
 		}
 		errs.languages(p+".languages", u.Languages)
+		for _, e := range u.Profile.Validate(p, c.knownSkill) {
+			errs.add(e.Path, "%s", e.Message)
+		}
 	}
 	if admins == 0 {
 		errs.add("users", "at least one user with role admin is required")
@@ -354,6 +365,9 @@ func (c *Config) Validate() []FieldError {
 				errs.add(at(p+".members", j), "%q is not a user listed under users", m)
 			}
 			seen[email] = true
+		}
+		for _, e := range t.Assignment.Validate(p + ".assignment") {
+			errs.add(e.Path, "%s", e.Message)
 		}
 	}
 
@@ -577,3 +591,14 @@ func (c *Config) Calendar(key string) (*sla.Calendar, bool) {
 
 // HasResolution reports whether code is an allowed resolution code.
 func (c *Config) HasResolution(code string) bool { return c.index().resolutions[code] }
+
+// knownSkill reports whether skill names a category ("payments/refund") or
+// a category group ("logistics/").
+func (c *Config) knownSkill(skill string) bool {
+	for _, cat := range c.Categories {
+		if cat.Key == skill || cat.Group()+"/" == skill {
+			return true
+		}
+	}
+	return false
+}

@@ -1,12 +1,14 @@
 package desk
 
 import (
-	"github.com/flare-desk/flare/internal/sla"
-
+	"encoding/json"
 	"fmt"
 	"reflect"
 	"slices"
 	"strings"
+
+	"github.com/flare-desk/flare/internal/assign"
+	"github.com/flare-desk/flare/internal/sla"
 )
 
 // diffDoc describes how the stored document changes from prev to next, in
@@ -40,7 +42,8 @@ func diffDoc(prev, next *Config) []string {
 		func(a, b Team) []string {
 			return diffFields("team "+a.Key,
 				"name", a.Name, b.Name,
-				"calendar", a.Calendar, b.Calendar)
+				"calendar", a.Calendar, b.Calendar,
+				"assignment", a.Assignment, b.Assignment)
 		})...)
 	out = append(out, diffKeyed("category", prev.Categories, next.Categories,
 		func(c Category) string { return c.Key },
@@ -131,6 +134,9 @@ func fmtValue(v any) string {
 		return x
 	case []string:
 		return "[" + strings.Join(x, ", ") + "]"
+	case assign.Profile, assign.TeamSettings: // settings blocks read best as they are written
+		b, _ := json.Marshal(x)
+		return string(b)
 	}
 	return fmt.Sprint(v)
 }

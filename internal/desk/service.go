@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/clock"
@@ -121,6 +122,17 @@ func latestDoc(ctx context.Context, q db.Querier) (*Config, int64, error) {
 // sellers and team members (which live in their own tables).
 func docOf(c *Config) *Config {
 	d := *c
+	if c.Users != nil { // a parsed document; a loaded one has Profiles already
+		d.Profiles = nil
+		for _, u := range c.Users {
+			if !u.Profile.IsZero() {
+				if d.Profiles == nil {
+					d.Profiles = map[string]assign.Profile{}
+				}
+				d.Profiles[strings.ToLower(u.Email)] = u.Profile
+			}
+		}
+	}
 	d.Users, d.Sellers = nil, nil
 	d.Teams = make([]Team, len(c.Teams))
 	for i, t := range c.Teams {
@@ -217,7 +229,7 @@ func apply(ctx context.Context, tx *db.Tx, actor auth.Actor, now time.Time, next
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	changes := diffDoc(prev, next)
+	changes := diffDoc(prev, docOf(next))
 	prevDoc, err := json.Marshal(docOf(prev))
 	if err != nil {
 		return ApplyResult{}, err
@@ -261,7 +273,8 @@ func apply(ctx context.Context, tx *db.Tx, actor auth.Actor, now time.Time, next
 				"name", old.Name, spec.Name,
 				"role", string(old.Role), string(spec.Role),
 				"markets", old.Markets, spec.Markets,
-				"languages", old.Languages, spec.Languages)...)
+				"languages", old.Languages, spec.Languages,
+				"assignment", prev.Profiles[key], spec.Profile)...)
 		}
 		if len(lines) == 0 {
 			ids[key] = old.ID
@@ -539,6 +552,7 @@ func (s *Service) Export(ctx context.Context) (*Config, error) {
 		c.Users = append(c.Users, UserSpec{
 			Email: u.Email, Name: u.Name, Role: u.Role,
 			Markets: slices.Clone(u.Markets), Languages: slices.Clone(u.Languages),
+			Profile: doc.Profiles[strings.ToLower(u.Email)],
 		})
 	}
 	sellers, err := loadSellers(ctx, s.db)
@@ -550,6 +564,7 @@ func (s *Service) Export(ctx context.Context) (*Config, error) {
 			c.Sellers = append(c.Sellers, sl.Seller)
 		}
 	}
+	c.Profiles = nil // now on the users
 	return c.canonical(), nil
 }
 

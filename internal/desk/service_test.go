@@ -365,3 +365,38 @@ func TestConfigCacheAcrossNodes(t *testing.T) {
 		}
 	})
 }
+
+// Assignment settings are kept with the document: a change to a user's
+// profile or a team's strategy is a described, audited change.
+func TestApplyAssignmentSettings(t *testing.T) {
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		s := NewService(d)
+		mustApply(t, s, system, mustExample(t))
+		c, err := s.Config(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if p := c.Profiles["priya.shah@flare.example"]; p.Capacity != 15 || p.Timezone != "Europe/London" {
+			t.Fatalf("stored profile: %+v", p)
+		}
+		next := mustExample(t)
+		for i, u := range next.Users {
+			if u.Email == "priya.shah@flare.example" {
+				next.Users[i].Capacity = 12
+			}
+		}
+		next.Teams[3].Assignment.Strategy = "least_loaded"
+		res := mustApply(t, s, system, next)
+		want := []string{
+			`team trust_safety assignment {"strategy":"round_robin"} -> {"strategy":"least_loaded"}`,
+			`user priya.shah@flare.example assignment {"timezone":"Europe/London","skills":["logistics/"],"capacity":15} -> {"timezone":"Europe/London","skills":["logistics/"],"capacity":12}`,
+		}
+		if !reflect.DeepEqual(res.Changes, want) {
+			t.Fatalf("changes:\n%s\nwant:\n%s", strings.Join(res.Changes, "\n"), strings.Join(want, "\n"))
+		}
+		if got := mustExport(t, s); !reflect.DeepEqual(got, next) {
+			t.Fatal("export differs from the applied document")
+		}
+	})
+}

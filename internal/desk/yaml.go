@@ -252,7 +252,7 @@ func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				d.fail(kp, k, "unknown key")
 				continue
 			}
-			d.decode(val, v.Field(fi), kp)
+			d.decode(val, v.FieldByIndex(fi), kp)
 		}
 	case reflect.Slice:
 		if n.Kind != yaml.SequenceNode {
@@ -345,24 +345,30 @@ var fieldCache sync.Map // reflect.Type -> map[string]int
 
 // structFields maps yaml keys to field indexes (fields tagged "-" and
 // unexported fields are not keys).
-func structFields(t reflect.Type) map[string]int {
+func structFields(t reflect.Type) map[string][]int {
 	if m, ok := fieldCache.Load(t); ok {
-		return m.(map[string]int)
+		return m.(map[string][]int)
 	}
-	m := map[string]int{}
+	m := map[string][]int{}
 	for i := range t.NumField() {
 		f := t.Field(i)
 		if !f.IsExported() {
 			continue
 		}
-		name, _, _ := strings.Cut(f.Tag.Get("yaml"), ",")
+		name, opts, _ := strings.Cut(f.Tag.Get("yaml"), ",")
 		if name == "-" {
+			continue
+		}
+		if opts == "inline" && f.Type.Kind() == reflect.Struct { // its keys sit in this mapping
+			for k, idx := range structFields(f.Type) {
+				m[k] = append([]int{i}, idx...)
+			}
 			continue
 		}
 		if name == "" {
 			name = strings.ToLower(f.Name)
 		}
-		m[name] = i
+		m[name] = []int{i}
 	}
 	fieldCache.Store(t, m)
 	return m
