@@ -307,7 +307,7 @@ func TestSLABreachOnceAcrossNodes(t *testing.T) {
 func TestSLATimerFiresAtTheInstant(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		newFixture(t, d) // the example desk
+		newFixture(t, d)                    // the example desk
 		a, err := app.New(d, app.Options{}) // the real clock
 		if err != nil {
 			t.Fatal(err)

@@ -48,7 +48,7 @@ type Config struct {
 	// Profiles keeps the users' assignment settings in the stored document
 	// (users themselves live in the users table), keyed by lower-case email.
 	Profiles map[string]assign.Profile `yaml:"-" json:"profiles,omitempty"`
-	Sellers     []Seller         `yaml:"sellers" json:"sellers,omitempty"`
+	Sellers  []Seller                  `yaml:"sellers" json:"sellers,omitempty"`
 }
 
 // Market is a country or region the marketplace sells in.
