@@ -27,39 +27,8 @@ func (s *Service) change(ctx context.Context, actor auth.Actor, ref string, perm
 	}
 	var out *Case
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		c, err := s.load(ctx, tx, ref, true)
-		if err != nil {
-			return err
-		}
-		if !s.canSee(ctx, actor, c) {
-			return apperr.ErrNotFound
-		}
-		if !actor.Can(perm) {
-			return &apperr.Forbidden{Detail: "your role cannot change this case"}
-		}
-		before := *c
-		events, err := fn(tx, c)
-		if err != nil {
-			return err
-		}
-		out = c
-		if len(events) == 0 {
-			return nil
-		}
-		now := s.clock.Now()
-		c.UpdatedAt = now
-		if err := saveCase(ctx, tx, c); err != nil {
-			return err
-		}
-		for _, e := range events {
-			if err := addEvent(ctx, tx, c.ID, actor, now, e.typ, e.data); err != nil {
-				return err
-			}
-		}
-		if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
-			return err
-		}
-		return audit.Append(ctx, tx, now, auditEntry(actor, "case."+events[0].typ, c, snapshot(&before), snapshot(c)))
+		out, err = s.changeTx(ctx, tx, cfg, actor, ref, perm, fn)
+		return err
 	})
 	if err != nil {
 		return nil, err
@@ -69,6 +38,70 @@ func (s *Service) change(ctx context.Context, actor auth.Actor, ref string, perm
 	}
 	s.attachSLA(cfg, []*Case{out})
 	return out, nil
+}
+
+// changeTx is change inside the caller's transaction.
+func (s *Service) changeTx(ctx context.Context, tx *db.Tx, cfg *desk.Config, actor auth.Actor, ref string, perm auth.Permission,
+	fn func(tx *db.Tx, c *Case) ([]eventRec, error)) (*Case, error) {
+	c, err := s.load(ctx, tx, ref, true)
+	if err != nil {
+		return nil, err
+	}
+	if !s.canSee(ctx, actor, c) {
+		return nil, apperr.ErrNotFound
+	}
+	if !actor.Can(perm) {
+		return nil, &apperr.Forbidden{Detail: "your role cannot change this case"}
+	}
+	before := *c
+	events, err := fn(tx, c)
+	if err != nil {
+		return nil, err
+	}
+	if len(events) == 0 {
+		return c, nil
+	}
+	now := s.clock.Now()
+	c.UpdatedAt = now
+	if err := saveCase(ctx, tx, c); err != nil {
+		return nil, err
+	}
+	for _, e := range events {
+		if err := addEvent(ctx, tx, c.ID, actor, now, e.typ, e.data); err != nil {
+			return nil, err
+		}
+	}
+	if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
+		return nil, err
+	}
+	return c, audit.Append(ctx, tx, now, auditEntry(actor, "case."+events[0].typ, c, snapshot(&before), snapshot(c)))
+}
+
+// Entry is a timeline entry a change adds: its type and its data.
+type Entry struct {
+	Type string
+	Data any
+}
+
+// ChangeInTx changes a case inside tx, for capabilities whose own rows must
+// commit together with the case (handoffs, take-next): it loads the case
+// for update, checks that actor may see it and has perm, runs fn, and when
+// fn returns events saves the case, adds them to the timeline, re-evaluates
+// its SLA clocks and audits the change as "case.<first event type>".
+func (s *Service) ChangeInTx(ctx context.Context, tx *db.Tx, actor auth.Actor, ref string, perm auth.Permission,
+	fn func(c *Case) ([]Entry, error)) (*Case, error) {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.changeTx(ctx, tx, cfg, actor, ref, perm, func(_ *db.Tx, c *Case) ([]eventRec, error) {
+		evs, err := fn(c)
+		recs := make([]eventRec, len(evs))
+		for i, e := range evs {
+			recs[i] = eventRec{typ: e.Type, data: e.Data}
+		}
+		return recs, err
+	})
 }
 
 type eventRec struct {

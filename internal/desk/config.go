@@ -79,8 +79,24 @@ type Team struct {
 	// in the configuration document: Service.Config leaves them empty, while
 	// Parse, Export and Marshal carry them.
 	Members []string `yaml:"members,omitempty" json:"members,omitempty"`
+	// HandoffWithin is how long the team has to answer a handoff by
+	// default, in business time on its calendar ("4h", "90m"); empty means
+	// DefaultHandoffWithin.
+	HandoffWithin string `yaml:"handoff_within,omitempty" json:"handoff_within,omitempty"`
 	// Assignment is how the team's cases find owners (strategy, capacity).
 	Assignment assign.TeamSettings `yaml:"assignment,omitempty" json:"assignment,omitempty"`
+}
+
+// DefaultHandoffWithin is a team's handoff target when it sets none: one
+// business day of nine open hours.
+const DefaultHandoffWithin = 9 * time.Hour
+
+// HandoffTarget is the business time the team has to answer a handoff.
+func (t Team) HandoffTarget() time.Duration {
+	if d, err := sla.ParseDuration(t.HandoffWithin); err == nil && d > 0 {
+		return d
+	}
+	return DefaultHandoffWithin
 }
 
 // DefaultSeverity is a category's severity when the document gives none.
@@ -365,6 +381,13 @@ func (c *Config) Validate() []FieldError {
 				errs.add(at(p+".members", j), "%q is not a user listed under users", m)
 			}
 			seen[email] = true
+		}
+		if t.HandoffWithin != "" {
+			if d, err := sla.ParseDuration(t.HandoffWithin); err != nil {
+				errs.add(p+".handoff_within", "%s", err.Error())
+			} else if d <= 0 {
+				errs.add(p+".handoff_within", "must be longer than zero")
+			}
 		}
 		for _, e := range t.Assignment.Validate(p + ".assignment") {
 			errs.add(e.Path, "%s", e.Message)

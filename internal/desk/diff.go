@@ -43,6 +43,7 @@ func diffDoc(prev, next *Config) []string {
 			return diffFields("team "+a.Key,
 				"name", a.Name, b.Name,
 				"calendar", a.Calendar, b.Calendar,
+				"handoff_within", a.HandoffWithin, b.HandoffWithin,
 				"assignment", a.Assignment, b.Assignment)
 		})...)
 	out = append(out, diffKeyed("category", prev.Categories, next.Categories,
