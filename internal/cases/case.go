@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/audit"
 
 	"fmt"
@@ -76,10 +77,11 @@ type Case struct {
 	// SLA is the case's clocks, filled in by Get and List.
 	SLA []Clock `json:"sla"`
 
-	sellerTier int           // known while the case is being created
-	slaStored  []storedClock // the clocks as stored on the row (see sla.go)
-	slaDueAt   time.Time     // the next deadline
-	slaHits    []slaHit      // warnings and breaches found while preparing
+	sellerTier int             // known while the case is being created
+	slaStored  []storedClock   // the clocks as stored on the row (see sla.go)
+	slaDueAt   time.Time       // the next deadline
+	slaHits    []slaHit        // warnings and breaches found while preparing
+	assignVia  assign.Strategy // assign on create by this strategy ("" = leave unassigned)
 	auditAfter audit.Canonical
 }
 

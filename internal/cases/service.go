@@ -133,8 +133,26 @@ func snapshot(c *Case) map[string]any {
 // Write writes a prepared case in tx: WriteNew, then the warnings and
 // breaches its clocks call for; its deadline wakes the timer once committed.
 func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
+	var assigned []eventRec
+	if c.assignVia != "" {
+		cfg, err := s.desk.Config(ctx)
+		if err != nil {
+			return err
+		}
+		if assigned, err = s.autoAssign(ctx, tx, cfg, c, c.assignVia, c.CreatedAt); err != nil {
+			return err
+		}
+		if c.OwnerID != 0 {
+			c.auditAfter = nil // the owner is part of the record now
+		}
+	}
 	if err := WriteNew(ctx, tx, actor, c); err != nil {
 		return err
+	}
+	for _, e := range assigned {
+		if err := addEvent(ctx, tx, c.ID, actor, c.CreatedAt, e.typ, e.data); err != nil {
+			return err
+		}
 	}
 	s.timer.afterCommit(tx, c.slaDueAt)
 	return s.recordHits(ctx, tx, c, c.slaHits, c.CreatedAt)
@@ -231,6 +249,9 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 	}
 	c.Priority, c.PriorityReasons = Score(cat, tier, c.Channel, c.HighRisk)
 	c.EscalationLevel = 1
+	if t, ok := cfg.Team(c.Team); ok && t.Assignment.AssignOnCreate {
+		c.assignVia = t.Assignment.Mode()
+	}
 	return c, nil
 }
 
