@@ -38,6 +38,9 @@ func (s *Server) apiRoutes() {
 	s.api("GET", "/calendars/{key}/due", s.calendarDue)
 	s.api("GET", "/calendars/{key}/between", s.calendarBetween)
 	s.api("GET", "/sla/breaches", s.slaEvents)
+	s.api("POST", "/teams/{team}/take-next", s.takeNext)
+	s.api("GET", "/teams/{team}/agents", s.teamAgents)
+	s.api("PUT", "/agents/{email}/away", s.setAway)
 	for _, m := range apiMethods {
 		s.mux.HandleFunc(m+" /api/", s.apiFallback)
 	}

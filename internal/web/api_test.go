@@ -177,6 +177,9 @@ func TestEndpointRoles(t *testing.T) {
 			{"desk dry run", "PUT", "/api/v1/desk?dry_run=true", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"audit", "GET", "/api/v1/audit", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"sla breaches", "GET", "/api/v1/sla/breaches?kind=breach", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"take next", "POST", "/api/v1/teams/logistics/take-next", nil, []int{403, 409, 200, 403, 403, 403, 401}, false},
+			{"team agents", "GET", "/api/v1/teams/logistics/agents", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"away", "PUT", "/api/v1/agents/priya.shah@flare.example/away", map[string]any{"away": false}, []int{200, 200, 200, 403, 403, 403, 401}, false},
 			{"calendars", "GET", "/api/v1/calendars", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar due", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar between", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-24T17:30:00Z", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
@@ -453,6 +456,53 @@ func TestSLABreachesAPI(t *testing.T) {
 		r = e.do("lead", "GET", "/api/v1/cases/"+c.Number, nil)
 		if !strings.Contains(string(r.body), `"metric":"first_response","state":"breached"`) {
 			t.Fatalf("case sla: %s", r.body)
+		}
+	})
+}
+
+// Take-next, agents and away over HTTP, with their errors as problems.
+func TestAssignmentAPI(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		num := e.newCase("")
+		r := e.do("agent", "POST", "/api/v1/teams/logistics/take-next", nil)
+		var c struct {
+			Number string `json:"number"`
+			Owner  string `json:"owner"`
+			Status string `json:"status"`
+		}
+		if r.status != 200 || json.Unmarshal(r.body, &c) != nil || c.Number != num || c.Owner != "priya.shah@flare.example" || c.Status != "open" {
+			t.Fatalf("take next: %d %s", r.status, r.body)
+		}
+		r = e.do("agent", "POST", "/api/v1/teams/logistics/take-next", nil)
+		if r.status != 409 || !strings.Contains(string(r.body), "no unassigned case in team logistics") {
+			t.Fatalf("empty queue: %d %s", r.status, r.body)
+		}
+		for _, tc := range []struct {
+			body any
+			path string
+			want int
+			has  string
+		}{
+			{map[string]any{"away": true, "mood": "sunny"}, "priya.shah@flare.example", 400, "mood"},
+			{map[string]any{"away": true, "until": "2020-01-01T00:00:00Z"}, "priya.shah@flare.example", 422, "until"},
+			{map[string]any{"away": true}, "nobody@flare.example", 404, ""},
+			{map[string]any{"away": true, "note": "Conference", "until": "2026-11-03T09:00:00Z"}, "priya.shah@flare.example", 200, "Conference"},
+		} {
+			r := e.do("lead", "PUT", "/api/v1/agents/"+tc.path+"/away", tc.body)
+			if r.status != tc.want || !strings.Contains(string(r.body), tc.has) {
+				t.Errorf("away %v: %d %s", tc.body, r.status, r.body)
+			}
+		}
+		r = e.do("agent", "GET", "/api/v1/teams/logistics/agents", nil)
+		if r.status != 200 || !strings.Contains(string(r.body), `"away":true`) || !strings.Contains(string(r.body), `"load":1`) {
+			t.Fatalf("agents: %d %s", r.status, r.body)
+		}
+		if r := e.do("agent", "POST", "/api/v1/teams/logistics/take-next", nil); r.status != 409 || !strings.Contains(string(r.body), "away") {
+			t.Fatalf("take next while away: %d %s", r.status, r.body)
+		}
+		if r := e.do("agent", "GET", "/api/v1/teams/nope/agents", nil); r.status != 404 {
+			t.Fatalf("unknown team: %d %s", r.status, r.body)
 		}
 	})
 }
