@@ -124,11 +124,16 @@ func ptr(t time.Time) *time.Time {
 // syncSLA re-evaluates the clocks of a stored case in tx and saves them
 // with its next deadline.
 func (s *Service) syncSLA(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, now time.Time) error {
-	h, err := history(ctx, tx, c)
+	hs, err := histories(ctx, tx, []int64{c.ID})
 	if err != nil {
 		return err
 	}
-	hits, next := evaluateSLA(cfg, c, sellerTier(ctx, tx, c), h, now)
+	return s.syncSLAWith(ctx, tx, cfg, c, sellerTier(ctx, tx, c), hs[c.ID], now)
+}
+
+// syncSLAWith is syncSLA with the case's history and seller tier read.
+func (s *Service) syncSLAWith(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, tier int, h sla.History, now time.Time) error {
+	hits, next := evaluateSLA(cfg, c, tier, h, now)
 	moved := !next.Equal(c.slaDueAt)
 	c.slaDueAt = next
 	if _, err := tx.Exec(ctx, `UPDATE cases SET sla = ?, sla_due_at = ? WHERE id = ?`,
@@ -158,20 +163,27 @@ func timeOrNil(t time.Time) any {
 	return db.T(t)
 }
 
-// history reads what the clocks are computed from, inside tx.
-func history(ctx context.Context, q db.Querier, c *Case) (sla.History, error) {
-	h := sla.History{}
-	rows, err := q.Query(ctx, `SELECT type, data, created_at FROM case_events
-		WHERE case_id = ? AND type IN ('created', 'status') ORDER BY id`, c.ID)
+// histories reads what the clocks of the cases ids are computed from: their
+// status changes and public messages, in order.
+func histories(ctx context.Context, q db.Querier, ids []int64) (map[int64]sla.History, error) {
+	out := make(map[int64]sla.History, len(ids))
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	in := placeholders(len(ids))
+	rows, err := q.Query(ctx, `SELECT case_id, type, data, created_at FROM case_events
+		WHERE case_id IN (`+in+`) AND type IN ('created', 'status') ORDER BY case_id, id`, args...)
 	if err != nil {
-		return h, fmt.Errorf("sla history: %w", err)
+		return nil, fmt.Errorf("sla history: %w", err)
 	}
 	for rows.Next() {
+		var id int64
 		var typ, data string
 		var at db.Time
-		if err := rows.Scan(&typ, &data, &at); err != nil {
+		if err := rows.Scan(&id, &typ, &data, &at); err != nil {
 			rows.Close()
-			return h, err
+			return nil, err
 		}
 		status := string(StatusNew)
 		if typ == "status" {
@@ -181,28 +193,33 @@ func history(ctx context.Context, q db.Querier, c *Case) (sla.History, error) {
 			_ = json.Unmarshal([]byte(data), &d)
 			status = d.To
 		}
+		h := out[id]
 		h.Changes = append(h.Changes, sla.Change{At: at.Time, Status: status})
+		out[id] = h
 	}
 	rows.Close()
 	if err := rows.Err(); err != nil {
-		return h, err
+		return nil, err
 	}
 	// Public comments; account managers speak for the requester's side.
-	rows, err = q.Query(ctx, `SELECT cm.created_at, COALESCE(u.role, '') FROM case_comments cm
-		LEFT JOIN users u ON u.id = cm.author_id WHERE cm.case_id = ? AND cm.internal = FALSE ORDER BY cm.id`, c.ID)
+	rows, err = q.Query(ctx, `SELECT cm.case_id, cm.created_at, COALESCE(u.role, '') FROM case_comments cm
+		LEFT JOIN users u ON u.id = cm.author_id WHERE cm.case_id IN (`+in+`) AND cm.internal = FALSE ORDER BY cm.case_id, cm.id`, args...)
 	if err != nil {
-		return h, fmt.Errorf("sla history: %w", err)
+		return nil, fmt.Errorf("sla history: %w", err)
 	}
 	defer rows.Close()
 	for rows.Next() {
+		var id int64
 		var at db.Time
 		var role string
-		if err := rows.Scan(&at, &role); err != nil {
-			return h, err
+		if err := rows.Scan(&id, &at, &role); err != nil {
+			return nil, err
 		}
+		h := out[id]
 		h.Messages = append(h.Messages, sla.Message{At: at.Time, FromRequester: auth.Role(role) == auth.RoleAccountManager})
+		out[id] = h
 	}
-	return h, rows.Err()
+	return out, rows.Err()
 }
 
 // recordSLAEvent records a warning or breach once per clock cycle and puts

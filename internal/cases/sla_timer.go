@@ -119,12 +119,28 @@ func (s *Service) FireSLA(ctx context.Context) (time.Time, error) {
 				return fmt.Errorf("due sla deadlines: %w", err)
 			}
 			n = len(ids)
-			for _, id := range ids {
-				c, err := s.load(ctx, tx, fmt.Sprint(id), true)
-				if err != nil {
-					return err
+			if n == 0 {
+				return nil
+			}
+			// A batch is read in three queries, not three per case.
+			due, err := s.loadMany(ctx, tx, ids)
+			if err != nil {
+				return err
+			}
+			hs, err := histories(ctx, tx, ids)
+			if err != nil {
+				return err
+			}
+			tiers, err := sellerTiers(ctx, tx, due)
+			if err != nil {
+				return err
+			}
+			for _, c := range due {
+				tier := 0
+				if c.SellerID != nil {
+					tier = tiers[*c.SellerID]
 				}
-				if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
+				if err := s.syncSLAWith(ctx, tx, cfg, c, tier, hs[c.ID], now); err != nil {
 					return err
 				}
 			}
@@ -159,4 +175,56 @@ func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]i
 		ids = append(ids, id)
 	}
 	return ids, rows.Err()
+}
+
+// loadMany reads the cases ids (those that exist), in id order.
+func (s *Service) loadMany(ctx context.Context, q db.Querier, ids []int64) ([]*Case, error) {
+	args := make([]any, len(ids))
+	for i, id := range ids {
+		args[i] = id
+	}
+	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+placeholders(len(ids))+") ORDER BY c.id", args...)
+	if err != nil {
+		return nil, fmt.Errorf("load cases: %w", err)
+	}
+	defer rows.Close()
+	out := make([]*Case, 0, len(ids))
+	for rows.Next() {
+		c, err := scanCase(rows)
+		if err != nil {
+			return nil, fmt.Errorf("load cases: %w", err)
+		}
+		out = append(out, c)
+	}
+	return out, rows.Err()
+}
+
+// sellerTiers reads the tiers of the cases' sellers.
+func sellerTiers(ctx context.Context, q db.Querier, cs []*Case) (map[string]int, error) {
+	var args []any
+	seen := map[string]bool{}
+	for _, c := range cs {
+		if c.SellerID != nil && !seen[*c.SellerID] {
+			seen[*c.SellerID] = true
+			args = append(args, *c.SellerID)
+		}
+	}
+	tiers := make(map[string]int, len(args))
+	if len(args) == 0 {
+		return tiers, nil
+	}
+	rows, err := q.Query(ctx, "SELECT external_id, tier FROM sellers WHERE external_id IN ("+placeholders(len(args))+")", args...)
+	if err != nil {
+		return nil, fmt.Errorf("seller tiers: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id string
+		var tier int
+		if err := rows.Scan(&id, &tier); err != nil {
+			return nil, err
+		}
+		tiers[id] = tier
+	}
+	return tiers, rows.Err()
 }
