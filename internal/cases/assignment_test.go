@@ -49,8 +49,10 @@ func team(c *desk.Config, key string) *desk.Team {
 	panic("no team " + key)
 }
 
-// parcel is a logistics case of the given priority (the example's weights:
-// severity 3 = 10, tier-1 seller +25, high risk +30, leadership +20).
+// parcel is a logistics case of the given priority (the default weights:
+// severity 3 = 10, tier-1 seller S-1001 +25, tier-3 seller S-1002 +5, high
+// risk +30, leadership +20 and a rule raising it a level, +5 per earlier
+// case about the same seller and category).
 func parcel(title, priority string) cases.CreateInput {
 	in := lostParcel()
 	in.Title = title
@@ -58,7 +60,7 @@ func parcel(title, priority string) cases.CreateInput {
 	case "P4":
 		in.SellerID = ""
 	case "P2":
-		in.HighRisk = true
+		in.SellerID, in.HighRisk = "S-1002", true
 	case "P1":
 		in.HighRisk, in.Channel = true, "leadership"
 	}
@@ -168,7 +170,7 @@ func TestTakeNextCapacityAndAway(t *testing.T) {
 			t.Fatal(err)
 		}
 		if c, err := f.svc.TakeNext(ctx, priya, "logistics"); err != nil || c.Title != "routine" {
-			t.Fatalf("a P3 still fits: %v %v", c, err)
+			t.Fatalf("a P2 still fits: %v %v", c, err)
 		}
 		if err := f.svc.SetAway(ctx, priya, "priya.shah@flare.example", cases.AwayInput{Away: true, Note: "Dentist"}); err != nil {
 			t.Fatal(err)
@@ -186,7 +188,8 @@ func TestTakeNextCapacityAndAway(t *testing.T) {
 				p = a
 			}
 		}
-		if !p.Away || p.AwayNote != "Dentist" || p.Load != 13 || p.Capacity != 15 || p.Open["P1"] != 3 {
+		// Three P1s (4 each) and the routine case, a P2 by now (repeat contacts).
+		if !p.Away || p.AwayNote != "Dentist" || p.Load != 14 || p.Capacity != 15 || p.Open["P1"] != 3 || p.Open["P2"] != 1 {
 			t.Fatalf("priya in the agents list: %+v", p)
 		}
 		if err := f.svc.SetAway(ctx, priya, "jonas.weber@flare.example", cases.AwayInput{Away: true}); !isForbidden(err) {

@@ -3,6 +3,7 @@ package cases
 import (
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/audit"
+	"github.com/flare-desk/flare/internal/desk"
 
 	"fmt"
 	"strconv"
@@ -74,14 +75,19 @@ type Case struct {
 	OwnerID   int64 `json:"-"`
 	CreatedBy int64 `json:"-"`
 
+	// SLAPolicy is the SLA policy a routing rule chose; empty: the first
+	// policy whose match fits.
+	SLAPolicy string `json:"sla_policy,omitempty"`
 	// SLA is the case's clocks, filled in by Get and List.
 	SLA []Clock `json:"sla"`
 
 	sellerTier int             // known while the case is being created
+	seller     *desk.Seller    // likewise
 	slaStored  []storedClock   // the clocks as stored on the row (see sla.go)
 	slaDueAt   time.Time       // the next deadline
 	slaHits    []slaHit        // warnings and breaches found while preparing
 	assignVia  assign.Strategy // assign on create by this strategy ("" = leave unassigned)
+	created    *assessment     // the score and routing outcome on create
 	auditAfter audit.Canonical
 }
 

@@ -1,63 +1,150 @@
 package cases
 
 import (
+	"context"
 	"fmt"
+	"slices"
+	"strconv"
+	"time"
 
+	"github.com/flare-desk/flare/internal/assign"
+	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/sla"
 )
 
-// Baseline priority until configurable routing weights arrive: points per
-// factor, summed and cut into P1–P4. Every factor that adds points becomes a
-// reason the queue can show.
-var (
-	severityPoints = map[int]int{1: 40, 2: 25, 3: 10, 4: 0}
-	tierPoints     = map[int]int{1: 25, 2: 15, 3: 5, 4: 0}
-	channelPoints  = map[Channel]int{"leadership": 20, "external": 20, "social": 15}
-)
+// Priority and routing: internal/routing scores a case with the desk's
+// weights and runs its routing rules; here the facts they read are
+// gathered from the case, its seller and the store, and their outcome is
+// applied to the case.
 
-const highRiskPoints = 30
+// repeatWindow is how far back earlier cases about the same seller and
+// category count as repeat contacts.
+const repeatWindow = 30 * 24 * time.Hour
 
-// priorityCuts maps a score to a priority: at least 70 → P1, 45 → P2, 20 → P3.
-func priorityFor(score int) string {
-	switch {
-	case score >= 70:
-		return "P1"
-	case score >= 45:
-		return "P2"
-	case score >= 20:
-		return "P3"
-	}
-	return "P4"
-}
-
-// Score computes a case's priority and the reasons behind it.
-func Score(cat desk.Category, sellerTier int, channel Channel, highRisk bool) (string, []Reason) {
-	var reasons []Reason
-	add := func(factor, detail string, pts int) {
-		if pts > 0 {
-			reasons = append(reasons, Reason{Factor: factor, Detail: detail, Points: pts})
+// factsFor gathers what the score and the rules read about c. seller may
+// be nil (no seller, or not known here).
+func factsFor(ctx context.Context, q db.Querier, cfg *desk.Config, c *Case, seller *desk.Seller, now time.Time) (routing.Facts, error) {
+	cat, _ := cfg.Category(c.Category)
+	f := routing.Facts{Category: c.Category, CategorySeverity: cat.Severity, Market: c.Market, Language: c.Language,
+		Channel: string(c.Channel), Team: c.Team, RequesterEmail: c.Requester.Email, Tags: c.Tags,
+		Priority: c.Priority, PriorityOverridden: overridden(c.PriorityReasons), HighRisk: c.HighRisk,
+		Sensitivity: c.Sensitivity, Title: c.Title, Description: c.Description, Reopens: c.ReopenCount,
+		SLAState: slaState(c.slaStored, now), Now: now,
+		Calendar: cfg.Calendar,
+		TeamCalendar: func(team string) string {
+			t, _ := cfg.Team(team)
+			return t.Calendar
+		}}
+	f.MoneyAtStake, f.Currency = moneyAtStake(cfg.Priority, cat, c.Fields)
+	if seller != nil {
+		f.SellerID, f.SellerTier, f.SellerRiskFlags = seller.ID, seller.Tier, seller.RiskFlags
+		// Earlier cases about the same seller and category: an indexed count.
+		err := q.QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE seller_id = ? AND created_at >= ? AND category = ? AND id <> ?`,
+			seller.ID, db.T(now.Add(-repeatWindow)), c.Category, c.ID).Scan(&f.RepeatContacts)
+		if err != nil {
+			return f, fmt.Errorf("repeat contacts: %w", err)
 		}
 	}
-	sev := cat.Severity
-	if sev == 0 {
-		sev = 3
+	return f, nil
+}
+
+// slaState is the most pressing clock's state for the score.
+func slaState(clocks []storedClock, now time.Time) string {
+	state := ""
+	for _, ck := range clocks {
+		switch {
+		case ck.State == string(sla.ClockBreached):
+			return routing.SLABreached
+		case ck.State == string(sla.ClockRunning) && ck.DueAt != nil && !now.Before(*ck.DueAt):
+			return routing.SLABreached
+		case ck.State == string(sla.ClockRunning) && ck.WarnAt != nil && !now.Before(*ck.WarnAt):
+			state = routing.SLAWarning
+		}
 	}
-	add("category_severity", fmt.Sprintf("%s is severity %d", cat.Key, sev), severityPoints[sev])
-	if sellerTier > 0 {
-		add("seller_tier", fmt.Sprintf("tier %d seller", sellerTier), tierPoints[sellerTier])
+	return state
+}
+
+// moneyAtStake is the largest amount among the case's money fields (those
+// the weights name, or all of the category's).
+func moneyAtStake(w routing.Weights, cat desk.Category, fields map[string]any) (float64, string) {
+	best, cur := 0.0, ""
+	for _, fd := range cat.Fields {
+		if fd.Type != desk.FieldMoney || (len(w.MoneyFields) > 0 && !slices.Contains(w.MoneyFields, fd.Key)) {
+			continue
+		}
+		m, ok := fields[fd.Key].(map[string]any)
+		if !ok {
+			continue
+		}
+		s, _ := m["amount"].(string)
+		if v, err := strconv.ParseFloat(s, 64); err == nil && v > best {
+			best, cur = v, fmt.Sprint(m["currency"])
+		}
 	}
-	add("channel", fmt.Sprintf("raised through %s", channel), channelPoints[channel])
-	if highRisk {
-		add("high_risk", "flagged high risk", highRiskPoints)
+	return best, cur
+}
+
+// assessment is a case's score and routing outcome, applied to it.
+type assessment struct {
+	routing.Assessment
+	assignTo string // a user email a rule assigned the case to
+}
+
+// assess scores c and runs the routing rules for ev, and applies the
+// result to c: priority and reasons (unless a person set them), team,
+// tags, high risk, sensitivity, SLA policy and the assignment strategy.
+// keepTeam keeps a team a person just chose.
+func assess(cfg *desk.Config, c *Case, f routing.Facts, ev routing.Event, keepTeam bool) assessment {
+	a := assessment{Assessment: routing.Assess(cfg.Priority, cfg.Rules(), f, ev)}
+	out := a.Outcome
+	if !f.PriorityOverridden {
+		c.Priority = a.Priority
+		c.PriorityReasons = make([]Reason, len(a.Reasons))
+		for i, r := range a.Reasons {
+			c.PriorityReasons[i] = Reason{Factor: r.Factor, Detail: r.Detail, Points: r.Points}
+		}
 	}
-	total := 0
-	for _, r := range reasons {
-		total += r.Points
+	if !keepTeam && out.Team != "" {
+		c.Team = out.Team
 	}
-	if reasons == nil {
-		reasons = []Reason{}
+	c.HighRisk = out.HighRisk
+	if out.Sensitivity != "" {
+		c.Sensitivity = out.Sensitivity
 	}
-	return priorityFor(total), reasons
+	for _, t := range out.AddTags {
+		if !slices.Contains(c.Tags, t) && len(c.Tags) < maxTags {
+			c.Tags = append(c.Tags, t)
+		}
+	}
+	if out.SLAPolicy != "" {
+		c.SLAPolicy = out.SLAPolicy
+	}
+	switch out.Assign {
+	case "":
+	case string(assign.StrategyRoundRobin), string(assign.StrategyLeastLoaded):
+		c.assignVia = assign.Strategy(out.Assign)
+	default:
+		a.assignTo = out.Assign
+	}
+	return a
+}
+
+// routedEntry is the timeline entry saying which rules fired and what they
+// changed; nil when none fired.
+func routedEntry(a assessment) *eventRec {
+	if len(a.Outcome.Fired) == 0 {
+		return nil
+	}
+	data := map[string]any{"rules": a.Outcome.Fired, "changes": a.Outcome.Changes}
+	if a.Outcome.Escalate != "" {
+		data["escalate"] = a.Outcome.Escalate // started by the escalations capability once it exists
+	}
+	if len(a.Outcome.Notify) > 0 {
+		data["notify"] = a.Outcome.Notify
+	}
+	return &eventRec{typ: "routed", data: data}
 }
 
 // overridden reports whether a person has set the priority by hand.

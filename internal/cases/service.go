@@ -21,6 +21,7 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -106,6 +107,16 @@ func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput)
 		now = in.At.UTC().Truncate(time.Microsecond)
 	}
 	c.CreatedAt, c.UpdatedAt, c.CreatedBy = now, now, actor.UserID
+	// Score and route it: priority, team, tags… then its clocks follow.
+	f, err := factsFor(ctx, s.db, cfg, c, c.seller, now)
+	if err != nil {
+		return nil, err
+	}
+	a := assess(cfg, c, f, routing.EventCreate, false)
+	c.created = &a
+	if t, ok := cfg.Team(c.Team); ok && c.assignVia == "" && a.assignTo == "" && t.Assignment.AssignOnCreate {
+		c.assignVia = t.Assignment.Mode()
+	}
 	// The clocks of a new case depend only on its creation: evaluated here,
 	// outside the write transaction, and stored with the row.
 	c.slaHits, c.slaDueAt = evaluateSLA(cfg, c, c.sellerTier, sla.History{Changes: []sla.Change{{At: now, Status: string(c.Status)}}}, now)
@@ -134,7 +145,17 @@ func snapshot(c *Case) map[string]any {
 // breaches its clocks call for; its deadline wakes the timer once committed.
 func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
 	var assigned []eventRec
-	if c.assignVia != "" {
+	if c.created != nil && c.created.assignTo != "" { // a routing rule named the owner
+		ignored := &apperr.Invalid{} // an owner who cannot take it leaves the case unassigned
+		if err := s.setOwner(ctx, tx, ignored, c, c.created.assignTo, func(string, any, any) {}); err != nil {
+			return err
+		}
+		if c.OwnerID != 0 {
+			c.Status = StatusOpen
+			c.auditAfter = nil
+			assigned = append(assigned, eventRec{typ: "assigned", data: map[string]any{"owner": *c.Owner, "via": "routing_rule"}})
+		}
+	} else if c.assignVia != "" {
 		cfg, err := s.desk.Config(ctx)
 		if err != nil {
 			return err
@@ -148,6 +169,16 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 	}
 	if err := WriteNew(ctx, tx, actor, c); err != nil {
 		return err
+	}
+	if c.created != nil {
+		if r := routedEntry(*c.created); r != nil {
+			assigned = append([]eventRec{*r}, assigned...)
+		}
+		if w := c.created.Outcome.Watchers; len(w) > 0 {
+			if err := setWatchers(ctx, tx, &apperr.Invalid{}, c, w, func(string, any, any) {}); err != nil {
+				return err
+			}
+		}
 	}
 	for _, e := range assigned {
 		if err := addEvent(ctx, tx, c.ID, actor, c.CreatedAt, e.typ, e.data); err != nil {
@@ -231,7 +262,6 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 		c.Requester = normRequester(v, *in.Requester)
 	}
 	c.Tags = normTags(v, "tags", in.Tags)
-	tier := 0
 	if id := strings.TrimSpace(in.SellerID); id != "" {
 		seller, found, err := desk.SellerByID(ctx, s.db, id)
 		if err != nil {
@@ -240,18 +270,13 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 		if !found {
 			v.Add("seller_id", "unknown seller %q", id)
 		} else {
-			c.SellerID, tier = &seller.ID, seller.Tier
-			c.sellerTier = tier
+			c.SellerID, c.sellerTier, c.seller = &seller.ID, seller.Tier, &seller
 		}
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	c.Priority, c.PriorityReasons = Score(cat, tier, c.Channel, c.HighRisk)
 	c.EscalationLevel = 1
-	if t, ok := cfg.Team(c.Team); ok && t.Assignment.AssignOnCreate {
-		c.assignVia = t.Assignment.Mode()
-	}
 	return c, nil
 }
 
@@ -322,11 +347,11 @@ func joinChannels() string {
 func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, created string) error {
 	cols := `title, description, category, channel, market, language, seller_id, requester_name, requester_email,
 		priority, priority_reasons, high_risk, sensitivity, status, owner_id, team, escalation_level, tags, fields,
-		created_by, created_at, updated_at, sla, sla_due_at`
+		created_by, created_at, updated_at, sla, sla_due_at, sla_policy`
 	args := []any{c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
 		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity,
 		string(c.Status), nullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
-		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt)}
+		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.SLAPolicy}
 	vals := placeholders(len(args))
 	var number int64
 	if tx.Dialect() == db.Postgres {
@@ -394,7 +419,7 @@ const caseColumns = `c.id, c.number, c.title, c.description, c.category, c.chann
 	c.seller_id, c.requester_name, c.requester_email, c.priority, c.priority_reasons, c.high_risk,
 	c.sensitivity, c.status, c.owner_id, u.email, u.name, c.team, c.escalation_level, c.tags, c.fields,
 	c.resolution, c.resolution_note, c.reopen_count, c.created_by, c.created_at, c.updated_at,
-	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at
+	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at, c.sla_policy
 	FROM cases c LEFT JOIN users u ON u.id = c.owner_id`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -412,7 +437,7 @@ func scanCase(r scanner) (*Case, error) {
 	err := r.Scan(&c.ID, &number, &c.Title, &c.Description, &c.Category, &c.Channel, &c.Market, &c.Language,
 		&seller, &c.Requester.Name, &c.Requester.Email, &c.Priority, &reasons, &c.HighRisk,
 		&c.Sensitivity, &c.Status, &ownerID, &ownerEmail, &ownerName, &c.Team, &c.EscalationLevel, &tags, &fields,
-		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue)
+		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue, &c.SLAPolicy)
 	if err != nil {
 		return nil, err
 	}

@@ -71,8 +71,15 @@ type slaHit struct {
 
 // policyFor picks the case's SLA policy and its calendar.
 func policyFor(cfg *desk.Config, c *Case, tier int) (sla.PolicySpec, *sla.Calendar, bool) {
-	i, ok := sla.SelectPolicy(cfg.SLAPolicies, sla.CaseFacts{Priority: c.Priority, Category: c.Category,
-		Market: c.Market, Channel: string(c.Channel), SellerTier: tier})
+	i, ok := -1, false
+	if c.SLAPolicy != "" { // a routing rule chose it
+		i = slices.IndexFunc(cfg.SLAPolicies, func(p sla.PolicySpec) bool { return p.Name == c.SLAPolicy })
+		ok = i >= 0
+	}
+	if !ok {
+		i, ok = sla.SelectPolicy(cfg.SLAPolicies, sla.CaseFacts{Priority: c.Priority, Category: c.Category,
+			Market: c.Market, Channel: string(c.Channel), SellerTier: tier})
+	}
 	if !ok {
 		return sla.PolicySpec{}, nil, false
 	}

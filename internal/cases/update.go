@@ -14,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing"
 )
 
 // change loads a case for update in a transaction, checks that actor may
@@ -114,11 +115,11 @@ func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
 		seller_id = ?, requester_name = ?, requester_email = ?, priority = ?, priority_reasons = ?, high_risk = ?,
 		sensitivity = ?, status = ?, owner_id = ?, team = ?, escalation_level = ?, tags = ?, fields = ?,
 		resolution = ?, resolution_note = ?, reopen_count = ?, updated_at = ?, first_response_at = ?,
-		resolved_at = ?, closed_at = ? WHERE id = ?`,
+		resolved_at = ?, closed_at = ?, sla_policy = ? WHERE id = ?`,
 		c.Title, c.Description, c.Category, c.Market, c.Language, c.SellerID, c.Requester.Name, c.Requester.Email,
 		c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity, string(c.Status), nullID(c.OwnerID), c.Team,
 		c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields), c.Resolution, c.ResolutionNote, c.ReopenCount,
-		db.T(c.UpdatedAt), timeArg(c.FirstResponseAt), timeArg(c.ResolvedAt), timeArg(c.ClosedAt), c.ID)
+		db.T(c.UpdatedAt), timeArg(c.FirstResponseAt), timeArg(c.ResolvedAt), timeArg(c.ClosedAt), c.SLAPolicy, c.ID)
 	if err != nil {
 		return fmt.Errorf("save case %s: %w", c.Number, err)
 	}
@@ -280,7 +281,10 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 				return nil, err
 			}
 		}
-		s.updatePriority(ctx, tx, v, c, cat, in, set)
+		routed, err := s.updatePriority(ctx, tx, cfg, v, c, in, set)
+		if err != nil {
+			return nil, err
+		}
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
@@ -288,6 +292,9 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 			return nil, nil
 		}
 		events := []eventRec{{typ: "update", data: map[string]any{"changes": changes}}}
+		if routed != nil {
+			events = append(events, *routed)
+		}
 		// Taking ownership of a new case opens it.
 		if c.Status == StatusNew && c.OwnerID != 0 {
 			events = append(events, eventRec{typ: "status", data: map[string]any{"from": c.Status, "to": StatusOpen, "note": "owner assigned"}})
@@ -297,10 +304,13 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 	})
 }
 
-// updatePriority applies a manual override (with its reason), removes one
-// (priority "auto"), or re-scores when a factor changed.
-func (s *Service) updatePriority(ctx context.Context, q db.Querier, v *apperr.Invalid, c *Case, cat desk.Category,
-	in UpdateInput, set func(string, any, any)) {
+// updatePriority applies a manual override (with its reason) or removes
+// one (priority "auto"); otherwise it scores the case and runs the routing
+// rules for the update, recording what they changed (a team a person set
+// in this update is kept). It returns the "routed" timeline entry when a
+// rule changed something.
+func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Config, v *apperr.Invalid, c *Case,
+	in UpdateInput, set func(string, any, any)) (*eventRec, error) {
 	old := c.Priority
 	switch {
 	case in.Priority != nil && *in.Priority == "auto":
@@ -308,7 +318,7 @@ func (s *Service) updatePriority(ctx context.Context, q db.Querier, v *apperr.In
 	case in.Priority != nil:
 		if !slices.Contains(Priorities, *in.Priority) {
 			v.Add("priority", "must be P1, P2, P3, P4 or auto")
-			return
+			return nil, nil
 		}
 		reason := ""
 		if in.PriorityReason != nil {
@@ -316,28 +326,63 @@ func (s *Service) updatePriority(ctx context.Context, q db.Querier, v *apperr.In
 		}
 		if reason == "" {
 			v.Add("priority_reason", "say why you are overriding the priority")
-			return
+			return nil, nil
 		}
 		c.Priority = *in.Priority
 		c.PriorityReasons = []Reason{{Factor: "override", Detail: reason}}
 		if old != c.Priority {
 			set("priority", old, c.Priority)
 		}
-		return
+		return nil, nil
 	}
-	if overridden(c.PriorityReasons) {
-		return
+	if len(v.Errors) > 0 {
+		return nil, nil // the update is refused anyway
 	}
-	tier := 0
+	var seller *desk.Seller
 	if c.SellerID != nil {
-		if seller, ok, err := desk.SellerByID(ctx, q, *c.SellerID); err == nil && ok {
-			tier = seller.Tier
+		sl, ok, err := desk.SellerByID(ctx, tx, *c.SellerID)
+		if err != nil {
+			return nil, err
+		}
+		if ok {
+			seller = &sl
 		}
 	}
-	c.Priority, c.PriorityReasons = Score(cat, tier, c.Channel, c.HighRisk)
-	if old != c.Priority {
-		set("priority", old, c.Priority)
+	f, err := factsFor(ctx, tx, cfg, c, seller, s.clock.Now())
+	if err != nil {
+		return nil, err
 	}
+	team, risk, sens, tags, policy := c.Team, c.HighRisk, c.Sensitivity, slices.Clone(c.Tags), c.SLAPolicy
+	a := assess(cfg, c, f, routing.EventUpdate, in.Team != nil)
+	for _, ch := range []struct {
+		field    string
+		old, new any
+		same     bool
+	}{
+		{"priority", old, c.Priority, old == c.Priority},
+		{"team", team, c.Team, team == c.Team},
+		{"high_risk", risk, c.HighRisk, risk == c.HighRisk},
+		{"sensitivity", sens, c.Sensitivity, sens == c.Sensitivity},
+		{"tags", tags, c.Tags, slices.Equal(tags, c.Tags)},
+		{"sla_policy", policy, c.SLAPolicy, policy == c.SLAPolicy},
+	} {
+		if !ch.same {
+			set(ch.field, ch.old, ch.new)
+		}
+	}
+	if add := a.Outcome.Watchers; len(add) > 0 {
+		cur, err := watchers(ctx, tx, c.ID)
+		if err != nil {
+			return nil, err
+		}
+		if err := setWatchers(ctx, tx, &apperr.Invalid{}, c, append(cur, add...), set); err != nil {
+			return nil, err
+		}
+	}
+	if len(a.Outcome.Changes) == 0 {
+		return nil, nil
+	}
+	return routedEntry(a), nil
 }
 
 func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, email string, set func(string, any, any)) error {

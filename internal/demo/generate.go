@@ -13,6 +13,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing"
 )
 
 // Window is how far back the generated cases go.
@@ -375,11 +376,11 @@ func (g *generator) spec(surge bool) CaseSpec {
 	in.Tags = g.tags(&cc, surge)
 	spec.Creator, in.Requester = g.requester(&cc)
 
-	tier := 0
+	f := routing.Facts{Category: cc.cat.Key, CategorySeverity: cc.cat.Severity, Channel: string(cc.channel), HighRisk: in.HighRisk}
 	if cc.seller != nil {
-		tier = cc.seller.Tier
+		f.SellerTier, f.SellerRiskFlags = cc.seller.Tier, cc.seller.RiskFlags
 	}
-	cc.priority, _ = cases.Score(cc.cat, tier, cc.channel, in.HighRisk)
+	cc.priority, _, _ = routing.Score(g.cfg.Priority, f) // as the desk will score it (rules aside)
 	spec.Steps = g.life(&cc, spec.Creator, in.Requester)
 	return spec
 }

@@ -27,6 +27,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/routing"
 )
 
 // Config is the whole desk configuration. Treat a Config as immutable once
@@ -44,6 +45,11 @@ type Config struct {
 	Resolutions []string           `yaml:"resolutions" json:"resolutions,omitempty"` // resolution codes allowed when resolving a case
 	// SLAPolicies are ordered: the first whose match fits a case sets its clocks.
 	SLAPolicies []sla.PolicySpec `yaml:"sla_policies,omitempty" json:"sla_policies,omitempty"`
+	// Priority is the priority score's weights (every key optional: see
+	// internal/routing.Weights); RoutingRules run in order on create and
+	// update.
+	Priority     routing.Weights `yaml:"priority,omitempty" json:"priority,omitzero"`
+	RoutingRules []routing.Rule  `yaml:"routing_rules,omitempty" json:"routing_rules,omitempty"`
 	Users       []UserSpec       `yaml:"users" json:"users,omitempty"`
 	// Profiles keeps the users' assignment settings in the stored document
 	// (users themselves live in the users table), keyed by lower-case email.
@@ -433,6 +439,33 @@ func (c *Config) Validate() []FieldError {
 		resolutions[r] = true
 	}
 
+	policies := map[string]bool{}
+	for _, p := range c.SLAPolicies {
+		policies[p.Name] = true
+	}
+	refs := routing.Refs{
+		Market:    func(m string) bool { return markets[m] },
+		Team:      func(t string) bool { return teams[t] },
+		Category:  func(k string) bool { return categories[k] },
+		Group:     func(g string) bool { return c.knownSkill(g + "/") },
+		Calendar:  func(k string) bool { return calendars[k] },
+		SLAPolicy: func(n string) bool { return policies[n] },
+		MoneyField: func(k string) bool {
+			for _, cat := range c.Categories {
+				if f, ok := cat.Field(k); ok && f.Type == FieldMoney {
+					return true
+				}
+			}
+			return false
+		},
+	}
+	if len(c.Users) > 0 { // a stored document has none: checked when it was applied
+		refs.User = func(e string) bool { return users[strings.ToLower(e)].Email != "" }
+	}
+	for _, e := range routing.Validate(c.RoutingRules, c.Priority, refs) {
+		errs.add(e.Path, "%s", e.Message)
+	}
+
 	sellers := map[string]bool{}
 	for i, s := range c.Sellers {
 		p := at("sellers", i)
@@ -537,6 +570,7 @@ type index struct {
 	markets, teams, categories map[string]int
 	resolutions                map[string]bool
 	calendars                  map[string]*sla.Calendar
+	rules                      *routing.Ruleset
 }
 
 var indexes sync.Map // weak.Pointer[Config] -> *index
@@ -569,6 +603,9 @@ func (c *Config) index() *index {
 		if cal, err := sla.Compile(spec); err == nil { // a validated config compiles
 			ix.calendars[spec.Key] = cal
 		}
+	}
+	if rs, err := routing.Compile(c.RoutingRules); err == nil { // a validated config compiles
+		ix.rules = rs
 	}
 	if v, loaded := indexes.LoadOrStore(wp, ix); loaded {
 		return v.(*index)
@@ -611,6 +648,10 @@ func (c *Config) Calendar(key string) (*sla.Calendar, bool) {
 	cal, ok := c.index().calendars[key]
 	return cal, ok
 }
+
+// Rules returns the compiled routing rules (nil when there are none or
+// they do not compile, which a validated config rules out).
+func (c *Config) Rules() *routing.Ruleset { return c.index().rules }
 
 // HasResolution reports whether code is an allowed resolution code.
 func (c *Config) HasResolution(code string) bool { return c.index().resolutions[code] }

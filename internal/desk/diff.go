@@ -8,6 +8,7 @@ import (
 	"strings"
 
 	"github.com/flare-desk/flare/internal/assign"
+	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -75,6 +76,22 @@ func diffDoc(prev, next *Config) []string {
 				"warn_at", a.WarnAt, b.WarnAt,
 				"pause", a.Pause, b.Pause)
 		})...)
+	out = append(out, diffFields("priority", "weights", prev.Priority, next.Priority)...)
+	out = append(out, diffKeyed("routing rule", prev.RoutingRules, next.RoutingRules,
+		func(r routing.Rule) string { return r.Name },
+		func(a, b routing.Rule) []string {
+			return diffFields("routing rule "+a.Name, "definition", a, b)
+		})...)
+	names := func(rs []routing.Rule) []string {
+		var n []string
+		for _, r := range rs {
+			n = append(n, r.Name)
+		}
+		return n
+	}
+	if a, b := names(prev.RoutingRules), names(next.RoutingRules); !slices.Equal(a, b) && slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))) {
+		out = append(out, "routing rules reordered") // order matters: rules run in it
+	}
 	return out
 }
 
@@ -135,7 +152,7 @@ func fmtValue(v any) string {
 		return x
 	case []string:
 		return "[" + strings.Join(x, ", ") + "]"
-	case assign.Profile, assign.TeamSettings: // settings blocks read best as they are written
+	case assign.Profile, assign.TeamSettings, routing.Weights, routing.Rule: // settings blocks read best as they are written
 		b, _ := json.Marshal(x)
 		return string(b)
 	}
