@@ -50,7 +50,7 @@ type Config struct {
 	// update.
 	Priority     routing.Weights `yaml:"priority,omitempty" json:"priority,omitzero"`
 	RoutingRules []routing.Rule  `yaml:"routing_rules,omitempty" json:"routing_rules,omitempty"`
-	Users       []UserSpec       `yaml:"users" json:"users,omitempty"`
+	Users        []UserSpec      `yaml:"users" json:"users,omitempty"`
 	// Profiles keeps the users' assignment settings in the stored document
 	// (users themselves live in the users table), keyed by lower-case email.
 	Profiles map[string]assign.Profile `yaml:"-" json:"profiles,omitempty"`
