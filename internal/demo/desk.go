@@ -7,6 +7,7 @@
 package demo
 
 import (
+	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 
 	"fmt"
@@ -14,6 +15,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/desk"
 )
@@ -249,14 +251,71 @@ func Desk(seed int64) *desk.Config {
 				t.Members = append(t.Members, p.email())
 			}
 		}
+		t.Assignment, t.HandoffWithin = teamAssignment[t.Key], handoffWithin[t.Key]
 		cfg.Teams = append(cfg.Teams, t)
 	}
 	for _, p := range people {
 		cfg.Users = append(cfg.Users, desk.UserSpec{Email: p.email(), Name: p.name(), Role: p.role,
-			Markets: slices.Clone(p.markets), Languages: slices.Clone(p.languages)})
+			Markets: slices.Clone(p.markets), Languages: slices.Clone(p.languages), Profile: profiles[p.key]})
 	}
 	cfg.Sellers = sellers(seed)
+	cfg.Priority = routing.Weights{MoneyFields: []string{"amount_held"},
+		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}}
+	cfg.RoutingRules = routingRules()
 	return cfg
+}
+
+// How the demo teams hand out work: the emergency teams assign at once
+// (round the clock), the business teams take the next case themselves.
+var teamAssignment = map[string]assign.TeamSettings{
+	"trust_safety":   {Strategy: assign.StrategyRoundRobin, AssignOnCreate: true},
+	"escalations":    {Strategy: assign.StrategyLeastLoaded, AssignOnCreate: true},
+	"logistics":      {Strategy: assign.StrategyManual, Capacity: 25},
+	"payments":       {Strategy: assign.StrategyManual, Capacity: 20},
+	"governance":     {Strategy: assign.StrategyManual, Capacity: 20},
+	"seller_support": {Strategy: assign.StrategyManual, Capacity: 30},
+}
+
+var handoffWithin = map[string]string{"logistics": "4h", "payments": "8h", "governance": "9h", "trust_safety": "2h"}
+
+// Shifts and skills of some demo people; the others work their team's hours.
+var profiles = map[string]assign.Profile{
+	"marcus": {Timezone: "America/New_York", Shifts: weekdays("08:00-17:00")},
+	"tyler":  {Timezone: "America/Los_Angeles", Shifts: weekdays("08:00-17:00")},
+	"aoife":  {Timezone: "Europe/Dublin"},
+	"anna":   {Timezone: "Europe/Warsaw", Skills: []string{"payments/", "safety/", "trust_safety/"}},
+	"priya":  {Timezone: "Europe/London", Capacity: 18},
+	"sanne":  {Timezone: "Europe/Amsterdam", Skills: []string{"governance/", "logistics/"}},
+}
+
+func weekdays(window string) map[string][]string {
+	m := map[string][]string{}
+	for _, d := range []string{"mon", "tue", "wed", "thu", "fri"} {
+		m[d] = []string{window}
+	}
+	return m
+}
+
+// routingRules are the demo desk's routing rules.
+func routingRules() []routing.Rule {
+	return []routing.Rule{
+		{Name: "Regulators and press are high risk",
+			When: routing.Conditions{Channel: []string{"external", "social"}},
+			Then: routing.Actions{HighRisk: true, AddTags: []string{"external_pressure"}, Notify: []string{"team"}}},
+		{Name: "Counterfeit reports go to Trust & Safety",
+			When:   routing.Conditions{Keywords: []string{"counterfeit", "fake*", "replica*", "not genuine", "gefälscht*", "contrefaçon*", "podróbk*"}},
+			Unless: routing.Conditions{Category: []string{"safety", "trust_safety"}},
+			Then:   routing.Actions{Team: "trust_safety", AddTags: []string{"counterfeit"}}},
+		{Name: "Fire and injury reports are P1",
+			When: routing.Conditions{Category: []string{"safety"}, Keywords: []string{"fire", "burn*", "injur*", "caught fire", "smoke"}},
+			Then: routing.Actions{Priority: routing.PriorityAction{Set: "P1"}, HighRisk: true}},
+		{Name: "Leadership escalations are watched", On: []routing.Event{routing.EventCreate},
+			When: routing.Conditions{Channel: []string{"leadership"}},
+			Then: routing.Actions{Priority: routing.PriorityAction{Raise: 1}, AddWatchers: []string{personByKey("sophie").email()},
+				AddTags: []string{"leadership"}}},
+		{Name: "Tier-1 funds held are key", When: routing.Conditions{Category: []string{"payments/funds_held"}, SellerTier: []int{1}},
+			Then: routing.Actions{Priority: routing.PriorityAction{Raise: 1}, SLAPolicy: "Key sellers"}},
+	}
 }
 
 // sellers returns 300 sellers: ≈5% tier 1, 15% tier 2, 40% tier 3, 40%

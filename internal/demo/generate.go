@@ -270,6 +270,7 @@ type caseCtx struct {
 	personal bool // the requester is a person (not an organisation or a monitor)
 	at       time.Time
 	priority string
+	team     string // the owning team once the routing rules ran
 }
 
 func (g *generator) spec(surge bool) CaseSpec {
@@ -376,11 +377,16 @@ func (g *generator) spec(surge bool) CaseSpec {
 	in.Tags = g.tags(&cc, surge)
 	spec.Creator, in.Requester = g.requester(&cc)
 
-	f := routing.Facts{Category: cc.cat.Key, CategorySeverity: cc.cat.Severity, Channel: string(cc.channel), HighRisk: in.HighRisk}
+	// Score and route it as the desk will (repeat contacts aside), so that
+	// the people who work it are of the team that gets it.
+	f := routing.Facts{Category: cc.cat.Key, CategorySeverity: cc.cat.Severity, Channel: string(cc.channel), HighRisk: in.HighRisk,
+		Market: in.Market, Language: in.Language, Team: cc.cat.Team, Tags: in.Tags, Title: in.Title, Description: in.Description,
+		Sensitivity: in.Sensitivity, Now: cc.at, Calendar: g.cfg.Calendar}
 	if cc.seller != nil {
 		f.SellerTier, f.SellerRiskFlags = cc.seller.Tier, cc.seller.RiskFlags
 	}
-	cc.priority, _, _ = routing.Score(g.cfg.Priority, f) // as the desk will score it (rules aside)
+	a := routing.Assess(g.cfg.Priority, g.cfg.Rules(), f, routing.EventCreate)
+	cc.priority, cc.team = a.Priority, a.Outcome.Team
 	spec.Steps = g.life(&cc, spec.Creator, in.Requester)
 	return spec
 }
@@ -753,7 +759,7 @@ func (g *generator) requester(cc *caseCtx) (string, *cases.Requester) {
 		}
 		return "", sellerContact()
 	case "internal":
-		u, ok := g.ownerFor(cc.cat.Team, m, cc.lang)
+		u, ok := g.ownerFor(cc.team, m, cc.lang)
 		if !ok && len(g.leads) > 0 {
 			u, ok = pick(r, g.leads), true
 		}
@@ -928,7 +934,7 @@ func (g *generator) life(cc *caseCtx, creator string, req *cases.Requester) []St
 	}
 	// A few are spotted as duplicates at intake.
 	if r.Float64() < 0.02 {
-		if lead, ok := g.leadFor(cc.cat.Team); ok {
+		if lead, ok := g.leadFor(cc.team); ok {
 			if add(Step{At: g.later(cc, t, g.span(20*time.Minute, 4*time.Hour), urgent), Kind: StepResolve, Actor: lead.Email,
 				Resolution: g.resolution("duplicate", cc), Body: resolutionNotes["duplicate"][0]}) {
 				add(Step{At: g.later(cc, t, g.span(48*time.Hour, 96*time.Hour), false), Kind: StepClose, Actor: lead.Email})
@@ -937,7 +943,7 @@ func (g *generator) life(cc *caseCtx, creator string, req *cases.Requester) []St
 		return steps
 	}
 
-	owner, ok := g.ownerFor(cc.cat.Team, cc.market.Code, cc.lang)
+	owner, ok := g.ownerFor(cc.team, cc.market.Code, cc.lang)
 	if !ok {
 		return nil
 	}
@@ -945,7 +951,7 @@ func (g *generator) life(cc *caseCtx, creator string, req *cases.Requester) []St
 		"P3": {30 * time.Minute, 8 * time.Hour}, "P4": {1 * time.Hour, 20 * time.Hour}}[cc.priority]
 	assigner := owner
 	if owner.Role == auth.RoleAgent && !coversMarket(owner, cc.market.Code) {
-		if lead, ok := g.leadFor(cc.cat.Team); ok {
+		if lead, ok := g.leadFor(cc.team); ok {
 			assigner = lead
 		}
 	}
@@ -987,7 +993,7 @@ func (g *generator) life(cc *caseCtx, creator string, req *cases.Requester) []St
 	if urgent {
 		pEsc += 0.15
 	}
-	if _, ok := g.cfg.Team("escalations"); ok && cc.cat.Team != "escalations" && r.Float64() < pEsc {
+	if _, ok := g.cfg.Team("escalations"); ok && cc.team != "escalations" && r.Float64() < pEsc {
 		if lead, ok := g.leadFor("escalations"); ok {
 			if newOwner, ok := g.ownerFor("escalations", cc.market.Code, cc.lang); ok {
 				level := choose(urgent, 3, 2)
