@@ -85,6 +85,7 @@ type Case struct {
 	seller     *desk.Seller    // likewise
 	slaStored  []storedClock   // the clocks as stored on the row (see sla.go)
 	slaDueAt   time.Time       // the next deadline
+	dueSort    time.Time       // the earliest due instant of its running clocks (queue order)
 	slaHits    []slaHit        // warnings and breaches found while preparing
 	assignVia  assign.Strategy // assign on create by this strategy ("" = leave unassigned)
 	created    *assessment     // the score and routing outcome on create

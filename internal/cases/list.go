@@ -27,7 +27,7 @@ type ListFilter struct {
 	Category string // exact key, or a group ("logistics" or "logistics/")
 	Q        string // full text over title and description, or a case number
 	Fields   map[string]string
-	Sort     string // priority (then age), created_at, -created_at (default), updated_at, -updated_at
+	Sort     string // priority (then age), due (priority, then the most urgent clock's due instant), created_at, -created_at (default), updated_at, -updated_at
 	Cursor   string
 	Limit    int
 }
@@ -48,6 +48,8 @@ type sortSpec struct {
 var sorts = map[string]sortSpec{
 	"priority": {"c.priority, c.created_at, c.id", "(c.priority, c.created_at, c.id) > (?, ?, ?)",
 		func(c *Case) []any { return []any{c.Priority, c.CreatedAt, c.ID} }},
+	"due": {"c.priority, c.due_sort, c.id", "(c.priority, c.due_sort, c.id) > (?, ?, ?)",
+		func(c *Case) []any { return []any{c.Priority, c.dueSort, c.ID} }},
 	"created_at": {"c.created_at, c.id", "(c.created_at, c.id) > (?, ?)",
 		func(c *Case) []any { return []any{c.CreatedAt, c.ID} }},
 	"-created_at": {"c.created_at DESC, c.id DESC", "(c.created_at, c.id) < (?, ?)",
@@ -59,7 +61,7 @@ var sorts = map[string]sortSpec{
 }
 
 // SortNames lists the accepted sorts.
-var SortNames = []string{"priority", "created_at", "-created_at", "updated_at", "-updated_at"}
+var SortNames = []string{"priority", "due", "created_at", "-created_at", "updated_at", "-updated_at"}
 
 var fieldKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -249,14 +251,14 @@ func decodeCursor(s, sort string) ([]any, error) {
 		return nil, fmt.Errorf("cursor is for sort %q", c.Sort)
 	}
 	want := 2
-	if sort == "priority" {
+	if sort == "priority" || sort == "due" {
 		want = 3
 	}
 	if len(c.Vals) != want {
 		return nil, fmt.Errorf("cursor has %d values", len(c.Vals))
 	}
 	var out []any
-	if sort == "priority" {
+	if sort == "priority" || sort == "due" {
 		var p string
 		if err := json.Unmarshal(c.Vals[0], &p); err != nil {
 			return nil, err

@@ -7,7 +7,9 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/routing"
@@ -150,4 +152,74 @@ func routedEntry(a assessment) *eventRec {
 // overridden reports whether a person has set the priority by hand.
 func overridden(reasons []Reason) bool {
 	return len(reasons) > 0 && reasons[0].Factor == "override"
+}
+
+// Explanation is what the score and the routing rules make of a case,
+// rule by rule, without writing anything.
+type Explanation struct {
+	Event    routing.Event        `json:"event"`
+	Priority string               `json:"priority"`
+	Score    int                  `json:"score"`
+	Reasons  []Reason             `json:"priority_reasons"`
+	Rules    []routing.RuleResult `json:"rules"`
+	Outcome  routing.Outcome      `json:"outcome"`
+}
+
+// ExplainNew explains a case body as if it were created now.
+func (s *Service) ExplainNew(ctx context.Context, actor auth.Actor, in CreateInput) (*Explanation, error) {
+	if actor.Role != auth.RoleAdmin && actor.Role != auth.RoleLead {
+		return nil, &apperr.Forbidden{Detail: "only admins and leads see how the rules decide"}
+	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	c, err := s.prepare(ctx, cfg, in)
+	if err != nil {
+		return nil, err
+	}
+	return s.explain(ctx, cfg, c, routing.EventCreate)
+}
+
+// ExplainCase explains what the rules would do to a stored case on its
+// next update.
+func (s *Service) ExplainCase(ctx context.Context, actor auth.Actor, ref string) (*Explanation, error) {
+	if actor.Role != auth.RoleAdmin && actor.Role != auth.RoleLead {
+		return nil, &apperr.Forbidden{Detail: "only admins and leads see how the rules decide"}
+	}
+	c, err := s.Get(ctx, actor, ref)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if c.SellerID != nil {
+		if sl, ok, err := desk.SellerByID(ctx, s.db, *c.SellerID); err != nil {
+			return nil, err
+		} else if ok {
+			c.seller = &sl
+		}
+	}
+	return s.explain(ctx, cfg, c, routing.EventUpdate)
+}
+
+func (s *Service) explain(ctx context.Context, cfg *desk.Config, c *Case, ev routing.Event) (*Explanation, error) {
+	f, err := factsFor(ctx, s.db, cfg, c, c.seller, s.clock.Now())
+	if err != nil {
+		return nil, err
+	}
+	a := routing.Assess(cfg.Priority, cfg.Rules(), f, ev)
+	x := &Explanation{Event: ev, Priority: a.Priority, Score: a.Score, Outcome: a.Outcome, Rules: []routing.RuleResult{}}
+	if f.PriorityOverridden {
+		x.Priority = c.Priority
+	}
+	for _, r := range a.Reasons {
+		x.Reasons = append(x.Reasons, Reason{Factor: r.Factor, Detail: r.Detail, Points: r.Points})
+	}
+	if rs := cfg.Rules(); rs != nil {
+		x.Rules = rs.Explain(f, ev).Rules
+	}
+	return x, nil
 }

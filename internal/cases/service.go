@@ -47,8 +47,9 @@ type Service struct {
 	clock    clock.Clock
 	md       *Markdown
 	log      *slog.Logger
-	timer    *slaTimer
-	slaHooks []SLAHook
+	timer        *slaTimer
+	slaHooks     []SLAHook
+	handoffHooks []HandoffHook
 }
 
 // NewService builds the case service.
@@ -347,11 +348,11 @@ func joinChannels() string {
 func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, created string) error {
 	cols := `title, description, category, channel, market, language, seller_id, requester_name, requester_email,
 		priority, priority_reasons, high_risk, sensitivity, status, owner_id, team, escalation_level, tags, fields,
-		created_by, created_at, updated_at, sla, sla_due_at, sla_policy`
+		created_by, created_at, updated_at, sla, sla_due_at, sla_policy, due_sort`
 	args := []any{c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
 		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity,
 		string(c.Status), nullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
-		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.SLAPolicy}
+		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.SLAPolicy, db.T(c.dueSort)}
 	vals := placeholders(len(args))
 	var number int64
 	if tx.Dialect() == db.Postgres {
@@ -419,7 +420,7 @@ const caseColumns = `c.id, c.number, c.title, c.description, c.category, c.chann
 	c.seller_id, c.requester_name, c.requester_email, c.priority, c.priority_reasons, c.high_risk,
 	c.sensitivity, c.status, c.owner_id, u.email, u.name, c.team, c.escalation_level, c.tags, c.fields,
 	c.resolution, c.resolution_note, c.reopen_count, c.created_by, c.created_at, c.updated_at,
-	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at, c.sla_policy
+	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at, c.sla_policy, c.due_sort
 	FROM cases c LEFT JOIN users u ON u.id = c.owner_id`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -432,12 +433,12 @@ func scanCase(r scanner) (*Case, error) {
 		ownerID, createdBy                  sql.NullInt64
 		reasons, tags, fields, slaJ         string
 		created, updated, first, res, close db.Time
-		slaDue                              db.Time
+		slaDue, dueSort                     db.Time
 	)
 	err := r.Scan(&c.ID, &number, &c.Title, &c.Description, &c.Category, &c.Channel, &c.Market, &c.Language,
 		&seller, &c.Requester.Name, &c.Requester.Email, &c.Priority, &reasons, &c.HighRisk,
 		&c.Sensitivity, &c.Status, &ownerID, &ownerEmail, &ownerName, &c.Team, &c.EscalationLevel, &tags, &fields,
-		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue, &c.SLAPolicy)
+		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue, &c.SLAPolicy, &dueSort)
 	if err != nil {
 		return nil, err
 	}
@@ -449,7 +450,7 @@ func scanCase(r scanner) (*Case, error) {
 		c.OwnerID = ownerID.Int64
 		c.Owner, c.OwnerName = &ownerEmail.String, ownerName.String
 	}
-	c.CreatedBy, c.slaDueAt = createdBy.Int64, slaDue.Time
+	c.CreatedBy, c.slaDueAt, c.dueSort = createdBy.Int64, slaDue.Time, dueSort.Time
 	c.CreatedAt, c.UpdatedAt = created.Time, updated.Time
 	c.FirstResponseAt, c.ResolvedAt, c.ClosedAt = first.Ptr(), res.Ptr(), close.Ptr()
 	if err := errors.Join(json.Unmarshal([]byte(reasons), &c.PriorityReasons), json.Unmarshal([]byte(tags), &c.Tags),

@@ -61,6 +61,10 @@ type Clock struct {
 	RemainingSeconds int64 `json:"remaining_seconds"`
 }
 
+// noDue is the queue-order due instant of a case with no running clock:
+// after every real one.
+var noDue = time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC)
+
 // slaHit is a warning or breach found by an evaluation.
 type slaHit struct {
 	clock  sla.Clock
@@ -92,7 +96,7 @@ func policyFor(cfg *desk.Config, c *Case, tier int) (sla.PolicySpec, *sla.Calend
 // evaluateSLA computes the case's clocks at now and keeps them on c; it
 // returns the warnings and breaches to record and the next deadline.
 func evaluateSLA(cfg *desk.Config, c *Case, tier int, h sla.History, now time.Time) ([]slaHit, time.Time) {
-	c.slaStored = []storedClock{}
+	c.slaStored, c.dueSort = []storedClock{}, noDue
 	p, cal, ok := policyFor(cfg, c, tier)
 	if !ok {
 		return nil, time.Time{}
@@ -104,6 +108,9 @@ func evaluateSLA(cfg *desk.Config, c *Case, tier int, h sla.History, now time.Ti
 			Policy: p.Name, Calendar: ck.Calendar, Business: ck.Business, TargetS: int64(ck.Target / time.Second),
 			ElapsedS: int64(ck.Elapsed / time.Second), StartedAt: ck.StartedAt, DueAt: ptr(ck.DueAt),
 			WarnAt: ptr(ck.WarnAt), MetAt: ptr(ck.MetAt), EvaluatedAt: now})
+		if counts := ck.State == sla.ClockRunning || (ck.State == sla.ClockBreached && !ck.Paused); counts && !ck.DueAt.IsZero() && ck.DueAt.Before(c.dueSort) {
+			c.dueSort = ck.DueAt.UTC()
+		}
 		if ck.Warned {
 			hits = append(hits, slaHit{clock: ck, kind: "warning", at: ck.WarnedAt, policy: p.Name})
 		}
@@ -143,8 +150,8 @@ func (s *Service) syncSLAWith(ctx context.Context, tx *db.Tx, cfg *desk.Config, 
 	hits, next := evaluateSLA(cfg, c, tier, h, now)
 	moved := !next.Equal(c.slaDueAt)
 	c.slaDueAt = next
-	if _, err := tx.Exec(ctx, `UPDATE cases SET sla = ?, sla_due_at = ? WHERE id = ?`,
-		mustJSON(c.slaStored), timeOrNil(c.slaDueAt), c.ID); err != nil {
+	if _, err := tx.Exec(ctx, `UPDATE cases SET sla = ?, sla_due_at = ?, due_sort = ? WHERE id = ?`,
+		mustJSON(c.slaStored), timeOrNil(c.slaDueAt), db.T(c.dueSort), c.ID); err != nil {
 		return fmt.Errorf("save sla clocks: %w", err)
 	}
 	if moved {

@@ -41,6 +41,8 @@ func (s *Server) apiRoutes() {
 	s.api("POST", "/teams/{team}/take-next", s.takeNext)
 	s.api("GET", "/teams/{team}/agents", s.teamAgents)
 	s.api("PUT", "/agents/{email}/away", s.setAway)
+	s.api("POST", "/routing/explain", s.explainRouting)
+	s.handoffRoutes() // api_handoffs.go
 	for _, m := range apiMethods {
 		s.mux.HandleFunc(m+" /api/", s.apiFallback)
 	}

@@ -177,6 +177,7 @@ func TestEndpointRoles(t *testing.T) {
 			{"desk dry run", "PUT", "/api/v1/desk?dry_run=true", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"audit", "GET", "/api/v1/audit", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"sla breaches", "GET", "/api/v1/sla/breaches?kind=breach", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"routing explain", "POST", "/api/v1/routing/explain", lostParcelBody(), []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"take next", "POST", "/api/v1/teams/logistics/take-next", nil, []int{403, 409, 200, 403, 403, 403, 401}, false},
 			{"team agents", "GET", "/api/v1/teams/logistics/agents", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"away", "PUT", "/api/v1/agents/priya.shah@flare.example/away", map[string]any{"away": false}, []int{200, 200, 200, 403, 403, 403, 401}, false},
@@ -503,6 +504,63 @@ func TestAssignmentAPI(t *testing.T) {
 		}
 		if r := e.do("agent", "GET", "/api/v1/teams/nope/agents", nil); r.status != 404 {
 			t.Fatalf("unknown team: %d %s", r.status, r.body)
+		}
+	})
+}
+
+// Explain says what the rules and the score would do, and writes nothing.
+func TestRoutingExplainAPI(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		count := func() int {
+			var n int
+			if err := d.QueryRow(context.Background(), `SELECT COUNT(*) FROM cases`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		body := map[string]any{"title": "Fake chargers", "description": "These are not genuine", "category": "governance/listing_removal",
+			"market": "US", "seller_id": "S-3002"}
+		r := e.do("lead", "POST", "/api/v1/routing/explain", body)
+		var x struct {
+			Event    string `json:"event"`
+			Priority string `json:"priority"`
+			Rules    []struct {
+				Name      string   `json:"name"`
+				Matched   bool     `json:"matched"`
+				Condition string   `json:"condition"`
+				Reason    string   `json:"reason"`
+				Keywords  []string `json:"keywords"`
+			} `json:"rules"`
+			Outcome struct {
+				Team string `json:"team"`
+			} `json:"outcome"`
+		}
+		if r.status != 200 || json.Unmarshal(r.body, &x) != nil {
+			t.Fatalf("explain: %d %s", r.status, r.body)
+		}
+		if x.Event != "create" || x.Priority != "P2" || x.Outcome.Team != "trust_safety" || len(x.Rules) != 2 ||
+			!x.Rules[0].Matched || len(x.Rules[0].Keywords) == 0 || x.Rules[1].Matched || x.Rules[1].Condition != "when.channel" {
+			t.Fatalf("explanation: %s", r.body)
+		}
+		if count() != 0 {
+			t.Fatal("explain wrote a case")
+		}
+		num := e.newCase("")
+		if r := e.do("admin", "POST", "/api/v1/routing/explain?case="+num, nil); r.status != 200 || !strings.Contains(string(r.body), `"event":"update"`) {
+			t.Fatalf("explain a stored case: %d %s", r.status, r.body)
+		}
+		if r := e.do("admin", "POST", "/api/v1/routing/explain", map[string]any{"title": "x", "categroy": "x"}); r.status != 400 || !strings.Contains(string(r.body), "categroy") {
+			t.Fatalf("unknown field: %d %s", r.status, r.body)
+		}
+		if r := e.do("admin", "POST", "/api/v1/routing/explain", map[string]any{"title": "x", "category": "nope/nope", "market": "GB"}); r.status != 422 {
+			t.Fatalf("unknown category: %d %s", r.status, r.body)
+		}
+		if r := e.do("admin", "POST", "/api/v1/routing/explain?case=ESC-999", nil); r.status != 404 {
+			t.Fatalf("unknown case: %d %s", r.status, r.body)
+		}
+		if count() != 1 {
+			t.Fatal("explain wrote a case")
 		}
 	})
 }

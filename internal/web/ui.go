@@ -41,7 +41,7 @@ type ui struct {
 }
 
 // pageNames are the page templates; each is parsed together with layout.html.
-var pageNames = []string{"login", "queue", "new", "case", "error"}
+var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -59,6 +59,7 @@ func newUI(s *Server) (*ui, error) {
 		u.assets[name] = "/static/" + name + "?v=" + hex.EncodeToString(h[:6])
 	}
 	funcs := u.funcs()
+	u.addHandoffFuncs(funcs) // ui_handoffs.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
@@ -85,6 +86,8 @@ func (u *ui) routes() {
 	m.HandleFunc("POST /cases/{ref}/comments", u.page(u.postComment))
 	m.HandleFunc("POST /cases/{ref}/transitions", u.page(u.postTransition))
 	m.HandleFunc("POST /cases/{ref}/update", u.page(u.postUpdate))
+	u.assignRoutes(m)
+	u.handoffRoutes() // ui_handoffs.go
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {

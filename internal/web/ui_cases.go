@@ -31,6 +31,10 @@ type queueData struct {
 	Breaching bool
 	Checked   int  // active cases looked at
 	Capped    bool // there were more than breachingScan active cases
+	// Take-next: the teams the user may take from, and why the last try
+	// gave nothing.
+	TakeTeams []desk.Team
+	TakeMsg   string
 }
 
 // The "breaching soon" view lists active cases whose most urgent SLA clock
@@ -52,7 +56,8 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	if q.Get("view") == "breaching" {
 		return u.breachingQueue(w, r, a, cfg, q)
 	}
-	f := cases.ListFilter{Sort: "priority", Limit: queuePageSize, Q: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor")}
+	// Priority, then the due instant of the most urgent clock.
+	f := cases.ListFilter{Sort: "due", Limit: queuePageSize, Q: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor")}
 	one := func(k string) []string {
 		if v := strings.TrimSpace(q.Get(k)); v != "" {
 			return []string{v}
@@ -73,7 +78,7 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	default:
 		f.Owner = "none_of_these" // reported below
 	}
-	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses}
+	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses, TakeTeams: takeTeams(a, cfg), TakeMsg: q.Get("take")}
 	for _, k := range []string{"q", "team", "status", "priority", "market", "owner"} {
 		if q.Get(k) != "" {
 			d.Filtered = true

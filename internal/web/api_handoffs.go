@@ -1,0 +1,260 @@
+package web
+
+import (
+	"encoding/json"
+	"errors"
+	"io"
+	"net/http"
+	"strconv"
+	"strings"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/idempotency"
+)
+
+// handoffRoutes registers the handoff API: a case's owner asks another
+// team to do a piece of work; the team accepts, answers, completes or
+// declines it (internal/cases/handoff.go).
+func (s *Server) handoffRoutes() {
+	s.api("POST", "/cases/{ref}/handoffs", s.createHandoff)
+	s.api("GET", "/cases/{ref}/handoffs", s.caseHandoffs)
+	s.api("GET", "/handoffs", s.listHandoffs)
+	s.api("GET", "/handoffs/stats", s.handoffStats)
+	s.api("GET", "/handoffs/{id}", s.getHandoff)
+	for _, action := range []string{cases.HandoffAccept, cases.HandoffAnswer, cases.HandoffComplete, cases.HandoffDecline, cases.HandoffCancel} {
+		s.api("POST", "/handoffs/{id}/"+action, s.handoffAction(action))
+	}
+}
+
+func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if err := checkJSONType(r); err != nil {
+		return err
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	var in cases.HandoffInput
+	if err := unmarshalStrict(body, &in); err != nil {
+		return err
+	}
+	var within cases.HandoffWithin
+	if key := r.Header.Get("Idempotency-Key"); key != "" {
+		if !idempotency.Valid(key) {
+			return badRequest("Idempotency-Key must be 1–255 printable ASCII characters.")
+		}
+		k := idempotency.NewKey(a.UserID, key, r.Method, r.URL.Path, body)
+		stored, err := idempotency.Lookup(r.Context(), s.app.DB, k)
+		if err != nil {
+			return err
+		}
+		if stored != nil {
+			w.Header().Set("Content-Type", "application/json")
+			w.Header().Set("Idempotent-Replayed", "true")
+			w.WriteHeader(stored.Status)
+			_, _ = w.Write(stored.Body)
+			return nil
+		}
+		within = func(tx *db.Tx, h *cases.Handoff) error {
+			b, err := json.Marshal(h)
+			if err != nil {
+				return err
+			}
+			return idempotency.Save(r.Context(), tx, s.app.Clock.Now(), k, http.StatusCreated, append(b, '\n'))
+		}
+	}
+	h, err := s.app.Cases.CreateHandoff(r.Context(), a, r.PathValue("ref"), in, within)
+	if err != nil {
+		return err
+	}
+	w.Header().Set("Location", "/api/v1/handoffs/"+strconv.FormatInt(h.ID, 10))
+	writeJSON(w, http.StatusCreated, h)
+	return nil
+}
+
+func (s *Server) caseHandoffs(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	hs, err := s.app.Cases.CaseHandoffs(r.Context(), a, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"handoffs": hs})
+	return nil
+}
+
+// handoffQueryKeys are the query parameters GET /handoffs understands.
+var handoffQueryKeys = map[string]bool{"team": true, "from_team": true, "status": true, "case": true, "owner": true,
+	"unread": true, "overdue": true, "cursor": true, "limit": true}
+
+func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	q := r.URL.Query()
+	v := &apperr.Invalid{}
+	for k := range q {
+		if !handoffQueryKeys[k] {
+			v.Add(k, "unknown query parameter")
+		}
+	}
+	f := cases.HandoffFilter{Team: splitList(q["team"]), FromTeam: splitList(q["from_team"]), Case: q.Get("case"),
+		Owner: q.Get("owner"), Cursor: q.Get("cursor")}
+	for _, st := range splitList(q["status"]) {
+		if st == "active" {
+			f.Status = append(f.Status, cases.ActiveHandoffStatuses...)
+		} else {
+			f.Status = append(f.Status, cases.HandoffStatus(st))
+		}
+	}
+	f.Unread = boolParam(q.Get("unread"), "unread", v)
+	f.Overdue = boolParam(q.Get("overdue"), "overdue", v)
+	if l := q.Get("limit"); l != "" {
+		n, err := strconv.Atoi(l)
+		switch {
+		case err != nil:
+			v.Add("limit", "must be a number")
+		case n < 1:
+			v.Add("limit", "must be between 1 and 200")
+		default:
+			f.Limit = n
+		}
+	}
+	page, err := s.app.Cases.ListHandoffs(r.Context(), a, f)
+	if err := mergeInvalid(v.Err(), err); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+func boolParam(s, name string, v *apperr.Invalid) bool {
+	switch s {
+	case "", "false", "0":
+		return false
+	case "true", "1":
+		return true
+	}
+	v.Add(name, "must be true or false")
+	return false
+}
+
+func (s *Server) handoffStats(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	q := r.URL.Query()
+	v := &apperr.Invalid{}
+	for k := range q {
+		if k != "from" && k != "to" && k != "from_team" {
+			v.Add(k, "unknown query parameter")
+		}
+	}
+	f := cases.HandoffStatsFilter{FromTeam: splitList(q["from_team"])}
+	if q.Get("from") != "" {
+		f.From = instantParam(r, "from", v)
+	}
+	if q.Get("to") != "" {
+		f.To = instantParam(r, "to", v)
+	}
+	if err := v.Err(); err != nil {
+		return err
+	}
+	st, err := s.app.Cases.HandoffWaitStats(r.Context(), a, f)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, st)
+	return nil
+}
+
+// handoffID reads the {id} path value; anything but a positive number is a 404.
+func handoffID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.ErrNotFound
+	}
+	return id, nil
+}
+
+func (s *Server) getHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	id, err := handoffID(r)
+	if err != nil {
+		return err
+	}
+	h, err := s.app.Cases.GetHandoff(r.Context(), a, id)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, h)
+	return nil
+}
+
+// Bodies of the actions: accept takes none (or {}); answer and complete an
+// answer; decline a reason (required) and cancel one (optional).
+type (
+	handoffNoBody     struct{}
+	handoffAnswerBody struct {
+		Answer string `json:"answer"`
+	}
+	handoffReasonBody struct {
+		Reason string `json:"reason"`
+	}
+)
+
+func (s *Server) handoffAction(action string) apiHandler {
+	return func(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+		id, err := handoffID(r)
+		if err != nil {
+			return err
+		}
+		if err := checkJSONType(r); err != nil {
+			return err
+		}
+		body, err := io.ReadAll(r.Body)
+		if err != nil {
+			return err
+		}
+		var text string
+		empty := len(strings.TrimSpace(string(body))) == 0
+		switch action {
+		case cases.HandoffAccept:
+			if !empty {
+				if err := unmarshalStrict(body, &handoffNoBody{}); err != nil {
+					return err
+				}
+			}
+		case cases.HandoffAnswer, cases.HandoffComplete:
+			var in handoffAnswerBody
+			if !empty || action == cases.HandoffAnswer {
+				if err := unmarshalStrict(body, &in); err != nil {
+					return err
+				}
+			}
+			text = in.Answer
+		default:
+			var in handoffReasonBody
+			if !empty || action == cases.HandoffDecline {
+				if err := unmarshalStrict(body, &in); err != nil {
+					return err
+				}
+			}
+			text = in.Reason
+		}
+		h, err := s.app.Cases.DoHandoff(r.Context(), a, id, action, text)
+		if err != nil {
+			return handoffProblem(err)
+		}
+		writeJSON(w, http.StatusOK, h)
+		return nil
+	}
+}
+
+// handoffProblem turns an illegal action into a 409 naming the allowed ones.
+func handoffProblem(err error) error {
+	var hc *cases.HandoffConflict
+	if !errors.As(err, &hc) {
+		return err
+	}
+	p := problem(http.StatusConflict, "illegal-handoff-action", "Illegal handoff action", hc.Error())
+	p.Allowed = hc.Allowed
+	if p.Allowed == nil {
+		p.Allowed = []string{}
+	}
+	return p
+}
