@@ -42,11 +42,11 @@ var (
 
 // Service runs case operations against the store.
 type Service struct {
-	db       *db.DB
-	desk     *desk.Service
-	clock    clock.Clock
-	md       *Markdown
-	log      *slog.Logger
+	db           *db.DB
+	desk         *desk.Service
+	clock        clock.Clock
+	md           *Markdown
+	log          *slog.Logger
 	timer        *slaTimer
 	slaHooks     []SLAHook
 	handoffHooks []HandoffHook
