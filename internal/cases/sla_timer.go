@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/desk"
 )
 
 // The SLA deadline timer. Every case's next deadline is on its row
@@ -27,6 +28,7 @@ import (
 // seconds, while here one indexed read finds every due case at its instant.
 const (
 	slaFireBatch = 250
+	slaFireLoops = 3 // on PostgreSQL
 	slaMaxSleep  = 30 * time.Second
 )
 
@@ -106,13 +108,42 @@ func (s *Service) FireSLA(ctx context.Context) (time.Time, error) {
 	if err != nil {
 		return time.Time{}, err
 	}
+	// PostgreSQL commits on several connections (and SKIP LOCKED keeps the
+	// batches apart), so a burst is worked by a few loops at once; SQLite
+	// has one writer.
+	loops := 1
+	if s.db.Dialect() == db.Postgres {
+		loops = slaFireLoops
+	}
+	errs := make(chan error, loops)
+	for range loops {
+		go func() { errs <- s.fireBatches(ctx, cfg) }()
+	}
+	for range loops {
+		if e := <-errs; e != nil && err == nil {
+			err = e
+		}
+	}
+	if err != nil {
+		return time.Time{}, err
+	}
+	var next db.Time
+	if err := s.db.QueryRow(ctx, `SELECT MIN(sla_due_at) FROM cases WHERE sla_due_at IS NOT NULL`).Scan(&next); err != nil {
+		return time.Time{}, fmt.Errorf("next sla deadline: %w", err)
+	}
+	return next.Time, nil
+}
+
+// fireBatches works due cases, a batch per transaction, until a batch
+// comes back short.
+func (s *Service) fireBatches(ctx context.Context, cfg *desk.Config) error {
 	for {
 		n := 0
 		err := s.db.InTx(ctx, func(tx *db.Tx) error {
 			now := s.clock.Now()
 			q := `SELECT id FROM cases WHERE sla_due_at IS NOT NULL AND sla_due_at <= ? ORDER BY sla_due_at LIMIT ?`
 			if tx.Dialect() == db.Postgres {
-				q += ` FOR UPDATE SKIP LOCKED` // another node has those
+				q += ` FOR UPDATE SKIP LOCKED` // another loop or node has those
 			}
 			ids, err := queryIDs(ctx, tx, q, db.T(now), slaFireBatch)
 			if err != nil {
@@ -122,7 +153,7 @@ func (s *Service) FireSLA(ctx context.Context) (time.Time, error) {
 			if n == 0 {
 				return nil
 			}
-			// A batch is read in three queries, not three per case.
+			// A batch is read in four queries, not four per case.
 			due, err := s.loadMany(ctx, tx, ids)
 			if err != nil {
 				return err
@@ -146,18 +177,10 @@ func (s *Service) FireSLA(ctx context.Context) (time.Time, error) {
 			}
 			return nil
 		})
-		if err != nil {
-			return time.Time{}, err
-		}
-		if n < slaFireBatch {
-			break
+		if err != nil || n < slaFireBatch {
+			return err
 		}
 	}
-	var next db.Time
-	if err := s.db.QueryRow(ctx, `SELECT MIN(sla_due_at) FROM cases WHERE sla_due_at IS NOT NULL`).Scan(&next); err != nil {
-		return time.Time{}, fmt.Errorf("next sla deadline: %w", err)
-	}
-	return next.Time, nil
 }
 
 func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
