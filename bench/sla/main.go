@@ -113,7 +113,7 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 	// day, in 10 zones), and one policy per market on its own calendar.
 	days := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	targets := map[string]int{}
-	cfg.SLAPolicies = nil
+	cfg.SLAPolicies, cfg.RoutingRules = nil, nil // the bench's own policies; no rules naming the demo's
 	for i, m := range cfg.Markets {
 		key := fmt.Sprintf("cal%d", i)
 		hours := map[string][]string{}

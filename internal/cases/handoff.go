@@ -1197,3 +1197,40 @@ func handoffPercentile(xs []float64, p float64) *float64 {
 	v = handoffRound2(v)
 	return &v
 }
+
+// closeHandoffsWith cancels the case's active handoffs when it is resolved:
+// the receiving teams see them closed ("case resolved") instead of working
+// on a case that is done. It runs inside the resolving change and returns
+// its timeline entries.
+func (s *Service) closeHandoffsWith(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case, now time.Time) ([]eventRec, error) {
+	ids, err := queryIDs(ctx, tx, `SELECT id FROM handoffs WHERE case_id = ? AND status IN ('open', 'accepted') ORDER BY id`, c.ID)
+	if err != nil {
+		return nil, fmt.Errorf("open handoffs: %w", err)
+	}
+	var out []eventRec
+	for _, id := range ids {
+		h, err := s.handoffByID(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		before := *h
+		kind, evs, err := s.applyHandoff(ctx, tx, actor, h, HandoffCancel, "the case was resolved", now)
+		if err != nil {
+			return nil, err
+		}
+		for _, e := range evs {
+			out = append(out, eventRec{typ: e.Type, data: e.Data})
+		}
+		after, err := s.handoffByID(ctx, tx, id)
+		if err != nil {
+			return nil, err
+		}
+		if err := s.auditHandoff(ctx, tx, actor, "handoff.cancel", after, &before, now); err != nil {
+			return nil, err
+		}
+		if err := s.tellHandoff(ctx, tx, HandoffEvent{Kind: kind, Handoff: after, Actor: actor.Email, OwnerID: c.OwnerID, At: now}); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}

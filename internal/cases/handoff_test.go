@@ -624,3 +624,38 @@ func TestHandoffConcurrentActions(t *testing.T) {
 		}
 	})
 }
+
+// Resolving a case closes its open handoffs: the receiving team is not
+// left working on a case that is done.
+func TestResolvingCancelsHandoffs(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		amelia := f.actor("amelia.clarke")
+		c := ownedCase(t, f, suspension())
+		h, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics", Request: "Carrier scans"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var told []string
+		f.svc.OnHandoffEvent(func(ctx context.Context, tx *db.Tx, e cases.HandoffEvent) error {
+			told = append(told, e.Kind)
+			return nil
+		})
+		if _, err := f.svc.Transition(ctx, amelia, c.Number, cases.TransitionInput{To: cases.StatusResolved,
+			Resolution: "policy_upheld", Note: "Suspension stands"}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.GetHandoff(ctx, amelia, h.ID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got.Status != cases.HandoffCancelled || len(told) != 1 || told[0] != "cancelled" {
+			t.Fatalf("handoff %s, hooks told %v", got.Status, told)
+		}
+		types := eventTypes(t, f, c.Number)
+		if last := types[len(types)-2:]; last[0] != "status:pending_internal>resolved" || last[1] != "handoff_cancelled" {
+			t.Fatalf("timeline ends %v", last)
+		}
+	})
+}

@@ -525,8 +525,16 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 		if note != "" {
 			data["note"] = note
 		}
+		events := []eventRec{{typ: "status", data: data}}
+		if in.To == StatusResolved {
+			closed, err := s.closeHandoffsWith(ctx, tx, actor, c, now)
+			if err != nil {
+				return nil, err
+			}
+			events = append(events, closed...)
+		}
 		c.Status = in.To
-		return []eventRec{{typ: "status", data: data}}, nil
+		return events, nil
 	})
 }
 

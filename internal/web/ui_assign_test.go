@@ -63,6 +63,9 @@ func TestUITakeNextAndTeam(t *testing.T) {
 	}
 
 	// Why is it where it is: the score's factors and each rule.
+	if _, body = e.get(t, cl, "/cases/"+c.Number); !strings.Contains(body, `href="/routing/explain?case=`+c.Number+`"`) {
+		t.Fatalf("a lead's case page has no link to the routing explanation")
+	}
 	resp, body = e.get(t, cl, "/routing/explain?case="+c.Number)
 	if resp.StatusCode != http.StatusOK || !strings.Contains(body, "Priority P4") || !strings.Contains(body, "The desk has no routing rules") {
 		t.Fatalf("explain: %d\n%s", resp.StatusCode, body)
