@@ -17,6 +17,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
@@ -51,6 +52,8 @@ type DB struct {
 	rebinds sync.Map
 	stmts   stmtCache
 	batch   batcher
+	stopCP  func() // stops the SQLite checkpointer
+	wal     walStats
 }
 
 // stmtCache keeps prepared statements for SQLite, where preparing costs
@@ -155,7 +158,13 @@ func openSQLite(ctx context.Context, rawURL, path string) (*DB, error) {
 	// synchronous(NORMAL) in WAL mode keeps the database consistent on power
 	// loss; the last transactions before a crash of the machine may be lost.
 	pragmas := "_pragma=busy_timeout(10000)&_pragma=journal_mode(WAL)&_pragma=foreign_keys(1)&_pragma=synchronous(NORMAL)&_pragma=temp_store(MEMORY)&_pragma=cache_size(-32000)"
-	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_txlock=immediate")
+	// SQLite runs each checkpoint inside the commit that crosses
+	// wal_autocheckpoint pages, and that write waits for it. checkpointer
+	// copies the WAL back in the background instead; the writer's own
+	// checkpoint stays as a backstop (at 4,000 pages, with little left to
+	// copy by then), as under sustained writes a background PASSIVE
+	// checkpoint never finds the log idle enough to let SQLite reuse it.
+	w, err := sql.Open("sqlite", "file:"+path+"?"+pragmas+"&_pragma=wal_autocheckpoint(4000)&_txlock=immediate")
 	if err != nil {
 		return nil, fmt.Errorf("open store: %w", err)
 	}
@@ -173,7 +182,63 @@ func openSQLite(ctx context.Context, rawURL, path string) (*DB, error) {
 	}
 	r.SetMaxOpenConns(8)
 	r.SetMaxIdleConns(8)
-	return &DB{dialect: SQLite, W: w, R: r, URL: rawURL}, nil
+	cp, err := sql.Open("sqlite", "file:"+path+"?"+pragmas)
+	if err != nil {
+		w.Close()
+		r.Close()
+		return nil, fmt.Errorf("open store: %w", err)
+	}
+	cp.SetMaxOpenConns(1)
+	d := &DB{dialect: SQLite, W: w, R: r, URL: rawURL}
+	d.stopCP = checkpointer(cp, checkpointEvery, &d.wal)
+	return d, nil
+}
+
+// walStats is what the last background checkpoint saw.
+type walStats struct{ log, checkpointed atomic.Int64 }
+
+// WALStats reports the WAL frames and how many of them were in the database
+// file at the last background checkpoint (SQLite; zeros on PostgreSQL).
+func (d *DB) WALStats() (frames, checkpointed int64) { return d.wal.log.Load(), d.wal.checkpointed.Load() }
+
+// checkpointEvery is how often the background checkpoint copies the WAL
+// back into the database file.
+const checkpointEvery = 250 * time.Millisecond
+
+// checkpointer runs PASSIVE checkpoints on its own connection: they copy
+// what they can without ever blocking a writer or a reader. It returns the
+// function that stops it (after a last checkpoint) and closes cp.
+func checkpointer(cp *sql.DB, every time.Duration, st *walStats) func() {
+	stop, done := make(chan struct{}), make(chan struct{})
+	run := func() {
+		var busy, log, done int64
+		if err := cp.QueryRow(`PRAGMA wal_checkpoint(PASSIVE)`).Scan(&busy, &log, &done); err == nil {
+			st.log.Store(log)
+			st.checkpointed.Store(done)
+		}
+	}
+	go func() {
+		defer close(done)
+		t := time.NewTicker(every)
+		defer t.Stop()
+		for {
+			select {
+			case <-stop:
+				run()
+				return
+			case <-t.C:
+				run()
+			}
+		}
+	}()
+	var once sync.Once // Close may be called twice
+	return func() {
+		once.Do(func() {
+			close(stop)
+			<-done
+			cp.Close()
+		})
+	}
 }
 
 func openPostgres(ctx context.Context, rawURL string) (*DB, error) {
@@ -203,6 +268,9 @@ func redact(raw string) string {
 // Close closes both pools.
 func (d *DB) Close() error {
 	d.batch.stop()
+	if d.stopCP != nil {
+		d.stopCP()
+	}
 	d.stmts.mu.Lock()
 	for _, m := range []map[string]*sql.Stmt{d.stmts.w, d.stmts.r} {
 		for _, st := range m {

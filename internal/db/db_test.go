@@ -2,6 +2,7 @@ package db_test
 
 import (
 	"context"
+	"strings"
 	"testing"
 	"time"
 
@@ -57,4 +58,34 @@ func TestInTxRollsBackOnError(t *testing.T) {
 			t.Fatalf("row written by a failed transaction survived")
 		}
 	})
+}
+
+// The background checkpointer copies the WAL back into the database file:
+// soon after the writes stop, every frame of the log has been copied, with
+// no writer having waited for it.
+func TestSQLiteBackgroundCheckpoint(t *testing.T) {
+	d := dbtest.SQLite(t, nil)
+	ctx := context.Background()
+	if _, err := d.Exec(ctx, `CREATE TABLE cp (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
+		t.Fatal(err)
+	}
+	for i := range 200 {
+		if err := d.InTx(ctx, func(tx *db.Tx) error {
+			_, err := tx.Exec(ctx, `INSERT INTO cp (v) VALUES (?)`, strings.Repeat("x", 3000+i))
+			return err
+		}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for {
+		frames, done := d.WALStats()
+		if frames >= 200 && done == frames {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("WAL frames %d, checkpointed %d: no background checkpoint caught up", frames, done)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
 }
