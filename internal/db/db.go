@@ -199,7 +199,9 @@ type walStats struct{ log, checkpointed atomic.Int64 }
 
 // WALStats reports the WAL frames and how many of them were in the database
 // file at the last background checkpoint (SQLite; zeros on PostgreSQL).
-func (d *DB) WALStats() (frames, checkpointed int64) { return d.wal.log.Load(), d.wal.checkpointed.Load() }
+func (d *DB) WALStats() (frames, checkpointed int64) {
+	return d.wal.log.Load(), d.wal.checkpointed.Load()
+}
 
 // checkpointEvery is how often the background checkpoint copies the WAL
 // back into the database file.
