@@ -101,30 +101,13 @@ func (s *Server) createCase(w http.ResponseWriter, r *http.Request, a auth.Actor
 	if err := unmarshalStrict(body, &in); err != nil {
 		return err
 	}
+	save, replayed, err := s.idempotent(w, r, a, body)
+	if err != nil || replayed {
+		return err
+	}
 	var within cases.Within
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if !idempotency.Valid(key) {
-			return badRequest("Idempotency-Key must be 1–255 printable ASCII characters.")
-		}
-		k := idempotency.NewKey(a.UserID, key, r.Method, r.URL.Path, body)
-		stored, err := idempotency.Lookup(r.Context(), s.app.DB, k)
-		if err != nil {
-			return err
-		}
-		if stored != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(stored.Status)
-			_, _ = w.Write(stored.Body)
-			return nil
-		}
-		within = func(tx *db.Tx, c *cases.Case) error {
-			b, err := json.Marshal(c)
-			if err != nil {
-				return err
-			}
-			return idempotency.Save(r.Context(), tx, s.app.Clock.Now(), k, http.StatusCreated, append(b, '\n'))
-		}
+	if save != nil {
+		within = func(tx *db.Tx, c *cases.Case) error { return save(tx, c) }
 	}
 	c, err := s.app.Cases.Create(r.Context(), a, in, within)
 	if err != nil {
@@ -383,4 +366,36 @@ func mergeInvalid(perr, err error) error {
 		pinv.Errors = append(pinv.Errors, sinv.Errors...)
 	}
 	return pinv
+}
+
+// idempotent honours an Idempotency-Key on a create: a request seen before
+// gets its stored response again (replayed); otherwise save, when a key was
+// given, stores the 201 response in the create's own transaction.
+func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a auth.Actor, body []byte) (save func(tx *db.Tx, v any) error, replayed bool, err error) {
+	key := r.Header.Get("Idempotency-Key")
+	if key == "" {
+		return nil, false, nil
+	}
+	if !idempotency.Valid(key) {
+		return nil, false, badRequest("Idempotency-Key must be 1–255 printable ASCII characters.")
+	}
+	k := idempotency.NewKey(a.UserID, key, r.Method, r.URL.Path, body)
+	stored, err := idempotency.Lookup(r.Context(), s.app.DB, k)
+	if err != nil {
+		return nil, false, err
+	}
+	if stored != nil {
+		w.Header().Set("Content-Type", "application/json")
+		w.Header().Set("Idempotent-Replayed", "true")
+		w.WriteHeader(stored.Status)
+		_, _ = w.Write(stored.Body)
+		return nil, true, nil
+	}
+	return func(tx *db.Tx, v any) error {
+		b, err := json.Marshal(v)
+		if err != nil {
+			return err
+		}
+		return idempotency.Save(r.Context(), tx, s.app.Clock.Now(), k, http.StatusCreated, append(b, '\n'))
+	}, false, nil
 }

@@ -1,7 +1,6 @@
 package web
 
 import (
-	"encoding/json"
 	"errors"
 	"io"
 	"net/http"
@@ -12,7 +11,6 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
-	"github.com/flare-desk/flare/internal/idempotency"
 )
 
 // handoffRoutes registers the handoff API: a case's owner asks another
@@ -41,30 +39,13 @@ func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Ac
 	if err := unmarshalStrict(body, &in); err != nil {
 		return err
 	}
+	save, replayed, err := s.idempotent(w, r, a, body)
+	if err != nil || replayed {
+		return err
+	}
 	var within cases.HandoffWithin
-	if key := r.Header.Get("Idempotency-Key"); key != "" {
-		if !idempotency.Valid(key) {
-			return badRequest("Idempotency-Key must be 1–255 printable ASCII characters.")
-		}
-		k := idempotency.NewKey(a.UserID, key, r.Method, r.URL.Path, body)
-		stored, err := idempotency.Lookup(r.Context(), s.app.DB, k)
-		if err != nil {
-			return err
-		}
-		if stored != nil {
-			w.Header().Set("Content-Type", "application/json")
-			w.Header().Set("Idempotent-Replayed", "true")
-			w.WriteHeader(stored.Status)
-			_, _ = w.Write(stored.Body)
-			return nil
-		}
-		within = func(tx *db.Tx, h *cases.Handoff) error {
-			b, err := json.Marshal(h)
-			if err != nil {
-				return err
-			}
-			return idempotency.Save(r.Context(), tx, s.app.Clock.Now(), k, http.StatusCreated, append(b, '\n'))
-		}
+	if save != nil {
+		within = func(tx *db.Tx, h *cases.Handoff) error { return save(tx, h) }
 	}
 	h, err := s.app.Cases.CreateHandoff(r.Context(), a, r.PathValue("ref"), in, within)
 	if err != nil {

@@ -1,9 +1,6 @@
 package web
 
 import (
-	"context"
-	"os"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -19,22 +16,8 @@ func TestUIBrowserTakeNext(t *testing.T) {
 	ctx := newBrowser(t, 45*time.Second)
 	e := newUIEnv(t)
 	seedQueue(t, e)
-	shots := os.Getenv("FLARE_SCREENSHOTS")
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if shots == "" {
-				return nil
-			}
-			png, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			if err := os.MkdirAll(shots, 0o755); err != nil {
-				return err
-			}
-			return os.WriteFile(filepath.Join(shots, name+".png"), png, 0o644)
-		})
-	}
+	problems := watchConsole(ctx)
+	shot := func(name string) chromedp.Action[chromedp.Void] { return screenshot(t, name, "") }
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -72,5 +55,8 @@ func TestUIBrowserTakeNext(t *testing.T) {
 		`[...document.querySelectorAll("table.agents tbody tr")].map(r => r.innerText).find(t => t.includes("Alice")) || ""`))
 	if !strings.Contains(row, "Available") || !strings.Contains(row, "/20") {
 		t.Fatalf("Alice on the team page: %q", row)
+	}
+	if p := problems(); len(p) > 0 {
+		t.Errorf("the browser reported errors: %v", p)
 	}
 }

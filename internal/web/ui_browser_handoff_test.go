@@ -2,10 +2,7 @@ package web
 
 import (
 	"context"
-	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -51,57 +48,8 @@ func TestUIBrowserHandoffRoundTrip(t *testing.T) {
 		t.Fatal(err)
 	}
 
-	var (
-		mu       sync.Mutex
-		problems []string
-	)
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			if m.IsException() || (m.Type == chromedp.ConsoleError && m.Source != "network") {
-				mu.Lock()
-				problems = append(problems, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-	shots := os.Getenv("FLARE_SCREENSHOTS")
-	save := func(name string, png []byte) error {
-		if err := os.MkdirAll(shots, 0o755); err != nil {
-			return err
-		}
-		p := filepath.Join(shots, name+".png")
-		t.Logf("screenshot %s", p)
-		return os.WriteFile(p, png, 0o644)
-	}
-	// shot saves the whole page, and the element sel alone when given.
-	shot := func(name, sel string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if shots == "" {
-				return nil
-			}
-			if _, err := chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)(ctx, tg); err != nil {
-				return err
-			}
-			png, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			if err := save(name, png); err != nil {
-				return err
-			}
-			if sel == "" {
-				return nil
-			}
-			if png, err = chromedp.Screenshot(css(sel))(ctx, tg); err != nil {
-				return err
-			}
-			return save(name+"-part", png)
-		})
-	}
+	problems := watchConsole(ctx)
+	shot := func(name, sel string) chromedp.Action[chromedp.Void] { return screenshot(t, name, sel) }
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -232,9 +180,7 @@ func TestUIBrowserHandoffRoundTrip(t *testing.T) {
 	if err != nil || len(h) != 1 || h[0].Status != cases.HandoffCompleted || h[0].AcceptedBy == nil || *h[0].AcceptedBy != bobEmail || h[0].Unread {
 		t.Fatalf("stored handoff: %+v %v", h, err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
-		t.Errorf("the browser reported errors: %v", problems)
+	if p := problems(); len(p) > 0 {
+		t.Errorf("the browser reported errors: %v", p)
 	}
 }

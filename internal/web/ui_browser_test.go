@@ -92,6 +92,66 @@ func run[T any](t *testing.T, ctx context.Context, what string, a chromedp.Actio
 	return v
 }
 
+// watchConsole collects script errors and errors the browser reports (CSP
+// violations…) from now on; the returned func lists them so far. 4xx
+// answers to invalid forms log as network errors and are expected.
+func watchConsole(ctx context.Context) func() []string {
+	var mu sync.Mutex
+	var problems []string
+	msgs := chromedp.Console(ctx)
+	go func() {
+		for m, err := range msgs {
+			if err != nil {
+				return
+			}
+			if m.IsException() || (m.Type == chromedp.ConsoleError && m.Source != "network") {
+				mu.Lock()
+				problems = append(problems, m.String())
+				mu.Unlock()
+			}
+		}
+	}()
+	return func() []string {
+		mu.Lock()
+		defer mu.Unlock()
+		return slices.Clone(problems)
+	}
+}
+
+// screenshot saves the page (from its top) as name.png under
+// $FLARE_SCREENSHOTS, and with sel that element alone as name-part.png;
+// nothing when the variable is unset.
+func screenshot(t *testing.T, name, sel string) chromedp.Action[chromedp.Void] {
+	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
+		dir := os.Getenv("FLARE_SCREENSHOTS")
+		if dir == "" {
+			return nil
+		}
+		if err := os.MkdirAll(dir, 0o755); err != nil {
+			return err
+		}
+		save := func(file string, png []byte) error {
+			p := filepath.Join(dir, file+".png")
+			t.Logf("screenshot %s", p)
+			return os.WriteFile(p, png, 0o644)
+		}
+		if _, err := chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)(ctx, tg); err != nil {
+			return err
+		}
+		png, err := chromedp.FullScreenshot(100)(ctx, tg)
+		if err != nil {
+			return err
+		}
+		if err := save(name, png); err != nil || sel == "" {
+			return err
+		}
+		if png, err = chromedp.Screenshot(css(sel))(ctx, tg); err != nil {
+			return err
+		}
+		return save(name+"-part", png)
+	})
+}
+
 // seedQueue adds a realistic handful of cases, so the queue has something to show.
 func seedQueue(t *testing.T, e *uiEnv) {
 	t.Helper()
@@ -143,47 +203,8 @@ func TestUIBrowserCaseFlow(t *testing.T) {
 	seedQueue(t, e)
 	start := time.Now()
 
-	// Collect script errors and browser-reported errors (CSP violations…).
-	var (
-		mu       sync.Mutex
-		problems []string
-	)
-	msgs := chromedp.Console(ctx)
-	go func() {
-		for m, err := range msgs {
-			if err != nil {
-				return
-			}
-			// 4xx answers to invalid forms are expected; they log as network errors.
-			if m.IsException() || (m.Type == chromedp.ConsoleError && m.Source != "network") {
-				mu.Lock()
-				problems = append(problems, m.String())
-				mu.Unlock()
-			}
-		}
-	}()
-
-	shots := os.Getenv("FLARE_SCREENSHOTS")
-	shot := func(name string) chromedp.Action[chromedp.Void] {
-		return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error {
-			if shots == "" {
-				return nil
-			}
-			if _, err := chromedp.Evaluate[bool](`window.scrollTo(0, 0), true`)(ctx, tg); err != nil {
-				return err
-			}
-			png, err := chromedp.FullScreenshot(100)(ctx, tg)
-			if err != nil {
-				return err
-			}
-			if err := os.MkdirAll(shots, 0o755); err != nil {
-				return err
-			}
-			p := filepath.Join(shots, name+".png")
-			t.Logf("screenshot %s", p)
-			return os.WriteFile(p, png, 0o644)
-		})
-	}
+	problems := watchConsole(ctx)
+	shot := func(name string) chromedp.Action[chromedp.Void] { return screenshot(t, name, "") }
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
 		if err := chromedp.Do(ctx, steps...); err != nil {
@@ -320,10 +341,8 @@ func TestUIBrowserCaseFlow(t *testing.T) {
 	if c.Status != cases.StatusResolved || c.Resolution != "fixed" || !c.HighRisk || c.Fields["carrier"] != "DPD" {
 		t.Errorf("stored case: status %s resolution %q high risk %v fields %v", c.Status, c.Resolution, c.HighRisk, c.Fields)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if len(problems) > 0 {
-		t.Errorf("the browser reported errors: %v", problems)
+	if p := problems(); len(p) > 0 {
+		t.Errorf("the browser reported errors: %v", p)
 	}
 	t.Logf("browser flow took %s", time.Since(start).Round(time.Millisecond))
 }
