@@ -182,11 +182,7 @@ func (s *Service) TakeNext(ctx context.Context, actor auth.Actor, team string) (
 	if err != nil {
 		return nil, err
 	}
-	if out.Watchers, err = watchers(ctx, s.db, out.ID); err != nil {
-		return nil, err
-	}
-	s.attachSLA(cfg, []*Case{out})
-	return out, nil
+	return s.finish(ctx, cfg, out)
 }
 
 // giveTo makes r the case's owner and returns the timeline entries saying

@@ -165,10 +165,18 @@ type Explanation struct {
 	Outcome  routing.Outcome      `json:"outcome"`
 }
 
+// mayExplain: how the rules decide is for admins and leads.
+func mayExplain(a auth.Actor) error {
+	if a.Role != auth.RoleAdmin && a.Role != auth.RoleLead {
+		return &apperr.Forbidden{Detail: "only admins and leads see how the rules decide"}
+	}
+	return nil
+}
+
 // ExplainNew explains a case body as if it were created now.
 func (s *Service) ExplainNew(ctx context.Context, actor auth.Actor, in CreateInput) (*Explanation, error) {
-	if actor.Role != auth.RoleAdmin && actor.Role != auth.RoleLead {
-		return nil, &apperr.Forbidden{Detail: "only admins and leads see how the rules decide"}
+	if err := mayExplain(actor); err != nil {
+		return nil, err
 	}
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
@@ -184,8 +192,8 @@ func (s *Service) ExplainNew(ctx context.Context, actor auth.Actor, in CreateInp
 // ExplainCase explains what the rules would do to a stored case on its
 // next update.
 func (s *Service) ExplainCase(ctx context.Context, actor auth.Actor, ref string) (*Explanation, error) {
-	if actor.Role != auth.RoleAdmin && actor.Role != auth.RoleLead {
-		return nil, &apperr.Forbidden{Detail: "only admins and leads see how the rules decide"}
+	if err := mayExplain(actor); err != nil {
+		return nil, err
 	}
 	c, err := s.Get(ctx, actor, ref)
 	if err != nil {

@@ -479,15 +479,11 @@ func (s *Service) Get(ctx context.Context, actor auth.Actor, ref string) (*Case,
 	if !s.canSee(ctx, actor, c) {
 		return nil, apperr.ErrNotFound
 	}
-	if c.Watchers, err = watchers(ctx, s.db, c.ID); err != nil {
-		return nil, err
-	}
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
-	s.attachSLA(cfg, []*Case{c})
-	return c, nil
+	return s.finish(ctx, cfg, c)
 }
 
 func (s *Service) load(ctx context.Context, q db.Querier, ref string, forUpdate bool) (*Case, error) {

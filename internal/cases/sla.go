@@ -239,8 +239,7 @@ func histories(ctx context.Context, q db.Querier, ids []int64) (map[int64]sla.Hi
 // recordSLAEvent records a warning or breach once per clock cycle and puts
 // it on the case's timeline.
 func (s *Service) recordSLAEvent(ctx context.Context, tx *db.Tx, c *Case, h slaHit, now time.Time) error {
-	e := SLAEvent{Case: c.Number, CaseID: c.ID, Title: c.Title, Metric: h.clock.Metric, Kind: h.kind, Policy: h.policy,
-		Team: c.Team, Market: c.Market, DueAt: h.at.UTC(), FiredAt: now, Priority: c.Priority, Status: c.Status}
+	e := h.event(c, now)
 	err := tx.QueryRow(ctx, `INSERT INTO sla_events (case_id, metric, kind, cycle_start, due_at, fired_at, team, market, policy)
 		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, metric, kind, cycle_start) DO NOTHING RETURNING id`,
 		c.ID, string(e.Metric), e.Kind, db.T(h.clock.StartedAt), db.T(e.DueAt), db.T(now), c.Team, c.Market, h.policy).Scan(&e.ID)
@@ -250,13 +249,27 @@ func (s *Service) recordSLAEvent(ctx context.Context, tx *db.Tx, c *Case, h slaH
 	if err != nil {
 		return fmt.Errorf("record sla %s: %w", h.kind, err)
 	}
-	if err := addEvent(ctx, tx, c.ID, auth.Actor{}, now, "sla_"+h.kind, map[string]any{
-		"metric": h.clock.Metric, "policy": h.policy, "at": e.DueAt, "target": h.clock.Target.String()}); err != nil {
+	if err := addEvent(ctx, tx, c.ID, auth.Actor{}, now, "sla_"+h.kind, h.timeline()); err != nil {
 		return err
 	}
+	return s.tellSLA(ctx, tx, e)
+}
+
+// event is the hit as hooks and the breaches list see it.
+func (h slaHit) event(c *Case, now time.Time) SLAEvent {
+	return SLAEvent{Case: c.Number, CaseID: c.ID, Title: c.Title, Metric: h.clock.Metric, Kind: h.kind, Policy: h.policy,
+		Team: c.Team, Market: c.Market, DueAt: h.at.UTC(), FiredAt: now, Priority: c.Priority, Status: c.Status}
+}
+
+// timeline is the hit's timeline entry data.
+func (h slaHit) timeline() map[string]any {
+	return map[string]any{"metric": h.clock.Metric, "policy": h.policy, "at": h.at.UTC(), "target": h.clock.Target.String()}
+}
+
+func (s *Service) tellSLA(ctx context.Context, tx *db.Tx, e SLAEvent) error {
 	for _, hook := range s.slaHooks {
 		if err := hook(ctx, tx, e); err != nil {
-			return fmt.Errorf("sla %s hook: %w", h.kind, err)
+			return fmt.Errorf("sla %s hook: %w", e.Kind, err)
 		}
 	}
 	return nil

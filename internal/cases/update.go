@@ -34,11 +34,18 @@ func (s *Service) change(ctx context.Context, actor auth.Actor, ref string, perm
 	if err != nil {
 		return nil, err
 	}
-	if out.Watchers, err = watchers(ctx, s.db, out.ID); err != nil {
+	return s.finish(ctx, cfg, out)
+}
+
+// finish fills in what a changed case shows once committed: its watchers
+// and its clocks brought forward to now.
+func (s *Service) finish(ctx context.Context, cfg *desk.Config, c *Case) (*Case, error) {
+	var err error
+	if c.Watchers, err = watchers(ctx, s.db, c.ID); err != nil {
 		return nil, err
 	}
-	s.attachSLA(cfg, []*Case{out})
-	return out, nil
+	s.attachSLA(cfg, []*Case{c})
+	return c, nil
 }
 
 // changeTx is change inside the caller's transaction.
