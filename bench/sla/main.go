@@ -167,35 +167,63 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 	perMarket := map[string]int{}
 	start := time.Now()
 	c0 := cpu()
-	for have := 0; have < o.n; {
-		k := min(o.batch, o.n-have)
-		batch := make([]*cases.Case, k)
-		for j := range k {
-			in := gen[(have+j)%len(gen)].Input
-			in.At = time.Time{}
-			c, err := a.Cases.Prepare(ctx, admin, in)
-			if err != nil {
-				return "", fmt.Errorf("prepare: %w", err)
-			}
-			batch[j] = c
-		}
-		err := a.DB.InTx(ctx, func(tx *db.Tx) error {
-			for _, c := range batch {
-				if err := a.Cases.Write(ctx, tx, admin, c); err != nil {
-					return err
+	// Four writers, so that creation (round trips per case on PostgreSQL)
+	// ends before the first deadline.
+	var mu sync.Mutex
+	var next int
+	var werr error
+	var wg sync.WaitGroup
+	for range 4 {
+		wg.Go(func() {
+			for {
+				mu.Lock()
+				have := next
+				k := min(o.batch, o.n-have)
+				next += k
+				mu.Unlock()
+				if k <= 0 {
+					return
+				}
+				batch := make([]*cases.Case, k)
+				for j := range k {
+					in := gen[(have+j)%len(gen)].Input
+					in.At = time.Time{}
+					c, err := a.Cases.Prepare(ctx, admin, in)
+					if err != nil {
+						mu.Lock()
+						werr = fmt.Errorf("prepare: %w", err)
+						mu.Unlock()
+						return
+					}
+					batch[j] = c
+				}
+				err := a.DB.InTx(ctx, func(tx *db.Tx) error {
+					for _, c := range batch {
+						if err := a.Cases.Write(ctx, tx, admin, c); err != nil {
+							return err
+						}
+					}
+					return nil
+				})
+				mu.Lock()
+				if err != nil {
+					werr = fmt.Errorf("write: %w", err)
+				}
+				for _, c := range batch {
+					t := time.Duration(targets[c.Market]) * time.Minute
+					due = append(due, c.CreatedAt.Add(time.Duration(float64(t)*0.75)), c.CreatedAt.Add(t))
+					perMarket[c.Market]++
+				}
+				mu.Unlock()
+				if err != nil {
+					return
 				}
 			}
-			return nil
 		})
-		if err != nil {
-			return "", fmt.Errorf("write: %w", err)
-		}
-		for _, c := range batch {
-			t := time.Duration(targets[c.Market]) * time.Minute
-			due = append(due, c.CreatedAt.Add(time.Duration(float64(t)*0.75)), c.CreatedAt.Add(t))
-			perMarket[c.Market]++
-		}
-		have += k
+	}
+	wg.Wait()
+	if werr != nil {
+		return "", werr
 	}
 	created := time.Since(start)
 	createCPU := cpu() - c0
@@ -294,7 +322,7 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 	for _, m := range cfg.Markets {
 		fmt.Fprintf(&md, " %s %dm (%d cases);", m.Code, targets[m.Code], perMarket[m.Code])
 	}
-	fmt.Fprintf(&md, "\n\nCreated %d cases through the store layer (`Prepare` + `Write`, %d per transaction) in %s (%.0f cases/s, %.0f%% of one core); "+
+	fmt.Fprintf(&md, "\n\nCreated %d cases through the store layer (`Prepare` + `Write`, %d per transaction, 4 writers) in %s (%.0f cases/s, %.0f%% of one core); "+
 		"deadlines %s to %s after the start of creation.\n\n",
 		o.n, o.batch, created.Round(time.Millisecond), float64(o.n)/created.Seconds(), 100*createCPU.Seconds()/created.Seconds(),
 		first.Sub(start).Round(time.Second), last.Sub(start).Round(time.Second))

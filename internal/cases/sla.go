@@ -331,7 +331,7 @@ func (s *Service) attachSLA(cfg *desk.Config, cs []*Case) {
 					el += now.Sub(st.EvaluatedAt)
 				}
 				if st.State == string(sla.ClockRunning) && st.DueAt != nil && !now.Before(*st.DueAt) {
-					ck.State = string(sla.ClockBreached) // its deadline job may not have run yet
+					ck.State = string(sla.ClockBreached) // the deadline timer may not have run yet
 				}
 			}
 			if st.State == string(sla.ClockPaused) {
