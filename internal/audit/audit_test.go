@@ -332,3 +332,23 @@ func TestRequestIDContext(t *testing.T) {
 		t.Fatalf("got %q", got)
 	}
 }
+
+// CanonicalWithout drops top-level keys and gives the same canonical form
+// as the chain hashes (a fixed point of canonicalJSON).
+func TestCanonicalWithout(t *testing.T) {
+	raw := []byte(`{"sla": [{"x": 1}], "z": 1.50, "a": {"sla": "kept", "b": 15e-1}, "id": 7}`)
+	got, err := CanonicalWithout(raw, "sla", "id")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := `{"a":{"b":1.5,"sla":"kept"},"z":1.5}`; string(got) != want {
+		t.Fatalf("got %s, want %s", got, want)
+	}
+	again, err := canonicalJSON(got)
+	if err != nil || string(again) != string(got) {
+		t.Fatalf("not a fixed point: %s (%v)", again, err)
+	}
+	if _, err := CanonicalWithout([]byte(`{"a": 1} trailing`)); err == nil {
+		t.Fatal("trailing data accepted")
+	}
+}

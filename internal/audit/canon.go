@@ -15,7 +15,20 @@ import (
 // normal decimal form. PostgreSQL's JSONB reorders keys, rewrites whitespace
 // and turns 1e2 into 100, so the chain hashes this form, never the bytes the
 // database hands back. canonicalJSON(canonicalJSON(x)) == canonicalJSON(x).
-func canonicalJSON(raw []byte) ([]byte, error) {
+func canonicalJSON(raw []byte) ([]byte, error) { return canonicalWithout(raw) }
+
+// CanonicalWithout is the canonical form of the JSON document raw with the
+// top-level keys drop removed (when raw is an object), made in one decode
+// and one encode: for audit snapshots of records that carry derived fields.
+func CanonicalWithout(raw []byte, drop ...string) (Canonical, error) {
+	c, err := canonicalWithout(raw, drop...)
+	if err != nil || string(c) == "null" {
+		return nil, err
+	}
+	return Canonical(c), nil
+}
+
+func canonicalWithout(raw []byte, drop ...string) ([]byte, error) {
 	dec := json.NewDecoder(bytes.NewReader(raw))
 	dec.UseNumber()
 	var v any
@@ -24,6 +37,11 @@ func canonicalJSON(raw []byte) ([]byte, error) {
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return nil, errors.New("canonical JSON: trailing data after the document")
+	}
+	if m, ok := v.(map[string]any); ok {
+		for _, k := range drop {
+			delete(m, k)
+		}
 	}
 	v, err := normaliseNumbers(v)
 	if err != nil {

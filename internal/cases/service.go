@@ -124,10 +124,7 @@ func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput)
 	s.attachSLA(cfg, []*Case{c})
 	// The audit record's JSON is made here, in the caller's goroutine, not in
 	// the write transaction; the number is the record's object id.
-	snap := snapshot(c)
-	delete(snap, "id")
-	delete(snap, "number")
-	if c.auditAfter, err = audit.CanonicalOf(snap); err != nil {
+	if c.auditAfter, err = audit.CanonicalWithout([]byte(mustJSON(c)), "sla", "id", "number"); err != nil {
 		return nil, fmt.Errorf("audit snapshot: %w", err)
 	}
 	return c, nil
@@ -135,11 +132,12 @@ func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput)
 
 // snapshot is a case as the audit log keeps it: its fields without the
 // derived SLA clocks.
-func snapshot(c *Case) map[string]any {
-	var m map[string]any
-	_ = json.Unmarshal([]byte(mustJSON(c)), &m)
-	delete(m, "sla")
-	return m
+func snapshot(c *Case) audit.Canonical {
+	snap, err := audit.CanonicalWithout([]byte(mustJSON(c)), "sla")
+	if err != nil {
+		panic(fmt.Sprintf("audit snapshot of %s: %v", c.Number, err)) // a Case always marshals to an object
+	}
+	return snap
 }
 
 // Write writes a prepared case in tx: WriteNew, then the warnings and
@@ -197,8 +195,8 @@ func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
 	if err := insertCase(ctx, tx, c, actor, created); err != nil {
 		return err
 	}
-	after := any(c.auditAfter)
-	if c.auditAfter == nil {
+	after := c.auditAfter
+	if after == nil {
 		after = snapshot(c)
 	}
 	return audit.Append(ctx, tx, c.CreatedAt, auditEntry(actor, "case.create", c, nil, after))
