@@ -39,12 +39,7 @@ const workable = `('new', 'open')`
 // loadAgents reads the members of team who can own cases (one user when
 // userID is set) with their profile, away status and open cases.
 func (s *Service) loadAgents(ctx context.Context, q db.Querier, cfg *desk.Config, team string, userID int64, now time.Time) ([]*agentRow, error) {
-	zone := "UTC"
-	if t, ok := cfg.Team(team); ok {
-		if cal, ok := cfg.Calendar(t.Calendar); ok {
-			zone = cal.Location().String()
-		}
-	}
+	zone := teamZone(cfg, team)
 	query := `SELECT u.id, u.email, u.name, u.role, u.markets, u.languages, COALESCE(st.away, FALSE),
 		COALESCE(st.away_note, ''), st.away_until, st.last_assigned_at
 		FROM team_members tm JOIN users u ON u.id = tm.user_id LEFT JOIN agent_status st ON st.user_id = u.id
@@ -117,6 +112,17 @@ func (s *Service) loadAgents(ctx context.Context, q db.Querier, cfg *desk.Config
 		byID[id].agent.Open[p] = n
 	}
 	return out, rows.Err()
+}
+
+// teamZone is where the team's people work unless they name their own time
+// zone: its calendar's zone, else UTC.
+func teamZone(cfg *desk.Config, team string) string {
+	if t, ok := cfg.Team(team); ok {
+		if cal, ok := cfg.Calendar(t.Calendar); ok {
+			return cal.Location().String()
+		}
+	}
+	return "UTC"
 }
 
 // TakeNext gives actor the highest-priority unassigned case of team that
@@ -337,12 +343,13 @@ func (s *Service) Agents(ctx context.Context, actor auth.Actor, team string) ([]
 	if err != nil {
 		return nil, err
 	}
+	zone := teamZone(cfg, t.Key)
 	out := make([]AgentStatus, 0, len(rows))
 	for _, r := range rows {
 		a := r.agent
 		st := AgentStatus{Email: a.Email, Name: r.name, Role: r.role, Away: a.Away, OnShift: true,
 			Load: t.Assignment.Load(a.Open), Capacity: t.Assignment.CapacityOf(a), Open: a.Open,
-			Markets: nonNil(a.Markets), Languages: nonNil(a.Languages), Skills: nonNil(a.Skills), Timezone: "UTC"}
+			Markets: nonNil(a.Markets), Languages: nonNil(a.Languages), Skills: nonNil(a.Skills), Timezone: zone}
 		if a.Away {
 			st.AwayNote, st.AwayUntil = r.awayNote, ptr(r.awayUntil)
 		}
