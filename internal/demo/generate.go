@@ -34,7 +34,8 @@ const (
 	StepComment          = "comment"           // public reply (Body)
 	StepNote             = "note"              // internal note (Body)
 	StepPendingRequester = "pending_requester" // waiting for the requester (Body: what was asked)
-	StepPendingInternal  = "pending_internal"  // waiting for another team (Body: the handoff)
+	StepPendingInternal  = "pending_internal"  // a handoff to Team, answered later by Owner (Body: the request)
+	StepHandoffDone      = "handoff_done"      // Actor completes the case's handoff (Body: the answer)
 	StepOpen             = "open"              // back to work after pending
 	StepResolve          = "resolve"           // Resolution, Body: resolution note
 	StepClose            = "close"
@@ -48,7 +49,7 @@ type Step struct {
 	Kind       string
 	Actor      string // email of the acting user; "" for Flare itself
 	Owner      string // assign, escalate
-	Team       string // escalate
+	Team       string // escalate; the team a handoff asks
 	Level      int    // escalate
 	Body       string // comment or note text; transition note
 	Resolution string // resolve
@@ -1031,14 +1032,26 @@ func (g *generator) life(cc *caseCtx, creator string, req *cases.Requester) []St
 		if notes := handoffNotes[cc.cat.Group()]; len(notes) > 0 {
 			note = fill(pick(r, notes), cc.vars)
 		}
-		if !add(Step{At: g.later(cc, t, g.span(15*time.Minute, 6*time.Hour), urgent), Kind: StepPendingInternal, Actor: owner.Email, Body: note}) {
+		// A handoff to the team that holds the answer; one of its people
+		// completes it and the case comes back to its owner.
+		team := handoffTeams[cc.cat.Group()]
+		receiver, ok := g.ownerFor(team, cc.market.Code, cc.lang)
+		if team == "" || team == cc.team || !ok {
+			team, receiver = "", desk.UserSpec{}
+		}
+		if !add(Step{At: g.later(cc, t, g.span(15*time.Minute, 6*time.Hour), urgent), Kind: StepPendingInternal, Actor: owner.Email,
+			Team: team, Owner: receiver.Email, Body: note}) {
 			return steps
 		}
 		wait := g.span(2*time.Hour, 3*24*time.Hour)
 		if longWait {
 			wait = g.span(5*24*time.Hour, 15*24*time.Hour)
 		}
-		if !add(Step{At: g.later(cc, t, wait, urgent), Kind: StepOpen, Actor: owner.Email, Body: "Other team came back; resuming."}) {
+		back := Step{At: g.later(cc, t, wait, urgent), Kind: StepOpen, Actor: owner.Email, Body: "Other team came back; resuming."}
+		if team != "" {
+			back = Step{At: back.At, Kind: StepHandoffDone, Actor: receiver.Email, Body: pick(r, handoffAnswers)}
+		}
+		if !add(back) {
 			return steps
 		}
 	}
@@ -1064,6 +1077,21 @@ func (g *generator) life(cc *caseCtx, creator string, req *cases.Requester) []St
 	}
 	add(Step{At: g.later(cc, t, g.span(3*24*time.Hour, 7*24*time.Hour), false), Kind: StepClose, Actor: owner.Email})
 	return steps
+}
+
+// handoffTeams is who a case's group hands off to for the missing piece.
+var handoffTeams = map[string]string{
+	"logistics": "seller_support", "governance": "logistics", "payments": "governance",
+	"safety": "logistics", "trust_safety": "governance", "account_management": "payments", "seller_support": "payments",
+}
+
+var handoffAnswers = []string{
+	"Checked on our side: the carrier scan shows delivery to the depot on the 3rd. Details in the linked ticket.",
+	"Done. The hold is released; funds go out in the next payout run.",
+	"Reviewed the listing history: no earlier strikes, the removal was automated. Reinstated.",
+	"Confirmed with the seller by phone; they will send the invoices today.",
+	"We looked into it: the account flag was set by the fraud model, now cleared after manual review.",
+	"Replacement shipped with tracking; the buyer has been told.",
 }
 
 // resolution picks a resolution code for the case's group that the

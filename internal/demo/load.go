@@ -185,7 +185,22 @@ func apply(ctx context.Context, svc *cases.Service, act auth.Actor, ref string, 
 	case StepPendingRequester:
 		transition(cases.StatusPendingRequester)
 	case StepPendingInternal:
-		transition(cases.StatusPendingInternal)
+		if st.Team == "" {
+			transition(cases.StatusPendingInternal)
+			break
+		}
+		_, err = svc.CreateHandoff(ctx, act, ref, cases.HandoffInput{Team: st.Team, Request: st.Body}, nil)
+	case StepHandoffDone:
+		var hs []*cases.Handoff
+		if hs, err = svc.CaseHandoffs(ctx, auth.System("demo"), ref); err != nil {
+			break
+		}
+		for _, h := range hs {
+			if h.Active() {
+				_, err = svc.CompleteHandoff(ctx, act, h.ID, st.Body)
+				break
+			}
+		}
 	case StepOpen, StepReopen:
 		transition(cases.StatusOpen)
 	case StepResolve:
