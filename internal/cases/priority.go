@@ -149,6 +149,40 @@ func routedEntry(a assessment) *eventRec {
 	return &eventRec{typ: "routed", data: data}
 }
 
+// onlyNew keeps, after an update, what the rules newly did: a rule whose
+// conditions still hold would otherwise notify or escalate again on every
+// update. Its notify and escalate actions count only when the same rule
+// also changed something on this update.
+func onlyNew(a assessment) assessment {
+	changed := map[string]bool{}
+	for _, c := range a.Outcome.Changes {
+		if c.Action != routing.ActionNotify && c.Action != routing.ActionEscalate {
+			changed[c.Rule] = true
+		}
+	}
+	out := a
+	out.Outcome.Changes, out.Outcome.Notify, out.Outcome.Escalate = nil, nil, ""
+	for _, c := range a.Outcome.Changes {
+		if !changed[c.Rule] {
+			continue
+		}
+		out.Outcome.Changes = append(out.Outcome.Changes, c)
+		switch c.Action {
+		case routing.ActionNotify:
+			out.Outcome.Notify = append(out.Outcome.Notify, c.Value)
+		case routing.ActionEscalate:
+			out.Outcome.Escalate = c.Value
+		}
+	}
+	out.Outcome.Fired = nil
+	for _, name := range a.Outcome.Fired {
+		if changed[name] {
+			out.Outcome.Fired = append(out.Outcome.Fired, name)
+		}
+	}
+	return out
+}
+
 // overridden reports whether a person has set the priority by hand.
 func overridden(reasons []Reason) bool {
 	return len(reasons) > 0 && reasons[0].Factor == "override"

@@ -160,3 +160,48 @@ func TestRoutingChoosesSLAPolicy(t *testing.T) {
 		}
 	})
 }
+
+// A rule that still matches on an update does not notify again: only what
+// a rule newly changes is recorded.
+func TestRoutingUpdateDoesNotRepeatNotifications(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		reapply(t, d, func(c *desk.Config) {
+			c.RoutingRules = append(c.RoutingRules, routing.Rule{Name: "Press is watched",
+				When: routing.Conditions{Channel: []string{"social"}},
+				Then: routing.Actions{AddTags: []string{"press"}, Notify: []string{"team"}}})
+		})
+		admin := f.actor("amelia.clarke")
+		in := lostParcel()
+		in.Channel = "social"
+		c, err := f.svc.Create(ctx, admin, in, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if e := lastEvent(t, f, c, "routed"); fmt.Sprint(e.Data["notify"]) != "[team]" {
+			t.Fatalf("on create: %+v", e.Data)
+		}
+		title := "Parcel never arrived (second contact)"
+		if _, err := f.svc.Update(ctx, admin, c.Number, cases.UpdateInput{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+		tags := []string{"carrier"} // a person removes the rule's tag: the rule adds it back, and notifies again
+		if _, err := f.svc.Update(ctx, admin, c.Number, cases.UpdateInput{Tags: &tags}); err != nil {
+			t.Fatal(err)
+		}
+		evs, err := f.svc.Events(ctx, admin, c.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var routed []string
+		for _, e := range evs {
+			if e.Type == "routed" {
+				routed = append(routed, fmt.Sprint(e.Data["notify"]))
+			}
+		}
+		if len(routed) != 2 || routed[1] != "[team]" {
+			t.Fatalf("routed entries %v: want the create's and the one after the tag came back", routed)
+		}
+	})
+}

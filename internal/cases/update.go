@@ -386,7 +386,7 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 			return nil, err
 		}
 	}
-	if len(a.Outcome.Changes) == 0 {
+	if a = onlyNew(a); len(a.Outcome.Changes) == 0 {
 		return nil, nil
 	}
 	return routedEntry(a), nil

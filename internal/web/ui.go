@@ -60,6 +60,7 @@ func newUI(s *Server) (*ui, error) {
 	}
 	funcs := u.funcs()
 	u.addHandoffFuncs(funcs) // ui_handoffs.go
+	u.addAssignFuncs(funcs)  // ui_assign.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {

@@ -1,6 +1,8 @@
 package web
 
 import (
+	"fmt"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -150,4 +152,64 @@ func (u *ui) explainPage(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 	u.render(w, r, http.StatusOK, "explain", view{Me: &a, Title: "Routing of " + c.Number, Nav: "queue",
 		Data: explainData{Case: c, X: x, Desk: cfg}})
 	return nil
+}
+
+// addAssignFuncs adds the template functions for routing and assignment
+// entries on a case's timeline.
+func (u *ui) addAssignFuncs(fm template.FuncMap) {
+	fm["isAssignEvent"] = func(typ string) bool { return typ == "routed" || typ == "assigned" || typ == "unassigned" }
+	fm["assignSummary"] = assignSummary
+	fm["assignLines"] = assignLines
+}
+
+// viaText names how an owner was found.
+var viaText = map[string]string{"take_next": "took the next case", "round_robin": "round robin",
+	"least_loaded": "least loaded", "routing_rule": "a routing rule"}
+
+// assignSummary is the line of a routed, assigned or unassigned entry.
+func assignSummary(e cases.Event) string {
+	switch e.Type {
+	case "routed":
+		rules, _ := e.Data["rules"].([]any)
+		names := make([]string, len(rules))
+		for i, r := range rules {
+			names[i] = fmt.Sprintf("“%v”", r)
+		}
+		return "routed the case: " + strings.Join(names, ", ")
+	case "assigned":
+		via := dataString(e.Data, "via")
+		if t, ok := viaText[via]; ok {
+			via = t
+		}
+		return "assigned it to " + dataString(e.Data, "owner") + " (" + via + ")"
+	}
+	return "found no eligible owner (" + humanize(dataString(e.Data, "strategy")) + ")"
+}
+
+// assignLines are the details under the entry: what each rule changed,
+// who was passed over and why.
+func assignLines(e cases.Event) []string {
+	var out []string
+	if chs, ok := e.Data["changes"].([]any); ok {
+		for _, x := range chs {
+			m, _ := x.(map[string]any)
+			line := fmt.Sprintf("%v: %s %v", m["rule"], strings.ReplaceAll(fmt.Sprint(m["action"]), "_", " "), m["value"])
+			if was := fmt.Sprint(m["was"]); m["was"] != nil && was != "" {
+				line += " (was " + was + ")"
+			}
+			out = append(out, line)
+		}
+	}
+	for _, k := range []string{"escalate", "notify"} {
+		if v := dataString(e.Data, k); v != "" {
+			out = append(out, k+": "+v)
+		}
+	}
+	if sk, ok := e.Data["skipped"].([]any); ok {
+		for _, x := range sk {
+			m, _ := x.(map[string]any)
+			out = append(out, fmt.Sprintf("passed over %v: %v", m["agent"], m["reason"]))
+		}
+	}
+	return out
 }

@@ -30,6 +30,9 @@ func TestUITakeNextAndTeam(t *testing.T) {
 	if resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != "/cases/"+c.Number {
 		t.Fatalf("take next: %d to %q", resp.StatusCode, resp.Header.Get("Location"))
 	}
+	if _, body = e.get(t, cl, "/cases/"+c.Number); !strings.Contains(body, "assigned it to "+uiTestEmail+" (took the next case)") {
+		t.Fatalf("the timeline does not say how the case was taken:\n%s", body)
+	}
 	resp, _ = e.postForm(t, cl, "/cases/take-next", url.Values{"team": {"logistics"}})
 	loc := resp.Header.Get("Location")
 	if resp.StatusCode != http.StatusSeeOther || !strings.HasPrefix(loc, "/cases?") {
