@@ -90,15 +90,9 @@ func nonNil(s []string) []string {
 }
 
 func (s *Server) createCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return err
-	}
-	if err := checkJSONType(r); err != nil {
-		return err
-	}
 	var in cases.CreateInput
-	if err := unmarshalStrict(body, &in); err != nil {
+	body, err := readJSON(r, &in)
+	if err != nil {
 		return err
 	}
 	save, replayed, err := s.idempotent(w, r, a, body)

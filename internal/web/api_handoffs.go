@@ -28,15 +28,9 @@ func (s *Server) handoffRoutes() {
 }
 
 func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	if err := checkJSONType(r); err != nil {
-		return err
-	}
-	body, err := io.ReadAll(r.Body)
-	if err != nil {
-		return err
-	}
 	var in cases.HandoffInput
-	if err := unmarshalStrict(body, &in); err != nil {
+	body, err := readJSON(r, &in)
+	if err != nil {
 		return err
 	}
 	save, replayed, err := s.idempotent(w, r, a, body)

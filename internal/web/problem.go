@@ -103,15 +103,21 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 // decodeJSON reads a JSON request body into v: it must be JSON, within the
 // size limit, one object, and name no unknown fields.
 func decodeJSON(r *http.Request, v any) error {
-	ct := r.Header.Get("Content-Type")
-	if ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasSuffix(strings.Split(ct, ";")[0], "+json") {
-		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Send the body as application/json.")
+	_, err := readJSON(r, v)
+	return err
+}
+
+// readJSON is decodeJSON that also returns the body (an Idempotency-Key
+// is bound to it).
+func readJSON(r *http.Request, v any) ([]byte, error) {
+	if err := checkJSONType(r); err != nil {
+		return nil, err
 	}
 	body, err := io.ReadAll(r.Body)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	return unmarshalStrict(body, v)
+	return body, unmarshalStrict(body, v)
 }
 
 func unmarshalStrict(body []byte, v any) error {
