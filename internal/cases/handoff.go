@@ -39,7 +39,6 @@ package cases
 import (
 	"context"
 	"database/sql"
-	"encoding/base64"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -899,11 +898,11 @@ func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffF
 		add("h.status IN ('open', 'accepted') AND h.due_at < ?", db.T(s.clock.Now()))
 	}
 	if f.Cursor != "" {
-		due, id, err := decodeHandoffCursor(f.Cursor)
+		after, err := decodeCursor(f.Cursor, handoffSort) // (due_at, id), as the case lists' cursors
 		if err != nil {
 			v.Add("cursor", "is not a cursor from this list")
 		} else {
-			add("(h.due_at, h.id) > (?, ?)", db.T(due), id)
+			add("(h.due_at, h.id) > (?, ?)", after...)
 		}
 	}
 	if err := v.Err(); err != nil {
@@ -933,34 +932,13 @@ func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffF
 	if len(page.Handoffs) > f.Limit {
 		page.Handoffs = page.Handoffs[:f.Limit]
 		last := page.Handoffs[f.Limit-1]
-		page.NextCursor = encodeHandoffCursor(last.DueAt, last.ID)
+		page.NextCursor = encodeCursor(handoffSort, []any{last.DueAt, last.ID})
 	}
 	return page, nil
 }
 
-type handoffCursor struct {
-	Due time.Time `json:"d"`
-	ID  int64     `json:"i"`
-}
-
-func encodeHandoffCursor(due time.Time, id int64) string {
-	return base64.RawURLEncoding.EncodeToString([]byte(mustJSON(handoffCursor{Due: due, ID: id})))
-}
-
-func decodeHandoffCursor(s string) (time.Time, int64, error) {
-	b, err := base64.RawURLEncoding.DecodeString(s)
-	if err != nil {
-		return time.Time{}, 0, err
-	}
-	var c handoffCursor
-	if err := json.Unmarshal(b, &c); err != nil {
-		return time.Time{}, 0, err
-	}
-	if c.ID <= 0 || c.Due.IsZero() {
-		return time.Time{}, 0, errors.New("incomplete cursor")
-	}
-	return c.Due, c.ID, nil
-}
+// handoffSort names the handoff queue's order in its cursors.
+const handoffSort = "handoff_due"
 
 // --- the owner is told ---
 
