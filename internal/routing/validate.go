@@ -127,19 +127,7 @@ func (e *errs) list(path string, vals []string, fold bool, check func(string) st
 }
 
 func (e *errs) conditions(p string, c Conditions, refs Refs) {
-	e.list(p+".category", c.Category, false, func(v string) string {
-		if !reCategory.MatchString(v) {
-			return fmt.Sprintf("%q is not a category key like \"logistics/lost_parcel\" or a group like \"logistics\"", v)
-		}
-		if g, rest, _ := strings.Cut(v, "/"); rest == "" {
-			if !known(refs.Group, g) {
-				return fmt.Sprintf("unknown category group %q", g)
-			}
-		} else if !known(refs.Category, v) {
-			return fmt.Sprintf("unknown category %q", v)
-		}
-		return ""
-	})
+	e.list(p+".category", c.Category, false, func(v string) string { return categoryCheck(v, refs) })
 	e.list(p+".market", c.Market, false, func(v string) string {
 		if !reMarket.MatchString(v) {
 			return fmt.Sprintf("%q is not a market code of 2 uppercase letters", v)
@@ -233,6 +221,22 @@ func (e *errs) conditions(p string, c Conditions, refs Refs) {
 func channelCheck(v string) string {
 	if !slices.Contains(Channels, v) {
 		return fmt.Sprintf("%q is not a channel (one of %s)", v, strings.Join(Channels, ", "))
+	}
+	return ""
+}
+
+// categoryCheck checks a category key ("logistics/lost_parcel") or group
+// ("logistics", "logistics/").
+func categoryCheck(v string, refs Refs) string {
+	if !reCategory.MatchString(v) {
+		return fmt.Sprintf("%q is not a category key like \"logistics/lost_parcel\" or a group like \"logistics\"", v)
+	}
+	if g, rest, _ := strings.Cut(v, "/"); rest == "" {
+		if !known(refs.Group, g) {
+			return fmt.Sprintf("unknown category group %q", g)
+		}
+	} else if !known(refs.Category, v) {
+		return fmt.Sprintf("unknown category %q", v)
 	}
 	return ""
 }
@@ -374,19 +378,7 @@ func ValidateWeights(w Weights, refs Refs) []sla.FieldError {
 	})
 	points(p+".high_risk", w.HighRisk)
 	points(p+".safety", w.Safety)
-	e.list(p+".safety_categories", w.SafetyCategories, false, func(v string) string {
-		if !reCategory.MatchString(v) {
-			return fmt.Sprintf("%q is not a category key or group", v)
-		}
-		if g, rest, _ := strings.Cut(v, "/"); rest == "" {
-			if !known(refs.Group, g) {
-				return fmt.Sprintf("unknown category group %q", g)
-			}
-		} else if !known(refs.Category, v) {
-			return fmt.Sprintf("unknown category %q", v)
-		}
-		return ""
-	})
+	e.list(p+".safety_categories", w.SafetyCategories, false, func(v string) string { return categoryCheck(v, refs) })
 	e.list(p+".safety_flags", w.SafetyFlags, false, func(v string) string {
 		if !reKey.MatchString(v) {
 			return fmt.Sprintf("%q is not a snake_case flag", v)
