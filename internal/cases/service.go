@@ -185,7 +185,11 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 		}
 	}
 	s.timer.afterCommit(tx, c.slaDueAt)
-	return s.recordHits(ctx, tx, c, c.slaHits, c.CreatedAt)
+	hits := make([]caseHit, len(c.slaHits))
+	for i, h := range c.slaHits {
+		hits[i] = caseHit{c, h}
+	}
+	return s.recordHits(ctx, tx, hits, c.CreatedAt)
 }
 
 // WriteNew writes a prepared case in tx: its number, its row, its first

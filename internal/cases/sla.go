@@ -2,7 +2,6 @@ package cases
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -136,38 +135,17 @@ func ptr(t time.Time) *time.Time {
 }
 
 // syncSLA re-evaluates the clocks of a stored case in tx and saves them
-// with its next deadline.
+// with its next deadline: the timer's batch of one.
 func (s *Service) syncSLA(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, now time.Time) error {
 	hs, err := histories(ctx, tx, []int64{c.ID})
 	if err != nil {
 		return err
 	}
-	return s.syncSLAWith(ctx, tx, cfg, c, sellerTier(ctx, tx, c), hs[c.ID], now)
-}
-
-// syncSLAWith is syncSLA with the case's history and seller tier read.
-func (s *Service) syncSLAWith(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, tier int, h sla.History, now time.Time) error {
-	hits, next := evaluateSLA(cfg, c, tier, h, now)
-	moved := !next.Equal(c.slaDueAt)
-	c.slaDueAt = next
-	if _, err := tx.Exec(ctx, `UPDATE cases SET sla = ?, sla_due_at = ?, due_sort = ? WHERE id = ?`,
-		mustJSON(c.slaStored), timeOrNil(c.slaDueAt), db.T(c.dueSort), c.ID); err != nil {
-		return fmt.Errorf("save sla clocks: %w", err)
+	tiers := map[string]int{}
+	if c.SellerID != nil {
+		tiers[*c.SellerID] = sellerTier(ctx, tx, c)
 	}
-	if moved {
-		s.timer.afterCommit(tx, next)
-	}
-	return s.recordHits(ctx, tx, c, hits, now)
-}
-
-// recordHits records the warnings and breaches an evaluation found.
-func (s *Service) recordHits(ctx context.Context, tx *db.Tx, c *Case, hits []slaHit, now time.Time) error {
-	for _, h := range hits {
-		if err := s.recordSLAEvent(ctx, tx, c, h, now); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.syncSLABatch(ctx, tx, cfg, []*Case{c}, tiers, hs, now)
 }
 
 func timeOrNil(t time.Time) any {
@@ -234,25 +212,6 @@ func histories(ctx context.Context, q db.Querier, ids []int64) (map[int64]sla.Hi
 		out[id] = h
 	}
 	return out, rows.Err()
-}
-
-// recordSLAEvent records a warning or breach once per clock cycle and puts
-// it on the case's timeline.
-func (s *Service) recordSLAEvent(ctx context.Context, tx *db.Tx, c *Case, h slaHit, now time.Time) error {
-	e := h.event(c, now)
-	err := tx.QueryRow(ctx, `INSERT INTO sla_events (case_id, metric, kind, cycle_start, due_at, fired_at, team, market, policy)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (case_id, metric, kind, cycle_start) DO NOTHING RETURNING id`,
-		c.ID, string(e.Metric), e.Kind, db.T(h.clock.StartedAt), db.T(e.DueAt), db.T(now), c.Team, c.Market, h.policy).Scan(&e.ID)
-	if errors.Is(err, sql.ErrNoRows) {
-		return nil // recorded before
-	}
-	if err != nil {
-		return fmt.Errorf("record sla %s: %w", h.kind, err)
-	}
-	if err := addEvent(ctx, tx, c.ID, auth.Actor{}, now, "sla_"+h.kind, h.timeline()); err != nil {
-		return err
-	}
-	return s.tellSLA(ctx, tx, e)
 }
 
 // event is the hit as hooks and the breaches list see it.

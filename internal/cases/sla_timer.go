@@ -245,17 +245,13 @@ func sellerTiers(ctx context.Context, q db.Querier, cs []*Case) (map[string]int,
 	return tiers, rows.Err()
 }
 
-// syncSLABatch is syncSLAWith for a batch of due cases, with the writes
-// batched too: one UPDATE for the clocks of all, one INSERT for their
-// warnings and breaches and one for their timeline entries, instead of two
-// or three statements per case (round trips on PostgreSQL).
+// syncSLABatch re-evaluates the clocks of cases (loaded for update, with
+// their histories and sellers' tiers) and saves them, in three statements
+// for the whole batch rather than two or three per case (round trips on
+// PostgreSQL): one UPDATE for the clocks, then recordHits.
 func (s *Service) syncSLABatch(ctx context.Context, tx *db.Tx, cfg *desk.Config, cs []*Case, tiers map[string]int,
 	hs map[int64]sla.History, now time.Time) error {
-	type hitOf struct {
-		c *Case
-		h slaHit
-	}
-	var hits []hitOf
+	var hits []caseHit
 	var earliest time.Time
 	pg := tx.Dialect() == db.Postgres
 	cast := func(typ string) string { // VALUES rows carry no column types on PostgreSQL
@@ -277,7 +273,7 @@ func (s *Service) syncSLABatch(ctx context.Context, tx *db.Tx, cfg *desk.Config,
 		}
 		c.slaDueAt = next
 		for _, h := range hh {
-			hits = append(hits, hitOf{c, h})
+			hits = append(hits, caseHit{c, h})
 		}
 		rows = append(rows, "("+cast("BIGINT")+", ?, "+cast("TIMESTAMPTZ")+", "+cast("TIMESTAMPTZ")+")")
 		args = append(args, c.ID, mustJSON(c.slaStored), timeOrNil(c.slaDueAt), db.T(c.dueSort))
@@ -289,17 +285,30 @@ func (s *Service) syncSLABatch(ctx context.Context, tx *db.Tx, cfg *desk.Config,
 		}
 	}
 	s.timer.afterCommit(tx, earliest)
+	return s.recordHits(ctx, tx, hits, now)
+}
+
+// caseHit is a warning or breach an evaluation found, with its case.
+type caseHit struct {
+	c *Case
+	h slaHit
+}
+
+// recordHits records warnings and breaches once per clock cycle (the
+// unique key drops those recorded before, by a change or another node),
+// puts the new ones on their cases' timelines and tells the hooks: two
+// statements for any number of hits.
+func (s *Service) recordHits(ctx context.Context, tx *db.Tx, hits []caseHit, now time.Time) error {
 	if len(hits) == 0 {
 		return nil
 	}
-	// Record each warning and breach once per clock cycle: the unique key
-	// drops those recorded before (by a change, or another node).
 	type key struct {
 		caseID       int64
 		metric, kind string
 		cycle        int64
 	}
-	rows, args = rows[:0], args[:0]
+	var rows []string
+	var args []any
 	for _, x := range hits {
 		rows = append(rows, "(?, ?, ?, ?, ?, ?, ?, ?, ?)")
 		args = append(args, x.c.ID, string(x.h.clock.Metric), x.h.kind, db.T(x.h.clock.StartedAt), db.T(x.h.at), db.T(now),
