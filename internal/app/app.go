@@ -13,6 +13,7 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
 )
@@ -30,6 +31,7 @@ type Options struct {
 	Clock  clock.Clock  // default: the real clock
 	Logger *slog.Logger // default: slog.Default()
 	Work   bool         // run job workers (serve, demo); false for one-shot CLI commands
+	Events events.Options
 }
 
 // App is a running Flare instance's services.
@@ -38,6 +40,7 @@ type App struct {
 	Clock clock.Clock
 	Log   *slog.Logger
 	Desk  *desk.Service
+	Bus   *events.Bus
 	Cases *cases.Service
 	Jobs  *jobs.Queue
 
@@ -54,7 +57,8 @@ func New(d *db.DB, opt Options) (*App, error) {
 		opt.Logger = slog.Default()
 	}
 	a := &App{DB: d, Clock: opt.Clock, Log: opt.Logger, Desk: desk.NewService(d)}
-	a.Cases = cases.NewService(d, a.Desk, a.Clock, a.Log)
+	a.Bus = events.New(d, a.Clock, a.Log, opt.Events)
+	a.Cases = cases.NewService(d, a.Desk, a.Clock, a.Log, a.Bus)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)
@@ -76,6 +80,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.stopLoops = cancel
 	a.loops.Go(func() { a.Cases.RunSearchIndexer(lctx, 2*time.Second) })
 	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
+	a.loops.Go(func() { a.Bus.Run(lctx) })
 	return nil
 }
 

@@ -21,6 +21,7 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
@@ -48,16 +49,20 @@ type Service struct {
 	md           *Markdown
 	log          *slog.Logger
 	timer        *slaTimer
-	slaHooks     []SLAHook
+	bus          *events.Bus
 	handoffHooks []HandoffHook
 }
 
-// NewService builds the case service.
-func NewService(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger) *Service {
+// NewService builds the case service, publishing its events to bus (nil:
+// a bus of its own, with no subscribers).
+func NewService(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *events.Bus) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, timer: newSLATimer()}
+	if bus == nil {
+		bus = events.New(d, c, log, events.Options{})
+	}
+	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, timer: newSLATimer(), bus: bus}
 }
 
 // Markdown is the renderer used for comments.
@@ -183,6 +188,9 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 		if err := addEvent(ctx, tx, c.ID, actor, c.CreatedAt, e.typ, e.data); err != nil {
 			return err
 		}
+	}
+	if err := s.publishCreate(ctx, tx, actor, c, assigned); err != nil {
+		return err
 	}
 	s.timer.afterCommit(tx, c.slaDueAt)
 	hits := make([]caseHit, len(c.slaHits))

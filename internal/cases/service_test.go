@@ -41,7 +41,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 		t.Fatal(err)
 	}
 	f := &fixture{d: d, clock: clock.NewFake(t0), users: map[string]auth.Actor{}}
-	f.svc = cases.NewService(d, ds, f.clock, nil)
+	f.svc = cases.NewService(d, ds, f.clock, nil, nil)
 	us, err := auth.ListUsers(ctx, d)
 	if err != nil {
 		t.Fatal(err)

@@ -225,24 +225,6 @@ func (h slaHit) timeline() map[string]any {
 	return map[string]any{"metric": h.clock.Metric, "policy": h.policy, "at": h.at.UTC(), "target": h.clock.Target.String()}
 }
 
-func (s *Service) tellSLA(ctx context.Context, tx *db.Tx, e SLAEvent) error {
-	for _, hook := range s.slaHooks {
-		if err := hook(ctx, tx, e); err != nil {
-			return fmt.Errorf("sla %s hook: %w", e.Kind, err)
-		}
-	}
-	return nil
-}
-
-// SLAHook is told of each warning and breach once, inside the transaction
-// that records it: a notifier queues its durable delivery job in tx, so the
-// event and its notification commit together. An error rolls both back and
-// the deadline is retried.
-type SLAHook func(ctx context.Context, tx *db.Tx, e SLAEvent) error
-
-// OnSLAEvent registers a hook; call it while wiring, before serving.
-func (s *Service) OnSLAEvent(h SLAHook) { s.slaHooks = append(s.slaHooks, h) }
-
 func sellerTier(ctx context.Context, q db.Querier, c *Case) int {
 	if c.SellerID == nil {
 		return 0

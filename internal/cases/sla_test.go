@@ -13,6 +13,7 @@ import (
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -123,12 +124,13 @@ func TestSLAWarningAndBreachFireOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Hooks see each warning and breach once, in the recording transaction.
+		// Subscribers see each warning and breach once, in the recording transaction.
 		var hooked []string
-		a.Cases.OnSLAEvent(func(ctx context.Context, tx *db.Tx, e cases.SLAEvent) error {
-			hooked = append(hooked, e.Kind+" "+string(e.Metric)+" "+e.Case+" "+e.DueAt.Format(time.TimeOnly))
+		a.Bus.OnTx("test", func(ctx context.Context, tx *db.Tx, e events.Event) error {
+			d := e.Data.(*events.SLA)
+			hooked = append(hooked, string(e.Type)+" "+d.Metric+" "+e.Case.Number+" "+d.At.Format(time.TimeOnly))
 			return nil
-		})
+		}, events.SLAWarning, events.SLABreached)
 		// The case's deadline is its first: the warning at 75% of 30 minutes.
 		dueAt := func() time.Time {
 			var at db.Time
@@ -185,7 +187,7 @@ func TestSLAWarningAndBreachFireOnce(t *testing.T) {
 		if len(kinds) != 2 || kinds[0] != "sla_warning" || kinds[1] != "sla_breach" {
 			t.Fatalf("timeline: %v", kinds)
 		}
-		want := []string{"warning first_response " + c.Number + " 09:22:30", "breach first_response " + c.Number + " 09:30:00"}
+		want := []string{"sla.warning first_response " + c.Number + " 09:22:30", "sla.breached first_response " + c.Number + " 09:30:00"}
 		if len(hooked) != 2 || hooked[0] != want[0] || hooked[1] != want[1] {
 			t.Fatalf("hooks saw %q, want %q", hooked, want)
 		}
@@ -344,15 +346,15 @@ func TestSLATimerFiresAtTheInstant(t *testing.T) {
 	})
 }
 
-// A hook that fails rolls the recording back; the deadline fires again
-// and the event is recorded once the hook succeeds.
-func TestSLAHookFailureRetries(t *testing.T) {
+// An in-transaction subscriber that fails rolls the recording back; the
+// deadline fires again and the event is recorded once it succeeds.
+func TestSLASubscriberFailureRetries(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		a, f := slaApp(t, d)
 		var mu sync.Mutex // on PostgreSQL several loops fire at once
 		fail, told := true, 0
-		a.Cases.OnSLAEvent(func(ctx context.Context, tx *db.Tx, e cases.SLAEvent) error {
+		a.Bus.OnTx("notifier", func(ctx context.Context, tx *db.Tx, e events.Event) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if fail {
@@ -360,7 +362,7 @@ func TestSLAHookFailureRetries(t *testing.T) {
 			}
 			told++
 			return nil
-		})
+		}, events.SLAWarning, events.SLABreached)
 		if _, err := a.Cases.Create(ctx, f.actor("amelia.clarke"), safetyCase(), nil); err != nil {
 			t.Fatal(err)
 		}

@@ -10,6 +10,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -262,12 +263,15 @@ func (s *Service) syncSLABatch(ctx context.Context, tx *db.Tx, cfg *desk.Config,
 	}
 	var rows []string
 	var args []any
+	var met []events.Event
 	for _, c := range cs {
 		tier := 0
 		if c.SellerID != nil {
 			tier = tiers[*c.SellerID]
 		}
+		old := c.slaStored
 		hh, next := evaluateSLA(cfg, c, tier, hs[c.ID], now)
+		met = append(met, metEvents(c, old, now)...)
 		if !next.IsZero() && !next.Equal(c.slaDueAt) && (earliest.IsZero() || next.Before(earliest)) {
 			earliest = next
 		}
@@ -285,7 +289,10 @@ func (s *Service) syncSLABatch(ctx context.Context, tx *db.Tx, cfg *desk.Config,
 		}
 	}
 	s.timer.afterCommit(tx, earliest)
-	return s.recordHits(ctx, tx, hits, now)
+	if err := s.recordHits(ctx, tx, hits, now); err != nil {
+		return err
+	}
+	return s.bus.Publish(ctx, tx, met...)
 }
 
 // caseHit is a warning or breach an evaluation found, with its case.
@@ -337,7 +344,7 @@ func (s *Service) recordHits(ctx context.Context, tx *db.Tx, hits []caseHit, now
 		return err
 	}
 	rows, args = rows[:0], args[:0]
-	var told []SLAEvent
+	var told []events.Event
 	for _, x := range hits {
 		id, fresh := ids[key{x.c.ID, string(x.h.clock.Metric), x.h.kind, x.h.clock.StartedAt.UnixMicro()}]
 		if !fresh {
@@ -345,9 +352,7 @@ func (s *Service) recordHits(ctx context.Context, tx *db.Tx, hits []caseHit, now
 		}
 		rows = append(rows, "(?, NULL, ?, ?, ?)")
 		args = append(args, x.c.ID, "sla_"+x.h.kind, mustJSON(x.h.timeline()), db.T(now))
-		e := x.h.event(x.c, now)
-		e.ID = id
-		told = append(told, e)
+		told = append(told, slaEvent(x.c, x.h, id, now))
 	}
 	if len(rows) == 0 {
 		return nil
@@ -355,10 +360,5 @@ func (s *Service) recordHits(ctx context.Context, tx *db.Tx, hits []caseHit, now
 	if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, type, data, created_at) VALUES `+strings.Join(rows, ", "), args...); err != nil {
 		return fmt.Errorf("add sla events: %w", err)
 	}
-	for _, e := range told {
-		if err := s.tellSLA(ctx, tx, e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.bus.Publish(ctx, tx, told...)
 }

@@ -79,6 +79,9 @@ func (s *Service) changeTx(ctx context.Context, tx *db.Tx, cfg *desk.Config, act
 			return nil, err
 		}
 	}
+	if err := s.publishChange(ctx, tx, actor, &before, c, events, now); err != nil {
+		return nil, err
+	}
 	if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
 		return nil, err
 	}
@@ -573,7 +576,13 @@ func (s *Service) AddComment(ctx context.Context, actor auth.Actor, ref string, 
 		if !in.Internal && c.FirstResponseAt == nil && isDesk(actor) {
 			c.FirstResponseAt = &now
 		}
-		return []eventRec{{typ: "comment", data: map[string]any{"comment_id": cm.ID, "internal": in.Internal}}}, nil
+		data := map[string]any{"comment_id": cm.ID, "internal": in.Internal}
+		if who, err := mentions(ctx, tx, body); err != nil {
+			return nil, err
+		} else if len(who) > 0 {
+			data["mentions"] = who
+		}
+		return []eventRec{{typ: "comment", data: data}}, nil
 	})
 	if err != nil {
 		return nil, err

@@ -120,7 +120,7 @@ func Replay(ctx context.Context, a *app.App, specs []CaseSpec, actors map[string
 	slices.SortStableFunc(events, func(x, y event) int { return x.at.Compare(y.at) })
 
 	fake := clock.NewFake(time.Time{})
-	svc := cases.NewService(a.DB, a.Desk, fake, a.Log)
+	svc := cases.NewService(a.DB, a.Desk, fake, a.Log, nil)
 	system := auth.System("demo")
 	actorOf := func(email string) (auth.Actor, error) {
 		if email == "" {

@@ -215,7 +215,6 @@ type Escalate struct {
 type Routed struct {
 	On       string     `json:"on"` // create | update
 	Rules    []string   `json:"rules"`
-	Score    int        `json:"score"`
 	Notify   []Notify   `json:"notify,omitempty"`
 	Escalate []Escalate `json:"escalate,omitempty"`
 }
