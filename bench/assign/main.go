@@ -201,7 +201,7 @@ func run(ctx context.Context, which string, queue, takes int) error {
 		return done(c)
 	}
 	store, err := measure("take-next, store layer, 1 agent at a time", 1, func(i int) error {
-		c, err := a.Cases.TakeNext(ctx, agents[i%len(agents)], team)
+		c, err := a.Assignment.TakeNext(ctx, agents[i%len(agents)], team)
 		if err != nil {
 			return err
 		}
@@ -211,7 +211,7 @@ func run(ctx context.Context, which string, queue, takes int) error {
 		return err
 	}
 	conc, err := measure("take-next, store layer, 4 agents at once", 4, func(i int) error {
-		c, err := a.Cases.TakeNext(ctx, agents[i%len(agents)], team)
+		c, err := a.Assignment.TakeNext(ctx, agents[i%len(agents)], team)
 		if err != nil {
 			return err
 		}

@@ -9,11 +9,13 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
 )
@@ -40,12 +42,31 @@ type App struct {
 	Clock clock.Clock
 	Log   *slog.Logger
 	Desk  *desk.Service
-	Bus   *events.Bus
-	Cases *cases.Service
-	Jobs  *jobs.Queue
+	Bus  *events.Bus
+	Jobs *jobs.Queue
+	Capabilities
 
 	stopLoops context.CancelFunc
 	loops     sync.WaitGroup
+}
+
+// Capabilities are the domain services.
+type Capabilities struct {
+	Cases      *cases.Service
+	Handoffs   *handoffs.Service
+	Assignment *assignment.Service
+}
+
+// Wire builds the domain services on one clock and bus: cases, and the
+// capabilities around them, each given the seams it needs and subscribed
+// to the events it reacts to.
+func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *events.Bus) Capabilities {
+	cs := Capabilities{Cases: cases.NewService(d, dk, c, log, bus)}
+	cs.Assignment = assignment.New(d, dk, cs.Cases, c)
+	cs.Cases.SetAssigner(cs.Assignment)
+	cs.Handoffs = handoffs.New(d, dk, cs.Cases, c)
+	cs.Handoffs.Register(cs.Cases.Bus())
+	return cs
 }
 
 // New builds the services on an already migrated store.
@@ -58,7 +79,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 	}
 	a := &App{DB: d, Clock: opt.Clock, Log: opt.Logger, Desk: desk.NewService(d)}
 	a.Bus = events.New(d, a.Clock, a.Log, opt.Events)
-	a.Cases = cases.NewService(d, a.Desk, a.Clock, a.Log, a.Bus)
+	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)

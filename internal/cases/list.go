@@ -87,7 +87,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	var where []string
 	var args []any
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
-	if cond, a := scope(a); cond != "" {
+	if cond, a := Scope(a); cond != "" {
 		add(cond, a...)
 	}
 	in := func(col string, vals []string) {
@@ -96,7 +96,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 			for i, v := range vals {
 				anys[i] = v
 			}
-			add(col+" IN ("+placeholders(len(vals))+")", anys...)
+			add(col+" IN ("+db.Placeholders(len(vals))+")", anys...)
 		}
 	}
 	statuses := make([]string, len(f.Status))
@@ -161,7 +161,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		}
 	}
 	if f.Cursor != "" && ok {
-		vals, err := decodeCursor(f.Cursor, f.Sort)
+		vals, err := DecodeCursor(f.Cursor, f.Sort)
 		if err != nil {
 			v.Add("cursor", "is not a cursor from this list")
 		} else {
@@ -195,7 +195,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	}
 	if len(page.Cases) > f.Limit {
 		page.Cases = page.Cases[:f.Limit]
-		page.NextCursor = encodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
+		page.NextCursor = EncodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
 	}
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
@@ -229,7 +229,9 @@ type cursor struct {
 	Vals []json.RawMessage `json:"v"`
 }
 
-func encodeCursor(sort string, vals []any) string {
+// EncodeCursor makes a list cursor for the sort named sort from the last
+// row's sort key (a time and an id, after a priority for priority and due).
+func EncodeCursor(sort string, vals []any) string {
 	raw := make([]json.RawMessage, len(vals))
 	for i, v := range vals {
 		raw[i] = json.RawMessage(mustJSON(v))
@@ -237,8 +239,8 @@ func encodeCursor(sort string, vals []any) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(mustJSON(cursor{Sort: sort, Vals: raw})))
 }
 
-// decodeCursor reads a cursor back into query arguments matching sorts[sort].key.
-func decodeCursor(s, sort string) ([]any, error) {
+// DecodeCursor reads a cursor of EncodeCursor back into query arguments.
+func DecodeCursor(s, sort string) ([]any, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, err
@@ -287,7 +289,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 	rows, err := s.db.Query(ctx, `SELECT e.id, e.type, u.email, u.name, e.data, e.created_at,
 		cm.body, cm.internal
 		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
-		LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+jsonInt(s.db.Dialect(), "e.data", "comment_id")+`
+		LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+db.JSONInt(s.db.Dialect(), "e.data", "comment_id")+`
 		WHERE e.case_id = ? ORDER BY e.id`, c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("case events: %w", err)
@@ -324,10 +326,3 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 	return out, rows.Err()
 }
 
-// jsonInt extracts an integer member of a JSON column.
-func jsonInt(d db.Dialect, col, key string) string {
-	if d == db.Postgres {
-		return "(" + col + "->>'" + key + "')::bigint"
-	}
-	return "json_extract(" + col + ", '$." + key + "')"
-}

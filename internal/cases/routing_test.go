@@ -146,7 +146,7 @@ func TestRoutingOnUpdateAndOverride(t *testing.T) {
 func TestRoutingChoosesSLAPolicy(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
-		reapply(t, d, func(c *desk.Config) {
+		f.Reapply(t, func(c *desk.Config) {
 			c.RoutingRules = append(c.RoutingRules, routing.Rule{Name: "Lost parcels are key",
 				When: routing.Conditions{Category: []string{"logistics/lost_parcel"}},
 				Then: routing.Actions{SLAPolicy: "Safety emergencies"}})
@@ -167,7 +167,7 @@ func TestRoutingUpdateDoesNotRepeatNotifications(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d)
-		reapply(t, d, func(c *desk.Config) {
+		f.Reapply(t, func(c *desk.Config) {
 			c.RoutingRules = append(c.RoutingRules, routing.Rule{Name: "Press is watched",
 				When: routing.Conditions{Channel: []string{"social"}},
 				Then: routing.Actions{AddTags: []string{"press"}, Notify: []string{"team"}}})

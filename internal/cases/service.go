@@ -16,6 +16,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/clock"
@@ -48,10 +49,23 @@ type Service struct {
 	clock        clock.Clock
 	md           *Markdown
 	log          *slog.Logger
-	timer        *slaTimer
-	bus          *events.Bus
-	handoffHooks []HandoffHook
+	timer    *slaTimer
+	bus      *events.Bus
+	assigner Assigner
 }
+
+// Assigner finds an owner for a new case inside its write transaction,
+// before the case row is written: internal/assignment. It sets the case's
+// owner (OwnerID, Owner, OwnerName) and status when it finds one and
+// returns the timeline entries to add ("assigned", or "unassigned" with
+// the reasons).
+type Assigner interface {
+	AssignNew(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, strategy assign.Strategy) ([]Entry, error)
+}
+
+// SetAssigner sets who assigns new cases on create; without one, cases
+// that their team or a rule would assign stay unassigned. Call it while wiring.
+func (s *Service) SetAssigner(a Assigner) { s.assigner = a }
 
 // NewService builds the case service, publishing its events to bus (nil:
 // a bus of its own, with no subscribers).
@@ -159,13 +173,17 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 			c.auditAfter = nil
 			assigned = append(assigned, eventRec{typ: "assigned", data: map[string]any{"owner": *c.Owner, "via": "routing_rule"}})
 		}
-	} else if c.assignVia != "" {
+	} else if c.assignVia != "" && s.assigner != nil {
 		cfg, err := s.desk.Config(ctx)
 		if err != nil {
 			return err
 		}
-		if assigned, err = s.autoAssign(ctx, tx, cfg, c, c.assignVia, c.CreatedAt); err != nil {
+		entries, err := s.assigner.AssignNew(ctx, tx, cfg, c, c.assignVia)
+		if err != nil {
 			return err
+		}
+		for _, e := range entries {
+			assigned = append(assigned, eventRec{typ: e.Type, data: e.Data})
 		}
 		if c.OwnerID != 0 {
 			c.auditAfter = nil // the owner is part of the record now
@@ -361,16 +379,16 @@ func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, creat
 		created_by, created_at, updated_at, sla, sla_due_at, sla_policy, due_sort`
 	args := []any{c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
 		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity,
-		string(c.Status), nullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
-		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.SLAPolicy, db.T(c.dueSort)}
-	vals := placeholders(len(args))
+		string(c.Status), db.NullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
+		db.NullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.SLAPolicy, db.T(c.dueSort)}
+	vals := db.Placeholders(len(args))
 	var number int64
 	if tx.Dialect() == db.Postgres {
 		err := tx.QueryRow(ctx, `WITH c AS (INSERT INTO cases (number, `+cols+`)
 			VALUES (nextval('case_number_seq'), `+vals+`) RETURNING id, number),
 		e AS (INSERT INTO case_events (case_id, actor_id, type, data, created_at)
 			SELECT id, ?, 'created', ?, ? FROM c)
-		SELECT id, number FROM c`, append(args, nullID(actor.UserID), created, db.T(c.CreatedAt))...).Scan(&c.ID, &number)
+		SELECT id, number FROM c`, append(args, db.NullID(actor.UserID), created, db.T(c.CreatedAt))...).Scan(&c.ID, &number)
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
@@ -392,12 +410,6 @@ func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, creat
 	return nil
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
 
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
@@ -409,7 +421,7 @@ func mustJSON(v any) string {
 
 func addEvent(ctx context.Context, tx *db.Tx, caseID int64, actor auth.Actor, at time.Time, typ string, data any) error {
 	_, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)`,
-		caseID, nullID(actor.UserID), typ, mustJSON(data), db.T(at))
+		caseID, db.NullID(actor.UserID), typ, mustJSON(data), db.T(at))
 	if err != nil {
 		return fmt.Errorf("add %s event: %w", typ, err)
 	}
@@ -486,7 +498,7 @@ func (s *Service) Get(ctx context.Context, actor auth.Actor, ref string) (*Case,
 	if err != nil {
 		return nil, err
 	}
-	if !s.canSee(ctx, actor, c) {
+	if !s.CanSee(ctx, actor, c) {
 		return nil, apperr.ErrNotFound
 	}
 	cfg, err := s.desk.Config(ctx)
@@ -494,6 +506,13 @@ func (s *Service) Get(ctx context.Context, actor auth.Actor, ref string) (*Case,
 		return nil, err
 	}
 	return s.finish(ctx, cfg, c)
+}
+
+// Find reads the case ref without asking who may see it, for capabilities
+// that apply a rule of their own on top of CanSee (a handoff's receiving
+// team acts on cases it may not read).
+func (s *Service) Find(ctx context.Context, q db.Querier, ref string) (*Case, error) {
+	return s.load(ctx, q, ref, false)
 }
 
 func (s *Service) load(ctx context.Context, q db.Querier, ref string, forUpdate bool) (*Case, error) {

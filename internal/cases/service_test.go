@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/app/apptest"
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
@@ -16,43 +17,25 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
-	"github.com/flare-desk/flare/internal/desk"
 )
 
-var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+var t0 = apptest.T0
 
 type fixture struct {
+	*apptest.Fixture
 	d     *db.DB
 	clock *clock.Fake
 	svc   *cases.Service
-	users map[string]auth.Actor // by email
 }
 
-// newFixture applies the example desk to a fresh store.
+// newFixture wires Flare on the example desk in a fresh store.
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	cfg, err := desk.Example()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds := desk.NewService(d)
-	if _, err := ds.Apply(ctx, auth.System("test"), t0, cfg); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{d: d, clock: clock.NewFake(t0), users: map[string]auth.Actor{}}
-	f.svc = cases.NewService(d, ds, f.clock, nil, nil)
-	us, err := auth.ListUsers(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range us {
-		f.users[u.Email] = auth.ActorFor(u)
-	}
-	return f
+	fx := apptest.New(t, d)
+	return &fixture{Fixture: fx, d: d, clock: fx.Clock, svc: fx.App.Cases}
 }
 
-func (f *fixture) actor(email string) auth.Actor { return f.users[email+"@flare.example"] }
+func (f *fixture) actor(name string) auth.Actor { return f.Actor(name) }
 
 func lostParcel() cases.CreateInput {
 	return cases.CreateInput{

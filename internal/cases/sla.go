@@ -163,7 +163,7 @@ func histories(ctx context.Context, q db.Querier, ids []int64) (map[int64]sla.Hi
 	for i, id := range ids {
 		args[i] = id
 	}
-	in := placeholders(len(ids))
+	in := db.Placeholders(len(ids))
 	rows, err := q.Query(ctx, `SELECT case_id, type, data, created_at FROM case_events
 		WHERE case_id IN (`+in+`) AND type IN ('created', 'status') ORDER BY case_id, id`, args...)
 	if err != nil {

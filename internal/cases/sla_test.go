@@ -23,11 +23,7 @@ import (
 func slaApp(t *testing.T, d *db.DB) (*app.App, *fixture) {
 	t.Helper()
 	f := newFixture(t, d)
-	a, err := app.New(d, app.Options{Clock: f.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, f
+	return f.App, f
 }
 
 func clockOf(t *testing.T, c *cases.Case, m sla.Metric) cases.Clock {

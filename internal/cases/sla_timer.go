@@ -148,7 +148,7 @@ func (s *Service) fireBatches(ctx context.Context, cfg *desk.Config) error {
 			if tx.Dialect() == db.Postgres {
 				q += ` FOR UPDATE SKIP LOCKED` // another loop or node has those
 			}
-			ids, err := queryIDs(ctx, tx, q, db.T(now), slaFireBatch)
+			ids, err := db.QueryIDs(ctx, tx, q, db.T(now), slaFireBatch)
 			if err != nil {
 				return fmt.Errorf("due sla deadlines: %w", err)
 			}
@@ -177,22 +177,6 @@ func (s *Service) fireBatches(ctx context.Context, cfg *desk.Config) error {
 	}
 }
 
-func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
 
 // loadMany reads the cases ids (those that exist), in id order.
 func (s *Service) loadMany(ctx context.Context, q db.Querier, ids []int64) ([]*Case, error) {
@@ -200,7 +184,7 @@ func (s *Service) loadMany(ctx context.Context, q db.Querier, ids []int64) ([]*C
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+placeholders(len(ids))+") ORDER BY c.id", args...)
+	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+db.Placeholders(len(ids))+") ORDER BY c.id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("load cases: %w", err)
 	}
@@ -230,7 +214,7 @@ func sellerTiers(ctx context.Context, q db.Querier, cs []*Case) (map[string]int,
 	if len(args) == 0 {
 		return tiers, nil
 	}
-	rows, err := q.Query(ctx, "SELECT external_id, tier FROM sellers WHERE external_id IN ("+placeholders(len(args))+")", args...)
+	rows, err := q.Query(ctx, "SELECT external_id, tier FROM sellers WHERE external_id IN ("+db.Placeholders(len(args))+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("seller tiers: %w", err)
 	}

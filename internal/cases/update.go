@@ -55,7 +55,7 @@ func (s *Service) changeTx(ctx context.Context, tx *db.Tx, cfg *desk.Config, act
 	if err != nil {
 		return nil, err
 	}
-	if !s.canSee(ctx, actor, c) {
+	if !s.CanSee(ctx, actor, c) {
 		return nil, apperr.ErrNotFound
 	}
 	if !actor.Can(perm) {
@@ -115,6 +115,19 @@ func (s *Service) ChangeInTx(ctx context.Context, tx *db.Tx, actor auth.Actor, r
 	})
 }
 
+// AddEntries adds timeline entries to the case caseID in tx, for an
+// in-transaction subscriber whose reaction belongs on the timeline of the
+// change it answers (handoffs cancelled by a resolve). The case row is not
+// touched; the caller holds its lock, being inside its change.
+func (s *Service) AddEntries(ctx context.Context, tx *db.Tx, actor auth.Actor, caseID int64, at time.Time, entries []Entry) error {
+	for _, e := range entries {
+		if err := addEvent(ctx, tx, caseID, actor, at, e.Type, e.Data); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 type eventRec struct {
 	typ  string
 	data any
@@ -127,7 +140,7 @@ func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
 		resolution = ?, resolution_note = ?, reopen_count = ?, updated_at = ?, first_response_at = ?,
 		resolved_at = ?, closed_at = ?, sla_policy = ? WHERE id = ?`,
 		c.Title, c.Description, c.Category, c.Market, c.Language, c.SellerID, c.Requester.Name, c.Requester.Email,
-		c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity, string(c.Status), nullID(c.OwnerID), c.Team,
+		c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity, string(c.Status), db.NullID(c.OwnerID), c.Team,
 		c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields), c.Resolution, c.ResolutionNote, c.ReopenCount,
 		db.T(c.UpdatedAt), timeArg(c.FirstResponseAt), timeArg(c.ResolvedAt), timeArg(c.ClosedAt), c.SLAPolicy, c.ID)
 	if err != nil {
@@ -535,16 +548,8 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 		if note != "" {
 			data["note"] = note
 		}
-		events := []eventRec{{typ: "status", data: data}}
-		if in.To == StatusResolved {
-			closed, err := s.closeHandoffsWith(ctx, tx, actor, c, now)
-			if err != nil {
-				return nil, err
-			}
-			events = append(events, closed...)
-		}
 		c.Status = in.To
-		return events, nil
+		return []eventRec{{typ: "status", data: data}}, nil
 	})
 }
 
@@ -569,7 +574,7 @@ func (s *Service) AddComment(ctx context.Context, actor auth.Actor, ref string, 
 			cm.Author = &actor.Email
 		}
 		err := tx.QueryRow(ctx, `INSERT INTO case_comments (case_id, author_id, body, internal, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, c.ID, nullID(actor.UserID), body, in.Internal, db.T(now)).Scan(&cm.ID)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, c.ID, db.NullID(actor.UserID), body, in.Internal, db.T(now)).Scan(&cm.ID)
 		if err != nil {
 			return nil, fmt.Errorf("insert comment: %w", err)
 		}

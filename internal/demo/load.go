@@ -13,6 +13,7 @@ import (
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
 
 // DefaultCases is the number of cases Load generates when Options.Cases is 0.
@@ -120,7 +121,7 @@ func Replay(ctx context.Context, a *app.App, specs []CaseSpec, actors map[string
 	slices.SortStableFunc(events, func(x, y event) int { return x.at.Compare(y.at) })
 
 	fake := clock.NewFake(time.Time{})
-	svc := cases.NewService(a.DB, a.Desk, fake, a.Log, nil)
+	svc := app.Wire(a.DB, a.Desk, fake, a.Log, nil)
 	system := auth.System("demo")
 	actorOf := func(email string) (auth.Actor, error) {
 		if email == "" {
@@ -141,7 +142,7 @@ func Replay(ctx context.Context, a *app.App, specs []CaseSpec, actors map[string
 			if err != nil {
 				return err
 			}
-			c, err := svc.Create(ctx, act, spec.Input, nil)
+			c, err := svc.Cases.Create(ctx, act, spec.Input, nil)
 			if err != nil {
 				return fmt.Errorf("demo case %q: %w", spec.Input.Title, err)
 			}
@@ -163,7 +164,8 @@ func Replay(ctx context.Context, a *app.App, specs []CaseSpec, actors map[string
 	return nil
 }
 
-func apply(ctx context.Context, svc *cases.Service, act auth.Actor, ref string, st Step) error {
+func apply(ctx context.Context, caps app.Capabilities, act auth.Actor, ref string, st Step) error {
+	svc := caps.Cases
 	var err error
 	transition := func(to cases.Status) {
 		_, err = svc.Transition(ctx, act, ref, cases.TransitionInput{To: to, Note: st.Body, Resolution: st.Resolution})
@@ -189,15 +191,15 @@ func apply(ctx context.Context, svc *cases.Service, act auth.Actor, ref string, 
 			transition(cases.StatusPendingInternal)
 			break
 		}
-		_, err = svc.CreateHandoff(ctx, act, ref, cases.HandoffInput{Team: st.Team, Request: st.Body}, nil)
+		_, err = caps.Handoffs.Create(ctx, act, ref, handoffs.Input{Team: st.Team, Request: st.Body}, nil)
 	case StepHandoffDone:
-		var hs []*cases.Handoff
-		if hs, err = svc.CaseHandoffs(ctx, auth.System("demo"), ref); err != nil {
+		var hs []*handoffs.Handoff
+		if hs, err = caps.Handoffs.ForCase(ctx, auth.System("demo"), ref); err != nil {
 			break
 		}
 		for _, h := range hs {
 			if h.Active() {
-				_, err = svc.CompleteHandoff(ctx, act, h.ID, st.Body)
+				_, err = caps.Handoffs.Complete(ctx, act, h.ID, st.Body)
 				break
 			}
 		}

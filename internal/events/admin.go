@@ -214,7 +214,7 @@ func (b *Bus) Replay(ctx context.Context, a auth.Actor, in ReplayInput) (int64, 
 	}
 	where, args := []string{"state = 'dead'"}, []any{}
 	if len(in.IDs) > 0 {
-		where = append(where, "id IN ("+marks(len(in.IDs))+")")
+		where = append(where, "id IN ("+db.Placeholders(len(in.IDs))+")")
 		for _, id := range in.IDs {
 			args = append(args, id)
 		}

@@ -293,7 +293,7 @@ func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
 		if len(ids) == 0 {
 			return nil
 		}
-		_, err = tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, updated_at = ? WHERE id IN (`+marks(len(ids))+`)`,
+		_, err = tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, updated_at = ? WHERE id IN (`+db.Placeholders(len(ids))+`)`,
 			append([]any{db.T(now.Add(b.opt.Lease)), db.T(now)}, ids...)...)
 		if err != nil {
 			return fmt.Errorf("lease: %w", err)
@@ -319,12 +319,12 @@ func (b *Bus) finish(ctx context.Context, s *subscriber, batch []*claimed) error
 	return b.db.InTx(ctx, func(tx *db.Tx) error {
 		now := b.clock.Now()
 		if len(done) > 0 {
-			if _, err := tx.Exec(ctx, `DELETE FROM event_deliveries WHERE id IN (`+marks(len(done))+`)`, done...); err != nil {
+			if _, err := tx.Exec(ctx, `DELETE FROM event_deliveries WHERE id IN (`+db.Placeholders(len(done))+`)`, done...); err != nil {
 				return fmt.Errorf("delivered: %w", err)
 			}
 		}
 		if len(back) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, updated_at = ? WHERE id IN (`+marks(len(back))+`)`,
+			if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, updated_at = ? WHERE id IN (`+db.Placeholders(len(back))+`)`,
 				append([]any{db.T(now), db.T(now)}, back...)...); err != nil {
 				return fmt.Errorf("hand back: %w", err)
 			}
@@ -358,8 +358,6 @@ func (b *Bus) backoff(attempts int) time.Duration {
 	}
 	return min(d, b.opt.BackoffMax)
 }
-
-func marks(n int) string { return strings.TrimSuffix(strings.Repeat("?, ", n), ", ") }
 
 // pruneEvery is how often delivered events past their retention are removed.
 const pruneEvery = time.Hour

@@ -7,9 +7,10 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/flare-desk/flare/internal/handoffs"
+
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 )
 
@@ -22,13 +23,13 @@ func (s *Server) handoffRoutes() {
 	s.api("GET", "/handoffs", s.listHandoffs)
 	s.api("GET", "/handoffs/stats", s.handoffStats)
 	s.api("GET", "/handoffs/{id}", s.getHandoff)
-	for _, action := range []string{cases.HandoffAccept, cases.HandoffAnswer, cases.HandoffComplete, cases.HandoffDecline, cases.HandoffCancel} {
+	for _, action := range []string{handoffs.Accept, handoffs.Answer, handoffs.Complete, handoffs.Decline, handoffs.Cancel} {
 		s.api("POST", "/handoffs/{id}/"+action, s.handoffAction(action))
 	}
 }
 
 func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	var in cases.HandoffInput
+	var in handoffs.Input
 	body, err := readJSON(r, &in)
 	if err != nil {
 		return err
@@ -37,11 +38,11 @@ func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Ac
 	if err != nil || replayed {
 		return err
 	}
-	var within cases.HandoffWithin
+	var within handoffs.Within
 	if save != nil {
-		within = func(tx *db.Tx, h *cases.Handoff) error { return save(tx, h) }
+		within = func(tx *db.Tx, h *handoffs.Handoff) error { return save(tx, h) }
 	}
-	h, err := s.app.Cases.CreateHandoff(r.Context(), a, r.PathValue("ref"), in, within)
+	h, err := s.app.Handoffs.Create(r.Context(), a, r.PathValue("ref"), in, within)
 	if err != nil {
 		return err
 	}
@@ -51,7 +52,7 @@ func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Ac
 }
 
 func (s *Server) caseHandoffs(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	hs, err := s.app.Cases.CaseHandoffs(r.Context(), a, r.PathValue("ref"))
+	hs, err := s.app.Handoffs.ForCase(r.Context(), a, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
@@ -71,13 +72,13 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Act
 			v.Add(k, "unknown query parameter")
 		}
 	}
-	f := cases.HandoffFilter{Team: splitList(q["team"]), FromTeam: splitList(q["from_team"]), Case: q.Get("case"),
+	f := handoffs.Filter{Team: splitList(q["team"]), FromTeam: splitList(q["from_team"]), Case: q.Get("case"),
 		Owner: q.Get("owner"), Cursor: q.Get("cursor")}
 	for _, st := range splitList(q["status"]) {
 		if st == "active" {
-			f.Status = append(f.Status, cases.ActiveHandoffStatuses...)
+			f.Status = append(f.Status, handoffs.ActiveStatuses...)
 		} else {
-			f.Status = append(f.Status, cases.HandoffStatus(st))
+			f.Status = append(f.Status, handoffs.Status(st))
 		}
 	}
 	f.Unread = boolParam(q.Get("unread"), "unread", v)
@@ -93,7 +94,7 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Act
 			f.Limit = n
 		}
 	}
-	page, err := s.app.Cases.ListHandoffs(r.Context(), a, f)
+	page, err := s.app.Handoffs.List(r.Context(), a, f)
 	if err := mergeInvalid(v.Err(), err); err != nil {
 		return err
 	}
@@ -120,7 +121,7 @@ func (s *Server) handoffStats(w http.ResponseWriter, r *http.Request, a auth.Act
 			v.Add(k, "unknown query parameter")
 		}
 	}
-	f := cases.HandoffStatsFilter{FromTeam: splitList(q["from_team"])}
+	f := handoffs.StatsFilter{FromTeam: splitList(q["from_team"])}
 	if q.Get("from") != "" {
 		f.From = instantParam(r, "from", v)
 	}
@@ -130,7 +131,7 @@ func (s *Server) handoffStats(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err := v.Err(); err != nil {
 		return err
 	}
-	st, err := s.app.Cases.HandoffWaitStats(r.Context(), a, f)
+	st, err := s.app.Handoffs.WaitStats(r.Context(), a, f)
 	if err != nil {
 		return err
 	}
@@ -152,7 +153,7 @@ func (s *Server) getHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor
 	if err != nil {
 		return err
 	}
-	h, err := s.app.Cases.GetHandoff(r.Context(), a, id)
+	h, err := s.app.Handoffs.Get(r.Context(), a, id)
 	if err != nil {
 		return err
 	}
@@ -188,15 +189,15 @@ func (s *Server) handoffAction(action string) apiHandler {
 		var text string
 		empty := len(strings.TrimSpace(string(body))) == 0
 		switch action {
-		case cases.HandoffAccept:
+		case handoffs.Accept:
 			if !empty {
 				if err := unmarshalStrict(body, &handoffNoBody{}); err != nil {
 					return err
 				}
 			}
-		case cases.HandoffAnswer, cases.HandoffComplete:
+		case handoffs.Answer, handoffs.Complete:
 			var in handoffAnswerBody
-			if !empty || action == cases.HandoffAnswer {
+			if !empty || action == handoffs.Answer {
 				if err := unmarshalStrict(body, &in); err != nil {
 					return err
 				}
@@ -204,14 +205,14 @@ func (s *Server) handoffAction(action string) apiHandler {
 			text = in.Answer
 		default:
 			var in handoffReasonBody
-			if !empty || action == cases.HandoffDecline {
+			if !empty || action == handoffs.Decline {
 				if err := unmarshalStrict(body, &in); err != nil {
 					return err
 				}
 			}
 			text = in.Reason
 		}
-		h, err := s.app.Cases.DoHandoff(r.Context(), a, id, action, text)
+		h, err := s.app.Handoffs.Do(r.Context(), a, id, action, text)
 		if err != nil {
 			return handoffProblem(err)
 		}
@@ -222,7 +223,7 @@ func (s *Server) handoffAction(action string) apiHandler {
 
 // handoffProblem turns an illegal action into a 409 naming the allowed ones.
 func handoffProblem(err error) error {
-	var hc *cases.HandoffConflict
+	var hc *handoffs.Conflict
 	if !errors.As(err, &hc) {
 		return err
 	}

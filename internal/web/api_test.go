@@ -179,8 +179,11 @@ func TestEndpointRoles(t *testing.T) {
 			{"sla breaches", "GET", "/api/v1/sla/breaches?kind=breach", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"routing explain", "POST", "/api/v1/routing/explain", lostParcelBody(), []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"take next", "POST", "/api/v1/teams/logistics/take-next", nil, []int{403, 409, 200, 403, 403, 403, 401}, false},
-			{"team agents", "GET", "/api/v1/teams/logistics/agents", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"team agents", "GET", "/api/v1/teams/logistics/agents", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
 			{"away", "PUT", "/api/v1/agents/priya.shah@flare.example/away", map[string]any{"away": false}, []int{200, 200, 200, 403, 403, 403, 401}, false},
+			// Away status is for people who own cases: QA and viewers cannot set even their own.
+			{"away self qa", "PUT", "/api/v1/agents/quinn.qa@flare.example/away", map[string]any{"away": true}, []int{200, 200, 403, 403, 403, 403, 401}, false},
+			{"away self viewer", "PUT", "/api/v1/agents/vera.viewer@flare.example/away", map[string]any{"away": true}, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"calendars", "GET", "/api/v1/calendars", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar due", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar between", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-24T17:30:00Z", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flare-desk/flare/internal/assignment"
+
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
@@ -46,7 +48,7 @@ func (u *ui) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		return badRequest("The form could not be read.")
 	}
 	team := r.PostForm.Get("team")
-	c, err := u.s.app.Cases.TakeNext(r.Context(), a, team)
+	c, err := u.s.app.Assignment.TakeNext(r.Context(), a, team)
 	if err != nil {
 		p := toProblem(err)
 		if p.Status >= 500 || p.Status == http.StatusUnauthorized {
@@ -62,8 +64,8 @@ func (u *ui) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 // teamData is the team page.
 type teamData struct {
 	Team    desk.Team
-	Agents  []cases.AgentStatus
-	Me      *cases.AgentStatus
+	Agents  []assignment.AgentStatus
+	Me      *assignment.AgentStatus
 	CanSet  bool // may set anyone away (lead, admin)
 	Message string
 	Now     time.Time
@@ -82,13 +84,13 @@ func (u *ui) renderTeam(w http.ResponseWriter, r *http.Request, a auth.Actor, st
 	if !ok {
 		return apperr.ErrNotFound
 	}
-	agents, err := u.s.app.Cases.Agents(r.Context(), a, t.Key)
+	agents, err := u.s.app.Assignment.Agents(r.Context(), a, t.Key)
 	if err != nil {
 		return err
 	}
 	d := teamData{Team: t, Agents: agents, CanSet: a.Role == auth.RoleLead || a.Role == auth.RoleAdmin, Message: msg,
 		Now: u.s.app.Clock.Now()}
-	if i := slices.IndexFunc(agents, func(s cases.AgentStatus) bool { return strings.EqualFold(s.Email, a.Email) }); i >= 0 {
+	if i := slices.IndexFunc(agents, func(s assignment.AgentStatus) bool { return strings.EqualFold(s.Email, a.Email) }); i >= 0 {
 		d.Me = &agents[i]
 	}
 	u.render(w, r, status, "team", view{Me: &a, Title: t.Name, Nav: "team", Data: d})
@@ -101,7 +103,7 @@ func (u *ui) postAway(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		return badRequest("The form could not be read.")
 	}
 	f := r.PostForm
-	in := cases.AwayInput{Away: f.Get("away") == "1", Note: f.Get("note")}
+	in := assignment.AwayInput{Away: f.Get("away") == "1", Note: f.Get("note")}
 	if v := strings.TrimSpace(f.Get("until")); v != "" && in.Away {
 		t, err := time.ParseInLocation("2006-01-02T15:04", v, time.UTC)
 		if err != nil {
@@ -113,7 +115,7 @@ func (u *ui) postAway(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 	if email == "" {
 		email = a.Email
 	}
-	if err := u.s.app.Cases.SetAway(r.Context(), a, email, in); err != nil {
+	if err := u.s.app.Assignment.SetAway(r.Context(), a, email, in); err != nil {
 		p := toProblem(err)
 		if p.Status >= 500 || p.Status == http.StatusUnauthorized {
 			return err
