@@ -42,8 +42,8 @@ type App struct {
 	Clock clock.Clock
 	Log   *slog.Logger
 	Desk  *desk.Service
-	Bus  *events.Bus
-	Jobs *jobs.Queue
+	Bus   *events.Bus
+	Jobs  *jobs.Queue
 	Capabilities
 
 	stopLoops context.CancelFunc

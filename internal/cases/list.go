@@ -325,4 +325,3 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 	}
 	return out, rows.Err()
 }
-

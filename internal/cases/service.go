@@ -44,11 +44,11 @@ var (
 
 // Service runs case operations against the store.
 type Service struct {
-	db           *db.DB
-	desk         *desk.Service
-	clock        clock.Clock
-	md           *Markdown
-	log          *slog.Logger
+	db       *db.DB
+	desk     *desk.Service
+	clock    clock.Clock
+	md       *Markdown
+	log      *slog.Logger
 	timer    *slaTimer
 	bus      *events.Bus
 	assigner Assigner
@@ -409,7 +409,6 @@ func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, creat
 	c.Number = FormatNumber(number)
 	return nil
 }
-
 
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)

@@ -177,7 +177,6 @@ func (s *Service) fireBatches(ctx context.Context, cfg *desk.Config) error {
 	}
 }
 
-
 // loadMany reads the cases ids (those that exist), in id order.
 func (s *Service) loadMany(ctx context.Context, q db.Querier, ids []int64) ([]*Case, error) {
 	args := make([]any, len(ids))

@@ -117,35 +117,35 @@ const (
 
 // Handoff is a request from a case's owner to another team.
 type Handoff struct {
-	ID            int64   `json:"id"`
-	Case          string  `json:"case"` // ESC number
-	CaseID        int64   `json:"case_id"`
-	CaseTitle     string  `json:"case_title"`
-	CasePriority  string  `json:"case_priority"`
-	CaseStatus    cases.Status  `json:"case_status"`
-	CaseOwner     *string `json:"case_owner"` // email; null when unassigned
-	CaseOwnerName string  `json:"case_owner_name,omitempty"`
+	ID            int64        `json:"id"`
+	Case          string       `json:"case"` // ESC number
+	CaseID        int64        `json:"case_id"`
+	CaseTitle     string       `json:"case_title"`
+	CasePriority  string       `json:"case_priority"`
+	CaseStatus    cases.Status `json:"case_status"`
+	CaseOwner     *string      `json:"case_owner"` // email; null when unassigned
+	CaseOwnerName string       `json:"case_owner_name,omitempty"`
 
-	FromTeam        string        `json:"from_team"`
-	ToTeam          string        `json:"to_team"`
-	RequestedBy     *string       `json:"requested_by"`
-	RequestedByName string        `json:"requested_by_name,omitempty"`
-	Request         string        `json:"request"`
-	DueAt           time.Time     `json:"due_at"`
-	Hold            bool          `json:"hold"` // keeps the case pending_internal while open
-	Status          Status `json:"status"`
-	AcceptedBy      *string       `json:"accepted_by"`
-	AcceptedByName  string        `json:"accepted_by_name,omitempty"`
-	AcceptedAt      *time.Time    `json:"accepted_at"`
-	Answer          string        `json:"answer"` // the latest answer
-	AnsweredBy      *string       `json:"answered_by"`
-	AnsweredByName  string        `json:"answered_by_name,omitempty"`
-	AnsweredAt      *time.Time    `json:"answered_at"`
-	DeclineReason   string        `json:"decline_reason"`
-	ClosedBy        *string       `json:"closed_by"`
-	ClosedAt        *time.Time    `json:"closed_at"`
-	CreatedAt       time.Time     `json:"created_at"`
-	UpdatedAt       time.Time     `json:"updated_at"`
+	FromTeam        string     `json:"from_team"`
+	ToTeam          string     `json:"to_team"`
+	RequestedBy     *string    `json:"requested_by"`
+	RequestedByName string     `json:"requested_by_name,omitempty"`
+	Request         string     `json:"request"`
+	DueAt           time.Time  `json:"due_at"`
+	Hold            bool       `json:"hold"` // keeps the case pending_internal while open
+	Status          Status     `json:"status"`
+	AcceptedBy      *string    `json:"accepted_by"`
+	AcceptedByName  string     `json:"accepted_by_name,omitempty"`
+	AcceptedAt      *time.Time `json:"accepted_at"`
+	Answer          string     `json:"answer"` // the latest answer
+	AnsweredBy      *string    `json:"answered_by"`
+	AnsweredByName  string     `json:"answered_by_name,omitempty"`
+	AnsweredAt      *time.Time `json:"answered_at"`
+	DeclineReason   string     `json:"decline_reason"`
+	ClosedBy        *string    `json:"closed_by"`
+	ClosedAt        *time.Time `json:"closed_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 
 	// Overdue: still open past its due time, or closed after it.
 	Overdue bool `json:"overdue"`
@@ -831,13 +831,13 @@ func (s *Service) ForCase(ctx context.Context, actor auth.Actor, ref string) ([]
 
 // Filter selects handoffs for GET /handoffs.
 type Filter struct {
-	Team     []string        // receiving teams
-	FromTeam []string        // asking teams
-	Case     string          // a case (id or ESC number)
+	Team     []string // receiving teams
+	FromTeam []string // asking teams
+	Case     string   // a case (id or ESC number)
 	Status   []Status // none: every status
-	Owner    string          // "me": handoffs on cases the actor owns
-	Unread   bool            // only those with news the case's owner has not read
-	Overdue  bool            // only open or accepted handoffs past their due time
+	Owner    string   // "me": handoffs on cases the actor owns
+	Unread   bool     // only those with news the case's owner has not read
+	Overdue  bool     // only open or accepted handoffs past their due time
 	Cursor   string
 	Limit    int
 }
@@ -1037,8 +1037,8 @@ type TeamStats struct {
 
 // Stats is the wait-time report: per receiving team, longest p90 wait first.
 type Stats struct {
-	From  time.Time          `json:"from"`
-	To    time.Time          `json:"to"`
+	From  time.Time   `json:"from"`
+	To    time.Time   `json:"to"`
 	Teams []TeamStats `json:"teams"`
 }
 
