@@ -439,6 +439,8 @@ func cmdSLA(ctx context.Context, sub string, args []string, stdout io.Writer, lo
 		}
 	} else if to, err = parseInstant("to", *toS); err != nil {
 		return err
+	} else if err := sla.ValidateRange(from, to); err != nil {
+		return usageError{"--to " + err.Error()}
 	}
 	cal, done, err := slaCalendar(ctx, *dbURL, *key, log)
 	if err != nil {
@@ -446,7 +448,11 @@ func cmdSLA(ctx context.Context, sub string, args []string, stdout io.Writer, lo
 	}
 	defer done()
 	if sub == "due" {
-		fmt.Fprintln(stdout, cal.Add(from, d).UTC().Format(time.RFC3339Nano))
+		due, ok := cal.AddChecked(from, d)
+		if !ok {
+			return usageError{fmt.Sprintf("--add does not run out in calendar %s within 250 years of --from (nor by the year 9999)", cal.Key())}
+		}
+		fmt.Fprintln(stdout, due.UTC().Format(time.RFC3339Nano))
 	} else {
 		fmt.Fprintln(stdout, cal.Between(from, to))
 	}

@@ -31,6 +31,7 @@ Usage:
   flare desk export [--out FILE]
   flare sla due --calendar KEY --from RFC3339 --add DURATION   (due instant, UTC, on the last line)
   flare sla between --calendar KEY --from RFC3339 --to RFC3339
+                                   (durations and ranges: at most 3660d)
   flare audit verify
   flare version
 

@@ -69,7 +69,11 @@ func (t *slaTimer) afterCommit(tx *db.Tx, at time.Time) {
 // RunSLATimer fires SLA deadlines at their instants until ctx ends.
 func (s *Service) RunSLATimer(ctx context.Context) {
 	t := s.timer
-	timer := time.NewTimer(time.Hour)
+	// On the service's clock, so that tests drive it with the fake one.
+	// Stopped until a round arms it: a test waiting for the armed timer
+	// then knows a round has run.
+	timer := s.clock.NewTimer(slaMaxSleep)
+	timer.Stop()
 	defer timer.Stop()
 	for {
 		t.next.Store(math.MaxInt64)
@@ -96,7 +100,7 @@ func (s *Service) RunSLATimer(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-timer.C():
 		case <-t.wake:
 			timer.Stop()
 		}

@@ -21,6 +21,8 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/flare-desk/flare/internal/clock"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver for database/sql
 	_ "modernc.org/sqlite"             // pure-Go SQLite driver
 )
@@ -139,14 +141,15 @@ func Open(ctx context.Context, rawURL string) (*DB, error) {
 	case strings.HasPrefix(rawURL, "postgres://"), strings.HasPrefix(rawURL, "postgresql://"):
 		return openPostgres(ctx, rawURL)
 	case strings.HasPrefix(rawURL, "sqlite:"):
-		return openSQLite(ctx, rawURL, strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//"))
+		return openSQLite(ctx, rawURL, strings.TrimPrefix(strings.TrimPrefix(rawURL, "sqlite:"), "//"), clock.Real{})
 	case strings.HasSuffix(rawURL, ".db"):
-		return openSQLite(ctx, "sqlite:"+rawURL, rawURL)
+		return openSQLite(ctx, "sqlite:"+rawURL, rawURL, clock.Real{})
 	}
 	return nil, fmt.Errorf("open store: unsupported database URL %q (want sqlite:PATH or postgres://…)", rawURL)
 }
 
-func openSQLite(ctx context.Context, rawURL, path string) (*DB, error) {
+// openSQLite opens a SQLite store whose background checkpointer runs on c.
+func openSQLite(ctx context.Context, rawURL, path string, c clock.Clock) (*DB, error) {
 	if path == "" || strings.Contains(path, ":memory:") {
 		return nil, errors.New("open store: SQLite needs a file path (in-memory databases cannot be shared between the reader and writer pools)")
 	}
@@ -190,7 +193,7 @@ func openSQLite(ctx context.Context, rawURL, path string) (*DB, error) {
 	}
 	cp.SetMaxOpenConns(1)
 	d := &DB{dialect: SQLite, W: w, R: r, URL: rawURL}
-	d.stopCP = checkpointer(cp, checkpointEvery, &d.wal)
+	d.stopCP = checkpointer(cp, c, checkpointEvery, &d.wal)
 	return d, nil
 }
 
@@ -207,10 +210,11 @@ func (d *DB) WALStats() (frames, checkpointed int64) {
 // back into the database file.
 const checkpointEvery = 250 * time.Millisecond
 
-// checkpointer runs PASSIVE checkpoints on its own connection: they copy
-// what they can without ever blocking a writer or a reader. It returns the
-// function that stops it (after a last checkpoint) and closes cp.
-func checkpointer(cp *sql.DB, every time.Duration, st *walStats) func() {
+// checkpointer runs PASSIVE checkpoints on its own connection every period
+// of c: they copy what they can without ever blocking a writer or a reader.
+// It returns the function that stops it (after a last checkpoint) and
+// closes cp.
+func checkpointer(cp *sql.DB, c clock.Clock, every time.Duration, st *walStats) func() {
 	stop, done := make(chan struct{}), make(chan struct{})
 	run := func() {
 		var busy, log, done int64
@@ -221,15 +225,16 @@ func checkpointer(cp *sql.DB, every time.Duration, st *walStats) func() {
 	}
 	go func() {
 		defer close(done)
-		t := time.NewTicker(every)
+		t := c.NewTimer(every)
 		defer t.Stop()
 		for {
 			select {
 			case <-stop:
 				run()
 				return
-			case <-t.C:
+			case <-t.C():
 				run()
+				t.Reset(every) // after the run, so a test sees it done once the timer is armed
 			}
 		}
 	}()

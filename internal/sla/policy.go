@@ -136,12 +136,8 @@ const (
 // Business reports whether the target counts business time.
 func (t Target) Business() bool { return t.Time != CalendarTime }
 
-// maxTarget bounds a target (ten years of elapsed time); anything longer is
-// a typo.
-const maxTarget = 10 * 366 * 24 * time.Hour
-
 // Duration parses Within (see ParseDuration): a whole number of minutes,
-// longer than zero and at most ten years.
+// longer than zero and at most MaxDuration (ten years).
 func (t Target) Duration() (time.Duration, error) {
 	d, err := ParseDuration(t.Within)
 	switch {
@@ -151,8 +147,6 @@ func (t Target) Duration() (time.Duration, error) {
 		return 0, fmt.Errorf("%q must be longer than zero", t.Within)
 	case d%time.Minute != 0:
 		return 0, fmt.Errorf("%q must be whole minutes", t.Within)
-	case d > maxTarget:
-		return 0, fmt.Errorf("%q is too long (at most ten years)", t.Within)
 	}
 	return d, nil
 }

@@ -328,6 +328,9 @@ func (s *Server) listAudit(w http.ResponseWriter, r *http.Request, a auth.Actor)
 	if err != nil {
 		return err
 	}
+	if recs == nil {
+		recs = []audit.Record{} // an empty page is [], not null
+	}
 	out := map[string]any{"records": recs}
 	if len(recs) > 0 && recs[len(recs)-1].Seq > 1 {
 		out["next_before"] = recs[len(recs)-1].Seq

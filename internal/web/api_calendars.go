@@ -89,8 +89,13 @@ func (s *Server) calendarDue(w http.ResponseWriter, r *http.Request, a auth.Acto
 	if err := v.Err(); err != nil {
 		return err
 	}
+	due, ok := cal.AddChecked(from, d)
+	if !ok {
+		v.Add("add", "does not run out in calendar %s within 250 years of from (nor by the year 9999)", cal.Key())
+		return v.Err()
+	}
 	writeJSON(w, http.StatusOK, map[string]any{"calendar": cal.Key(), "from": from.UTC().Format(time.RFC3339Nano),
-		"add": d.String(), "due": cal.Add(from, d).UTC().Format(time.RFC3339Nano)})
+		"add": d.String(), "due": due.UTC().Format(time.RFC3339Nano)})
 	return nil
 }
 
@@ -102,6 +107,11 @@ func (s *Server) calendarBetween(w http.ResponseWriter, r *http.Request, a auth.
 	}
 	v := &apperr.Invalid{}
 	from, to := instantParam(r, "from", v), instantParam(r, "to", v)
+	if v.Err() == nil {
+		if err := sla.ValidateRange(from, to); err != nil {
+			v.Add("to", "%s", err.Error())
+		}
+	}
 	if err := v.Err(); err != nil {
 		return err
 	}
