@@ -453,3 +453,43 @@ func TestAdminOnlyAndInputErrors(t *testing.T) {
 		}
 	})
 }
+
+// The delivery loop wakes when a write commits, and looks for what other
+// nodes published every Poll.
+func TestRunWakesOnCommitAndPolls(t *testing.T) {
+	each(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		clk := clock.NewFake(t0)
+		got := make(chan string, 10)
+		handler := func(_ context.Context, e events.Event) error { got <- note(e); return nil }
+		here := events.New(d, clk, quiet, events.Options{Poll: 5 * time.Second})
+		here.Subscribe("rec", handler, events.SubscriberOptions{})
+		other := events.New(d, clk, quiet, events.Options{}) // another node: publishes, does not deliver
+		other.Subscribe("rec", handler, events.SubscriberOptions{})
+		done := make(chan struct{})
+		go func() { here.Run(ctx); close(done) }()
+		if err := clk.BlockUntil(ctx, 2); err != nil { // the loop and the pruner wait
+			t.Fatal(err)
+		}
+		publish(t, d, here, caseEvent(1, events.CaseCreated, "local"))
+		if n := <-got; n != "local" {
+			t.Fatalf("got %q", n)
+		}
+		if err := clk.BlockUntil(ctx, 2); err != nil {
+			t.Fatal(err)
+		}
+		publish(t, d, other, caseEvent(2, events.CaseCreated, "remote"))
+		select {
+		case n := <-got:
+			t.Fatalf("delivered %q before the poll", n)
+		default:
+		}
+		clk.Advance(5 * time.Second)
+		if n := <-got; n != "remote" {
+			t.Fatalf("got %q", n)
+		}
+		cancel()
+		<-done
+	})
+}

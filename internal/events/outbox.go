@@ -163,7 +163,7 @@ func (b *Bus) Run(ctx context.Context) {
 }
 
 func (b *Bus) loop(ctx context.Context, s *subscriber) {
-	t := time.NewTimer(0)
+	t := b.clock.NewTimer(b.opt.Poll)
 	defer t.Stop()
 	for {
 		n, err := b.deliver(ctx, s)
@@ -183,7 +183,7 @@ func (b *Bus) loop(ctx context.Context, s *subscriber) {
 			return
 		case <-s.wake:
 			t.Stop()
-		case <-t.C:
+		case <-t.C():
 		}
 	}
 }
@@ -363,7 +363,7 @@ func (b *Bus) backoff(attempts int) time.Duration {
 const pruneEvery = time.Hour
 
 func (b *Bus) pruneLoop(ctx context.Context) {
-	t := time.NewTicker(pruneEvery)
+	t := b.clock.NewTimer(pruneEvery)
 	defer t.Stop()
 	for {
 		if _, err := b.Prune(ctx); err != nil && ctx.Err() == nil {
@@ -372,7 +372,8 @@ func (b *Bus) pruneLoop(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
+			t.Reset(pruneEvery)
 		}
 	}
 }
