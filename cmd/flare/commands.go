@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
@@ -309,10 +310,10 @@ func cmdDeskApply(ctx context.Context, args []string, stdin io.Reader, stdout io
 	}
 	cfg, err := desk.Parse(data)
 	if err != nil {
-		var ve *desk.ValidationError
+		var ve *apperr.Invalid
 		if errors.As(err, &ve) {
 			for _, e := range ve.Errors {
-				fmt.Fprintf(stdout, "%s: %s\n", e.Path, e.Message)
+				fmt.Fprintf(stdout, "%s: %s\n", e.Field, e.Message)
 			}
 			return fmt.Errorf("%s: %d problem(s); nothing applied", file, len(ve.Errors))
 		}

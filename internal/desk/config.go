@@ -12,8 +12,6 @@
 package desk
 
 import (
-	"github.com/flare-desk/flare/internal/sla"
-
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -21,13 +19,14 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // markets name IANA zones; a bare machine has no zoneinfo
 	"weak"
 
-	_ "time/tzdata" // markets name IANA zones; a bare machine has no zoneinfo
-
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/sla"
 )
 
 // Config is the whole desk configuration. Treat a Config as immutable once
@@ -198,33 +197,10 @@ type UserSpec struct {
 	assign.Profile `yaml:",inline"`
 }
 
-// FieldError is one problem in a document or in a case's custom field
-// values. Path is like "categories[3].fields[0].type", or "fields.<key>"
-// for custom field values; the empty path means the document as a whole.
-// It is the SLA package's type, so calendar and policy errors pass through.
-type FieldError = sla.FieldError
-
-// ValidationError lists every problem found; nothing was applied.
-type ValidationError struct {
-	Errors []FieldError `json:"errors"`
-}
-
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid desk configuration")
-	for i, fe := range e.Errors {
-		if i == 10 {
-			fmt.Fprintf(&b, "; … and %d more", len(e.Errors)-10)
-			break
-		}
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(fe.String())
-	}
-	return b.String()
+// invalid is the error for a document with problems: every problem found,
+// with its path; nothing was applied.
+func invalid(errs ...apperr.FieldError) *apperr.Invalid {
+	return &apperr.Invalid{Subject: "desk configuration", Errors: errs}
 }
 
 var (
@@ -241,10 +217,10 @@ var (
 
 const maxNameLen = 200
 
-type errList []FieldError
+type errList []apperr.FieldError
 
 func (l *errList) add(path, format string, args ...any) {
-	*l = append(*l, FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	*l = append(*l, apperr.FieldError{Field: path, Message: fmt.Sprintf(format, args...)})
 }
 
 func at(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
@@ -277,7 +253,7 @@ func (l *errList) languages(path string, langs []string) {
 
 // Validate checks the whole configuration and returns every problem found
 // (nil when it is valid). It does not modify c.
-func (c *Config) Validate() []FieldError {
+func (c *Config) Validate() []apperr.FieldError {
 	var errs errList
 
 	markets := map[string]bool{}
@@ -334,7 +310,7 @@ func (c *Config) Validate() []FieldError {
 		}
 		errs.languages(p+".languages", u.Languages)
 		for _, e := range u.Profile.Validate(p, c.knownSkill) {
-			errs.add(e.Path, "%s", e.Message)
+			errs.add(e.Field, "%s", e.Message)
 		}
 	}
 	if admins == 0 {
@@ -351,15 +327,15 @@ func (c *Config) Validate() []FieldError {
 		}
 		calendars[cal.Key] = true
 		for _, e := range cal.Validate() {
-			if e.Path != "key" {
-				errs.add(p+"."+e.Path, "%s", e.Message)
+			if e.Field != "key" {
+				errs.add(p+"."+e.Field, "%s", e.Message)
 			}
 		}
 	}
 
 	for i, p := range c.SLAPolicies {
 		for _, e := range p.Validate(func(k string) bool { return calendars[k] }) {
-			errs.add(at("sla_policies", i)+"."+e.Path, "%s", e.Message)
+			errs.add(at("sla_policies", i)+"."+e.Field, "%s", e.Message)
 		}
 	}
 
@@ -396,7 +372,7 @@ func (c *Config) Validate() []FieldError {
 			}
 		}
 		for _, e := range t.Assignment.Validate(p + ".assignment") {
-			errs.add(e.Path, "%s", e.Message)
+			errs.add(e.Field, "%s", e.Message)
 		}
 	}
 
@@ -463,7 +439,7 @@ func (c *Config) Validate() []FieldError {
 		refs.User = func(e string) bool { return users[strings.ToLower(e)].Email != "" }
 	}
 	for _, e := range routing.Validate(c.RoutingRules, c.Priority, refs) {
-		errs.add(e.Path, "%s", e.Message)
+		errs.add(e.Field, "%s", e.Message)
 	}
 
 	sellers := map[string]bool{}

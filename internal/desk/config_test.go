@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 func mustExample(t testing.TB) *Config {
@@ -61,23 +63,23 @@ func replace(t *testing.T, doc, old, new string) string {
 	return strings.Replace(doc, old, new, 1)
 }
 
-func paths(errs []FieldError) []string {
+func paths(errs []apperr.FieldError) []string {
 	var p []string
 	for _, e := range errs {
-		p = append(p, e.Path)
+		p = append(p, e.Field)
 	}
 	return p
 }
 
-func parseErrors(t *testing.T, doc string) []FieldError {
+func parseErrors(t *testing.T, doc string) []apperr.FieldError {
 	t.Helper()
 	c, err := Parse([]byte(doc))
 	if err == nil {
 		t.Fatalf("Parse succeeded: %+v", c)
 	}
-	var ve *ValidationError
+	var ve *apperr.Invalid
 	if !errors.As(err, &ve) {
-		t.Fatalf("Parse error is %T (%v), want *ValidationError", err, err)
+		t.Fatalf("Parse error is %T (%v), want *apperr.Invalid", err, err)
 	}
 	if c != nil {
 		t.Error("Parse returned a config with an error")
@@ -181,7 +183,7 @@ func TestValidateRules(t *testing.T) {
 			}
 			for _, e := range errs {
 				if e.Message == "" {
-					t.Errorf("error without message at %s", e.Path)
+					t.Errorf("error without message at %s", e.Field)
 				}
 			}
 		})
@@ -201,8 +203,8 @@ func TestValidateDoesNotModify(t *testing.T) {
 	}
 }
 
-func TestValidationErrorMessage(t *testing.T) {
-	e := &ValidationError{Errors: []FieldError{{Path: "markets[0].code", Message: "bad"}, {Message: "whole"}}}
+func TestInvalidMessage(t *testing.T) {
+	e := invalid(apperr.FieldError{Field: "markets[0].code", Message: "bad"}, apperr.FieldError{Message: "whole"})
 	if got := e.Error(); got != "invalid desk configuration: markets[0].code: bad; whole" {
 		t.Errorf("Error() = %q", got)
 	}

@@ -11,6 +11,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
@@ -154,14 +155,14 @@ type ApplyResult struct {
 // from c are deactivated, never deleted), users upserted and those missing
 // deactivated, team memberships replaced, and one audit record. An invalid
 // document, or one that would deactivate the applying user or demote them
-// from admin, returns a *ValidationError and writes nothing. When c changes
+// from admin, returns an *apperr.Invalid and writes nothing. When c changes
 // nothing, nothing is written and the current version is returned.
 func (s *Service) Apply(ctx context.Context, actor auth.Actor, now time.Time, c *Config) (ApplyResult, error) {
 	if c == nil {
-		return ApplyResult{}, &ValidationError{Errors: []FieldError{{Message: "no configuration given"}}}
+		return ApplyResult{}, invalid(apperr.FieldError{Message: "no configuration given"})
 	}
 	if errs := c.Validate(); len(errs) > 0 {
-		return ApplyResult{}, &ValidationError{Errors: errs}
+		return ApplyResult{}, invalid(errs...)
 	}
 	next := c.canonical()
 	var res ApplyResult
@@ -205,18 +206,18 @@ func checkActor(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Config) err
 	for i, u := range c.Users {
 		if strings.EqualFold(u.Email, email) {
 			if u.Role != auth.RoleAdmin {
-				return &ValidationError{Errors: []FieldError{{
-					Path:    at("users", i) + ".role",
+				return invalid(apperr.FieldError{
+					Field:   at("users", i) + ".role",
 					Message: fmt.Sprintf("this would demote you (%s) from admin; ask another admin to do it", email),
-				}}}
+				})
 			}
 			return nil
 		}
 	}
-	return &ValidationError{Errors: []FieldError{{
-		Path:    "users",
+	return invalid(apperr.FieldError{
+		Field:   "users",
 		Message: fmt.Sprintf("this would deactivate you (%s): keep yourself in users as an admin", email),
-	}}}
+	})
 }
 
 type storedSeller struct {

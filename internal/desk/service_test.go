@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/clock"
@@ -253,7 +254,7 @@ func TestApplyInvalidWritesNothing(t *testing.T) {
 		c.Sellers[0].Market = "FR"
 		c.Categories[0].Team = "nobody"
 		_, err := s.Apply(ctx, system, t0, c)
-		var ve *ValidationError
+		var ve *apperr.Invalid
 		if !errors.As(err, &ve) || !reflect.DeepEqual(paths(ve.Errors), []string{"categories[0].team", "sellers[0].market"}) {
 			t.Fatalf("Apply(invalid) = %v", err)
 		}
@@ -290,8 +291,8 @@ func TestApplyActorLockout(t *testing.T) {
 		c.Users[0].Role = auth.RoleLead
 		c.Users[1].Role = auth.RoleAdmin
 		_, err = s.Apply(ctx, actor, t0, c)
-		var ve *ValidationError
-		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Path != "users[0].role" {
+		var ve *apperr.Invalid
+		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Field != "users[0].role" {
 			t.Fatalf("self-demotion = %v", err)
 		}
 		// Removing yourself is refused.
@@ -300,7 +301,7 @@ func TestApplyActorLockout(t *testing.T) {
 		c.Users = c.Users[1:]
 		c.Teams[1].Members, c.Teams[3].Members = nil, nil
 		_, err = s.Apply(ctx, actor, t0, c)
-		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Path != "users" {
+		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Field != "users" {
 			t.Fatalf("self-removal = %v", err)
 		}
 		if n := count(t, d, `SELECT COUNT(*) FROM desk_config`); n != 1 {

@@ -13,6 +13,7 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 )
 
@@ -25,22 +26,22 @@ const maxNodes = 4_000_000
 
 // Parse reads a desk document strictly (unknown keys, duplicate keys and
 // wrongly typed values are errors with their path and line) and validates
-// it. Every problem is returned at once in a *ValidationError. The result is
+// it. Every problem is returned at once in an *apperr.Invalid. The result is
 // canonical: emails lower-cased (as auth stores them), users sorted by email,
 // sellers by id, team members by email, category severities defaulted, empty
 // lists nil. JSON is YAML, so an API can pass a JSON body to Parse too.
 func Parse(data []byte) (*Config, error) {
 	if len(data) > MaxDocumentSize {
-		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("document is larger than %d MiB", MaxDocumentSize>>20)}}}
+		return nil, invalid(apperr.FieldError{Message: fmt.Sprintf("document is larger than %d MiB", MaxDocumentSize>>20)})
 	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &ValidationError{Errors: []FieldError{{Message: err.Error()}}}
+		return nil, invalid(apperr.FieldError{Message: err.Error()})
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, &ValidationError{Errors: []FieldError{{Message: "the document must be a single YAML document"}}}
+		return nil, invalid(apperr.FieldError{Message: "the document must be a single YAML document"})
 	}
 	c := &Config{}
 	d := &nodeDecoder{budget: maxNodes}
@@ -49,10 +50,10 @@ func Parse(data []byte) (*Config, error) {
 	}
 	if len(d.errs) > 0 {
 		// Validating a half-decoded document would report follow-on noise.
-		return nil, &ValidationError{Errors: d.errs}
+		return nil, invalid(d.errs...)
 	}
 	if errs := c.Validate(); len(errs) > 0 {
-		return nil, &ValidationError{Errors: errs}
+		return nil, invalid(errs...)
 	}
 	return c.canonical(), nil
 }
@@ -188,7 +189,7 @@ func sortedEmails(s []string) []string {
 // nodeDecoder decodes a YAML node tree into Go values by their yaml tags,
 // collecting every problem with its path instead of stopping at the first.
 type nodeDecoder struct {
-	errs   []FieldError
+	errs   []apperr.FieldError
 	budget int
 }
 
@@ -197,7 +198,7 @@ func (d *nodeDecoder) fail(path string, n *yaml.Node, format string, args ...any
 	if n != nil && n.Line > 0 {
 		msg += fmt.Sprintf(" (line %d)", n.Line)
 	}
-	d.errs = append(d.errs, FieldError{Path: path, Message: msg})
+	d.errs = append(d.errs, apperr.FieldError{Field: path, Message: msg})
 }
 
 func kindName(n *yaml.Node) string {

@@ -30,7 +30,7 @@ func TestParseStrict(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			errs := parseErrors(t, replace(t, base, tc.old, tc.new))
 			for _, e := range errs {
-				if e.Path == tc.path && strings.Contains(e.Message, tc.msg) {
+				if e.Field == tc.path && strings.Contains(e.Message, tc.msg) {
 					return
 				}
 			}
@@ -51,7 +51,7 @@ func TestParseStrict(t *testing.T) {
 
 	t.Run("syntax error", func(t *testing.T) {
 		errs := parseErrors(t, "markets:\n  - code: GB\n   name: x\n")
-		if len(errs) != 1 || errs[0].Path != "" || !strings.Contains(errs[0].Message, "line") {
+		if len(errs) != 1 || errs[0].Field != "" || !strings.Contains(errs[0].Message, "line") {
 			t.Errorf("errors = %v", errs)
 		}
 	})
@@ -202,7 +202,7 @@ func TestParseJSON(t *testing.T) {
 		t.Error("Parse(JSON) differs")
 	}
 	errs := parseErrors(t, `{"markets": [{"code": "GB", "name": "UK", "timezone": "Europe/London", "languages": ["en"], "colour": 1}]}`)
-	if errs[0].Path != "markets[0].colour" {
+	if errs[0].Field != "markets[0].colour" {
 		t.Errorf("errors = %v", errs)
 	}
 }
