@@ -54,6 +54,10 @@ type Config struct {
 	// (users themselves live in the users table), keyed by lower-case email.
 	Profiles map[string]assign.Profile `yaml:"-" json:"profiles,omitempty"`
 	Sellers  []Seller                  `yaml:"sellers" json:"sellers,omitempty"`
+
+	// sections holds the values of the sections capabilities registered
+	// (see Schema), by key; read them with Get. Empty sections are absent.
+	sections map[string]any
 }
 
 // Market is a country or region the marketplace sells in.
@@ -251,9 +255,13 @@ func (l *errList) languages(path string, langs []string) {
 	}
 }
 
-// Validate checks the whole configuration and returns every problem found
-// (nil when it is valid). It does not modify c.
-func (c *Config) Validate() []apperr.FieldError {
+// Validate checks the whole configuration with the sections of no schema
+// (see Schema.Validate).
+func (c *Config) Validate() []apperr.FieldError { return (&Schema{}).Validate(c) }
+
+// validateCore checks desk's own part of the configuration and returns
+// every problem found. It does not modify c.
+func (c *Config) validateCore() []apperr.FieldError {
 	var errs errList
 
 	markets := map[string]bool{}
@@ -545,8 +553,10 @@ func joinFieldTypes() string {
 type index struct {
 	markets, teams, categories map[string]int
 	resolutions                map[string]bool
+	users                      map[string]int // by lower-case email
 	calendars                  map[string]*sla.Calendar
 	rules                      *routing.Ruleset
+	memo                       sync.Map // memoKey -> what Memo built
 }
 
 var indexes sync.Map // weak.Pointer[Config] -> *index
@@ -573,6 +583,10 @@ func (c *Config) index() *index {
 	}
 	for _, r := range c.Resolutions {
 		ix.resolutions[r] = true
+	}
+	ix.users = make(map[string]int, len(c.Users))
+	for i, u := range c.Users {
+		ix.users[strings.ToLower(u.Email)] = i
 	}
 	ix.calendars = make(map[string]*sla.Calendar, len(c.Calendars))
 	for _, spec := range c.Calendars {
@@ -617,6 +631,16 @@ func (c *Config) Category(key string) (Category, bool) {
 		return cat, true
 	}
 	return Category{}, false
+}
+
+// User returns the user with the email (compared without regard to case).
+// Only a document being parsed or applied has users: a stored one (what
+// Service.Config returns) has none.
+func (c *Config) User(email string) (UserSpec, bool) {
+	if i, ok := c.index().users[strings.ToLower(email)]; ok && i < len(c.Users) {
+		return c.Users[i], true
+	}
+	return UserSpec{}, false
 }
 
 // Calendar returns the compiled calendar with the key.
