@@ -308,7 +308,11 @@ func cmdDeskApply(ctx context.Context, args []string, stdin io.Reader, stdout io
 	if err != nil {
 		return fmt.Errorf("read desk file: %w", err)
 	}
-	cfg, err := desk.Parse(data)
+	schema, err := app.DeskSchema()
+	if err != nil {
+		return err
+	}
+	cfg, err := schema.Parse(data)
 	if err != nil {
 		var ve *apperr.Invalid
 		if errors.As(err, &ve) {

@@ -21,12 +21,16 @@ import (
 // reapply changes the example desk with edit and applies it.
 func reapply(t *testing.T, d *db.DB, edit func(c *desk.Config)) {
 	t.Helper()
-	cfg, err := desk.Example()
+	schema, err := app.DeskSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := schema.Example()
 	if err != nil {
 		t.Fatal(err)
 	}
 	edit(cfg)
-	if _, err := desk.NewService(d).Apply(context.Background(), auth.System("test"), t0, cfg); err != nil {
+	if _, err := desk.NewService(d, desk.WithSchema(schema)).Apply(context.Background(), auth.System("test"), t0, cfg); err != nil {
 		t.Fatal(err)
 	}
 }

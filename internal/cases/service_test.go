@@ -32,11 +32,15 @@ type fixture struct {
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := desk.Example()
+	schema, err := app.DeskSchema()
 	if err != nil {
 		t.Fatal(err)
 	}
-	ds := desk.NewService(d)
+	cfg, err := schema.Example()
+	if err != nil {
+		t.Fatal(err)
+	}
+	ds := desk.NewService(d, desk.WithSchema(schema))
 	if _, err := ds.Apply(ctx, auth.System("test"), t0, cfg); err != nil {
 		t.Fatal(err)
 	}

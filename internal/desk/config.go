@@ -5,10 +5,10 @@
 // applies it to the store in one transaction and serves the current version
 // to the rest of Flare.
 //
-// Later issues add new top-level keys (calendars, SLA policies, routing
-// rules, escalation policies…): each is a new field of Config with its own
-// type, validation in Validate and, when it lives in the stored document,
-// nothing else to change (the document is stored as JSON).
+// Capabilities add their own top-level keys (routing rules, escalation
+// policies…) as sections: each package defines its section with SectionOf
+// and the wiring hands them to NewSchema, so a new capability adds no field
+// to Config and no branch to its validation (see Schema).
 package desk
 
 import (
@@ -25,17 +25,17 @@ import (
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
 // Config is the whole desk configuration. Treat a Config as immutable once
 // it has been parsed or loaded: the lookup methods index it on first use.
 //
-// Canonical form (what Parse, Marshal and Export produce): markets, teams,
-// categories and resolutions keep the order they are written in; emails are
-// lower-cased; users are sorted by email, sellers by id, team members by
-// email; empty lists are nil.
+// Canonical form (what Schema.Parse, Marshal and Export produce): markets,
+// teams, categories and resolutions keep the order they are written in;
+// emails are lower-cased; users are sorted by email, sellers by id, team
+// members by email; empty lists are nil; sections are in the form their
+// Canonical gives and absent when empty.
 type Config struct {
 	Markets     []Market           `yaml:"markets" json:"markets,omitempty"`
 	Calendars   []sla.CalendarSpec `yaml:"calendars,omitempty" json:"calendars,omitempty"` // business hours, holidays, closures
@@ -44,12 +44,7 @@ type Config struct {
 	Resolutions []string           `yaml:"resolutions" json:"resolutions,omitempty"` // resolution codes allowed when resolving a case
 	// SLAPolicies are ordered: the first whose match fits a case sets its clocks.
 	SLAPolicies []sla.PolicySpec `yaml:"sla_policies,omitempty" json:"sla_policies,omitempty"`
-	// Priority is the priority score's weights (every key optional: see
-	// internal/routing.Weights); RoutingRules run in order on create and
-	// update.
-	Priority     routing.Weights `yaml:"priority,omitempty" json:"priority,omitzero"`
-	RoutingRules []routing.Rule  `yaml:"routing_rules,omitempty" json:"routing_rules,omitempty"`
-	Users        []UserSpec      `yaml:"users" json:"users,omitempty"`
+	Users       []UserSpec       `yaml:"users" json:"users,omitempty"`
 	// Profiles keeps the users' assignment settings in the stored document
 	// (users themselves live in the users table), keyed by lower-case email.
 	Profiles map[string]assign.Profile `yaml:"-" json:"profiles,omitempty"`
@@ -255,10 +250,6 @@ func (l *errList) languages(path string, langs []string) {
 	}
 }
 
-// Validate checks the whole configuration with the sections of no schema
-// (see Schema.Validate).
-func (c *Config) Validate() []apperr.FieldError { return (&Schema{}).Validate(c) }
-
 // validateCore checks desk's own part of the configuration and returns
 // every problem found. It does not modify c.
 func (c *Config) validateCore() []apperr.FieldError {
@@ -423,33 +414,6 @@ func (c *Config) validateCore() []apperr.FieldError {
 		resolutions[r] = true
 	}
 
-	policies := map[string]bool{}
-	for _, p := range c.SLAPolicies {
-		policies[p.Name] = true
-	}
-	refs := routing.Refs{
-		Market:    func(m string) bool { return markets[m] },
-		Team:      func(t string) bool { return teams[t] },
-		Category:  func(k string) bool { return categories[k] },
-		Group:     func(g string) bool { return c.knownSkill(g + "/") },
-		Calendar:  func(k string) bool { return calendars[k] },
-		SLAPolicy: func(n string) bool { return policies[n] },
-		MoneyField: func(k string) bool {
-			for _, cat := range c.Categories {
-				if f, ok := cat.Field(k); ok && f.Type == FieldMoney {
-					return true
-				}
-			}
-			return false
-		},
-	}
-	if len(c.Users) > 0 { // a stored document has none: checked when it was applied
-		refs.User = func(e string) bool { return users[strings.ToLower(e)].Email != "" }
-	}
-	for _, e := range routing.Validate(c.RoutingRules, c.Priority, refs) {
-		errs.add(e.Field, "%s", e.Message)
-	}
-
 	sellers := map[string]bool{}
 	for i, s := range c.Sellers {
 		p := at("sellers", i)
@@ -555,7 +519,6 @@ type index struct {
 	resolutions                map[string]bool
 	users                      map[string]int // by lower-case email
 	calendars                  map[string]*sla.Calendar
-	rules                      *routing.Ruleset
 	memo                       sync.Map // memoKey -> what Memo built
 }
 
@@ -593,9 +556,6 @@ func (c *Config) index() *index {
 		if cal, err := sla.Compile(spec); err == nil { // a validated config compiles
 			ix.calendars[spec.Key] = cal
 		}
-	}
-	if rs, err := routing.Compile(c.RoutingRules); err == nil { // a validated config compiles
-		ix.rules = rs
 	}
 	if v, loaded := indexes.LoadOrStore(wp, ix); loaded {
 		return v.(*index)
@@ -648,10 +608,6 @@ func (c *Config) Calendar(key string) (*sla.Calendar, bool) {
 	cal, ok := c.index().calendars[key]
 	return cal, ok
 }
-
-// Rules returns the compiled routing rules (nil when there are none or
-// they do not compile, which a validated config rules out).
-func (c *Config) Rules() *routing.Ruleset { return c.index().rules }
 
 // HasResolution reports whether code is an allowed resolution code.
 func (c *Config) HasResolution(code string) bool { return c.index().resolutions[code] }

@@ -7,7 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -75,22 +74,6 @@ func diffDoc(prev, next *Config) []string {
 				"warn_at", a.WarnAt, b.WarnAt,
 				"pause", a.Pause, b.Pause)
 		})...)
-	out = append(out, DiffFields("priority", "weights", prev.Priority, next.Priority)...)
-	out = append(out, DiffList("routing rule", prev.RoutingRules, next.RoutingRules,
-		func(r routing.Rule) string { return r.Name },
-		func(a, b routing.Rule) []string {
-			return DiffFields("routing rule "+a.Name, "definition", a, b)
-		})...)
-	names := func(rs []routing.Rule) []string {
-		var n []string
-		for _, r := range rs {
-			n = append(n, r.Name)
-		}
-		return n
-	}
-	if a, b := names(prev.RoutingRules), names(next.RoutingRules); !slices.Equal(a, b) && slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))) {
-		out = append(out, "routing rules reordered") // order matters: rules run in it
-	}
 	return out
 }
 

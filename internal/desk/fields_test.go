@@ -1,10 +1,12 @@
-package desk
+package desk_test
 
 import (
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+
+	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
 )
 
 func testCategory() Category {

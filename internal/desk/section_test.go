@@ -17,6 +17,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing"
 )
 
 // Two sections as a capability would register them from its own package:
@@ -132,9 +133,11 @@ func testSections() []desk.Section {
 	}
 }
 
+// newTestSchema is routing's sections (the example document has them) and
+// extra.
 func newTestSchema(t testing.TB, extra ...desk.Section) *desk.Schema {
 	t.Helper()
-	s, err := desk.NewSchema(extra...)
+	s, err := desk.NewSchema(append(routing.Sections(), extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -221,7 +224,8 @@ func TestSectionParse(t *testing.T) {
 		}
 	}
 
-	// A schema without the sections refuses them like any unknown key.
+	// A schema without the sections (only routing's) refuses them like any
+	// unknown key.
 	_, err = newTestSchema(t).Parse(append(bytes.Clone(desk.ExampleYAML), sectionsYAML...))
 	if got := fieldPaths(err); len(got) != 2 || !strings.HasPrefix(got[0], "escalation_policies: unknown key") || !strings.HasPrefix(got[1], "oncall_rotations: unknown key") {
 		t.Errorf("without the sections: %q", got)
@@ -370,14 +374,6 @@ func TestSectionSetGetMemo(t *testing.T) {
 	desk.Get(c, rotationsKey)
 }
 
-func paths(errs []apperr.FieldError) []string {
-	var p []string
-	for _, e := range errs {
-		p = append(p, e.Field)
-	}
-	return p
-}
-
 // Sections are stored with the document, loaded by a Service with the same
 // schema, exported, diffed on apply and audited with the rest.
 func TestSectionApplyExport(t *testing.T) {
@@ -445,7 +441,7 @@ func TestSectionApplyExport(t *testing.T) {
 
 		// A Service without the sections refuses a document with them, and
 		// leaves stored sections it does not know out of what it loads.
-		bare := desk.NewService(d)
+		bare := desk.NewService(d, desk.WithSchema(newTestSchema(t)))
 		_, err = bare.Apply(ctx, auth.System("test"), time.Now(), withSections(t, schema))
 		if got := fieldPaths(err); len(got) != 2 || !strings.HasPrefix(got[0], "escalation_policies: unknown key") {
 			t.Errorf("bare Apply = %q", got)

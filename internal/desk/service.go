@@ -62,8 +62,8 @@ func NewService(d *db.DB, opts ...Option) *Service {
 // document with it before Apply.
 func (s *Service) Schema() *Schema { return s.schema }
 
-// Config returns the current configuration: markets, teams, categories and
-// resolutions (what the stored document holds). Users, Sellers and
+// Config returns the current configuration: markets, teams, categories,
+// resolutions and the schema's sections (what the stored document holds). Users, Sellers and
 // Teams[].Members are empty here: ask auth for users and team members and
 // SellerByID for sellers. The result is shared: do not modify it.
 //

@@ -24,10 +24,6 @@ const MaxDocumentSize = 32 << 20
 // so that a small document of nested aliases cannot expand without end.
 const maxNodes = 4_000_000
 
-// Parse reads a desk document with the sections of no schema (see
-// Schema.Parse).
-func Parse(data []byte) (*Config, error) { return (&Schema{}).Parse(data) }
-
 // Parse reads a desk document strictly (unknown keys, duplicate keys and
 // wrongly typed values are errors with their path and line) and validates
 // it, the schema's sections included. Every problem is returned at once in
