@@ -36,9 +36,11 @@ type Section interface {
 }
 
 // SectionOf defines a section whose value is a T: a struct, list or map
-// with yaml and json tags, decoded as strictly as the rest of the document
-// (unknown and duplicate keys and wrongly typed values are errors with
-// their path). An absent or empty section reads as the zero T.
+// (of structs, lists, maps with string keys, strings, numbers and
+// booleans) with yaml and json tags. It is decoded as strictly as the rest
+// of the document (unknown and duplicate keys and wrongly typed values are
+// errors with their path and line) and stored as JSON. An absent or empty
+// section reads as the zero T.
 type SectionOf[T any] struct {
 	Key Key[T]
 	// Validate checks v against the whole document (doc, which decoded

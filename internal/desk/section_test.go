@@ -382,7 +382,7 @@ func TestSectionApplyExport(t *testing.T) {
 		schema := newTestSchema(t, testSections()...)
 		s := desk.NewService(d, desk.WithSchema(schema))
 		want := withSections(t, schema)
-		res, err := s.Apply(ctx, auth.System("test"), time.Now(), want)
+		res, err := s.Apply(ctx, auth.System("test"), t0, want)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -412,7 +412,7 @@ func TestSectionApplyExport(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res2, err := s.Apply(ctx, auth.System("test"), time.Now(), again); err != nil || len(res2.Changes) != 0 || res2.Version != res.Version {
+		if res2, err := s.Apply(ctx, auth.System("test"), t0, again); err != nil || len(res2.Changes) != 0 || res2.Version != res.Version {
 			t.Errorf("re-apply = %+v, %v", res2, err)
 		}
 
@@ -423,7 +423,7 @@ func TestSectionApplyExport(t *testing.T) {
 		ps[0].Steps = ps[0].Steps[:1]
 		desk.Set(next, policiesKey, ps)
 		desk.Set(next, rotationsKey, nil)
-		res3, err := s.Apply(ctx, auth.System("test"), time.Now(), next)
+		res3, err := s.Apply(ctx, auth.System("test"), t0, next)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -442,7 +442,7 @@ func TestSectionApplyExport(t *testing.T) {
 		// A Service without the sections refuses a document with them, and
 		// leaves stored sections it does not know out of what it loads.
 		bare := desk.NewService(d, desk.WithSchema(newTestSchema(t)))
-		_, err = bare.Apply(ctx, auth.System("test"), time.Now(), withSections(t, schema))
+		_, err = bare.Apply(ctx, auth.System("test"), t0, withSections(t, schema))
 		if got := fieldPaths(err); len(got) != 2 || !strings.HasPrefix(got[0], "escalation_policies: unknown key") {
 			t.Errorf("bare Apply = %q", got)
 		}
