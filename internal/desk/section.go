@@ -47,8 +47,9 @@ type SectionOf[T any] struct {
 	// without error; other sections are read with Get) and returns every
 	// problem with its full path, starting with Key:
 	// `escalation_policies[2].steps[0].targets[1]: unknown team "x"`. It
-	// must not modify doc or v. Users (doc.Users) are in a document being
-	// parsed or applied; nil means nothing beyond decoding is checked.
+	// must not modify doc or v. A stored document has no users (they were
+	// checked when it was applied): check user references only when
+	// doc.Users is not empty. A nil Validate checks nothing beyond decoding.
 	Validate func(doc *Config, v T) []apperr.FieldError
 	// Canonical returns v in canonical form (lower-cased emails, sorted
 	// sets…), without modifying v; Parse and Apply use it so that exports
