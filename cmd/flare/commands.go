@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
@@ -307,12 +308,16 @@ func cmdDeskApply(ctx context.Context, args []string, stdin io.Reader, stdout io
 	if err != nil {
 		return fmt.Errorf("read desk file: %w", err)
 	}
-	cfg, err := desk.Parse(data)
+	schema, err := app.DeskSchema()
 	if err != nil {
-		var ve *desk.ValidationError
+		return err
+	}
+	cfg, err := schema.Parse(data)
+	if err != nil {
+		var ve *apperr.Invalid
 		if errors.As(err, &ve) {
 			for _, e := range ve.Errors {
-				fmt.Fprintf(stdout, "%s: %s\n", e.Path, e.Message)
+				fmt.Fprintf(stdout, "%s: %s\n", e.Field, e.Message)
 			}
 			return fmt.Errorf("%s: %d problem(s); nothing applied", file, len(ve.Errors))
 		}

@@ -5,6 +5,7 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
@@ -18,6 +19,7 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/routing"
 )
 
 // Migrate brings the schema and the job queue's tables up to date.
@@ -26,6 +28,17 @@ func Migrate(ctx context.Context, d *db.DB) error {
 		return err
 	}
 	return jobs.Migrate(ctx, d)
+}
+
+// DeskSchema is the desk document's schema: desk's own keys and the
+// sections of every capability. A capability with a desk section adds its
+// Sections() here, and nowhere else.
+func DeskSchema() (*desk.Schema, error) {
+	schema, err := desk.NewSchema(routing.Sections()...)
+	if err != nil {
+		return nil, fmt.Errorf("desk schema: %w", err)
+	}
+	return schema, nil
 }
 
 // Options configure an App.
@@ -77,7 +90,11 @@ func New(d *db.DB, opt Options) (*App, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	a := &App{DB: d, Clock: opt.Clock, Log: opt.Logger, Desk: desk.NewService(d)}
+	schema, err := DeskSchema()
+	if err != nil {
+		return nil, err
+	}
+	a := &App{DB: d, Clock: opt.Clock, Log: opt.Logger, Desk: desk.NewService(d, desk.WithSchema(schema))}
 	a.Bus = events.New(d, a.Clock, a.Log, opt.Events)
 	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
 	reg := jobs.NewRegistry()

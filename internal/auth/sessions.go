@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/db"
 )
 
@@ -162,7 +163,7 @@ const maxTokenName = 100
 func CreateToken(ctx context.Context, tx *db.Tx, now time.Time, userID int64, name string) (token string, id int64, err error) {
 	name = strings.TrimSpace(name)
 	if len([]rune(name)) > maxTokenName {
-		return "", 0, &InputError{Field: "name", Message: fmt.Sprintf("must be at most %d characters", maxTokenName)}
+		return "", 0, apperr.InvalidField("name", "must be at most %d characters", maxTokenName)
 	}
 	if err := userExists(ctx, tx, userID); err != nil {
 		return "", 0, fmt.Errorf("create token for user %d: %w", userID, err)

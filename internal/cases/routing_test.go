@@ -148,9 +148,9 @@ func TestRoutingChoosesSLAPolicy(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		f.Reapply(t, func(c *desk.Config) {
-			c.RoutingRules = append(c.RoutingRules, routing.Rule{Name: "Lost parcels are key",
+			desk.Set(c, routing.RulesKey, append(routing.RulesOf(c), routing.Rule{Name: "Lost parcels are key",
 				When: routing.Conditions{Category: []string{"logistics/lost_parcel"}},
-				Then: routing.Actions{SLAPolicy: "Safety emergencies"}})
+				Then: routing.Actions{SLAPolicy: "Safety emergencies"}}))
 		})
 		c, err := f.svc.Create(context.Background(), f.actor("amelia.clarke"), lostParcel(), nil)
 		if err != nil {
@@ -169,9 +169,9 @@ func TestRoutingUpdateDoesNotRepeatNotifications(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, d)
 		f.Reapply(t, func(c *desk.Config) {
-			c.RoutingRules = append(c.RoutingRules, routing.Rule{Name: "Press is watched",
+			desk.Set(c, routing.RulesKey, append(routing.RulesOf(c), routing.Rule{Name: "Press is watched",
 				When: routing.Conditions{Channel: []string{"social"}},
-				Then: routing.Actions{AddTags: []string{"press"}, Notify: []string{"team"}, Escalate: "L3"}})
+				Then: routing.Actions{AddTags: []string{"press"}, Notify: []string{"team"}, Escalate: "L3"}}))
 		})
 		var routed []*events.Routed // the events escalations and notifications will act on
 		f.App.Bus.OnTx("test", func(_ context.Context, _ *db.Tx, e events.Event) error {

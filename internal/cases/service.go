@@ -326,10 +326,8 @@ func checkLanguage(v *apperr.Invalid, lang string) {
 	}
 }
 
-func addFieldErrors(v *apperr.Invalid, errs []desk.FieldError) {
-	for _, e := range errs {
-		v.Add(e.Path, "%s", e.Message)
-	}
+func addFieldErrors(v *apperr.Invalid, errs []apperr.FieldError) {
+	v.Errors = append(v.Errors, errs...)
 }
 
 func normRequester(v *apperr.Invalid, r Requester) Requester {

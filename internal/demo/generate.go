@@ -386,7 +386,7 @@ func (g *generator) spec(surge bool) CaseSpec {
 	if cc.seller != nil {
 		f.SellerTier, f.SellerRiskFlags = cc.seller.Tier, cc.seller.RiskFlags
 	}
-	a := routing.Assess(g.cfg.Priority, g.cfg.Rules(), f, routing.EventCreate)
+	a := routing.Assess(routing.WeightsOf(g.cfg), routing.RulesetOf(g.cfg), f, routing.EventCreate)
 	cc.priority, cc.team = a.Priority, a.Outcome.Team
 	spec.Steps = g.life(&cc, spec.Creator, in.Requester)
 	return spec

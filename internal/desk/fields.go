@@ -12,6 +12,8 @@ import (
 	"time"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 // Limits on custom field values.
@@ -40,7 +42,7 @@ var (
 // map{"amount": "1250.00", "currency": "EUR"}; date → "YYYY-MM-DD";
 // select → string; multiselect → []string in the order of the options.
 // Empty strings and empty lists count as absent.
-func (c Category) ValidateFields(values map[string]any, partial bool) (map[string]any, []FieldError) {
+func (c Category) ValidateFields(values map[string]any, partial bool) (map[string]any, []apperr.FieldError) {
 	var errs errList
 	out := make(map[string]any, len(values))
 	keys := make([]string, 0, len(values))

@@ -284,7 +284,7 @@ func (s *Server) putDesk(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 	if err != nil {
 		return err
 	}
-	cfg, err := desk.Parse(bytes.TrimSpace(body))
+	cfg, err := s.app.Desk.Schema().Parse(bytes.TrimSpace(body))
 	if err != nil {
 		return err
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
-	"github.com/flare-desk/flare/internal/desk"
 )
 
 // apiEnv is a running server on the example desk with a token per role.
@@ -39,7 +38,7 @@ func newAPIEnv(t *testing.T, d *db.DB) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := desk.Example()
+	cfg, err := a.Desk.Schema().Example()
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -11,7 +11,6 @@ import (
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/desk"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -43,8 +42,6 @@ func toProblem(err error) *Problem {
 	var (
 		p   *Problem
 		inv *apperr.Invalid
-		dv  *desk.ValidationError
-		ie  *auth.InputError
 		fb  *apperr.Forbidden
 		cf  *apperr.Conflict
 		mbe *http.MaxBytesError
@@ -53,18 +50,8 @@ func toProblem(err error) *Problem {
 	case errors.As(err, &p):
 		return p
 	case errors.As(err, &inv):
-		p := problem(http.StatusUnprocessableEntity, "validation", "Invalid input", "Fix the fields listed in errors; nothing was written.")
+		p := problem(http.StatusUnprocessableEntity, "validation", "Invalid "+inv.What(), "Fix the fields listed in errors; nothing was written.")
 		p.Errors = inv.Errors
-		return p
-	case errors.As(err, &dv):
-		p := problem(http.StatusUnprocessableEntity, "validation", "Invalid desk configuration", "Fix the paths listed in errors; nothing was applied.")
-		for _, e := range dv.Errors {
-			p.Errors = append(p.Errors, apperr.FieldError{Field: e.Path, Message: e.Message})
-		}
-		return p
-	case errors.As(err, &ie):
-		p := problem(http.StatusUnprocessableEntity, "validation", "Invalid input", "Fix the fields listed in errors; nothing was written.")
-		p.Errors = []apperr.FieldError{{Field: ie.Field, Message: ie.Message}}
 		return p
 	case errors.Is(err, apperr.ErrNotFound), errors.Is(err, auth.ErrNotFound):
 		return problem(http.StatusNotFound, "not-found", "Not found", "No such object, or you may not see it.")

@@ -44,14 +44,18 @@ func New(t testing.TB, d *db.DB) *Fixture {
 func (f *Fixture) Reapply(t testing.TB, edit func(c *desk.Config)) {
 	t.Helper()
 	ctx := context.Background()
-	cfg, err := desk.Example()
+	schema, err := app.DeskSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := schema.Example()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if edit != nil {
 		edit(cfg)
 	}
-	ds := desk.NewService(f.DB)
+	ds := desk.NewService(f.DB, desk.WithSchema(schema))
 	if f.App != nil {
 		ds = f.App.Desk // its cached configuration follows
 	}
