@@ -261,8 +261,10 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusServiceUnavailable, "login", view{Title: "Sign in", Data: d})
 		return
 	}
-	user, err := auth.Authenticate(r.Context(), u.s.app.DB, email, password)
-	release()
+	user, err := func() (auth.User, error) {
+		defer release() // even if it panics: a lost slot would shrink the gate for good
+		return auth.Authenticate(r.Context(), u.s.app.DB, email, password)
+	}()
 	if errors.Is(err, auth.ErrUnauthenticated) {
 		d.Error = "Email or password is wrong."
 		u.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Data: d})
