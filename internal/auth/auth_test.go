@@ -418,7 +418,7 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("stored name %q hash %q", name, hash)
 		}
 		a, err := TokenActor(ctx, d, tokA)
-		if err != nil || a.UserID != ann.ID || a.Email != "ann@example.com" || a.Role != RoleAgent || !slices.Equal(a.Teams, []string{"logistics"}) {
+		if err != nil || a.UserID != ann.ID || a.TokenID != idA || a.Email != "ann@example.com" || a.Role != RoleAgent || !slices.Equal(a.Teams, []string{"logistics"}) {
 			t.Fatalf("token actor: %+v %v", a, err)
 		}
 		for _, bad := range []string{"", "flr_", tokA[4:], "xyz_" + tokA[4:], tokA[:len(tokA)-1] + "A", tokA + "A"} {

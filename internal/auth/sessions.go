@@ -216,9 +216,9 @@ func TokenActor(ctx context.Context, q db.Querier, token string) (Actor, error) 
 	var markets []byte
 	var active bool
 	var revoked db.Time
-	err := q.QueryRow(ctx, `SELECT t.revoked_at, u.id, u.email, u.name, u.role, u.markets, u.active
+	err := q.QueryRow(ctx, `SELECT t.id, t.revoked_at, u.id, u.email, u.name, u.role, u.markets, u.active
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, secretHash(token)).
-		Scan(&revoked, &a.UserID, &a.Email, &a.Name, &role, &markets, &active)
+		Scan(&a.TokenID, &revoked, &a.UserID, &a.Email, &a.Name, &role, &markets, &active)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Actor{}, ErrUnauthenticated
 	}

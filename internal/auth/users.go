@@ -381,7 +381,8 @@ func ListUsers(ctx context.Context, q db.Querier) ([]User, error) {
 // Authenticate returns the active user with email and password. Every
 // failure (unknown email, wrong or missing password, inactive user) is
 // ErrUnauthenticated and costs one password hash, so timing does not tell
-// which emails exist.
+// which emails exist. A hash holds 64 MiB while it runs: callers serving
+// the network must bound how many run at once (the web login's gate).
 func Authenticate(ctx context.Context, q db.Querier, email, password string) (User, error) {
 	// Checked before the lookup so their (lack of) cost says nothing.
 	if password == "" || len(password) > maxPasswordBytes {

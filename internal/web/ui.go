@@ -15,7 +15,6 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
@@ -225,6 +224,7 @@ func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginForm)
 	if err := r.ParseForm(); err != nil {
 		u.errorPage(w, r, nil, badRequest("The form could not be read."))
 		return
@@ -233,8 +233,11 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	next := safeNext(r.PostForm.Get("next"))
 	d := loginData{Email: email, Next: next}
-	ip := clientIP(r)
-	if ok, wait := u.s.limiter.Allow(ip, email); !ok {
+	// The attempt counts before the password is checked, so that concurrent
+	// wrong passwords cannot all pass the limit.
+	attempt, wait := u.s.limiter.Begin(clientIP(r), email)
+	if attempt == nil {
+		u.s.guard.throttled.WithLabelValues("login").Inc()
 		mins := int((wait + time.Minute - 1) / time.Minute)
 		if mins < 1 {
 			mins = 1
@@ -248,18 +251,32 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in", Data: d})
 		return
 	}
-	user, err := auth.Authenticate(r.Context(), u.s.app.DB, email, password)
+	// Unknown emails hash too (no enumeration by timing), so every sign-in
+	// waits for one of the few hash slots that bound memory.
+	release, err := u.s.passwordWork(r.Context())
+	if err != nil {
+		attempt.Abandon()
+		w.Header().Set("Retry-After", fmt.Sprint(loginBusyRetry))
+		d.Error = "Flare is busy signing other people in; try again in a few seconds."
+		u.render(w, r, http.StatusServiceUnavailable, "login", view{Title: "Sign in", Data: d})
+		return
+	}
+	user, err := func() (auth.User, error) {
+		defer release() // even if it panics: a lost slot would shrink the gate for good
+		return auth.Authenticate(r.Context(), u.s.app.DB, email, password)
+	}()
 	if errors.Is(err, auth.ErrUnauthenticated) {
-		u.s.limiter.Failure(ip, email)
 		d.Error = "Email or password is wrong."
 		u.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Data: d})
 		return
 	}
 	if err != nil {
+		attempt.Abandon()
 		u.errorPage(w, r, nil, err)
 		return
 	}
-	u.s.limiter.Success(ip, email)
+	attempt.Succeeded()
+	noteActor(r, auth.ActorFor(user), nil)
 	var token string
 	err = u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
 		var err error
@@ -312,14 +329,4 @@ func safeNext(next string) string {
 		return home
 	}
 	return next
-}
-
-// clientIP is the peer address (Flare does not trust forwarding headers it
-// cannot verify).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }
