@@ -21,7 +21,6 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
-	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/limit"
 )
 
@@ -69,7 +68,7 @@ func newGuardEnv(t *testing.T, d *db.DB, opt Options) *guardEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := desk.Example()
+	cfg, err := a.Desk.Schema().Example()
 	if err != nil {
 		t.Fatal(err)
 	}
