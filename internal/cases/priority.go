@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
+
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
@@ -39,7 +41,7 @@ func factsFor(ctx context.Context, q db.Querier, cfg *desk.Config, c *Case, sell
 			t, _ := cfg.Team(team)
 			return t.Calendar
 		}}
-	f.MoneyAtStake, f.Currency = moneyAtStake(routing.WeightsOf(cfg), cat, c.Fields)
+	f.MoneyAtStake, f.Currency = moneyAtStake(routingdesk.WeightsOf(cfg), cat, c.Fields)
 	if seller != nil {
 		f.SellerID, f.SellerTier, f.SellerRiskFlags = seller.ID, seller.Tier, seller.RiskFlags
 		// Earlier cases about the same seller and category: an indexed count.
@@ -99,7 +101,7 @@ type assessment struct {
 // tags, high risk, sensitivity, SLA policy and the assignment strategy.
 // keepTeam keeps a team a person just chose.
 func assess(cfg *desk.Config, c *Case, f routing.Facts, ev routing.Event, keepTeam bool) assessment {
-	a := assessment{Assessment: routing.Assess(routing.WeightsOf(cfg), routing.RulesetOf(cfg), f, ev)}
+	a := assessment{Assessment: routing.Assess(routingdesk.WeightsOf(cfg), routingdesk.RulesetOf(cfg), f, ev)}
 	out := a.Outcome
 	if !f.PriorityOverridden {
 		c.Priority = a.Priority
@@ -252,7 +254,7 @@ func (s *Service) explain(ctx context.Context, cfg *desk.Config, c *Case, ev rou
 	if err != nil {
 		return nil, err
 	}
-	a := routing.Assess(routing.WeightsOf(cfg), routing.RulesetOf(cfg), f, ev)
+	a := routing.Assess(routingdesk.WeightsOf(cfg), routingdesk.RulesetOf(cfg), f, ev)
 	x := &Explanation{Event: ev, Priority: a.Priority, Score: a.Score, Outcome: a.Outcome, Rules: []routing.RuleResult{}}
 	if f.PriorityOverridden {
 		x.Priority = c.Priority
@@ -260,7 +262,7 @@ func (s *Service) explain(ctx context.Context, cfg *desk.Config, c *Case, ev rou
 	for _, r := range a.Reasons {
 		x.Reasons = append(x.Reasons, Reason{Factor: r.Factor, Detail: r.Detail, Points: r.Points})
 	}
-	if rs := routing.RulesetOf(cfg); rs != nil {
+	if rs := routingdesk.RulesetOf(cfg); rs != nil {
 		x.Rules = rs.Explain(f, ev).Rules
 	}
 	return x, nil

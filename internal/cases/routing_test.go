@@ -7,6 +7,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
+
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
@@ -148,7 +150,7 @@ func TestRoutingChoosesSLAPolicy(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		f.Reapply(t, func(c *desk.Config) {
-			desk.Set(c, routing.RulesKey, append(routing.RulesOf(c), routing.Rule{Name: "Lost parcels are key",
+			desk.Set(c, routingdesk.RulesKey, append(routingdesk.RulesOf(c), routing.Rule{Name: "Lost parcels are key",
 				When: routing.Conditions{Category: []string{"logistics/lost_parcel"}},
 				Then: routing.Actions{SLAPolicy: "Safety emergencies"}}))
 		})
@@ -169,7 +171,7 @@ func TestRoutingUpdateDoesNotRepeatNotifications(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, d)
 		f.Reapply(t, func(c *desk.Config) {
-			desk.Set(c, routing.RulesKey, append(routing.RulesOf(c), routing.Rule{Name: "Press is watched",
+			desk.Set(c, routingdesk.RulesKey, append(routingdesk.RulesOf(c), routing.Rule{Name: "Press is watched",
 				When: routing.Conditions{Channel: []string{"social"}},
 				Then: routing.Actions{AddTags: []string{"press"}, Notify: []string{"team"}, Escalate: "L3"}}))
 		})

@@ -8,6 +8,7 @@ package demo
 
 import (
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 
 	"fmt"
@@ -259,9 +260,9 @@ func Desk(seed int64) *desk.Config {
 			Markets: slices.Clone(p.markets), Languages: slices.Clone(p.languages), Profile: profiles[p.key]})
 	}
 	cfg.Sellers = sellers(seed)
-	desk.Set(cfg, routing.WeightsKey, routing.Weights{MoneyFields: []string{"amount_held"},
+	desk.Set(cfg, routingdesk.WeightsKey, routing.Weights{MoneyFields: []string{"amount_held"},
 		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}})
-	desk.Set(cfg, routing.RulesKey, routingRules())
+	desk.Set(cfg, routingdesk.RulesKey, routingRules())
 	return cfg
 }
 

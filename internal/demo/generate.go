@@ -10,6 +10,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
+
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
@@ -386,7 +388,7 @@ func (g *generator) spec(surge bool) CaseSpec {
 	if cc.seller != nil {
 		f.SellerTier, f.SellerRiskFlags = cc.seller.Tier, cc.seller.RiskFlags
 	}
-	a := routing.Assess(routing.WeightsOf(g.cfg), routing.RulesetOf(g.cfg), f, routing.EventCreate)
+	a := routing.Assess(routingdesk.WeightsOf(g.cfg), routingdesk.RulesetOf(g.cfg), f, routing.EventCreate)
 	cc.priority, cc.team = a.Priority, a.Outcome.Team
 	spec.Steps = g.life(&cc, spec.Creator, in.Requester)
 	return spec

@@ -12,12 +12,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
+
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
-	"github.com/flare-desk/flare/internal/routing"
 )
 
 // Two sections as a capability would register them from its own package:
@@ -137,7 +138,7 @@ func testSections() []desk.Section {
 // extra.
 func newTestSchema(t testing.TB, extra ...desk.Section) *desk.Schema {
 	t.Helper()
-	s, err := desk.NewSchema(append(routing.Sections(), extra...)...)
+	s, err := desk.NewSchema(append(routingdesk.Sections(), extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}
