@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/db"
 )
 
 //go:embed templates/*.html
@@ -277,12 +276,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	}
 	attempt.Succeeded()
 	noteActor(r, auth.ActorFor(user), nil)
-	var token string
-	err = u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
-		var err error
-		token, err = auth.CreateSession(r.Context(), tx, u.s.app.Clock.Now(), user.ID)
-		return err
-	})
+	token, err := auth.SignIn(r.Context(), u.s.app.DB, u.s.app.Clock.Now(), user.ID)
 	if err != nil {
 		u.errorPage(w, r, nil, err)
 		return
@@ -294,10 +288,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		err := u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
-			return auth.DeleteSession(r.Context(), tx, c.Value)
-		})
-		if err != nil {
+		if err := auth.SignOut(r.Context(), u.s.app.DB, c.Value); err != nil {
 			u.errorPage(w, r, nil, err)
 			return
 		}
