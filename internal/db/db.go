@@ -449,7 +449,18 @@ func (t *Tx) DB() *DB { return t.db }
 func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
-// Concurrent transactions are group-committed (see batch.go).
+// Concurrent transactions are group-committed (see batch.go), and that
+// sets the contract every caller keeps:
+//
+//   - Validate before calling InTx. A callback that fails rolls back the
+//     whole batch it was committed with, which then runs again with a
+//     savepoint per request: a failure in fn should be a conflict found
+//     under the lock (a status that changed meanwhile), not bad input.
+//   - fn may run more than once, and must not mutate its inputs: build
+//     what it writes inside it, or from values computed before.
+//   - Durable work goes in tx, with the change that causes it (outbox
+//     events, jobs, deadlines on indexed columns); Tx.AfterCommit is for
+//     wake-ups and caches only.
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
 	return d.batchTx(ctx, fn)
 }
