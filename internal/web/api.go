@@ -42,6 +42,9 @@ func (s *Server) apiRoutes() {
 	s.api("GET", "/teams/{team}/agents", s.teamAgents)
 	s.api("PUT", "/agents/{email}/away", s.setAway)
 	s.api("POST", "/routing/explain", s.explainRouting)
+	s.api("GET", "/admin/subscribers", s.eventSubscribers)
+	s.api("GET", "/admin/deliveries", s.listDeliveries)
+	s.api("POST", "/admin/deliveries/replay", s.replayDeliveries)
 	s.handoffRoutes() // api_handoffs.go
 	for _, m := range apiMethods {
 		s.mux.HandleFunc(m+" /api/", s.apiFallback)
