@@ -2,9 +2,11 @@ package handoffs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -698,4 +700,49 @@ func clockOf(t *testing.T, c *cases.Case, m sla.Metric) cases.Clock {
 	}
 	t.Fatalf("case %s has no %s clock: %+v", c.Number, m, c.SLA)
 	return cases.Clock{}
+}
+
+// Each action's audit record keeps the handoff as it was before and after.
+func TestHandoffAuditBeforeAndAfter(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		amelia := f.actor("amelia.clarke")
+		c := ownedCase(t, f, lostParcelCase())
+		h, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "payments", Request: "Is a payout held?"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lead := f.actor("jonas.weber") // a member of payments
+		if _, err := f.ho.Accept(ctx, lead, h.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ho.Complete(ctx, lead, h.ID, "No payout is held."); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := audit.List(ctx, d, audit.Filter{ObjectType: "handoff", ObjectID: strconv.FormatInt(h.ID, 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := func(raw []byte) string {
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+				return "-"
+			}
+			return fmt.Sprint(m["status"])
+		}
+		var got []string
+		for i := len(recs) - 1; i >= 0; i-- { // oldest first
+			got = append(got, recs[i].Action+" "+status(recs[i].Before)+">"+status(recs[i].After))
+		}
+		want := []string{"handoff.create ->open", "handoff.accept open>accepted", "handoff.complete accepted>completed"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("audit %v, want %v", got, want)
+		}
+	})
+}
+
+func lostParcelCase() cases.CreateInput {
+	return cases.CreateInput{Title: "Parcel never arrived", Category: "logistics/lost_parcel", Market: "GB", SellerID: "S-1001",
+		Fields: map[string]any{"order_id": "ORD-778812", "tracking_number": "JD0002211", "carrier": "DPD"}}
 }
