@@ -15,6 +15,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Assignment: who owns a case. The rules (eligibility, round-robin,
@@ -389,7 +390,7 @@ func (s *Service) SetAway(ctx context.Context, actor auth.Actor, email string, i
 	}
 	v := &apperr.Invalid{}
 	note := strings.TrimSpace(in.Note)
-	checkText(v, "note", note, maxNote, false)
+	input.Check(v, "note", input.Text, note)
 	now := s.clock.Now()
 	if in.Until != nil && !in.Until.After(now) {
 		v.Add("until", "must be in the future")

@@ -53,6 +53,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -103,9 +104,8 @@ func (st HandoffStatus) Allowed() []string {
 // receiverAction reports whether action is the receiving team's to take.
 func handoffReceiverAction(action string) bool { return action != HandoffCancel }
 
-// Limits on handoff text.
+// Limits on handoffs (their text is input.Text).
 const (
-	maxHandoffText   = 10_000
 	maxHandoffWithin = 90 * 24 * time.Hour // due_within and due_at at most this far ahead
 )
 
@@ -242,7 +242,7 @@ func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref strin
 	now := s.clock.Now()
 	v := &apperr.Invalid{}
 	request := strings.TrimSpace(in.Request)
-	checkText(v, "request", request, maxHandoffText, true)
+	input.Required(v, "request", input.Text, request)
 	key := strings.TrimSpace(in.Team)
 	team, teamOK := cfg.Team(key)
 	switch {
@@ -402,7 +402,11 @@ func (s *Service) handoffAction(ctx context.Context, actor auth.Actor, id int64,
 	if action == HandoffAnswer || action == HandoffComplete {
 		field = "answer"
 	}
-	checkText(v, field, text, maxHandoffText, action == HandoffAnswer)
+	if action == HandoffAnswer {
+		input.Required(v, field, input.Text, text)
+	} else {
+		input.Check(v, field, input.Text, text)
+	}
 	if action == HandoffDecline && text == "" {
 		v.Add("reason", "say why the team cannot do this")
 	}
