@@ -124,7 +124,7 @@ func syntaxError(err error) error {
 	case errors.As(err, &se) && errors.Is(se.Err, jsontext.ErrDuplicateName):
 		return &BodyError{Detail: "The body names a member twice.", Field: fieldPath(se.JSONPointer), Message: "duplicate member"}
 	case errors.As(err, &se):
-		return &BodyError{Detail: fmt.Sprintf("The body is not valid JSON (at byte %d): %s.", se.ByteOffset, printable(se.Err.Error()))}
+		return &BodyError{Detail: fmt.Sprintf("The body is not valid JSON (at byte %d): %s.", se.ByteOffset, Printable(se.Err.Error()))}
 	}
 	return &BodyError{Detail: "The body is not valid JSON."}
 }
@@ -136,7 +136,7 @@ func unmarshalError(err error) error {
 		if errors.As(err, &syn) {
 			return syntaxError(err)
 		}
-		return &BodyError{Detail: "The body could not be read: " + printable(err.Error())}
+		return &BodyError{Detail: "The body could not be read: " + Printable(err.Error())}
 	}
 	field := fieldPath(se.JSONPointer)
 	if errors.Is(se.Err, json.ErrUnknownName) {
@@ -187,15 +187,15 @@ func fieldPath(p jsontext.Pointer) string {
 		if b.Len() > 0 {
 			b.WriteByte('.')
 		}
-		b.WriteString(printable(tok))
+		b.WriteString(Printable(tok))
 	}
 	return b.String()
 }
 
-// printable makes s safe to echo in a problem: what is not graphic
+// Printable makes s safe to echo in a problem: what is not graphic
 // (controls, bidi formatting, line separators) is written as an escape, and
 // it is cut to a readable length.
-func printable(s string) string {
+func Printable(s string) string {
 	if Param.Problem(s) != "" {
 		q := strconv.QuoteToGraphic(s)
 		s = q[1 : len(q)-1]

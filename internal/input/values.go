@@ -83,7 +83,7 @@ func CheckPath(v *apperr.Invalid, name, value string) bool {
 // printable form of itself.
 func checkName(v *apperr.Invalid, name string) bool {
 	if msg := Param.Problem(name); msg != "" {
-		v.Add(printable(name), "parameter name %s", msg)
+		v.Add(Printable(name), "parameter name %s", msg)
 		return false
 	}
 	return true
