@@ -1,11 +1,14 @@
 package web
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/url"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Regression tests for the input rules (internal/input) at the HTTP edge:
@@ -286,4 +290,56 @@ func TestUIFormsPassTheInputRules(t *testing.T) {
 			t.Fatalf("stored comment %q", stored)
 		}
 	})
+}
+
+// TestOpenAPIDocumentsInputLimits keeps the document's maxLength and
+// maxItems true to the input kinds the services apply.
+func TestOpenAPIDocumentsInputLimits(t *testing.T) {
+	var doc struct {
+		Components struct {
+			Schemas map[string]struct {
+				Properties map[string]struct {
+					MaxLength int `json:"maxLength"`
+					MaxItems  int `json:"maxItems"`
+					Items     struct {
+						MaxLength int `json:"maxLength"`
+					} `json:"items"`
+				} `json:"properties"`
+			} `json:"schemas"`
+		} `json:"components"`
+	}
+	if err := json.Unmarshal(openAPI, &doc); err != nil {
+		t.Fatal(err)
+	}
+	s := doc.Components.Schemas
+	for _, c := range []struct {
+		schema, field string
+		got, want     int
+	}{
+		{"CaseCreate", "title", s["CaseCreate"].Properties["title"].MaxLength, input.Title.Max()},
+		{"CaseUpdate", "title", s["CaseUpdate"].Properties["title"].MaxLength, input.Title.Max()},
+		{"CaseCreate", "description", s["CaseCreate"].Properties["description"].MaxLength, input.LongText.Max()},
+		{"CaseUpdate", "description", s["CaseUpdate"].Properties["description"].MaxLength, input.LongText.Max()},
+		{"CaseCreate", "language", s["CaseCreate"].Properties["language"].MaxLength, input.MaxLanguageTag},
+		{"CaseCreate", "category", s["CaseCreate"].Properties["category"].MaxLength, input.Key.Max()},
+		{"CaseUpdate", "priority_reason", s["CaseUpdate"].Properties["priority_reason"].MaxLength, input.Reason.Max()},
+		{"CaseUpdate", "owner", s["CaseUpdate"].Properties["owner"].MaxLength, input.Email.Max()},
+		{"CaseUpdate", "watchers", s["CaseUpdate"].Properties["watchers"].MaxItems, input.MaxWatchers},
+		{"CaseCreate", "tags", s["CaseCreate"].Properties["tags"].MaxItems, 20},
+		{"CaseCreate", "tags[]", s["CaseCreate"].Properties["tags"].Items.MaxLength, 40},
+		{"Requester", "name", s["Requester"].Properties["name"].MaxLength, input.Name.Max()},
+		{"Requester", "email", s["Requester"].Properties["email"].MaxLength, input.Email.Max()},
+		{"Transition", "note", s["Transition"].Properties["note"].MaxLength, input.Text.Max()},
+		{"CommentCreate", "body", s["CommentCreate"].Properties["body"].MaxLength, input.Comment.Max()},
+		{"HandoffCreate", "request", s["HandoffCreate"].Properties["request"].MaxLength, input.Text.Max()},
+		{"HandoffAnswer", "answer", s["HandoffAnswer"].Properties["answer"].MaxLength, input.Text.Max()},
+		{"HandoffReason", "reason", s["HandoffReason"].Properties["reason"].MaxLength, input.Text.Max()},
+	} {
+		if c.got != c.want {
+			t.Errorf("%s.%s: documented %d, enforced %d", c.schema, c.field, c.got, c.want)
+		}
+	}
+	if !bytes.Contains(openAPI, []byte(`"maxLength": `+strconv.Itoa(input.Param.Max()))) {
+		t.Error("query and path parameters do not document their maxLength")
+	}
 }
