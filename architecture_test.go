@@ -74,7 +74,9 @@ func deps(graph map[string][]string, pkg string) []string {
 	return out
 }
 
-func internal(p string) bool { return strings.HasPrefix(p, "internal/") || strings.HasPrefix(p, "cmd/") }
+func internal(p string) bool {
+	return strings.HasPrefix(p, "internal/") || strings.HasPrefix(p, "cmd/")
+}
 
 // Edges are the packages that wire or serve capabilities; the rest of
 // internal/ are domain packages.

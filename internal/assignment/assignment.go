@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
@@ -18,6 +17,7 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Service assigns cases: take-next, assignment of new cases by
@@ -410,7 +410,7 @@ func (s *Service) SetAway(ctx context.Context, actor auth.Actor, email string, i
 	}
 	v := &apperr.Invalid{}
 	note := strings.TrimSpace(in.Note)
-	checkText(v, "note", note, maxNote, false)
+	input.Check(v, "note", input.Text, note)
 	now := s.clock.Now()
 	if in.Until != nil && !in.Until.After(now) {
 		v.Add("until", "must be in the future")
@@ -462,19 +462,4 @@ func ptr(t time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
-}
-
-// maxNote bounds an away note.
-const maxNote = 10_000
-
-// checkText checks a text field.
-func checkText(v *apperr.Invalid, field, s string, max int, required bool) {
-	switch {
-	case required && s == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		v.Add(field, "must be valid UTF-8 text without NUL characters")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "is longer than %d characters", max)
-	}
 }

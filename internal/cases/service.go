@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
@@ -23,24 +22,18 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
-// Limits on case input, so one request cannot bloat the store.
+// Limits on tags; the limits on text are its kinds' (internal/input).
 const (
-	maxTitle       = 300
-	maxDescription = 100_000
-	maxComment     = 65_536
-	maxTags        = 20
-	maxTagLen      = 40
-	maxNote        = 10_000
+	maxTags   = 20
+	maxTagLen = 40
 )
 
-var (
-	tagRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]*$`)
-	languageRe = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
-)
+var tagRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]*$`)
 
 // Service runs case operations against the store.
 type Service struct {
@@ -247,8 +240,8 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 		Status:      StatusNew,
 		Fields:      map[string]any{},
 	}
-	checkText(v, "title", c.Title, maxTitle, true)
-	checkText(v, "description", c.Description, maxDescription, false)
+	input.Required(v, "title", input.Title, c.Title)
+	input.Check(v, "description", input.LongText, c.Description)
 	if c.Channel == "" {
 		c.Channel = "api"
 	} else if !c.Channel.Valid() {
@@ -269,7 +262,7 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 	if c.Language == "" && ok && len(market.Languages) > 0 {
 		c.Language = market.Languages[0]
 	}
-	checkLanguage(v, c.Language)
+	c.Language = checkLanguage(v, c.Language)
 	cat, catOK := cfg.Category(c.Category)
 	switch {
 	case c.Category == "":
@@ -309,21 +302,18 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 	return c, nil
 }
 
-func checkText(v *apperr.Invalid, field, s string, max int, required bool) {
-	switch {
-	case required && s == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		v.Add(field, "must be valid UTF-8 text without NUL characters")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "is longer than %d characters", max)
+// checkLanguage checks a case's language tag and returns it in canonical
+// case ("fr-be" → "fr-BE").
+func checkLanguage(v *apperr.Invalid, lang string) string {
+	if lang == "" {
+		return ""
 	}
-}
-
-func checkLanguage(v *apperr.Invalid, lang string) {
-	if lang != "" && !languageRe.MatchString(lang) {
-		v.Add("language", "must be a language tag such as en, de or fr-BE")
+	canon, err := input.ParseLanguage(lang)
+	if err != nil {
+		v.Add("language", "%s", err.Error())
+		return lang
 	}
+	return canon
 }
 
 func addFieldErrors(v *apperr.Invalid, errs []apperr.FieldError) {
@@ -332,8 +322,8 @@ func addFieldErrors(v *apperr.Invalid, errs []apperr.FieldError) {
 
 func normRequester(v *apperr.Invalid, r Requester) Requester {
 	r.Name, r.Email = strings.TrimSpace(r.Name), strings.ToLower(strings.TrimSpace(r.Email))
-	checkText(v, "requester.name", r.Name, 200, false)
-	if r.Email != "" {
+	input.Check(v, "requester.name", input.Name, r.Name)
+	if r.Email != "" && input.Check(v, "requester.email", input.Email, r.Email) {
 		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
 			v.Add("requester.email", "is not an email address")
 		}

@@ -225,7 +225,6 @@ func (h slaHit) timeline() map[string]any {
 	return map[string]any{"metric": h.clock.Metric, "policy": h.policy, "at": h.at.UTC(), "target": h.clock.Target.String()}
 }
 
-
 // CheckSLA re-evaluates one case's clocks now (the timer does this in
 // batches; tests and tools call it for one case).
 func (s *Service) CheckSLA(ctx context.Context, caseID int64) error {

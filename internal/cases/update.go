@@ -14,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/routing"
 )
 
@@ -171,7 +172,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		}
 		if in.Title != nil {
 			t := strings.TrimSpace(*in.Title)
-			checkText(v, "title", t, maxTitle, true)
+			input.Required(v, "title", input.Title, t)
 			if t != c.Title {
 				set("title", c.Title, t)
 				c.Title = t
@@ -179,7 +180,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		}
 		if in.Description != nil {
 			d := strings.TrimSpace(*in.Description)
-			checkText(v, "description", d, maxDescription, false)
+			input.Check(v, "description", input.LongText, d)
 			if d != c.Description {
 				set("description", "(previous text)", "(new text)")
 				c.Description = d
@@ -196,7 +197,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		}
 		if in.Language != nil {
 			l := strings.TrimSpace(*in.Language)
-			checkLanguage(v, l)
+			l = checkLanguage(v, l)
 			if l != c.Language {
 				set("language", c.Language, l)
 				c.Language = l
@@ -299,7 +300,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 				return nil, err
 			}
 		}
-		if in.Watchers != nil {
+		if in.Watchers != nil && input.CheckList(v, "watchers", len(*in.Watchers), input.MaxWatchers) {
 			if err := setWatchers(ctx, tx, v, c, *in.Watchers, set); err != nil {
 				return nil, err
 			}
@@ -349,6 +350,9 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 		}
 		if reason == "" {
 			v.Add("priority_reason", "say why you are overriding the priority")
+			return nil, nil
+		}
+		if !input.Check(v, "priority_reason", input.Reason, reason) {
 			return nil, nil
 		}
 		c.Priority = *in.Priority
@@ -515,7 +519,7 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 			return nil, &apperr.Conflict{Detail: err.Error()}
 		}
 		note := strings.TrimSpace(in.Note)
-		checkText(v, "note", note, maxNote, false)
+		input.Check(v, "note", input.Text, note)
 		data := map[string]any{"from": c.Status, "to": in.To}
 		now := s.clock.Now()
 		switch in.To {
@@ -562,7 +566,7 @@ func (s *Service) AddComment(ctx context.Context, actor auth.Actor, ref string, 
 	}
 	body := strings.TrimSpace(in.Body)
 	v := &apperr.Invalid{}
-	checkText(v, "body", body, maxComment, true)
+	input.Required(v, "body", input.Comment, body)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

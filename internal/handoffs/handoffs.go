@@ -49,7 +49,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
@@ -59,6 +58,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -109,9 +109,8 @@ func (st Status) Allowed() []string {
 // receiverAction reports whether action is the receiving team's to take.
 func receiverAction(action string) bool { return action != Cancel }
 
-// Limits on handoff text.
+// Limits on handoffs (their text is input.Text).
 const (
-	maxText   = 10_000
 	maxWithin = 90 * 24 * time.Hour // due_within and due_at at most this far ahead
 )
 
@@ -255,7 +254,7 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, ref string, in I
 	now := s.clock.Now()
 	v := &apperr.Invalid{}
 	request := strings.TrimSpace(in.Request)
-	checkText(v, "request", request, maxText, true)
+	input.Required(v, "request", input.Text, request)
 	key := strings.TrimSpace(in.Team)
 	team, teamOK := cfg.Team(key)
 	switch {
@@ -414,7 +413,11 @@ func (s *Service) handoffAction(ctx context.Context, actor auth.Actor, id int64,
 	if action == Answer || action == Complete {
 		field = "answer"
 	}
-	checkText(v, field, text, maxText, action == Answer)
+	if action == Answer {
+		input.Required(v, field, input.Text, text)
+	} else {
+		input.Check(v, field, input.Text, text)
+	}
 	if action == Decline && text == "" {
 		v.Add("reason", "say why the team cannot do this")
 	}
@@ -1244,16 +1247,4 @@ func (s *Service) cancelOnResolve(ctx context.Context, tx *db.Tx, e events.Event
 		}
 	}
 	return nil
-}
-
-// checkText checks a handoff text field.
-func checkText(v *apperr.Invalid, field, s string, max int, required bool) {
-	switch {
-	case required && s == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		v.Add(field, "must be valid UTF-8 text without NUL characters")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "is longer than %d characters", max)
-	}
 }

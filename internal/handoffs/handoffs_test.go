@@ -105,19 +105,7 @@ func wantConflict(t *testing.T, err error, allowed ...string) {
 	}
 }
 
-func wantInvalid(t *testing.T, err error, field string) {
-	t.Helper()
-	var inv *apperr.Invalid
-	if !errors.As(err, &inv) {
-		t.Fatalf("want invalid %s, got %v", field, err)
-	}
-	for _, e := range inv.Errors {
-		if e.Field == field {
-			return
-		}
-	}
-	t.Fatalf("no error for %s in %+v", field, inv.Errors)
-}
+var wantInvalid = apptest.WantInvalid
 
 // A full cycle: the owner asks logistics on a Friday afternoon, logistics
 // accepts, answers and completes on Monday, the owner is told and the case

@@ -116,8 +116,7 @@ func (s *Server) createCase(w http.ResponseWriter, r *http.Request, a auth.Actor
 }
 
 func checkJSONType(r *http.Request) error {
-	ct := strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0])
-	if ct != "" && ct != "application/json" && !strings.HasSuffix(ct, "+json") {
+	if !isJSONType(r.Header.Get("Content-Type")) {
 		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Send the body as application/json.")
 	}
 	return nil
@@ -277,8 +276,7 @@ func (s *Server) putDesk(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 	if !a.Can(auth.PermDeskWrite) {
 		return &apperr.Forbidden{Detail: "only admins can change the desk configuration"}
 	}
-	ct := strings.TrimSpace(strings.Split(r.Header.Get("Content-Type"), ";")[0])
-	switch ct {
+	switch mediaType(r.Header.Get("Content-Type")) {
 	case "application/yaml", "application/x-yaml", "text/yaml", "application/json", "":
 	default:
 		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Send the desk document as application/yaml (JSON is YAML too).")

@@ -4,6 +4,7 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 
@@ -65,7 +66,17 @@ var handoffQueryKeys = map[string]bool{"team": true, "from_team": true, "status"
 	"unread": true, "overdue": true, "cursor": true, "limit": true}
 
 func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	q := r.URL.Query()
+	f, perr := parseHandoffFilter(r.URL.Query())
+	page, err := s.app.Handoffs.List(r.Context(), a, f)
+	if err := mergeInvalid(perr, err); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// parseHandoffFilter reads GET /handoffs' query parameters.
+func parseHandoffFilter(q url.Values) (handoffs.Filter, error) {
 	v := &apperr.Invalid{}
 	for k := range q {
 		if !handoffQueryKeys[k] {
@@ -94,12 +105,7 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Act
 			f.Limit = n
 		}
 	}
-	page, err := s.app.Handoffs.List(r.Context(), a, f)
-	if err := mergeInvalid(v.Err(), err); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+	return f, v.Err()
 }
 
 func boolParam(s, name string, v *apperr.Invalid) bool {

@@ -109,7 +109,7 @@ func (s *Server) Handler() http.Handler {
 		writeProblem(w, r, s.log, problem(http.StatusForbidden, "cross-origin", "Cross-origin request refused",
 			"State-changing browser requests must come from Flare's own pages."))
 	}))
-	return s.recoverer(s.observe(s.protect(cop.Handler(s.mux))))
+	return s.recoverer(s.observe(s.protect(cop.Handler(s.checkInput(s.mux)))))
 }
 
 type statusWriter struct {
@@ -197,8 +197,9 @@ const sessionCookie = "flare_session"
 func (s *Server) actorFrom(r *http.Request) (a auth.Actor, err error) {
 	defer func() { noteActor(r, a, err) }() // for the access log
 	if h := r.Header.Get("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		// Auth schemes are case-insensitive (RFC 9110 §11.1).
+		scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return auth.Actor{}, auth.ErrUnauthenticated
 		}
 		return s.tokens.actor(r.Context(), s.app.DB, strings.TrimSpace(token))

@@ -4,10 +4,12 @@ package apptest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
@@ -93,4 +95,19 @@ func Team(c *desk.Config, key string) *desk.Team {
 		}
 	}
 	panic("no team " + key)
+}
+
+// WantInvalid fails t unless err is an *apperr.Invalid naming field.
+func WantInvalid(t testing.TB, err error, field string) {
+	t.Helper()
+	var inv *apperr.Invalid
+	if !errors.As(err, &inv) {
+		t.Fatalf("want invalid %s, got %v", field, err)
+	}
+	for _, e := range inv.Errors {
+		if e.Field == field {
+			return
+		}
+	}
+	t.Fatalf("no error for %s in %+v", field, inv.Errors)
 }
