@@ -137,6 +137,32 @@ func teamZone(cfg *desk.Config, team string) string {
 	return "UTC"
 }
 
+// TakeTeams are the teams whose unassigned cases actor may take: their
+// own, when they hold case.write.
+func TakeTeams(actor auth.Actor, cfg *desk.Config) []desk.Team {
+	if !actor.Can(auth.PermCaseWrite) {
+		return nil
+	}
+	var out []desk.Team
+	for _, t := range cfg.Teams {
+		if actor.InTeam(t.Key) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// MaySetAway reports whether actor may set the person email away or back:
+// people who own cases set themselves; leads and admins set anyone.
+func MaySetAway(actor auth.Actor, email string) bool {
+	return actor.Can(auth.PermCaseWrite) && (strings.EqualFold(email, actor.Email) || MaySetOthersAway(actor))
+}
+
+// MaySetOthersAway reports whether actor may set anyone away: leads and admins.
+func MaySetOthersAway(actor auth.Actor) bool {
+	return actor.Role == auth.RoleLead || actor.Role == auth.RoleAdmin
+}
+
 // TakeNext gives actor the highest-priority unassigned case of team that
 // they may take (priority, then oldest), claimed atomically: concurrent
 // claims never get the same case.
@@ -401,11 +427,10 @@ type AwayInput struct {
 // SetAway marks the user email away or back. People set themselves; leads
 // and admins set anyone.
 func (s *Service) SetAway(ctx context.Context, actor auth.Actor, email string, in AwayInput) error {
-	self := strings.EqualFold(email, actor.Email)
 	switch {
 	case !actor.Can(auth.PermCaseWrite):
 		return &apperr.Forbidden{Detail: "away status is for people who own cases"}
-	case !self && actor.Role != auth.RoleLead && actor.Role != auth.RoleAdmin:
+	case !MaySetAway(actor, email):
 		return &apperr.Forbidden{Detail: "only leads and admins set other people away"}
 	}
 	v := &apperr.Invalid{}

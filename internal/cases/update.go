@@ -429,19 +429,47 @@ func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c 
 	if err != nil {
 		return err
 	}
-	a := auth.ActorFor(u)
-	switch {
-	case !u.Active:
-		v.Add("owner", "%s is deactivated", email)
-	case a.Role != auth.RoleAgent && a.Role != auth.RoleLead && a.Role != auth.RoleAdmin:
-		v.Add("owner", "%s is a %s and cannot own cases", email, a.Role)
-	case a.Role == auth.RoleAgent && !a.InTeam(c.Team):
-		v.Add("owner", "%s is not a member of team %s", email, c.Team)
-	case u.ID != c.OwnerID:
+	if why := ownerProblem(u, c.Team); why != "" {
+		v.Add("owner", "%s %s", email, why)
+	} else if u.ID != c.OwnerID {
 		set("owner", old, u.Email)
 		c.OwnerID, c.Owner, c.OwnerName = u.ID, &u.Email, u.Name
 	}
 	return nil
+}
+
+// ownerProblem says why u cannot own a case of team, "" when they can: the
+// one owner rule. Agents own their teams' cases; leads and admins any case.
+func ownerProblem(u auth.User, team string) string {
+	a := auth.ActorFor(u)
+	switch {
+	case !u.Active:
+		return "is deactivated"
+	case a.Role != auth.RoleAgent && a.Role != auth.RoleLead && a.Role != auth.RoleAdmin:
+		return fmt.Sprintf("is a %s and cannot own cases", a.Role)
+	case a.Role == auth.RoleAgent && !a.InTeam(team):
+		return "is not a member of team " + team
+	}
+	return ""
+}
+
+// CanOwn reports whether u may own a case of team.
+func CanOwn(u auth.User, team string) bool { return ownerProblem(u, team) == "" }
+
+// Owners lists the people who may own c (and its current owner), for a
+// picker.
+func (s *Service) Owners(ctx context.Context, c *Case) ([]auth.User, error) {
+	users, err := auth.ListUsers(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	var out []auth.User
+	for _, u := range users {
+		if CanOwn(u, c.Team) || u.ID == c.OwnerID {
+			out = append(out, u)
+		}
+	}
+	return out, nil
 }
 
 func setWatchers(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, emails []string, set func(string, any, any)) error {

@@ -23,10 +23,7 @@ type calendarInfo struct {
 }
 
 func (s *Server) listCalendars(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	if !a.Can(auth.PermDeskRead) {
-		return &apperr.Forbidden{Detail: "your role cannot read the desk configuration"}
-	}
-	cfg, err := s.app.Desk.Config(r.Context())
+	cfg, err := s.app.Desk.ConfigFor(r.Context(), a)
 	if err != nil {
 		return err
 	}
@@ -46,10 +43,7 @@ func (s *Server) listCalendars(w http.ResponseWriter, r *http.Request, a auth.Ac
 
 // calendarFor returns the calendar named in the path, or a 404 problem.
 func (s *Server) calendarFor(r *http.Request, a auth.Actor) (*sla.Calendar, error) {
-	if !a.Can(auth.PermDeskRead) {
-		return nil, &apperr.Forbidden{Detail: "your role cannot read the desk configuration"}
-	}
-	cfg, err := s.app.Desk.Config(r.Context())
+	cfg, err := s.app.Desk.ConfigFor(r.Context(), a)
 	if err != nil {
 		return nil, err
 	}

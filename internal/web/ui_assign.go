@@ -27,20 +27,6 @@ func (u *ui) assignRoutes(m *http.ServeMux) {
 	m.HandleFunc("GET /routing/explain", u.page(u.explainPage))
 }
 
-// takeTeams are the teams whose queue a can take from.
-func takeTeams(a auth.Actor, cfg *desk.Config) []desk.Team {
-	if !a.Can(auth.PermCaseWrite) {
-		return nil
-	}
-	var out []desk.Team
-	for _, t := range cfg.Teams {
-		if a.InTeam(t.Key) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // takeNext claims the next case and opens it; a refusal goes back to the
 // team's queue with the reason.
 func (u *ui) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -88,7 +74,7 @@ func (u *ui) renderTeam(w http.ResponseWriter, r *http.Request, a auth.Actor, st
 	if err != nil {
 		return err
 	}
-	d := teamData{Team: t, Agents: agents, CanSet: a.Role == auth.RoleLead || a.Role == auth.RoleAdmin, Message: msg,
+	d := teamData{Team: t, Agents: agents, CanSet: assignment.MaySetOthersAway(a), Message: msg,
 		Now: u.s.app.Clock.Now()}
 	if i := slices.IndexFunc(agents, func(s assignment.AgentStatus) bool { return strings.EqualFold(s.Email, a.Email) }); i >= 0 {
 		d.Me = &agents[i]
