@@ -25,8 +25,6 @@ import (
 	"syscall"
 	"time"
 
-	"github.com/flare-desk/flare/internal/routing/routingdesk"
-
 	"github.com/flare-desk/flare/bench/internal/benchstore"
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/auth"
@@ -34,6 +32,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/demo"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 )
 

@@ -10,8 +10,6 @@ import (
 	"sync"
 	"time"
 
-	"github.com/flare-desk/flare/internal/routing/routingdesk"
-
 	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
@@ -21,6 +19,7 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 // Migrate brings the schema and the job queue's tables up to date.

@@ -7,14 +7,13 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/flare-desk/flare/internal/routing/routingdesk"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 )
 

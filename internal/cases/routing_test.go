@@ -7,8 +7,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flare-desk/flare/internal/routing/routingdesk"
-
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
@@ -16,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 )
 

@@ -21,10 +21,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/flare-desk/flare/internal/clock"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver for database/sql
 	_ "modernc.org/sqlite"             // pure-Go SQLite driver
+
+	"github.com/flare-desk/flare/internal/clock"
 )
 
 // Dialect names the SQL dialect of a store.

@@ -8,10 +8,9 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flare-desk/flare/internal/routing/routingdesk"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 // These tests live outside package desk because the example document has

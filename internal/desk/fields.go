@@ -13,7 +13,6 @@ import (
 	"unicode"
 
 	"github.com/flare-desk/flare/internal/apperr"
-
 	"github.com/flare-desk/flare/internal/input"
 )
 

@@ -9,7 +9,6 @@ import (
 
 	"github.com/flare-desk/flare/internal/apperr"
 	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
-
 	"github.com/flare-desk/flare/internal/input"
 )
 

@@ -12,13 +12,12 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flare-desk/flare/internal/routing/routingdesk"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 // Two sections as a capability would register them from its own package:

@@ -10,8 +10,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flare-desk/flare/internal/routing/routingdesk"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
@@ -19,6 +17,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)

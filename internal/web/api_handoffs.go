@@ -8,26 +8,11 @@ import (
 	"strconv"
 	"strings"
 
-	"github.com/flare-desk/flare/internal/handoffs"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
-
-// handoffRoutes registers the handoff API: a case's owner asks another
-// team to do a piece of work; the team accepts, answers, completes or
-// declines it (internal/cases/handoff.go).
-func (s *Server) handoffRoutes() {
-	s.api("POST", "/cases/{ref}/handoffs", s.createHandoff)
-	s.api("GET", "/cases/{ref}/handoffs", s.caseHandoffs)
-	s.api("GET", "/handoffs", s.listHandoffs)
-	s.api("GET", "/handoffs/stats", s.handoffStats)
-	s.api("GET", "/handoffs/{id}", s.getHandoff)
-	for _, action := range []string{handoffs.Accept, handoffs.Answer, handoffs.Complete, handoffs.Decline, handoffs.Cancel} {
-		s.api("POST", "/handoffs/{id}/"+action, s.handoffAction(action))
-	}
-}
 
 func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var in handoffs.Input

@@ -18,7 +18,6 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/audit"
@@ -75,17 +74,11 @@ func New(a *app.App, opt Options) (*Server, error) {
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flare_db_open_connections",
 		Help: "Open connections in the writer pool."}, func() float64 { return float64(a.DB.W.Stats().OpenConnections) }))
 
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.apiRoutes()
 	var err error
 	if s.ui, err = newUI(s); err != nil {
 		return nil, err
 	}
-	s.ui.routes()
+	s.registerRoutes() // routes.go
 	return s, nil
 }
 

@@ -69,31 +69,6 @@ func newUI(s *Server) (*ui, error) {
 	return u, nil
 }
 
-func (u *ui) routes() {
-	m := u.s.mux
-	m.Handle("GET /static/", u.staticHandler())
-	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/cases", http.StatusSeeOther)
-	})
-	m.HandleFunc("GET /login", u.loginPage)
-	m.HandleFunc("POST /login", u.login)
-	m.HandleFunc("POST /logout", u.logout)
-	m.HandleFunc("GET /cases", u.page(u.queue))
-	m.HandleFunc("GET /cases/new", u.page(u.newCasePage))
-	m.HandleFunc("POST /cases/new", u.page(u.createCase))
-	m.HandleFunc("GET /cases/{ref}", u.page(u.casePage))
-	m.HandleFunc("POST /cases/{ref}/comments", u.page(u.postComment))
-	m.HandleFunc("POST /cases/{ref}/transitions", u.page(u.postTransition))
-	m.HandleFunc("POST /cases/{ref}/update", u.page(u.postUpdate))
-	u.assignRoutes(m)
-	u.handoffRoutes() // ui_handoffs.go
-	// Anything else a browser asks for gets a friendly 404 page; API clients
-	// keep getting problem JSON.
-	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		u.errorPage(w, r, nil, problem(http.StatusNotFound, "not-found", "Page not found", "There is no page at this address."))
-	})
-}
-
 func (u *ui) staticHandler() http.Handler {
 	files := http.StripPrefix("/static/", http.FileServerFS(u.static))
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {

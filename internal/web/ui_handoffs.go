@@ -20,25 +20,12 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flare-desk/flare/internal/handoffs"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
-
-func (u *ui) handoffRoutes() {
-	m := u.s.mux
-	m.HandleFunc("GET /handoffs", u.page(u.handoffQueue))
-	m.HandleFunc("GET /handoffs/{id}", u.page(u.handoffPage))
-	m.HandleFunc("POST /handoffs/{id}", u.page(u.postHandoffAction))
-	m.HandleFunc("POST /cases/{ref}/handoffs", u.page(u.postHandoff))
-	// After signing in, a form post comes back as a GET of its address.
-	m.HandleFunc("GET /cases/{ref}/handoffs", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#handoffs", http.StatusSeeOther)
-	})
-}
 
 // addHandoffFuncs adds the template functions the handoff parts of the
 // case page, the timeline and the nav use.

@@ -7,10 +7,9 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flare-desk/flare/internal/routing"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing"
 )
 
 func deskSchema(t *testing.T) *desk.Schema {
