@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -107,6 +108,22 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		statuses[i] = string(st)
 	}
 	in("c.status", statuses)
+	// Unknown names are refused as unknown statuses are, rather than
+	// answering an empty list that looks like an empty queue.
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range f.Team {
+		if _, ok := cfg.Team(t); !ok {
+			v.Add("team", "unknown team %q", t)
+		}
+	}
+	for _, m := range f.Market {
+		if _, ok := cfg.Market(m); !ok {
+			v.Add("market", "unknown market %q", m)
+		}
+	}
 	in("c.team", f.Team)
 	in("c.market", f.Market)
 	for _, p := range f.Priority {
@@ -122,7 +139,13 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	case "me":
 		add("c.owner_id = ?", a.UserID)
 	default:
-		add("c.owner_id = (SELECT id FROM users WHERE email = ?)", strings.ToLower(f.Owner))
+		owner := strings.ToLower(f.Owner)
+		if _, err := auth.UserByEmail(ctx, s.db, owner); errors.Is(err, auth.ErrNotFound) {
+			v.Add("owner", "no user %q; or me, or none", f.Owner)
+		} else if err != nil {
+			return nil, err
+		}
+		add("c.owner_id = (SELECT id FROM users WHERE email = ?)", owner)
 	}
 	if f.SellerID != "" {
 		add("c.seller_id = ?", f.SellerID)
@@ -196,10 +219,6 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	if len(page.Cases) > f.Limit {
 		page.Cases = page.Cases[:f.Limit]
 		page.NextCursor = EncodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
-	}
-	cfg, err := s.desk.Config(ctx)
-	if err != nil {
-		return nil, err
 	}
 	s.attachSLA(cfg, page.Cases)
 	return page, nil

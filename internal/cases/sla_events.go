@@ -72,6 +72,20 @@ func (s *Service) SLAEvents(ctx context.Context, a auth.Actor, f SLAEventFilter)
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		v.Add("to", "must be after from")
 	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range f.Team {
+		if _, ok := cfg.Team(t); !ok {
+			v.Add("team", "unknown team %q", t)
+		}
+	}
+	for _, m := range f.Market {
+		if _, ok := cfg.Market(m); !ok {
+			v.Add("market", "unknown market %q", m)
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -888,6 +888,17 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, 
 			add(cond, sargs...)
 		}
 	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for field, teams := range map[string][]string{"team": f.Team, "from_team": f.FromTeam} {
+		for _, t := range teams {
+			if _, ok := cfg.Team(t); !ok {
+				v.Add(field, "unknown team %q", t)
+			}
+		}
+	}
 	in("h.to_team", f.Team)
 	in("h.from_team", f.FromTeam)
 	sts := make([]string, len(f.Status))

@@ -72,13 +72,12 @@ func parseListFilter(r *http.Request) (cases.ListFilter, error) {
 	}
 	if l := q.Get("limit"); l != "" {
 		n, err := strconv.Atoi(l)
-		if err != nil {
+		switch {
+		case err != nil:
 			v.Add("limit", "must be a number")
-		}
-		if err == nil && n == 0 {
+		case n < 1:
 			v.Add("limit", "must be between 1 and 200")
-		}
-		if n > 0 {
+		default:
 			f.Limit = n
 		}
 	}

@@ -343,3 +343,40 @@ func TestOpenAPIDocumentsInputLimits(t *testing.T) {
 		t.Error("query and path parameters do not document their maxLength")
 	}
 }
+
+// List filters agree: an unknown name is a 422 naming the parameter (as an
+// unknown status is), never a silent empty list, and a read's problem does
+// not talk of writing.
+func TestListFiltersRefuseUnknownNames(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		for _, tc := range []struct{ path, field string }{
+			{"/api/v1/cases?team=nope", "team"},
+			{"/api/v1/cases?market=XX", "market"},
+			{"/api/v1/cases?owner=nobody@flare.example", "owner"},
+			{"/api/v1/cases?status=opn", "status"},
+			{"/api/v1/cases?limit=-5", "limit"},
+			{"/api/v1/cases?limit=0", "limit"},
+			{"/api/v1/handoffs?team=nope", "team"},
+			{"/api/v1/handoffs?from_team=nope", "from_team"},
+			{"/api/v1/handoffs?limit=-5", "limit"},
+			{"/api/v1/sla/breaches?team=nope", "team"},
+			{"/api/v1/sla/breaches?market=XX", "market"},
+		} {
+			r := e.do("admin", "GET", tc.path, nil)
+			if r.status != 422 || !strings.Contains(string(r.body), `"field":"`+tc.field+`"`) {
+				t.Errorf("%s: %d %s, want 422 naming %s", tc.path, r.status, r.body, tc.field)
+				continue
+			}
+			if strings.Contains(string(r.body), "written") {
+				t.Errorf("%s: a read's problem talks of writing: %s", tc.path, r.body)
+			}
+		}
+		for _, ok := range []string{"/api/v1/cases?team=logistics&market=gb&owner=me", "/api/v1/cases?owner=none",
+			"/api/v1/cases?owner=priya.shah@flare.example", "/api/v1/handoffs?team=logistics", "/api/v1/sla/breaches?team=logistics"} {
+			if r := e.do("admin", "GET", ok, nil); r.status != 200 {
+				t.Errorf("%s: %d %s", ok, r.status, r.body)
+			}
+		}
+	})
+}

@@ -73,6 +73,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p.Instance = r.URL.Path
+	if p.Type == "/problems/validation" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		p.Detail = "Fix the query parameters listed in errors." // a read writes nothing anyway
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="flare"`)
