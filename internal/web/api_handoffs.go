@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -85,10 +86,14 @@ func parseHandoffFilter(q url.Values) (cases.HandoffFilter, error) {
 	f := cases.HandoffFilter{Team: splitList(q["team"]), FromTeam: splitList(q["from_team"]), Case: q.Get("case"),
 		Owner: q.Get("owner"), Cursor: q.Get("cursor")}
 	for _, st := range splitList(q["status"]) {
+		sts := []cases.HandoffStatus{cases.HandoffStatus(st)}
 		if st == "active" {
-			f.Status = append(f.Status, cases.ActiveHandoffStatuses...)
-		} else {
-			f.Status = append(f.Status, cases.HandoffStatus(st))
+			sts = cases.ActiveHandoffStatuses
+		}
+		for _, hs := range sts { // each once: "active" must not multiply a capped list
+			if !slices.Contains(f.Status, hs) {
+				f.Status = append(f.Status, hs)
+			}
 		}
 	}
 	f.Unread = boolParam(q.Get("unread"), "unread", v)
