@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
@@ -71,10 +72,14 @@ func parseHandoffFilter(q url.Values) (handoffs.Filter, error) {
 	f := handoffs.Filter{Team: splitList(q["team"]), FromTeam: splitList(q["from_team"]), Case: q.Get("case"),
 		Owner: q.Get("owner"), Cursor: q.Get("cursor")}
 	for _, st := range splitList(q["status"]) {
+		sts := []handoffs.Status{handoffs.Status(st)}
 		if st == "active" {
-			f.Status = append(f.Status, handoffs.ActiveStatuses...)
-		} else {
-			f.Status = append(f.Status, handoffs.Status(st))
+			sts = handoffs.ActiveStatuses
+		}
+		for _, hs := range sts { // each once: "active" must not multiply a capped list
+			if !slices.Contains(f.Status, hs) {
+				f.Status = append(f.Status, hs)
+			}
 		}
 	}
 	f.Unread = boolParam(q.Get("unread"), "unread", v)

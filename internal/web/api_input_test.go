@@ -1,11 +1,13 @@
 package web
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
+	"net"
 	"net/http"
 	"net/url"
 	"strconv"
@@ -377,6 +379,36 @@ func TestListFiltersRefuseUnknownNames(t *testing.T) {
 			if r := e.do("admin", "GET", ok, nil); r.status != 200 {
 				t.Errorf("%s: %d %s", ok, r.status, r.body)
 			}
+		}
+	})
+}
+
+// An X-Request-Id that is not text (invalid UTF-8 passes net/http) was
+// recorded in the audit log: a 500 on PostgreSQL for every write. Flare
+// now makes its own id instead.
+func TestRequestIDMustBeText(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		e := newAPIEnv(t, d)
+		body := `{"title":"Parcel lost","category":"logistics/lost_parcel","market":"GB","fields":{"order_id":"ORD-1"}}`
+		c, err := net.Dial("tcp", strings.TrimPrefix(e.srv.URL, "http://"))
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		// Written by hand: Go's client refuses to send such a header.
+		_, err = io.WriteString(c, "POST /api/v1/cases HTTP/1.1\r\nHost: flare\r\nConnection: close\r\nAuthorization: Bearer "+
+			e.tokens["admin"]+"\r\nContent-Type: application/json\r\nX-Request-Id: req-\xff\xfe\r\nContent-Length: "+
+			strconv.Itoa(len(body))+"\r\n\r\n"+body)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := http.ReadResponse(bufio.NewReader(c), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		res.Body.Close()
+		if id := res.Header.Get("X-Request-Id"); res.StatusCode != 201 || strings.Contains(id, "req-") || len(id) != 16 {
+			t.Fatalf("status %d, request id %q", res.StatusCode, id)
 		}
 	})
 }

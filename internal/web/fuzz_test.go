@@ -2,9 +2,11 @@ package web
 
 import (
 	"errors"
+	"fmt"
 	"net/http/httptest"
 	"net/url"
 	"reflect"
+	"strings"
 	"testing"
 
 	"github.com/flare-desk/flare/internal/apperr"
@@ -22,7 +24,7 @@ func FuzzListFilter(f *testing.F) {
 		"team=%00", "owner=%00", "seller_id=%00", "category=%00", "market=%00", "q=%00", "field.order_id=%00", "field.%00=x",
 		"q=%1B%5B31m", "q=%E2%80%AE", "q=%FF", "q=%ED%A0%80", "team=%zz", "team=a;b", "limit=0", "limit=-1",
 		"limit=99999999999999999999", "limit=1e3", "cursor=zzz", "status=active&unread=true&overdue=1",
-		"team=a,,b,%20,c&team=d", "team=" + url.QueryEscape(string(make([]byte, 200))), "sort=sideways&colour=red",
+		"team=a,,b,%20,c&team=d", "status=" + strings.Repeat("active,", input.MaxList-1) + "active", "team=" + url.QueryEscape(string(make([]byte, 200))), "sort=sideways&colour=red",
 	} {
 		f.Add(s)
 	}
@@ -83,5 +85,17 @@ func walkFilter(t *testing.T, v reflect.Value, path string) {
 				walkFilter(t, v.Field(i), v.Type().Field(i).Name)
 			}
 		}
+	}
+}
+
+// Found by FuzzListFilter: "active" expanded to two statuses each time, so
+// status=active×100 passed the 100-value cap at the edge and became 200.
+func TestHandoffFilterStatusesOnce(t *testing.T) {
+	f, err := parseHandoffFilter(url.Values{"status": {strings.Repeat("active,", 99) + "open,active,declined,declined"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fmt.Sprint(f.Status); got != "[open accepted declined]" {
+		t.Fatalf("statuses %s", got)
 	}
 }

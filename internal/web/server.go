@@ -23,6 +23,7 @@ import (
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // MaxBody is the largest request body accepted (desk YAML included).
@@ -142,7 +143,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if id == "" || len(id) > 64 || input.Key.Problem(id) != "" { // it goes to logs and the audit log
 			var b [8]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
