@@ -298,8 +298,10 @@ func DecodeCursor(s, sort string) ([]any, error) {
 	return append(out, db.T(t), id), nil
 }
 
-// Events returns a case's timeline, oldest first. Account managers do not
-// see internal notes.
+// Events returns a case's timeline, oldest first. Account managers see its
+// public side: its creation, status changes (the resolution's note, not
+// the desk's notes on its workflow) and public replies — not internal
+// notes, handoffs, routing, assignment or SLA entries.
 func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event, error) {
 	c, err := s.Get(ctx, a, ref)
 	if err != nil {
@@ -326,7 +328,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		if err := rows.Scan(&e.ID, &e.Type, &email, &name, &data, &at, &body, &internal); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)
 		}
-		if internal.Bool && a.Role == auth.RoleAccountManager {
+		if PublicOnly(a) && !publicEntry(e.Type, internal) {
 			continue
 		}
 		e.At = at.Time
@@ -336,6 +338,9 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)
 		}
+		if PublicOnly(a) && e.Type == "status" && e.Data["to"] != string(StatusResolved) {
+			delete(e.Data, "note") // the desk's own note on its workflow
+		}
 		if body.Valid {
 			e.Data["body"] = body.String
 			e.Data["body_html"] = s.md.HTML(body.String)
@@ -343,4 +348,15 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// publicEntry reports whether a timeline entry of typ is on a case's public side.
+func publicEntry(typ string, internal sql.NullBool) bool {
+	switch typ {
+	case "created", "status":
+		return true
+	case "comment":
+		return !internal.Bool
+	}
+	return false
 }

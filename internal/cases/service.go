@@ -107,6 +107,10 @@ func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput)
 	if !actor.Can(auth.PermCaseCreate) {
 		return nil, &apperr.Forbidden{Detail: "your role cannot create cases"}
 	}
+	if PublicOnly(actor) && in.Sensitivity == "restricted" {
+		// They could not see it once raised: restricted cases are need-to-know.
+		return nil, apperr.InvalidField("sensitivity", "account managers cannot raise restricted cases; raise it as normal and ask the desk to restrict it")
+	}
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
 		return nil, err

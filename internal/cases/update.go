@@ -336,9 +336,18 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Config, v *apperr.Invalid, c *Case,
 	in UpdateInput, set func(string, any, any)) (*eventRec, error) {
 	old := c.Priority
+	// A pinned priority is the priority and its reason: pinning the
+	// priority it has, changing the reason or unpinning is a change too.
+	var oldReason any
+	if overridden(c.PriorityReasons) {
+		oldReason = c.PriorityReasons[0].Detail
+	}
 	switch {
 	case in.Priority != nil && *in.Priority == "auto":
 		c.PriorityReasons = nil
+		if oldReason != nil {
+			set("priority_reason", oldReason, nil)
+		}
 	case in.Priority != nil:
 		if !slices.Contains(Priorities, *in.Priority) {
 			v.Add("priority", "must be P1, P2, P3, P4 or auto")
@@ -359,6 +368,9 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 		c.PriorityReasons = []Reason{{Factor: "override", Detail: reason}}
 		if old != c.Priority {
 			set("priority", old, c.Priority)
+		}
+		if oldReason != reason {
+			set("priority_reason", oldReason, reason)
 		}
 		return nil, nil
 	}
