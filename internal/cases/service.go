@@ -194,8 +194,14 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 			assigned = append([]eventRec{*r}, assigned...)
 		}
 		if w := c.created.Outcome.Watchers; len(w) > 0 {
-			if err := setWatchers(ctx, tx, &apperr.Invalid{}, c, w, func(string, any, any) {}); err != nil {
+			var writes later
+			if err := setWatchers(ctx, tx, &writes, &apperr.Invalid{}, c, w, func(string, any, any) {}); err != nil {
 				return err
+			}
+			for _, f := range writes {
+				if err := f(ctx, tx); err != nil {
+					return err
+				}
 			}
 		}
 	}

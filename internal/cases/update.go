@@ -38,6 +38,48 @@ func (s *Service) change(ctx context.Context, actor auth.Actor, ref string, perm
 	return s.finish(ctx, cfg, out)
 }
 
+// plan works out a change to c, reading through q: the store outside a
+// transaction when checking it in advance (w is nil then), or the
+// change's transaction, where w collects the writes to make after it.
+type plan func(q db.Querier, c *Case, w *later) ([]eventRec, error)
+
+// later holds writes a plan defers until it runs in its transaction.
+type later []func(ctx context.Context, tx *db.Tx) error
+
+func (l *later) add(f func(ctx context.Context, tx *db.Tx) error) {
+	if l != nil {
+		*l = append(*l, f)
+	}
+}
+
+// changeChecked is change for a plan that is checked first against the
+// case as it stands, outside any transaction: input it refuses (a 422) or
+// a move the case's state refuses (a 409) costs no transaction, and no
+// other write committed with it is rolled back and retried (db.InTx).
+// The plan runs again in the transaction, against the case locked.
+func (s *Service) changeChecked(ctx context.Context, actor auth.Actor, ref string, perm auth.Permission, fn plan) (*Case, error) {
+	if c, err := s.load(ctx, s.db, ref, false); err == nil && s.CanSee(ctx, actor, c) && actor.Can(perm) {
+		var inv *apperr.Invalid
+		var cf *apperr.Conflict
+		if _, err := fn(s.db, c, nil); errors.As(err, &inv) || errors.As(err, &cf) {
+			return nil, err
+		}
+	}
+	return s.change(ctx, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+		var w later
+		recs, err := fn(tx, c, &w)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range w {
+			if err := f(ctx, tx); err != nil {
+				return nil, err
+			}
+		}
+		return recs, nil
+	})
+}
+
 // finish fills in what a changed case shows once committed: its watchers
 // and its clocks brought forward to now.
 func (s *Service) finish(ctx context.Context, cfg *desk.Config, c *Case) (*Case, error) {
@@ -164,7 +206,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, func(q db.Querier, c *Case, w *later) ([]eventRec, error) {
 		v := &apperr.Invalid{}
 		var changes []Change
 		set := func(field string, old, new any) {
@@ -242,7 +284,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 			old := deref(c.SellerID)
 			if id == "" {
 				c.SellerID = nil
-			} else if seller, ok, err := desk.SellerByID(ctx, tx, id); err != nil {
+			} else if seller, ok, err := desk.SellerByID(ctx, q, id); err != nil {
 				return nil, err
 			} else if !ok {
 				v.Add("seller_id", "unknown seller %q", id)
@@ -296,16 +338,16 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 			}
 		}
 		if in.Owner != nil {
-			if err := s.setOwner(ctx, tx, v, c, strings.TrimSpace(*in.Owner), set); err != nil {
+			if err := s.setOwner(ctx, q, v, c, strings.TrimSpace(*in.Owner), set); err != nil {
 				return nil, err
 			}
 		}
 		if in.Watchers != nil && input.CheckList(v, "watchers", len(*in.Watchers), input.MaxWatchers) {
-			if err := setWatchers(ctx, tx, v, c, *in.Watchers, set); err != nil {
+			if err := setWatchers(ctx, q, w, v, c, *in.Watchers, set); err != nil {
 				return nil, err
 			}
 		}
-		routed, err := s.updatePriority(ctx, tx, cfg, v, c, in, set)
+		routed, err := s.updatePriority(ctx, q, w, cfg, v, c, in, set)
 		if err != nil {
 			return nil, err
 		}
@@ -333,7 +375,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 // rules for the update, recording what they changed (a team a person set
 // in this update is kept). It returns the "routed" timeline entry when a
 // rule changed something.
-func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Config, v *apperr.Invalid, c *Case,
+func (s *Service) updatePriority(ctx context.Context, q db.Querier, w *later, cfg *desk.Config, v *apperr.Invalid, c *Case,
 	in UpdateInput, set func(string, any, any)) (*eventRec, error) {
 	old := c.Priority
 	// A pinned priority is the priority and its reason: pinning the
@@ -379,7 +421,7 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 	}
 	var seller *desk.Seller
 	if c.SellerID != nil {
-		sl, ok, err := desk.SellerByID(ctx, tx, *c.SellerID)
+		sl, ok, err := desk.SellerByID(ctx, q, *c.SellerID)
 		if err != nil {
 			return nil, err
 		}
@@ -387,7 +429,7 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 			seller = &sl
 		}
 	}
-	f, err := factsFor(ctx, tx, cfg, c, seller, s.clock.Now())
+	f, err := factsFor(ctx, q, cfg, c, seller, s.clock.Now())
 	if err != nil {
 		return nil, err
 	}
@@ -410,11 +452,11 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 		}
 	}
 	if add := a.Outcome.Watchers; len(add) > 0 {
-		cur, err := watchers(ctx, tx, c.ID)
+		cur, err := watchers(ctx, q, c.ID)
 		if err != nil {
 			return nil, err
 		}
-		if err := setWatchers(ctx, tx, &apperr.Invalid{}, c, append(cur, add...), set); err != nil {
+		if err := setWatchers(ctx, q, w, &apperr.Invalid{}, c, append(cur, add...), set); err != nil {
 			return nil, err
 		}
 	}
@@ -424,7 +466,7 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 	return routedEntry(a), nil
 }
 
-func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, email string, set func(string, any, any)) error {
+func (s *Service) setOwner(ctx context.Context, q db.Querier, v *apperr.Invalid, c *Case, email string, set func(string, any, any)) error {
 	old := deref(c.Owner)
 	if email == "" {
 		if c.OwnerID != 0 {
@@ -433,7 +475,7 @@ func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c 
 		c.OwnerID, c.Owner, c.OwnerName = 0, nil, ""
 		return nil
 	}
-	u, err := auth.UserByEmail(ctx, tx, email)
+	u, err := auth.UserByEmail(ctx, q, email)
 	if errors.Is(err, auth.ErrNotFound) {
 		v.Add("owner", "no user %q", email)
 		return nil
@@ -484,8 +526,10 @@ func (s *Service) Owners(ctx context.Context, c *Case) ([]auth.User, error) {
 	return out, nil
 }
 
-func setWatchers(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, emails []string, set func(string, any, any)) error {
-	old, err := watchers(ctx, tx, c.ID)
+// setWatchers replaces the case's watchers, reading through q; the rows
+// are written by w (later).
+func setWatchers(ctx context.Context, q db.Querier, w *later, v *apperr.Invalid, c *Case, emails []string, set func(string, any, any)) error {
+	old, err := watchers(ctx, q, c.ID)
 	if err != nil {
 		return err
 	}
@@ -493,7 +537,7 @@ func setWatchers(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, ema
 	var norm []string
 	for i, e := range emails {
 		e = strings.ToLower(strings.TrimSpace(e))
-		u, err := auth.UserByEmail(ctx, tx, e)
+		u, err := auth.UserByEmail(ctx, q, e)
 		if errors.Is(err, auth.ErrNotFound) {
 			v.Add(fmt.Sprintf("watchers[%d]", i), "no user %q", e)
 			continue
@@ -509,14 +553,18 @@ func setWatchers(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, ema
 	if len(v.Errors) > 0 || slices.Equal(old, norm) {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM case_watchers WHERE case_id = ?`, c.ID); err != nil {
-		return fmt.Errorf("replace watchers: %w", err)
-	}
-	for _, id := range ids {
-		if _, err := tx.Exec(ctx, `INSERT INTO case_watchers (case_id, user_id) VALUES (?, ?)`, c.ID, id); err != nil {
-			return fmt.Errorf("add watcher: %w", err)
+	caseID := c.ID
+	w.add(func(ctx context.Context, tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM case_watchers WHERE case_id = ?`, caseID); err != nil {
+			return fmt.Errorf("replace watchers: %w", err)
 		}
-	}
+		for _, id := range ids {
+			if _, err := tx.Exec(ctx, `INSERT INTO case_watchers (case_id, user_id) VALUES (?, ?)`, caseID, id); err != nil {
+				return fmt.Errorf("add watcher: %w", err)
+			}
+		}
+		return nil
+	})
 	set("watchers", old, norm)
 	return nil
 }
@@ -549,7 +597,7 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, func(_ db.Querier, c *Case, _ *later) ([]eventRec, error) {
 		v := &apperr.Invalid{}
 		if !in.To.Valid() {
 			v.Add("to", "unknown status %q", in.To)

@@ -56,6 +56,7 @@ type DB struct {
 	batch   batcher
 	stopCP  func() // stops the SQLite checkpointer
 	wal     walStats
+	txs     atomic.Int64
 }
 
 // stmtCache keeps prepared statements for SQLite, where preparing costs
@@ -462,8 +463,12 @@ func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
 //     events, jobs, deadlines on indexed columns); Tx.AfterCommit is for
 //     wake-ups and caches only.
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	d.txs.Add(1)
 	return d.batchTx(ctx, fn)
 }
+
+// Transactions counts the InTx calls so far (for metrics and tests).
+func (d *DB) Transactions() int64 { return d.txs.Load() }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation
 // (SQLite's "UNIQUE constraint failed", PostgreSQL's SQLSTATE 23505).

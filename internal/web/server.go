@@ -74,6 +74,8 @@ func New(a *app.App, opt Options) (*Server, error) {
 	s.guard = newGuard(opt, a.Clock, s.reg)
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flare_db_open_connections",
 		Help: "Open connections in the writer pool."}, func() float64 { return float64(a.DB.W.Stats().OpenConnections) }))
+	s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flare_db_transactions_total",
+		Help: "Write transactions run."}, func() float64 { return float64(a.DB.Transactions()) }))
 
 	var err error
 	if s.ui, err = newUI(s); err != nil {
