@@ -692,11 +692,15 @@ func (s *Service) handoffByID(ctx context.Context, q db.Querier, id int64) (*Han
 	return h, nil
 }
 
+// SeesHandoffs reports whether actor sees any handoffs: not account
+// managers, who see the public side of cases.
+func SeesHandoffs(actor auth.Actor) bool { return actor.Can(auth.PermCaseRead) && !cases.PublicOnly(actor) }
+
 // sees is who may see a handoff of c to the team toTeam (see the package
 // comment): never account managers; whoever sees the case; and the
 // receiving team's members who hold case.write (they act on it).
 func (s *Service) sees(ctx context.Context, a auth.Actor, c *cases.Case, toTeam string) bool {
-	if cases.PublicOnly(a) || !a.Can(auth.PermCaseRead) {
+	if !SeesHandoffs(a) {
 		return false
 	}
 	return receives(a, toTeam) || s.cases.CanSee(ctx, a, c)
@@ -853,7 +857,7 @@ type Page struct {
 
 // List lists the handoffs actor may see that match f, by due time.
 func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, error) {
-	if !actor.Can(auth.PermCaseRead) || cases.PublicOnly(actor) {
+	if !SeesHandoffs(actor) {
 		return nil, &apperr.Forbidden{Detail: "handoffs are the desk's internal work; your role sees the public side of cases"}
 	}
 	v := &apperr.Invalid{}
