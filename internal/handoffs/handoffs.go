@@ -642,7 +642,7 @@ const columns = `h.id, h.case_id, c.number, c.title, c.priority, c.status, c.own
 	LEFT JOIN users wu ON wu.id = h.answered_by
 	LEFT JOIN users cu ON cu.id = h.closed_by`
 
-func (s *Service) scanHandoff(r interface{ Scan(...any) error }) (*Handoff, error) {
+func (s *Service) scanHandoff(r db.Scanner) (*Handoff, error) {
 	var (
 		h                                     Handoff
 		number                                int64
@@ -824,16 +824,11 @@ func (s *Service) ForCase(ctx context.Context, actor auth.Actor, ref string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("case handoffs: %w", err)
 	}
-	defer rows.Close()
-	out := []*Handoff{}
-	for rows.Next() {
-		h, err := s.scanHandoff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("case handoffs: %w", err)
-		}
-		out = append(out, h)
+	out, err := db.Collect(rows, s.scanHandoff)
+	if err != nil {
+		return nil, fmt.Errorf("case handoffs: %w", err)
 	}
-	return out, rows.Err()
+	return append([]*Handoff{}, out...), nil
 }
 
 // Filter selects handoffs for GET /handoffs.
@@ -896,13 +891,8 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, 
 	if err != nil {
 		return nil, err
 	}
-	for field, teams := range map[string][]string{"team": f.Team, "from_team": f.FromTeam} {
-		for _, t := range teams {
-			if _, ok := cfg.Team(t); !ok {
-				v.Add(field, "unknown team %q", t)
-			}
-		}
-	}
+	cfg.CheckTeams(v, "team", f.Team)
+	cfg.CheckTeams(v, "from_team", f.FromTeam)
 	in("h.to_team", f.Team)
 	in("h.from_team", f.FromTeam)
 	sts := make([]string, len(f.Status))
@@ -957,18 +947,12 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, 
 	if err != nil {
 		return nil, fmt.Errorf("list handoffs: %w", err)
 	}
-	defer rows.Close()
 	page := &Page{Handoffs: []*Handoff{}}
-	for rows.Next() {
-		h, err := s.scanHandoff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list handoffs: %w", err)
-		}
-		page.Handoffs = append(page.Handoffs, h)
-	}
-	if err := rows.Err(); err != nil {
+	got, err := db.Collect(rows, s.scanHandoff)
+	if err != nil {
 		return nil, fmt.Errorf("list handoffs: %w", err)
 	}
+	page.Handoffs = append(page.Handoffs, got...)
 	if len(page.Handoffs) > f.Limit {
 		page.Handoffs = page.Handoffs[:f.Limit]
 		last := page.Handoffs[f.Limit-1]
