@@ -694,7 +694,9 @@ func (s *Service) handoffByID(ctx context.Context, q db.Querier, id int64) (*Han
 
 // SeesHandoffs reports whether actor sees any handoffs: not account
 // managers, who see the public side of cases.
-func SeesHandoffs(actor auth.Actor) bool { return actor.Can(auth.PermCaseRead) && !cases.PublicOnly(actor) }
+func SeesHandoffs(actor auth.Actor) bool {
+	return actor.Can(auth.PermCaseRead) && !cases.PublicOnly(actor)
+}
 
 // sees is who may see a handoff of c to the team toTeam (see the package
 // comment): never account managers; whoever sees the case; and the
