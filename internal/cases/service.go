@@ -20,6 +20,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/deadline"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/input"
@@ -42,7 +43,7 @@ type Service struct {
 	clock    clock.Clock
 	md       *Markdown
 	log      *slog.Logger
-	timer    *slaTimer
+	timer    *deadline.Timer
 	bus      *events.Bus
 	assigner Assigner
 }
@@ -69,7 +70,9 @@ func NewService(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus
 	if bus == nil {
 		bus = events.New(d, c, log, events.Options{})
 	}
-	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, timer: newSLATimer(), bus: bus}
+	s := &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, bus: bus}
+	s.timer = deadline.New("sla", c, log, slaMaxSleep, s.FireSLA)
+	return s
 }
 
 // Markdown is the renderer used for comments.
@@ -213,7 +216,7 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 	if err := s.publishCreate(ctx, tx, actor, c, assigned); err != nil {
 		return err
 	}
-	s.timer.afterCommit(tx, c.slaDueAt)
+	s.timer.AfterCommit(tx, c.slaDueAt)
 	hits := make([]caseHit, len(c.slaHits))
 	for i, h := range c.slaHits {
 		hits[i] = caseHit{c, h}
