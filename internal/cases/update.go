@@ -288,7 +288,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 				return nil, err
 			}
 		}
-		routed, err := s.updatePriority(ctx, tx, cfg, v, c, in, set)
+		routed, assessed, err := s.updatePriority(ctx, tx, cfg, v, c, in, set)
 		if err != nil {
 			return nil, err
 		}
@@ -298,7 +298,11 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		if len(changes) == 0 {
 			return nil, nil
 		}
-		events := []eventRec{{typ: "update", data: map[string]any{"changes": changes}}}
+		data := map[string]any{"changes": changes}
+		if assessed != nil {
+			data[assessedKey] = assessed // what the priority and the routing were decided on
+		}
+		events := []eventRec{{typ: "update", data: data}}
 		if routed != nil {
 			events = append(events, *routed)
 		}
@@ -315,9 +319,10 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 // one (priority "auto"); otherwise it scores the case and runs the routing
 // rules for the update, recording what they changed (a team a person set
 // in this update is kept). It returns the "routed" timeline entry when a
-// rule changed something.
+// rule changed something, and the facts the case was assessed on (nil when
+// it was not: a priority set by hand, or an update refused anyway).
 func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Config, v *apperr.Invalid, c *Case,
-	in UpdateInput, set func(string, any, any)) (*eventRec, error) {
+	in UpdateInput, set func(string, any, any)) (*eventRec, *routing.Facts, error) {
 	old := c.Priority
 	switch {
 	case in.Priority != nil && *in.Priority == "auto":
@@ -325,7 +330,7 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 	case in.Priority != nil:
 		if !slices.Contains(Priorities, *in.Priority) {
 			v.Add("priority", "must be P1, P2, P3, P4 or auto")
-			return nil, nil
+			return nil, nil, nil
 		}
 		reason := ""
 		if in.PriorityReason != nil {
@@ -333,23 +338,23 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 		}
 		if reason == "" {
 			v.Add("priority_reason", "say why you are overriding the priority")
-			return nil, nil
+			return nil, nil, nil
 		}
 		c.Priority = *in.Priority
 		c.PriorityReasons = []Reason{{Factor: "override", Detail: reason}}
 		if old != c.Priority {
 			set("priority", old, c.Priority)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	if len(v.Errors) > 0 {
-		return nil, nil // the update is refused anyway
+		return nil, nil, nil // the update is refused anyway
 	}
 	var seller *desk.Seller
 	if c.SellerID != nil {
 		sl, ok, err := desk.SellerByID(ctx, tx, *c.SellerID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if ok {
 			seller = &sl
@@ -357,7 +362,7 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 	}
 	f, err := factsFor(ctx, tx, cfg, c, seller, s.clock.Now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	team, risk, sens, tags, policy := c.Team, c.HighRisk, c.Sensitivity, slices.Clone(c.Tags), c.SLAPolicy
 	a := assess(cfg, c, f, routing.EventUpdate, in.Team != nil)
@@ -380,16 +385,16 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 	if add := a.Outcome.Watchers; len(add) > 0 {
 		cur, err := watchers(ctx, tx, c.ID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := setWatchers(ctx, tx, &apperr.Invalid{}, c, append(cur, add...), set); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if a = onlyNew(a); len(a.Outcome.Changes) == 0 {
-		return nil, nil
+		return nil, &a.facts, nil
 	}
-	return routedEntry(a), nil
+	return routedEntry(a), &a.facts, nil
 }
 
 func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, email string, set func(string, any, any)) error {
