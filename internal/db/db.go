@@ -446,7 +446,30 @@ func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
 // InTx runs fn in a write transaction, committing when it returns nil.
 // Concurrent transactions are group-committed (see batch.go).
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	if outer, ok := ctx.Value(joinKey{}).(*Tx); ok && outer.db == d {
+		return outer.join(fn)
+	}
 	return d.batchTx(ctx, fn)
+}
+
+type joinKey struct{}
+
+// Join returns a context in which InTx runs its function inside tx instead
+// of a transaction of its own, so that a loader can put many service calls
+// into one transaction. A joined function's error fails the whole of tx:
+// the caller must return it.
+func Join(ctx context.Context, tx *Tx) context.Context {
+	return context.WithValue(ctx, joinKey{}, tx)
+}
+
+func (t *Tx) join(fn func(tx *Tx) error) error {
+	inner := &Tx{Tx: t.Tx, db: t.db, batch: t.batch}
+	err := fn(inner)
+	t.unprepared = append(t.unprepared, inner.unprepared...)
+	if err == nil {
+		t.after = append(t.after, inner.after...)
+	}
+	return err
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation
