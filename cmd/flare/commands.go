@@ -115,6 +115,9 @@ func serveWith(ctx context.Context, a *app.App, sf serveFlags, ready func(url st
 	}
 	if warmup != nil {
 		if err := warmup(ctx); err != nil {
+			if ctx.Err() != nil { // stopped while warming up
+				return shutdown(false)
+			}
 			return errors.Join(err, shutdown(false))
 		}
 		if err := a.Start(ctx); err != nil {

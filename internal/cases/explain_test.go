@@ -72,6 +72,15 @@ func TestExplainCaseAgreesWithStoredReasons(t *testing.T) {
 		if x.Event != "update" || !x.AssessedAt.Equal(assessedAt) {
 			t.Fatalf("explained the %s at %s, want the update at %s", x.Event, x.AssessedAt, assessedAt)
 		}
+		evs, err := f.svc.Events(ctx, admin, c.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, e := range evs { // the facts are kept for the explanation, not shown on the timeline
+			if _, ok := e.Data["assessed"]; ok {
+				t.Fatalf("the timeline shows the facts of an assessment: %s %+v", e.Type, e.Data)
+			}
+		}
 
 		// New weights apply to the same facts, and say the desk changed.
 		cfg, err := desk.Example()

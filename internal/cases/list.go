@@ -315,6 +315,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)
 		}
+		delete(e.Data, assessedKey) // what the rules read is for the routing explanation (admins and leads)
 		if body.Valid {
 			e.Data["body"] = body.String
 			e.Data["body_html"] = s.md.HTML(body.String)
