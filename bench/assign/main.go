@@ -124,7 +124,8 @@ func run(ctx context.Context, which string, queue, takes int) error {
 	}
 	logf("queue: %d unassigned open cases in %s (filled in %s); %d agents", waiting, team, time.Since(start).Round(time.Second), len(agents))
 
-	srv, err := web.New(a, web.Options{})
+	// No rate limits: the benchmark measures the pipeline, from one token and one address.
+	srv, err := web.New(a, web.Options{Limits: &web.Limits{}})
 	if err != nil {
 		return err
 	}
@@ -201,7 +202,7 @@ func run(ctx context.Context, which string, queue, takes int) error {
 		return done(c)
 	}
 	store, err := measure("take-next, store layer, 1 agent at a time", 1, func(i int) error {
-		c, err := a.Cases.TakeNext(ctx, agents[i%len(agents)], team)
+		c, err := a.Assignment.TakeNext(ctx, agents[i%len(agents)], team)
 		if err != nil {
 			return err
 		}
@@ -211,7 +212,7 @@ func run(ctx context.Context, which string, queue, takes int) error {
 		return err
 	}
 	conc, err := measure("take-next, store layer, 4 agents at once", 4, func(i int) error {
-		c, err := a.Cases.TakeNext(ctx, agents[i%len(agents)], team)
+		c, err := a.Assignment.TakeNext(ctx, agents[i%len(agents)], team)
 		if err != nil {
 			return err
 		}

@@ -9,18 +9,20 @@ import (
 	"io"
 	"log/slog"
 	"net"
-	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/demo"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/limit"
 	"github.com/flare-desk/flare/internal/sla"
 	"github.com/flare-desk/flare/internal/web"
 )
@@ -44,14 +46,78 @@ func openApp(ctx context.Context, dbURL string, work bool, log *slog.Logger) (*a
 }
 
 type serveFlags struct {
-	addr, baseURL *string
+	addr, baseURL    *string
+	rateIP           *float64
+	rateToken        *float64
+	requestTimeout   *time.Duration
+	trustedProxies   *string
+	accessLog        *string
+	loginConcurrency *int
+	envErrs          []error // environment values that did not parse
 }
 
-func addServeFlags(fs *flag.FlagSet) serveFlags {
-	return serveFlags{
-		addr:    fs.String("addr", envOr("FLARE_ADDR", "127.0.0.1:8080"), "listen address (FLARE_ADDR)"),
-		baseURL: fs.String("base-url", envOr("FLARE_BASE_URL", ""), "public URL of this server; https makes cookies Secure (FLARE_BASE_URL)"),
+func addServeFlags(fs *flag.FlagSet) *serveFlags {
+	sf := &serveFlags{}
+	def := web.DefaultLimits()
+	sf.addr = fs.String("addr", envOr("FLARE_ADDR", "127.0.0.1:8080"), "listen address (FLARE_ADDR)")
+	sf.baseURL = fs.String("base-url", envOr("FLARE_BASE_URL", ""), "public URL of this server; https makes cookies Secure and sends HSTS (FLARE_BASE_URL)")
+	sf.rateIP = fs.Float64("rate-limit-ip", envParse(sf, "FLARE_RATE_LIMIT_IP", def.PerIP.PerSecond, parseFloat),
+		"requests per second per client address, bursts of twice that; 0 turns it off (FLARE_RATE_LIMIT_IP)")
+	sf.rateToken = fs.Float64("rate-limit-token", envParse(sf, "FLARE_RATE_LIMIT_TOKEN", def.PerToken.PerSecond, parseFloat),
+		"requests per second per API token, bursts of twice that; 0 turns it off (FLARE_RATE_LIMIT_TOKEN)")
+	sf.requestTimeout = fs.Duration("request-timeout", envParse(sf, "FLARE_REQUEST_TIMEOUT", def.RequestTimeout, time.ParseDuration),
+		"deadline of a request's handler; 0 turns it off (FLARE_REQUEST_TIMEOUT)")
+	sf.trustedProxies = fs.String("trusted-proxies", envOr("FLARE_TRUSTED_PROXIES", ""),
+		"reverse proxies (addresses, CIDR prefixes, comma-separated) whose X-Forwarded-For names the client (FLARE_TRUSTED_PROXIES)")
+	sf.accessLog = fs.String("access-log", envOr("FLARE_ACCESS_LOG", "info"),
+		"level of the per-request log lines (debug, info, warn) or off (FLARE_ACCESS_LOG)")
+	sf.loginConcurrency = fs.Int("login-concurrency", envParse(sf, "FLARE_LOGIN_CONCURRENCY", 0, strconv.Atoi),
+		"password hashes at once (64 MiB and two cores each); 0: one per two CPUs, at most 3 (FLARE_LOGIN_CONCURRENCY)")
+	return sf
+}
+
+func parseFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
+
+// envParse returns the environment variable key parsed, or def when it is
+// unset; a value that does not parse is reported by webOptions.
+func envParse[T any](sf *serveFlags, key string, def T, parse func(string) (T, error)) T {
+	v := os.Getenv(key)
+	if v == "" {
+		return def
 	}
+	x, err := parse(v)
+	if err != nil {
+		sf.envErrs = append(sf.envErrs, usageError{fmt.Sprintf("%s=%q: %v", key, v, err)})
+		return def
+	}
+	return x
+}
+
+// webOptions turns the flags into the server's options.
+func (sf *serveFlags) webOptions() (web.Options, error) {
+	if err := errors.Join(sf.envErrs...); err != nil {
+		return web.Options{}, err
+	}
+	opt := web.Options{BaseURL: *sf.baseURL, Version: version, LoginConcurrency: *sf.loginConcurrency}
+	if *sf.rateIP < 0 || *sf.rateToken < 0 || *sf.requestTimeout < 0 || *sf.loginConcurrency < 0 {
+		return opt, usageError{"rate limits, --request-timeout and --login-concurrency cannot be negative"}
+	}
+	opt.Limits = &web.Limits{
+		PerIP:          limit.Rate{PerSecond: *sf.rateIP, Burst: max(1, int(2**sf.rateIP))},
+		PerToken:       limit.Rate{PerSecond: *sf.rateToken, Burst: max(1, int(2**sf.rateToken))},
+		RequestTimeout: *sf.requestTimeout,
+	}
+	var err error
+	if opt.TrustedProxies, err = web.ParseTrustedProxies(*sf.trustedProxies); err != nil {
+		return opt, usageError{err.Error()}
+	}
+	if al := strings.ToLower(strings.TrimSpace(*sf.accessLog)); al != "off" && al != "none" {
+		if err := opt.AccessLogLevel.UnmarshalText([]byte(al)); err != nil {
+			return opt, usageError{fmt.Sprintf("--access-log %q: want debug, info, warn, error or off", *sf.accessLog)}
+		}
+		opt.AccessLog = true
+	}
+	return opt, nil
 }
 
 func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -60,36 +126,40 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
+	opt, err := sf.webOptions()
+	if err != nil {
+		return err
+	}
 	a, err := openApp(ctx, *dbURL, true, log)
 	if err != nil {
 		return err
 	}
 	defer a.DB.Close()
-	return serve(ctx, a, sf, func(url string) {
+	return serve(ctx, a, *sf.addr, opt, func(url string) {
 		log.Info("flare is serving", "url", url, "db", a.DB.Dialect().String(), "version", version)
 	})
 }
 
 // serve runs the HTTP server and the job workers until ctx ends, then shuts
 // down gracefully: in-flight requests finish, running jobs finish.
-func serve(ctx context.Context, a *app.App, sf serveFlags, ready func(url string)) error {
-	return serveWith(ctx, a, sf, ready, nil)
+func serve(ctx context.Context, a *app.App, addr string, opt web.Options, ready func(url string)) error {
+	return serveWith(ctx, a, addr, opt, ready, nil)
 }
 
 // serveWith is serve; with warmup, the server answers while warmup runs
 // and the background loops and workers start only once it is done (the
 // demo writes its history meanwhile, which the SLA timer must not fire on
 // half-way).
-func serveWith(ctx context.Context, a *app.App, sf serveFlags, ready func(url string), warmup func(ctx context.Context) error) error {
-	srv, err := web.New(a, web.Options{BaseURL: *sf.baseURL, Version: version})
+func serveWith(ctx context.Context, a *app.App, addr string, opt web.Options, ready func(url string), warmup func(ctx context.Context) error) error {
+	srv, err := web.New(a, opt)
 	if err != nil {
 		return err
 	}
-	ln, err := net.Listen("tcp", *sf.addr)
+	ln, err := net.Listen("tcp", addr)
 	if err != nil {
-		return fmt.Errorf("listen on %s: %w", *sf.addr, err)
+		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
-	hs := &http.Server{Handler: srv.Handler(), ReadHeaderTimeout: 10 * time.Second, IdleTimeout: 2 * time.Minute}
+	hs := srv.HTTPServer()
 	if warmup == nil {
 		if err := a.Start(ctx); err != nil {
 			ln.Close()
@@ -98,7 +168,7 @@ func serveWith(ctx context.Context, a *app.App, sf serveFlags, ready func(url st
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
-	url := *sf.baseURL
+	url := opt.BaseURL
 	if url == "" {
 		url = "http://" + ln.Addr().String()
 	}
@@ -143,6 +213,10 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
+	opt, err := sf.webOptions()
+	if err != nil {
+		return err
+	}
 	if *dbURL == "" {
 		dir, err := os.MkdirTemp("", "flare-demo-")
 		if err != nil {
@@ -161,7 +235,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return fmt.Errorf("demo desk: %w", err)
 	}
 	admin := p.Logins[0]
-	return serveWith(ctx, a, sf, func(url string) {
+	return serveWith(ctx, a, *sf.addr, opt, func(url string) {
 		fmt.Fprintf(stdout, "Flare is running at %s — loading the demo desk of %s (%d cases)…\n\nSign in as (password for all: %s):\n",
 			url, demo.Company, len(p.Specs), demo.Password)
 		for _, l := range p.Logins {
@@ -342,12 +416,16 @@ func cmdDeskApply(ctx context.Context, args []string, stdin io.Reader, stdout io
 	if err != nil {
 		return fmt.Errorf("read desk file: %w", err)
 	}
-	cfg, err := desk.Parse(data)
+	schema, err := app.DeskSchema()
 	if err != nil {
-		var ve *desk.ValidationError
+		return err
+	}
+	cfg, err := schema.Parse(data)
+	if err != nil {
+		var ve *apperr.Invalid
 		if errors.As(err, &ve) {
 			for _, e := range ve.Errors {
-				fmt.Fprintf(stdout, "%s: %s\n", e.Path, e.Message)
+				fmt.Fprintf(stdout, "%s: %s\n", e.Field, e.Message)
 			}
 			return fmt.Errorf("%s: %d problem(s); nothing applied", file, len(ve.Errors))
 		}
@@ -474,6 +552,8 @@ func cmdSLA(ctx context.Context, sub string, args []string, stdout io.Writer, lo
 		}
 	} else if to, err = parseInstant("to", *toS); err != nil {
 		return err
+	} else if err := sla.ValidateRange(from, to); err != nil {
+		return usageError{"--to " + err.Error()}
 	}
 	cal, done, err := slaCalendar(ctx, *dbURL, *key, log)
 	if err != nil {
@@ -481,7 +561,11 @@ func cmdSLA(ctx context.Context, sub string, args []string, stdout io.Writer, lo
 	}
 	defer done()
 	if sub == "due" {
-		fmt.Fprintln(stdout, cal.Add(from, d).UTC().Format(time.RFC3339Nano))
+		due, ok := cal.AddChecked(from, d)
+		if !ok {
+			return usageError{fmt.Sprintf("--add does not run out in calendar %s within 250 years of --from (nor by the year 9999)", cal.Key())}
+		}
+		fmt.Fprintln(stdout, due.UTC().Format(time.RFC3339Nano))
 	} else {
 		fmt.Fprintln(stdout, cal.Between(from, to))
 	}

@@ -31,11 +31,14 @@ Usage:
   flare desk export [--out FILE]
   flare sla due --calendar KEY --from RFC3339 --add DURATION   (due instant, UTC, on the last line)
   flare sla between --calendar KEY --from RFC3339 --to RFC3339
+                                   (durations and ranges: at most 3660d)
   flare audit verify
   flare version
 
-Every command accepts --db (or FLARE_DB); serve and demo accept --addr (FLARE_ADDR)
-and --base-url (FLARE_BASE_URL). Roles: admin, lead, agent, account_manager, qa, viewer.
+Every command accepts --db (or FLARE_DB); serve and demo accept --addr (FLARE_ADDR),
+--base-url (FLARE_BASE_URL) and the request bounds --rate-limit-ip, --rate-limit-token,
+--request-timeout, --trusted-proxies, --access-log, --login-concurrency (flare serve -h).
+Roles: admin, lead, agent, account_manager, qa, viewer.
 `
 
 func main() {

@@ -12,6 +12,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 )
@@ -50,7 +51,11 @@ func TestCLIAdminFlow(t *testing.T) {
 	}
 	// Export round-trips byte for byte.
 	exported := flare(t, "", false, "desk", "export", "--db", dbURL)
-	want, _ := desk.Parse(desk.ExampleYAML)
+	schema, err := app.DeskSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, _ := schema.Example()
 	canon, _ := desk.Marshal(want)
 	if exported != string(canon) {
 		t.Fatalf("export differs from the applied document:\n%s", exported)

@@ -5,16 +5,21 @@ package app
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"sync"
 	"time"
 
+	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 // Migrate brings the schema and the job queue's tables up to date.
@@ -25,11 +30,23 @@ func Migrate(ctx context.Context, d *db.DB) error {
 	return jobs.Migrate(ctx, d)
 }
 
+// DeskSchema is the desk document's schema: desk's own keys and the
+// sections of every capability. A capability with a desk section adds its
+// Sections() here, and nowhere else.
+func DeskSchema() (*desk.Schema, error) {
+	schema, err := desk.NewSchema(routingdesk.Sections()...)
+	if err != nil {
+		return nil, fmt.Errorf("desk schema: %w", err)
+	}
+	return schema, nil
+}
+
 // Options configure an App.
 type Options struct {
 	Clock  clock.Clock  // default: the real clock
 	Logger *slog.Logger // default: slog.Default()
 	Work   bool         // run job workers (serve, demo); false for one-shot CLI commands
+	Events events.Options
 }
 
 // App is a running Flare instance's services.
@@ -38,11 +55,31 @@ type App struct {
 	Clock clock.Clock
 	Log   *slog.Logger
 	Desk  *desk.Service
-	Cases *cases.Service
+	Bus   *events.Bus
 	Jobs  *jobs.Queue
+	Capabilities
 
 	stopLoops context.CancelFunc
 	loops     sync.WaitGroup
+}
+
+// Capabilities are the domain services.
+type Capabilities struct {
+	Cases      *cases.Service
+	Handoffs   *handoffs.Service
+	Assignment *assignment.Service
+}
+
+// Wire builds the domain services on one clock and bus: cases, and the
+// capabilities around them, each given the seams it needs and subscribed
+// to the events it reacts to.
+func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *events.Bus) Capabilities {
+	cs := Capabilities{Cases: cases.NewService(d, dk, c, log, bus)}
+	cs.Assignment = assignment.New(d, dk, cs.Cases, c)
+	cs.Cases.SetAssigner(cs.Assignment)
+	cs.Handoffs = handoffs.New(d, dk, cs.Cases, c)
+	cs.Handoffs.Register(cs.Cases.Bus())
+	return cs
 }
 
 // New builds the services on an already migrated store.
@@ -53,8 +90,13 @@ func New(d *db.DB, opt Options) (*App, error) {
 	if opt.Logger == nil {
 		opt.Logger = slog.Default()
 	}
-	a := &App{DB: d, Clock: opt.Clock, Log: opt.Logger, Desk: desk.NewService(d)}
-	a.Cases = cases.NewService(d, a.Desk, a.Clock, a.Log)
+	schema, err := DeskSchema()
+	if err != nil {
+		return nil, err
+	}
+	a := &App{DB: d, Clock: opt.Clock, Log: opt.Logger, Desk: desk.NewService(d, desk.WithSchema(schema))}
+	a.Bus = events.New(d, a.Clock, a.Log, opt.Events)
+	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)
@@ -76,6 +118,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.stopLoops = cancel
 	a.loops.Go(func() { a.Cases.RunSearchIndexer(lctx, 2*time.Second) })
 	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
+	a.loops.Go(func() { a.Bus.Run(lctx) })
 	return nil
 }
 

@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -541,7 +542,7 @@ func TestTeamSettingsValidate(t *testing.T) {
 	}
 }
 
-func checkErrors(t *testing.T, errs []sla.FieldError, want []string) {
+func checkErrors(t *testing.T, errs []apperr.FieldError, want []string) {
 	t.Helper()
 	if len(errs) != len(want) {
 		t.Fatalf("got %d errors, want %d:\n%s", len(errs), len(want), errList(errs))
@@ -558,7 +559,7 @@ func checkErrors(t *testing.T, errs []sla.FieldError, want []string) {
 	}
 }
 
-func errList(errs []sla.FieldError) string {
+func errList(errs []apperr.FieldError) string {
 	var b strings.Builder
 	for _, e := range errs {
 		b.WriteString("  " + e.String() + "\n")

@@ -6,6 +6,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -53,10 +54,10 @@ var reSkill = regexp.MustCompile(`^[a-z][a-z0-9_]*/([a-z][a-z0-9_]*)?$`)
 // ("users[3]" gives "users[3].shifts.mon[0]"). known, when not nil, says
 // whether a skill names a configured category or group; it is called with
 // the skill as written ("logistics/" or "logistics/lost_parcel").
-func (p Profile) Validate(prefix string, known func(skill string) bool) []sla.FieldError {
-	var errs []sla.FieldError
+func (p Profile) Validate(prefix string, known func(skill string) bool) []apperr.FieldError {
+	var errs []apperr.FieldError
 	add := func(path, format string, a ...any) {
-		errs = append(errs, sla.FieldError{Path: join(prefix, path), Message: fmt.Sprintf(format, a...)})
+		errs = append(errs, apperr.FieldError{Field: join(prefix, path), Message: fmt.Sprintf(format, a...)})
 	}
 
 	if p.Timezone != "" {
@@ -68,11 +69,11 @@ func (p Profile) Validate(prefix string, known func(skill string) bool) []sla.Fi
 	// zone was checked above.
 	for _, e := range p.spec("UTC").Validate() {
 		switch {
-		case e.Path == "hours":
+		case e.Field == "hours":
 			add("shifts", "at least one day needs a shift window (leave shifts out for always on shift)")
-		case strings.HasPrefix(e.Path, "hours."):
-			add("shifts."+strings.TrimPrefix(e.Path, "hours."), "%s", e.Message)
-		case e.Path == "holidays":
+		case strings.HasPrefix(e.Field, "hours."):
+			add("shifts."+strings.TrimPrefix(e.Field, "hours."), "%s", e.Message)
+		case e.Field == "holidays":
 			add("holidays", "%s", e.Message)
 		}
 	}

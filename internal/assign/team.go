@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -114,10 +115,10 @@ func (s TeamSettings) CapacityOf(a Agent) int {
 
 // Validate reports every problem in the settings, with paths under prefix
 // ("teams[2].assignment" gives "teams[2].assignment.strategy").
-func (s TeamSettings) Validate(prefix string) []sla.FieldError {
-	var errs []sla.FieldError
+func (s TeamSettings) Validate(prefix string) []apperr.FieldError {
+	var errs []apperr.FieldError
 	add := func(path, format string, a ...any) {
-		errs = append(errs, sla.FieldError{Path: join(prefix, path), Message: fmt.Sprintf(format, a...)})
+		errs = append(errs, apperr.FieldError{Field: join(prefix, path), Message: fmt.Sprintf(format, a...)})
 	}
 	if s.Strategy != "" && !slices.Contains(Strategies, s.Strategy) {
 		names := make([]string, len(Strategies))

@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 )
 
@@ -39,20 +41,21 @@ type Entry struct {
 	RequestID  string // if empty, taken from the context (RequestIDFrom)
 }
 
-// Record is a stored audit record.
+// Record is a stored audit record, as GET /api/v1/audit shows it (the
+// AuditRecord schema of the OpenAPI document).
 type Record struct {
-	Seq        int64
-	At         time.Time
-	ActorID    int64
-	Actor      string
-	Action     string
-	ObjectType string
-	ObjectID   string
-	Before     json.RawMessage // nil when absent
-	After      json.RawMessage // nil when absent
-	RequestID  string
-	PrevHash   string
-	Hash       string
+	Seq        int64           `json:"seq"`
+	At         time.Time       `json:"at"`
+	ActorID    int64           `json:"actor_id"` // 0 = system
+	Actor      string          `json:"actor"`
+	Action     string          `json:"action"`
+	ObjectType string          `json:"object_type"`
+	ObjectID   string          `json:"object_id"`
+	Before     json.RawMessage `json:"before"` // nil (JSON null) when absent
+	After      json.RawMessage `json:"after"`  // nil (JSON null) when absent
+	RequestID  string          `json:"request_id"`
+	PrevHash   string          `json:"prev_hash"`
+	Hash       string          `json:"hash"`
 }
 
 // genesisHash is the prev_hash of the first record.
@@ -258,6 +261,18 @@ const recordColumns = `seq, at, actor_id, actor, action, object_type, object_id,
 
 // List returns records matching f, newest first. The next page is
 // f.BeforeSeq = the last record's Seq.
+// ListFor is List for actor, who must hold audit.read; a limit beyond
+// maxLimit is refused.
+func ListFor(ctx context.Context, q db.Querier, actor auth.Actor, f Filter) ([]Record, error) {
+	if !actor.Can(auth.PermAuditRead) {
+		return nil, &apperr.Forbidden{Detail: "only admins can read the audit log"}
+	}
+	if f.Limit > maxLimit {
+		return nil, apperr.InvalidField("limit", "at most %d", maxLimit)
+	}
+	return List(ctx, q, f)
+}
+
 func List(ctx context.Context, q db.Querier, f Filter) ([]Record, error) {
 	var where []string
 	var args []any
@@ -332,10 +347,10 @@ func scanRecord(rows *sql.Rows) (Record, error) {
 
 // VerifyResult is the outcome of Verify.
 type VerifyResult struct {
-	Checked   int64  // records read
-	OK        bool   // the whole chain is intact
-	BrokenSeq int64  // the first broken (or missing) seq when !OK
-	Reason    string // why it is broken
+	Checked   int64  `json:"checked"`              // records read
+	OK        bool   `json:"ok"`                   // the whole chain is intact
+	BrokenSeq int64  `json:"broken_seq,omitempty"` // the first broken (or missing) seq when !OK
+	Reason    string `json:"reason,omitempty"`     // why it is broken
 }
 
 // Verify walks the chain in seq order, one row at a time, and reports the

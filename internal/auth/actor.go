@@ -31,6 +31,7 @@ type Actor struct {
 	Role    Role
 	Teams   []string // team keys the user is a member of
 	Markets []string // market codes the user covers; empty means all
+	TokenID int64    // the API token the request came with; 0 otherwise
 }
 
 // System is the actor for work Flare does on its own (jobs, CLI set-up).

@@ -9,6 +9,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 )
@@ -39,11 +40,11 @@ func mustCreate(t *testing.T, d *db.DB, u User, pw string) User {
 	return out
 }
 
-func wantInputError(t *testing.T, err error, field string) {
+func wantInvalid(t *testing.T, err error, field string) {
 	t.Helper()
-	var ie *InputError
-	if !errors.As(err, &ie) || ie.Field != field {
-		t.Fatalf("want *InputError on %q, got %v", field, err)
+	var ie *apperr.Invalid
+	if !errors.As(err, &ie) || len(ie.Errors) != 1 || ie.Errors[0].Field != field {
+		t.Fatalf("want *apperr.Invalid on %q, got %v", field, err)
 	}
 }
 
@@ -122,7 +123,7 @@ func TestCreateUser(t *testing.T) {
 				_, err := CreateUser(ctx, tx, t0, b.u, b.pw)
 				return err
 			})
-			wantInputError(t, err, b.field)
+			wantInvalid(t, err, b.field)
 		}
 		// "ninechars" + one multi-byte character is 10 characters.
 		v := mustCreate(t, d, User{Email: "v@example.com", Name: "V", Role: RoleViewer}, "ninecharsé")
@@ -186,7 +187,7 @@ func TestUpsertUserAndTeams(t *testing.T) {
 			_, _, err := UpsertUser(ctx, tx, t1, User{Email: "bob@example.com", Name: "Bob", Role: "root"})
 			return err
 		})
-		wantInputError(t, err, "role")
+		wantInvalid(t, err, "role")
 
 		inTx(t, d, func(tx *db.Tx) error {
 			if err := SetUserTeams(ctx, tx, ann.ID, []string{"logistics", "escalations"}); err != nil {
@@ -268,7 +269,7 @@ func TestAuthenticate(t *testing.T) {
 			t.Fatalf("new password: %v", err)
 		}
 		err = d.InTx(ctx, func(tx *db.Tx) error { return SetPassword(ctx, tx, t0, ann.ID, "short") })
-		wantInputError(t, err, "password")
+		wantInvalid(t, err, "password")
 		if err := d.InTx(ctx, func(tx *db.Tx) error { return SetPassword(ctx, tx, t0, 9999, "long enough pw") }); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("set password of unknown user: %v", err)
 		}
@@ -417,7 +418,7 @@ func TestTokens(t *testing.T) {
 			t.Fatalf("stored name %q hash %q", name, hash)
 		}
 		a, err := TokenActor(ctx, d, tokA)
-		if err != nil || a.UserID != ann.ID || a.Email != "ann@example.com" || a.Role != RoleAgent || !slices.Equal(a.Teams, []string{"logistics"}) {
+		if err != nil || a.UserID != ann.ID || a.TokenID != idA || a.Email != "ann@example.com" || a.Role != RoleAgent || !slices.Equal(a.Teams, []string{"logistics"}) {
 			t.Fatalf("token actor: %+v %v", a, err)
 		}
 		for _, bad := range []string{"", "flr_", tokA[4:], "xyz_" + tokA[4:], tokA[:len(tokA)-1] + "A", tokA + "A"} {
@@ -454,7 +455,7 @@ func TestTokens(t *testing.T) {
 			_, _, err := CreateToken(ctx, tx, t0, ann.ID, strings.Repeat("n", 101))
 			return err
 		})
-		wantInputError(t, err, "name")
+		wantInvalid(t, err, "name")
 		if err := d.InTx(ctx, func(tx *db.Tx) error { _, _, err := CreateToken(ctx, tx, t0, 9999, "x"); return err }); !errors.Is(err, ErrNotFound) {
 			t.Fatalf("token for unknown user: %v", err)
 		}

@@ -7,25 +7,28 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 )
 
-// Login limits: failures counted over a sliding window, per email (against
-// guessing one user's password) and per client IP (against spraying many
-// users from one place).
+// Login limits: attempts that did not succeed, counted over a sliding
+// window per email (against guessing one user's password) and per client IP
+// (against spraying many users from one place).
 const (
 	loginWindow       = 15 * time.Minute
 	maxEmailFailures  = 5
 	maxIPFailures     = 20
 	maxLimiterKeys    = 50_000 // per map; bounds memory under a flood of distinct keys
 	limiterPruneEvery = time.Minute
+	maxEmailKey       = 254
 )
 
-// LoginLimiter throttles failed sign-ins in memory, per process. Each key
-// keeps at most its limit of failure times, and keys with no failure in the
-// window are pruned, so memory stays bounded.
+// LoginLimiter throttles sign-ins in memory, per process. An attempt counts
+// from its start (Begin) and stays counted unless it succeeds. Each key
+// keeps at most its limit of attempt times, keys are at most a valid email's
+// length, and keys with nothing in the window are pruned, so memory stays
+// bounded.
 type LoginLimiter struct {
 	clock clock.Clock
 
 	mu        sync.Mutex
-	byEmail   map[string][]time.Time // failure times, oldest first
+	byEmail   map[string][]time.Time // times of attempts not succeeded, oldest first
 	byIP      map[string][]time.Time
 	lastPrune time.Time
 }
@@ -35,16 +38,53 @@ func NewLoginLimiter(c clock.Clock) *LoginLimiter {
 	return &LoginLimiter{clock: c, byEmail: map[string][]time.Time{}, byIP: map[string][]time.Time{}}
 }
 
-// Allow reports whether a sign-in for email from ip may be attempted now,
-// and if not, how long until it may.
-func (l *LoginLimiter) Allow(ip, email string) (ok bool, retryAfter time.Duration) {
+// LoginAttempt is a sign-in attempt counted by Begin. It stays counted as a
+// failure unless Succeeded or Abandon takes it back.
+type LoginAttempt struct {
+	l         *LoginLimiter
+	ip, email string
+	at        time.Time
+}
+
+// Begin counts a sign-in attempt for email from ip before its password is
+// checked, so that concurrent attempts cannot all pass a check that only
+// their later failures would close. When the email or the ip is at its
+// limit it returns nil and how long until an attempt may be made.
+func (l *LoginLimiter) Begin(ip, email string) (a *LoginAttempt, retryAfter time.Duration) {
 	now := l.clock.Now()
+	email = NormaliseEmail(email)
+	if len(email) > maxEmailKey { // no valid address is longer; bounds the key's memory
+		email = email[:maxEmailKey]
+	}
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	l.maybePrune(now)
-	wait := max(blockedFor(l.byEmail, NormaliseEmail(email), maxEmailFailures, now),
+	wait := max(blockedFor(l.byEmail, email, maxEmailFailures, now),
 		blockedFor(l.byIP, ip, maxIPFailures, now))
-	return wait == 0, wait
+	if wait > 0 {
+		return nil, wait
+	}
+	record(l.byEmail, email, maxEmailFailures, now)
+	record(l.byIP, ip, maxIPFailures, now)
+	return &LoginAttempt{l: l, ip: ip, email: email, at: now}, 0
+}
+
+// Succeeded takes the attempt back and clears the email's failures; the
+// IP's other failures stay, so one good account cannot launder a spraying IP.
+func (a *LoginAttempt) Succeeded() {
+	a.l.mu.Lock()
+	defer a.l.mu.Unlock()
+	delete(a.l.byEmail, a.email)
+	unrecord(a.l.byIP, a.ip, a.at)
+}
+
+// Abandon takes the attempt back: the password was never checked (the
+// server was busy or the store failed).
+func (a *LoginAttempt) Abandon() {
+	a.l.mu.Lock()
+	defer a.l.mu.Unlock()
+	unrecord(a.l.byEmail, a.email, a.at)
+	unrecord(a.l.byIP, a.ip, a.at)
 }
 
 // blockedFor returns how long key stays at its limit, or 0.
@@ -67,16 +107,6 @@ func recent(times []time.Time, now time.Time) []time.Time {
 	return times[i:]
 }
 
-// Failure records a failed sign-in.
-func (l *LoginLimiter) Failure(ip, email string) {
-	now := l.clock.Now()
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.maybePrune(now)
-	record(l.byEmail, NormaliseEmail(email), maxEmailFailures, now)
-	record(l.byIP, ip, maxIPFailures, now)
-}
-
 func record(m map[string][]time.Time, key string, limit int, now time.Time) {
 	times := recent(m[key], now)
 	if len(times) == 0 && len(m) >= maxLimiterKeys {
@@ -93,12 +123,20 @@ func record(m map[string][]time.Time, key string, limit int, now time.Time) {
 	m[key] = times
 }
 
-// Success clears the email's failures; the IP's stay, so one good account
-// cannot launder a spraying IP.
-func (l *LoginLimiter) Success(ip, email string) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	delete(l.byEmail, NormaliseEmail(email))
+// unrecord removes one failure recorded at at, if it is still kept.
+func unrecord(m map[string][]time.Time, key string, at time.Time) {
+	times := m[key]
+	for i := len(times) - 1; i >= 0; i-- {
+		if times[i].Equal(at) {
+			times = append(times[:i:i], times[i+1:]...)
+			break
+		}
+	}
+	if len(times) == 0 {
+		delete(m, key)
+	} else {
+		m[key] = times
+	}
 }
 
 // maybePrune drops keys whose failures have all left the window.

@@ -10,6 +10,8 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/crypto/argon2"
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 // MinPasswordLength is the shortest password accepted, in characters.
@@ -110,10 +112,10 @@ func parsePHC(s string) (c argonCost, salt, key []byte, err error) {
 // validatePassword checks a new password.
 func validatePassword(pw string) error {
 	if utf8.RuneCountInString(pw) < MinPasswordLength {
-		return &InputError{Field: "password", Message: fmt.Sprintf("must be at least %d characters", MinPasswordLength)}
+		return apperr.InvalidField("password", "must be at least %d characters", MinPasswordLength)
 	}
 	if len(pw) > maxPasswordBytes {
-		return &InputError{Field: "password", Message: fmt.Sprintf("must be at most %d bytes", maxPasswordBytes)}
+		return apperr.InvalidField("password", "must be at most %d bytes", maxPasswordBytes)
 	}
 	return nil
 }

@@ -16,11 +16,12 @@ const (
 	PermDeskWrite        Permission = "desk.write"
 	PermAuditRead        Permission = "audit.read"
 	PermUserAdmin        Permission = "user.admin"
+	PermEventsAdmin      Permission = "events.admin" // see and replay event deliveries
 )
 
 // Permissions lists every permission, for clients that show what a user may do.
 var Permissions = []Permission{PermCaseRead, PermCaseCreate, PermCaseWrite, PermCaseComment, PermCaseInternalNote,
-	PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin}
+	PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin, PermEventsAdmin}
 
 // Short names keep the matrix below readable as a table.
 const (
@@ -45,6 +46,7 @@ var rolesWith = map[Permission][]Role{
 	PermDeskWrite:        {admin},
 	PermAuditRead:        {admin},
 	PermUserAdmin:        {admin},
+	PermEventsAdmin:      {admin},
 }
 
 // Can reports whether the actor's role grants p. A zero Actor (no role)

@@ -4,17 +4,17 @@ import "testing"
 
 func TestPermissionMatrix(t *testing.T) {
 	perms := []Permission{PermCaseRead, PermCaseCreate, PermCaseWrite, PermCaseComment, PermCaseInternalNote,
-		PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin}
-	// Columns follow perms: read create write comment note deskR deskW audit users.
+		PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin, PermEventsAdmin}
+	// Columns follow perms: read create write comment note deskR deskW audit users events.
 	want := map[Role]string{
-		RoleAdmin:          "111111111",
-		RoleLead:           "111111000",
-		RoleAgent:          "111111000",
-		RoleAccountManager: "110101000",
-		RoleQA:             "100011000",
-		RoleViewer:         "100001000",
-		"":                 "000000000", // zero Actor: nobody
-		"superuser":        "000000000",
+		RoleAdmin:          "1111111111",
+		RoleLead:           "1111110000",
+		RoleAgent:          "1111110000",
+		RoleAccountManager: "1101010000",
+		RoleQA:             "1000110000",
+		RoleViewer:         "1000010000",
+		"":                 "0000000000", // zero Actor: nobody
+		"superuser":        "0000000000",
 	}
 	if len(want) != len(Roles)+2 {
 		t.Fatalf("the expected table misses a role: %v", Roles)

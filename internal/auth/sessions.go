@@ -14,6 +14,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/db"
 )
 
@@ -162,7 +163,7 @@ const maxTokenName = 100
 func CreateToken(ctx context.Context, tx *db.Tx, now time.Time, userID int64, name string) (token string, id int64, err error) {
 	name = strings.TrimSpace(name)
 	if len([]rune(name)) > maxTokenName {
-		return "", 0, &InputError{Field: "name", Message: fmt.Sprintf("must be at most %d characters", maxTokenName)}
+		return "", 0, apperr.InvalidField("name", "must be at most %d characters", maxTokenName)
 	}
 	if err := userExists(ctx, tx, userID); err != nil {
 		return "", 0, fmt.Errorf("create token for user %d: %w", userID, err)
@@ -215,9 +216,9 @@ func TokenActor(ctx context.Context, q db.Querier, token string) (Actor, error) 
 	var markets []byte
 	var active bool
 	var revoked db.Time
-	err := q.QueryRow(ctx, `SELECT t.revoked_at, u.id, u.email, u.name, u.role, u.markets, u.active
+	err := q.QueryRow(ctx, `SELECT t.id, t.revoked_at, u.id, u.email, u.name, u.role, u.markets, u.active
 		FROM api_tokens t JOIN users u ON u.id = t.user_id WHERE t.token_hash = ?`, secretHash(token)).
-		Scan(&revoked, &a.UserID, &a.Email, &a.Name, &role, &markets, &active)
+		Scan(&a.TokenID, &revoked, &a.UserID, &a.Email, &a.Name, &role, &markets, &active)
 	if errors.Is(err, sql.ErrNoRows) {
 		return Actor{}, ErrUnauthenticated
 	}
@@ -231,4 +232,21 @@ func TokenActor(ctx context.Context, q db.Querier, token string) (Actor, error) 
 		return Actor{}, fmt.Errorf("token lookup: %w", err)
 	}
 	return a, nil
+}
+
+// SignIn opens a browser session for the authenticated user userID in its
+// own transaction and returns its token.
+func SignIn(ctx context.Context, d *db.DB, now time.Time, userID int64) (string, error) {
+	var token string
+	err := d.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		token, err = CreateSession(ctx, tx, now, userID)
+		return err
+	})
+	return token, err
+}
+
+// SignOut ends the browser session token (nothing if it is unknown).
+func SignOut(ctx context.Context, d *db.DB, token string) error {
+	return d.InTx(ctx, func(tx *db.Tx) error { return DeleteSession(ctx, tx, token) })
 }

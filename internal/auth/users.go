@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/db"
 )
 
@@ -21,14 +22,6 @@ var (
 	// Deliberately says nothing about which part was wrong.
 	ErrUnauthenticated = errors.New("unauthenticated")
 )
-
-// InputError is bad input from a caller, answered with a 4xx.
-type InputError struct {
-	Field   string
-	Message string
-}
-
-func (e *InputError) Error() string { return e.Field + ": " + e.Message }
 
 // User is a desk member.
 type User struct {
@@ -57,18 +50,18 @@ func NormaliseEmail(email string) string { return strings.ToLower(strings.TrimSp
 func validateUser(u *User) error {
 	u.Email = NormaliseEmail(u.Email)
 	if u.Email == "" {
-		return &InputError{Field: "email", Message: "is required"}
+		return apperr.InvalidField("email", "is required")
 	}
 	a, err := mail.ParseAddress(u.Email)
 	if err != nil || a.Address != u.Email || len(u.Email) > 254 {
-		return &InputError{Field: "email", Message: "is not a valid email address"}
+		return apperr.InvalidField("email", "is not a valid email address")
 	}
 	u.Name = strings.TrimSpace(u.Name)
 	if u.Name == "" {
-		return &InputError{Field: "name", Message: "is required"}
+		return apperr.InvalidField("name", "is required")
 	}
 	if !u.Role.Valid() {
-		return &InputError{Field: "role", Message: fmt.Sprintf("unknown role %q", u.Role)}
+		return apperr.InvalidField("role", "unknown role %q", u.Role)
 	}
 	u.Teams = cleanList(u.Teams)
 	u.Markets = cleanList(u.Markets)
@@ -96,7 +89,7 @@ func jsonList(l []string) string {
 }
 
 // CreateUser adds an active user. The email is lower-cased and trimmed; a
-// taken email is an *InputError on "email". password may be "" (the user
+// taken email is an *apperr.Invalid on "email". password may be "" (the user
 // cannot sign in until one is set). u.Teams become team memberships;
 // u.ID, u.Active and the timestamps are ignored.
 func CreateUser(ctx context.Context, tx *db.Tx, now time.Time, u User, password string) (User, error) {
@@ -119,7 +112,7 @@ func CreateUser(ctx context.Context, tx *db.Tx, now time.Time, u User, password 
 		VALUES (?, ?, ?, ?, ?, ?, TRUE, ?, ?) ON CONFLICT (email) DO NOTHING RETURNING id`,
 		u.Email, u.Name, string(u.Role), hash, jsonList(u.Markets), jsonList(u.Languages), db.T(now), db.T(now)).Scan(&u.ID)
 	if errors.Is(err, sql.ErrNoRows) {
-		return User{}, &InputError{Field: "email", Message: "is already taken"}
+		return User{}, apperr.InvalidField("email", "is already taken")
 	}
 	if err != nil {
 		return User{}, fmt.Errorf("create user %s: %w", u.Email, err)
@@ -179,7 +172,7 @@ func SetUserTeams(ctx context.Context, tx *db.Tx, userID int64, teams []string) 
 func SetTeamMembers(ctx context.Context, tx *db.Tx, team string, userIDs []int64) error {
 	team = strings.TrimSpace(team)
 	if team == "" {
-		return &InputError{Field: "team", Message: "is required"}
+		return apperr.InvalidField("team", "is required")
 	}
 	if _, err := tx.Exec(ctx, `DELETE FROM team_members WHERE team = ?`, team); err != nil {
 		return fmt.Errorf("set members of team %s: %w", team, err)
@@ -398,7 +391,8 @@ func ListUsers(ctx context.Context, q db.Querier) ([]User, error) {
 // Authenticate returns the active user with email and password. Every
 // failure (unknown email, wrong or missing password, inactive user) is
 // ErrUnauthenticated and costs one password hash, so timing does not tell
-// which emails exist.
+// which emails exist. A hash holds 64 MiB while it runs: callers serving
+// the network must bound how many run at once (the web login's gate).
 func Authenticate(ctx context.Context, q db.Querier, email, password string) (User, error) {
 	// Checked before the lookup so their (lack of) cost says nothing.
 	if password == "" || len(password) > maxPasswordBytes {

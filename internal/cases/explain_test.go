@@ -7,11 +7,11 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
-	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 // The routing explanation of a stored case is the computation whose result
@@ -83,16 +83,13 @@ func TestExplainCaseAgreesWithStoredReasons(t *testing.T) {
 		}
 
 		// New weights apply to the same facts, and say the desk changed.
-		cfg, err := desk.Example()
-		if err != nil {
-			t.Fatal(err)
-		}
-		cfg.Priority.RepeatContacts.Each = 7
-		ds := desk.NewService(d) // a service of its own, which reads the new version at once
-		if _, err := ds.Apply(ctx, auth.System("test"), f.clock.Now(), cfg); err != nil {
-			t.Fatal(err)
-		}
-		if x, err = cases.NewService(d, ds, f.clock, nil).ExplainCase(ctx, admin, c.Number); err != nil {
+		f.Reapply(t, func(cfg *desk.Config) {
+			w := routingdesk.WeightsOf(cfg)
+			w.RepeatContacts.Each = 7
+			desk.Set(cfg, routingdesk.WeightsKey, w)
+		})
+		f.clock.Advance(time.Minute) // past the desk service's re-check of the stored version
+		if x, err = f.svc.ExplainCase(ctx, admin, c.Number); err != nil {
 			t.Fatal(err)
 		}
 		if !x.DeskChanged || reasonPointsOf(x.Reasons)["repeat_contacts"] != 7 {

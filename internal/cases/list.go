@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -87,7 +88,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	var where []string
 	var args []any
 	add := func(cond string, a ...any) { where = append(where, cond); args = append(args, a...) }
-	if cond, a := scope(a); cond != "" {
+	if cond, a := Scope(a); cond != "" {
 		add(cond, a...)
 	}
 	in := func(col string, vals []string) {
@@ -96,7 +97,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 			for i, v := range vals {
 				anys[i] = v
 			}
-			add(col+" IN ("+placeholders(len(vals))+")", anys...)
+			add(col+" IN ("+db.Placeholders(len(vals))+")", anys...)
 		}
 	}
 	statuses := make([]string, len(f.Status))
@@ -107,6 +108,22 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		statuses[i] = string(st)
 	}
 	in("c.status", statuses)
+	// Unknown names are refused as unknown statuses are, rather than
+	// answering an empty list that looks like an empty queue.
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range f.Team {
+		if _, ok := cfg.Team(t); !ok {
+			v.Add("team", "unknown team %q", t)
+		}
+	}
+	for _, m := range f.Market {
+		if _, ok := cfg.Market(m); !ok {
+			v.Add("market", "unknown market %q", m)
+		}
+	}
 	in("c.team", f.Team)
 	in("c.market", f.Market)
 	for _, p := range f.Priority {
@@ -122,7 +139,13 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	case "me":
 		add("c.owner_id = ?", a.UserID)
 	default:
-		add("c.owner_id = (SELECT id FROM users WHERE email = ?)", strings.ToLower(f.Owner))
+		owner := strings.ToLower(f.Owner)
+		if _, err := auth.UserByEmail(ctx, s.db, owner); errors.Is(err, auth.ErrNotFound) {
+			v.Add("owner", "no user %q; or me, or none", f.Owner)
+		} else if err != nil {
+			return nil, err
+		}
+		add("c.owner_id = (SELECT id FROM users WHERE email = ?)", owner)
 	}
 	if f.SellerID != "" {
 		add("c.seller_id = ?", f.SellerID)
@@ -161,7 +184,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		}
 	}
 	if f.Cursor != "" && ok {
-		vals, err := decodeCursor(f.Cursor, f.Sort)
+		vals, err := DecodeCursor(f.Cursor, f.Sort)
 		if err != nil {
 			v.Add("cursor", "is not a cursor from this list")
 		} else {
@@ -195,11 +218,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	}
 	if len(page.Cases) > f.Limit {
 		page.Cases = page.Cases[:f.Limit]
-		page.NextCursor = encodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
-	}
-	cfg, err := s.desk.Config(ctx)
-	if err != nil {
-		return nil, err
+		page.NextCursor = EncodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
 	}
 	s.attachSLA(cfg, page.Cases)
 	return page, nil
@@ -229,7 +248,9 @@ type cursor struct {
 	Vals []json.RawMessage `json:"v"`
 }
 
-func encodeCursor(sort string, vals []any) string {
+// EncodeCursor makes a list cursor for the sort named sort from the last
+// row's sort key (a time and an id, after a priority for priority and due).
+func EncodeCursor(sort string, vals []any) string {
 	raw := make([]json.RawMessage, len(vals))
 	for i, v := range vals {
 		raw[i] = json.RawMessage(mustJSON(v))
@@ -237,8 +258,8 @@ func encodeCursor(sort string, vals []any) string {
 	return base64.RawURLEncoding.EncodeToString([]byte(mustJSON(cursor{Sort: sort, Vals: raw})))
 }
 
-// decodeCursor reads a cursor back into query arguments matching sorts[sort].key.
-func decodeCursor(s, sort string) ([]any, error) {
+// DecodeCursor reads a cursor of EncodeCursor back into query arguments.
+func DecodeCursor(s, sort string) ([]any, error) {
 	b, err := base64.RawURLEncoding.DecodeString(s)
 	if err != nil {
 		return nil, err
@@ -277,8 +298,10 @@ func decodeCursor(s, sort string) ([]any, error) {
 	return append(out, db.T(t), id), nil
 }
 
-// Events returns a case's timeline, oldest first. Account managers do not
-// see internal notes.
+// Events returns a case's timeline, oldest first. Account managers see its
+// public side: its creation, status changes (the resolution's note, not
+// the desk's notes on its workflow) and public replies — not internal
+// notes, handoffs, routing, assignment or SLA entries.
 func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event, error) {
 	c, err := s.Get(ctx, a, ref)
 	if err != nil {
@@ -287,7 +310,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 	rows, err := s.db.Query(ctx, `SELECT e.id, e.type, u.email, u.name, e.data, e.created_at,
 		cm.body, cm.internal
 		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
-		LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+jsonInt(s.db.Dialect(), "e.data", "comment_id")+`
+		LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+db.JSONInt(s.db.Dialect(), "e.data", "comment_id")+`
 		WHERE e.case_id = ? ORDER BY e.id`, c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("case events: %w", err)
@@ -305,7 +328,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		if err := rows.Scan(&e.ID, &e.Type, &email, &name, &data, &at, &body, &internal); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)
 		}
-		if internal.Bool && a.Role == auth.RoleAccountManager {
+		if PublicOnly(a) && !publicEntry(e.Type, internal) {
 			continue
 		}
 		e.At = at.Time
@@ -316,6 +339,9 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 			return nil, fmt.Errorf("case events: %w", err)
 		}
 		delete(e.Data, assessedKey) // what the rules read is for the routing explanation (admins and leads)
+		if PublicOnly(a) && e.Type == "status" && e.Data["to"] != string(StatusResolved) {
+			delete(e.Data, "note") // the desk's own note on its workflow
+		}
 		if body.Valid {
 			e.Data["body"] = body.String
 			e.Data["body_html"] = s.md.HTML(body.String)
@@ -325,10 +351,13 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 	return out, rows.Err()
 }
 
-// jsonInt extracts an integer member of a JSON column.
-func jsonInt(d db.Dialect, col, key string) string {
-	if d == db.Postgres {
-		return "(" + col + "->>'" + key + "')::bigint"
+// publicEntry reports whether a timeline entry of typ is on a case's public side.
+func publicEntry(typ string, internal sql.NullBool) bool {
+	switch typ {
+	case "created", "status":
+		return true
+	case "comment":
+		return !internal.Bool
 	}
-	return "json_extract(" + col + ", '$." + key + "')"
+	return false
 }

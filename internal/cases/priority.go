@@ -14,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -60,7 +61,7 @@ func caseFacts(cfg *desk.Config, c *Case, seller *desk.Seller, now time.Time) ro
 		Sensitivity: c.Sensitivity, Title: c.Title, Description: c.Description, Reopens: c.ReopenCount,
 		SLAState: slaState(c.slaStored, now), Now: now}
 	withCalendars(cfg, &f)
-	f.MoneyAtStake, f.Currency = moneyAtStake(cfg.Priority, cat, c.Fields)
+	f.MoneyAtStake, f.Currency = moneyAtStake(routingdesk.WeightsOf(cfg), cat, c.Fields)
 	if seller != nil {
 		f.SellerID, f.SellerTier, f.SellerRiskFlags = seller.ID, seller.Tier, seller.RiskFlags
 	}
@@ -150,7 +151,7 @@ type assessment struct {
 // tags, high risk, sensitivity, SLA policy and the assignment strategy.
 // keepTeam keeps a team a person just chose.
 func assess(cfg *desk.Config, c *Case, f routing.Facts, ev routing.Event, keepTeam bool) assessment {
-	a := assessment{Assessment: routing.Assess(cfg.Priority, cfg.Rules(), f, ev), facts: f}
+	a := assessment{Assessment: routing.Assess(routingdesk.WeightsOf(cfg), routingdesk.RulesetOf(cfg), f, ev), facts: f}
 	out := a.Outcome
 	if !f.PriorityOverridden {
 		c.Priority = a.Priority
@@ -333,7 +334,7 @@ func (s *Service) ExplainCase(ctx context.Context, actor auth.Actor, ref string)
 
 // explain runs the assessment once, with its rule-by-rule explanation.
 func explain(cfg *desk.Config, c *Case, f routing.Facts, ev routing.Event) *Explanation {
-	a, rx := routing.AssessExplain(cfg.Priority, cfg.Rules(), f, ev)
+	a, rx := routing.AssessExplain(routingdesk.WeightsOf(cfg), routingdesk.RulesetOf(cfg), f, ev)
 	x := &Explanation{Event: ev, Priority: a.Priority, Score: a.Score, Outcome: a.Outcome, Rules: rx.Rules,
 		Reasons: []Reason{}, AssessedAt: f.Now}
 	if f.PriorityOverridden {

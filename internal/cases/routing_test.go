@@ -12,7 +12,9 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -146,10 +148,10 @@ func TestRoutingOnUpdateAndOverride(t *testing.T) {
 func TestRoutingChoosesSLAPolicy(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
-		reapply(t, d, func(c *desk.Config) {
-			c.RoutingRules = append(c.RoutingRules, routing.Rule{Name: "Lost parcels are key",
+		f.Reapply(t, func(c *desk.Config) {
+			desk.Set(c, routingdesk.RulesKey, append(routingdesk.RulesOf(c), routing.Rule{Name: "Lost parcels are key",
 				When: routing.Conditions{Category: []string{"logistics/lost_parcel"}},
-				Then: routing.Actions{SLAPolicy: "Safety emergencies"}})
+				Then: routing.Actions{SLAPolicy: "Safety emergencies"}}))
 		})
 		c, err := f.svc.Create(context.Background(), f.actor("amelia.clarke"), lostParcel(), nil)
 		if err != nil {
@@ -167,11 +169,16 @@ func TestRoutingUpdateDoesNotRepeatNotifications(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d)
-		reapply(t, d, func(c *desk.Config) {
-			c.RoutingRules = append(c.RoutingRules, routing.Rule{Name: "Press is watched",
+		f.Reapply(t, func(c *desk.Config) {
+			desk.Set(c, routingdesk.RulesKey, append(routingdesk.RulesOf(c), routing.Rule{Name: "Press is watched",
 				When: routing.Conditions{Channel: []string{"social"}},
-				Then: routing.Actions{AddTags: []string{"press"}, Notify: []string{"team"}}})
+				Then: routing.Actions{AddTags: []string{"press"}, Notify: []string{"team"}, Escalate: "L3"}}))
 		})
+		var routed []*events.Routed // the events escalations and notifications will act on
+		f.App.Bus.OnTx("test", func(_ context.Context, _ *db.Tx, e events.Event) error {
+			routed = append(routed, e.Data.(*events.Routed))
+			return nil
+		}, events.CaseRouted)
 		admin := f.actor("amelia.clarke")
 		in := lostParcel()
 		in.Channel = "social"
@@ -194,14 +201,23 @@ func TestRoutingUpdateDoesNotRepeatNotifications(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var routed []string
+		var timeline []string
 		for _, e := range evs {
 			if e.Type == "routed" {
-				routed = append(routed, fmt.Sprint(e.Data["notify"]))
+				timeline = append(timeline, fmt.Sprint(e.Data["notify"]))
 			}
 		}
-		if len(routed) != 2 || routed[1] != "[team]" {
-			t.Fatalf("routed entries %v: want the create's and the one after the tag came back", routed)
+		if len(timeline) != 2 || timeline[1] != "[team]" {
+			t.Fatalf("routed entries %v: want the create's and the one after the tag came back", timeline)
+		}
+		if len(routed) != 2 || routed[0].On != "create" || routed[1].On != "update" {
+			t.Fatalf("routed events: %+v", routed)
+		}
+		for _, r := range routed {
+			if len(r.Notify) != 1 || r.Notify[0] != (events.Notify{Rule: "Press is watched", Target: "team"}) ||
+				len(r.Escalate) != 1 || r.Escalate[0].Policy != "L3" || !slices.Equal(r.Rules, []string{"Press is watched"}) {
+				t.Fatalf("routed event %+v", r)
+			}
 		}
 	})
 }

@@ -95,16 +95,19 @@ func (s *Service) RunSearchIndexer(ctx context.Context, every time.Duration) {
 	if s.db.Dialect() != db.SQLite {
 		return
 	}
-	t := time.NewTicker(every)
+	// On the service's clock, re-armed after each sync, so that a slow
+	// sync is not followed at once by the next.
+	t := s.clock.NewTimer(every)
 	defer t.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-t.C:
+		case <-t.C():
 			if _, err := s.SyncSearch(ctx); err != nil && ctx.Err() == nil {
 				s.log.Warn("search index", "err", err)
 			}
+			t.Reset(every)
 		}
 	}
 }

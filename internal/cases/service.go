@@ -13,51 +13,63 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
-// Limits on case input, so one request cannot bloat the store.
+// Limits on tags; the limits on text are its kinds' (internal/input).
 const (
-	maxTitle       = 300
-	maxDescription = 100_000
-	maxComment     = 65_536
-	maxTags        = 20
-	maxTagLen      = 40
-	maxNote        = 10_000
+	maxTags   = 20
+	maxTagLen = 40
 )
 
-var (
-	tagRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]*$`)
-	languageRe = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
-)
+var tagRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]*$`)
 
 // Service runs case operations against the store.
 type Service struct {
-	db           *db.DB
-	desk         *desk.Service
-	clock        clock.Clock
-	md           *Markdown
-	log          *slog.Logger
-	timer        *slaTimer
-	slaHooks     []SLAHook
-	handoffHooks []HandoffHook
+	db       *db.DB
+	desk     *desk.Service
+	clock    clock.Clock
+	md       *Markdown
+	log      *slog.Logger
+	timer    *slaTimer
+	bus      *events.Bus
+	assigner Assigner
 }
 
-// NewService builds the case service.
-func NewService(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger) *Service {
+// Assigner finds an owner for a new case inside its write transaction,
+// before the case row is written: internal/assignment. It sets the case's
+// owner (OwnerID, Owner, OwnerName) and status when it finds one and
+// returns the timeline entries to add ("assigned", or "unassigned" with
+// the reasons).
+type Assigner interface {
+	AssignNew(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, strategy assign.Strategy) ([]Entry, error)
+}
+
+// SetAssigner sets who assigns new cases on create; without one, cases
+// that their team or a rule would assign stay unassigned. Call it while wiring.
+func (s *Service) SetAssigner(a Assigner) { s.assigner = a }
+
+// NewService builds the case service, publishing its events to bus (nil:
+// a bus of its own, with no subscribers).
+func NewService(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *events.Bus) *Service {
 	if log == nil {
 		log = slog.Default()
 	}
-	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, timer: newSLATimer()}
+	if bus == nil {
+		bus = events.New(d, c, log, events.Options{})
+	}
+	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, timer: newSLATimer(), bus: bus}
 }
 
 // Markdown is the renderer used for comments.
@@ -94,6 +106,10 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, 
 func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput) (*Case, error) {
 	if !actor.Can(auth.PermCaseCreate) {
 		return nil, &apperr.Forbidden{Detail: "your role cannot create cases"}
+	}
+	if PublicOnly(actor) && in.Sensitivity == "restricted" {
+		// They could not see it once raised: restricted cases are need-to-know.
+		return nil, apperr.InvalidField("sensitivity", "account managers cannot raise restricted cases; raise it as normal and ask the desk to restrict it")
 	}
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
@@ -154,13 +170,17 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 			c.auditAfter = nil
 			assigned = append(assigned, eventRec{typ: "assigned", data: map[string]any{"owner": *c.Owner, "via": "routing_rule"}})
 		}
-	} else if c.assignVia != "" {
+	} else if c.assignVia != "" && s.assigner != nil {
 		cfg, err := s.desk.Config(ctx)
 		if err != nil {
 			return err
 		}
-		if assigned, err = s.autoAssign(ctx, tx, cfg, c, c.assignVia, c.CreatedAt); err != nil {
+		entries, err := s.assigner.AssignNew(ctx, tx, cfg, c, c.assignVia)
+		if err != nil {
 			return err
+		}
+		for _, e := range entries {
+			assigned = append(assigned, eventRec{typ: e.Type, data: e.Data})
 		}
 		if c.OwnerID != 0 {
 			c.auditAfter = nil // the owner is part of the record now
@@ -174,8 +194,14 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 			assigned = append([]eventRec{*r}, assigned...)
 		}
 		if w := c.created.Outcome.Watchers; len(w) > 0 {
-			if err := setWatchers(ctx, tx, &apperr.Invalid{}, c, w, func(string, any, any) {}); err != nil {
+			var writes later
+			if err := setWatchers(ctx, tx, &writes, &apperr.Invalid{}, c, w, func(string, any, any) {}); err != nil {
 				return err
+			}
+			for _, f := range writes {
+				if err := f(ctx, tx); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -183,6 +209,9 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 		if err := addEvent(ctx, tx, c.ID, actor, c.CreatedAt, e.typ, e.data); err != nil {
 			return err
 		}
+	}
+	if err := s.publishCreate(ctx, tx, actor, c, assigned); err != nil {
+		return err
 	}
 	s.timer.afterCommit(tx, c.slaDueAt)
 	hits := make([]caseHit, len(c.slaHits))
@@ -230,8 +259,8 @@ func prepareWith(cfg *desk.Config, in CreateInput, seller func(id string) (desk.
 		Status:      StatusNew,
 		Fields:      map[string]any{},
 	}
-	checkText(v, "title", c.Title, maxTitle, true)
-	checkText(v, "description", c.Description, maxDescription, false)
+	input.Required(v, "title", input.Title, c.Title)
+	input.Check(v, "description", input.LongText, c.Description)
 	if c.Channel == "" {
 		c.Channel = "api"
 	} else if !c.Channel.Valid() {
@@ -252,7 +281,7 @@ func prepareWith(cfg *desk.Config, in CreateInput, seller func(id string) (desk.
 	if c.Language == "" && ok && len(market.Languages) > 0 {
 		c.Language = market.Languages[0]
 	}
-	checkLanguage(v, c.Language)
+	c.Language = checkLanguage(v, c.Language)
 	cat, catOK := cfg.Category(c.Category)
 	switch {
 	case c.Category == "":
@@ -292,33 +321,28 @@ func prepareWith(cfg *desk.Config, in CreateInput, seller func(id string) (desk.
 	return c, nil
 }
 
-func checkText(v *apperr.Invalid, field, s string, max int, required bool) {
-	switch {
-	case required && s == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		v.Add(field, "must be valid UTF-8 text without NUL characters")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "is longer than %d characters", max)
+// checkLanguage checks a case's language tag and returns it in canonical
+// case ("fr-be" → "fr-BE").
+func checkLanguage(v *apperr.Invalid, lang string) string {
+	if lang == "" {
+		return ""
 	}
+	canon, err := input.ParseLanguage(lang)
+	if err != nil {
+		v.Add("language", "%s", err.Error())
+		return lang
+	}
+	return canon
 }
 
-func checkLanguage(v *apperr.Invalid, lang string) {
-	if lang != "" && !languageRe.MatchString(lang) {
-		v.Add("language", "must be a language tag such as en, de or fr-BE")
-	}
-}
-
-func addFieldErrors(v *apperr.Invalid, errs []desk.FieldError) {
-	for _, e := range errs {
-		v.Add(e.Path, "%s", e.Message)
-	}
+func addFieldErrors(v *apperr.Invalid, errs []apperr.FieldError) {
+	v.Errors = append(v.Errors, errs...)
 }
 
 func normRequester(v *apperr.Invalid, r Requester) Requester {
 	r.Name, r.Email = strings.TrimSpace(r.Name), strings.ToLower(strings.TrimSpace(r.Email))
-	checkText(v, "requester.name", r.Name, 200, false)
-	if r.Email != "" {
+	input.Check(v, "requester.name", input.Name, r.Name)
+	if r.Email != "" && input.Check(v, "requester.email", input.Email, r.Email) {
 		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
 			v.Add("requester.email", "is not an email address")
 		}
@@ -362,16 +386,16 @@ func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, creat
 		created_by, created_at, updated_at, sla, sla_due_at, sla_policy, due_sort`
 	args := []any{c.Title, c.Description, c.Category, string(c.Channel), c.Market, c.Language,
 		c.SellerID, c.Requester.Name, c.Requester.Email, c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity,
-		string(c.Status), nullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
-		nullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.SLAPolicy, db.T(c.dueSort)}
-	vals := placeholders(len(args))
+		string(c.Status), db.NullID(c.OwnerID), c.Team, c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields),
+		db.NullID(c.CreatedBy), db.T(c.CreatedAt), db.T(c.UpdatedAt), slaJSON(c.slaStored), timeOrNil(c.slaDueAt), c.SLAPolicy, db.T(c.dueSort)}
+	vals := db.Placeholders(len(args))
 	var number int64
 	if tx.Dialect() == db.Postgres {
 		err := tx.QueryRow(ctx, `WITH c AS (INSERT INTO cases (number, `+cols+`)
 			VALUES (nextval('case_number_seq'), `+vals+`) RETURNING id, number),
 		e AS (INSERT INTO case_events (case_id, actor_id, type, data, created_at)
 			SELECT id, ?, 'created', ?, ? FROM c)
-		SELECT id, number FROM c`, append(args, nullID(actor.UserID), created, db.T(c.CreatedAt))...).Scan(&c.ID, &number)
+		SELECT id, number FROM c`, append(args, db.NullID(actor.UserID), created, db.T(c.CreatedAt))...).Scan(&c.ID, &number)
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}
@@ -393,13 +417,6 @@ func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, creat
 	return nil
 }
 
-func nullID(id int64) any {
-	if id == 0 {
-		return nil
-	}
-	return id
-}
-
 func mustJSON(v any) string {
 	b, err := json.Marshal(v)
 	if err != nil {
@@ -410,7 +427,7 @@ func mustJSON(v any) string {
 
 func addEvent(ctx context.Context, tx *db.Tx, caseID int64, actor auth.Actor, at time.Time, typ string, data any) error {
 	_, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, type, data, created_at) VALUES (?, ?, ?, ?, ?)`,
-		caseID, nullID(actor.UserID), typ, mustJSON(data), db.T(at))
+		caseID, db.NullID(actor.UserID), typ, mustJSON(data), db.T(at))
 	if err != nil {
 		return fmt.Errorf("add %s event: %w", typ, err)
 	}
@@ -487,7 +504,7 @@ func (s *Service) Get(ctx context.Context, actor auth.Actor, ref string) (*Case,
 	if err != nil {
 		return nil, err
 	}
-	if !s.canSee(ctx, actor, c) {
+	if !s.CanSee(ctx, actor, c) {
 		return nil, apperr.ErrNotFound
 	}
 	cfg, err := s.desk.Config(ctx)
@@ -495,6 +512,13 @@ func (s *Service) Get(ctx context.Context, actor auth.Actor, ref string) (*Case,
 		return nil, err
 	}
 	return s.finish(ctx, cfg, c)
+}
+
+// Find reads the case ref without asking who may see it, for capabilities
+// that apply a rule of their own on top of CanSee (a handoff's receiving
+// team acts on cases it may not read).
+func (s *Service) Find(ctx context.Context, q db.Querier, ref string) (*Case, error) {
+	return s.load(ctx, q, ref, false)
 }
 
 func (s *Service) load(ctx context.Context, q db.Querier, ref string, forUpdate bool) (*Case, error) {

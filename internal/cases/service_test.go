@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/app/apptest"
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
@@ -16,43 +17,25 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
-	"github.com/flare-desk/flare/internal/desk"
 )
 
-var t0 = time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
+var t0 = apptest.T0
 
 type fixture struct {
+	*apptest.Fixture
 	d     *db.DB
 	clock *clock.Fake
 	svc   *cases.Service
-	users map[string]auth.Actor // by email
 }
 
-// newFixture applies the example desk to a fresh store.
+// newFixture wires Flare on the example desk in a fresh store.
 func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
-	ctx := context.Background()
-	cfg, err := desk.Example()
-	if err != nil {
-		t.Fatal(err)
-	}
-	ds := desk.NewService(d)
-	if _, err := ds.Apply(ctx, auth.System("test"), t0, cfg); err != nil {
-		t.Fatal(err)
-	}
-	f := &fixture{d: d, clock: clock.NewFake(t0), users: map[string]auth.Actor{}}
-	f.svc = cases.NewService(d, ds, f.clock, nil)
-	us, err := auth.ListUsers(ctx, d)
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, u := range us {
-		f.users[u.Email] = auth.ActorFor(u)
-	}
-	return f
+	fx := apptest.New(t, d)
+	return &fixture{Fixture: fx, d: d, clock: fx.Clock, svc: fx.App.Cases}
 }
 
-func (f *fixture) actor(email string) auth.Actor { return f.users[email+"@flare.example"] }
+func (f *fixture) actor(name string) auth.Actor { return f.Actor(name) }
 
 func lostParcel() cases.CreateInput {
 	return cases.CreateInput{
@@ -443,6 +426,46 @@ func TestSearchSeesEveryCommittedCase(t *testing.T) {
 		}
 		if search("trockner") != 0 || search("waschmaschine") != 0 || search("geschirrspüler kaputt") != 1 {
 			t.Fatal("stale text after two changes")
+		}
+	})
+}
+
+// Bad input and a refused status move are found before any transaction
+// (db.InTx's contract): no commit batch is rolled back and replayed for
+// them, and nothing is written.
+func TestRefusedChangesOpenNoTransaction(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		amelia := f.actor("amelia.clarke")
+		c, err := f.svc.Create(ctx, amelia, lostParcel(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := d.Transactions()
+		bad, team, owner := "P9", "nope", "nobody@flare.example"
+		watchers := []string{"nobody@flare.example"}
+		for _, in := range []cases.UpdateInput{{Priority: &bad}, {Team: &team}, {Owner: &owner}, {Watchers: &watchers}} {
+			if _, err := f.svc.Update(ctx, amelia, c.Number, in); err == nil {
+				t.Fatalf("update %+v accepted", in)
+			}
+		}
+		if _, err := f.svc.Transition(ctx, amelia, c.Number, cases.TransitionInput{To: cases.StatusClosed}); err == nil {
+			t.Fatal("new → closed accepted")
+		}
+		if _, err := f.svc.Transition(ctx, amelia, c.Number, cases.TransitionInput{To: cases.StatusResolved}); err == nil {
+			t.Fatal("resolving without a resolution accepted")
+		}
+		if n := d.Transactions() - before; n != 0 {
+			t.Fatalf("refused changes opened %d transactions", n)
+		}
+		title := "Parcel never arrived (14 items)"
+		if _, err := f.svc.Update(ctx, amelia, c.Number, cases.UpdateInput{Title: &title, Watchers: &[]string{"priya.shah@flare.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.Get(ctx, amelia, c.Number)
+		if err != nil || got.Title != title || len(got.Watchers) != 1 {
+			t.Fatalf("a valid change after them: %+v %v", got, err)
 		}
 	})
 }

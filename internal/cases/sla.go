@@ -141,9 +141,9 @@ func (s *Service) syncSLA(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *C
 	if err != nil {
 		return err
 	}
-	tiers := map[string]int{}
-	if c.SellerID != nil {
-		tiers[*c.SellerID] = sellerTier(ctx, tx, c)
+	tiers, err := sellerTiers(ctx, tx, []*Case{c})
+	if err != nil {
+		return err // a wrong tier could pick the wrong SLA policy
 	}
 	return s.syncSLABatch(ctx, tx, cfg, []*Case{c}, tiers, hs, now)
 }
@@ -163,7 +163,7 @@ func histories(ctx context.Context, q db.Querier, ids []int64) (map[int64]sla.Hi
 	for i, id := range ids {
 		args[i] = id
 	}
-	in := placeholders(len(ids))
+	in := db.Placeholders(len(ids))
 	rows, err := q.Query(ctx, `SELECT case_id, type, data, created_at FROM case_events
 		WHERE case_id IN (`+in+`) AND type IN ('created', 'status') ORDER BY case_id, id`, args...)
 	if err != nil {
@@ -223,34 +223,6 @@ func (h slaHit) event(c *Case, now time.Time) SLAEvent {
 // timeline is the hit's timeline entry data.
 func (h slaHit) timeline() map[string]any {
 	return map[string]any{"metric": h.clock.Metric, "policy": h.policy, "at": h.at.UTC(), "target": h.clock.Target.String()}
-}
-
-func (s *Service) tellSLA(ctx context.Context, tx *db.Tx, e SLAEvent) error {
-	for _, hook := range s.slaHooks {
-		if err := hook(ctx, tx, e); err != nil {
-			return fmt.Errorf("sla %s hook: %w", e.Kind, err)
-		}
-	}
-	return nil
-}
-
-// SLAHook is told of each warning and breach once, inside the transaction
-// that records it: a notifier queues its durable delivery job in tx, so the
-// event and its notification commit together. An error rolls both back and
-// the deadline is retried.
-type SLAHook func(ctx context.Context, tx *db.Tx, e SLAEvent) error
-
-// OnSLAEvent registers a hook; call it while wiring, before serving.
-func (s *Service) OnSLAEvent(h SLAHook) { s.slaHooks = append(s.slaHooks, h) }
-
-func sellerTier(ctx context.Context, q db.Querier, c *Case) int {
-	if c.SellerID == nil {
-		return 0
-	}
-	if seller, ok, err := desk.SellerByID(ctx, q, *c.SellerID); err == nil && ok {
-		return seller.Tier
-	}
-	return 0
 }
 
 // CheckSLA re-evaluates one case's clocks now (the timer does this in

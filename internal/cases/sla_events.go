@@ -72,6 +72,20 @@ func (s *Service) SLAEvents(ctx context.Context, a auth.Actor, f SLAEventFilter)
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		v.Add("to", "must be after from")
 	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for _, t := range f.Team {
+		if _, ok := cfg.Team(t); !ok {
+			v.Add("team", "unknown team %q", t)
+		}
+	}
+	for _, m := range f.Market {
+		if _, ok := cfg.Market(m); !ok {
+			v.Add("market", "unknown market %q", m)
+		}
+	}
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
@@ -79,7 +93,7 @@ func (s *Service) SLAEvents(ctx context.Context, a auth.Actor, f SLAEventFilter)
 	args := []any{f.Kind}
 	in := func(col string, vals []string) {
 		if len(vals) > 0 {
-			where = append(where, col+" IN ("+placeholders(len(vals))+")")
+			where = append(where, col+" IN ("+db.Placeholders(len(vals))+")")
 			for _, x := range vals {
 				args = append(args, x)
 			}
@@ -97,7 +111,7 @@ func (s *Service) SLAEvents(ctx context.Context, a auth.Actor, f SLAEventFilter)
 	if f.Before > 0 {
 		where, args = append(where, "e.id < ?"), append(args, f.Before)
 	}
-	if cond, sargs := scope(a); cond != "" {
+	if cond, sargs := Scope(a); cond != "" {
 		where, args = append(where, cond), append(args, sargs...)
 	}
 	rows, err := s.db.Query(ctx, `SELECT e.id, c.number, c.id, c.title, e.metric, e.kind, e.policy, e.team, e.market,

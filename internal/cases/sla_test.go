@@ -13,6 +13,7 @@ import (
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -22,11 +23,7 @@ import (
 func slaApp(t *testing.T, d *db.DB) (*app.App, *fixture) {
 	t.Helper()
 	f := newFixture(t, d)
-	a, err := app.New(d, app.Options{Clock: f.clock})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a, f
+	return f.App, f
 }
 
 func clockOf(t *testing.T, c *cases.Case, m sla.Metric) cases.Clock {
@@ -51,6 +48,18 @@ func countSLAEvents(t *testing.T, d *db.DB, kind string) int {
 		t.Fatal(err)
 	}
 	return n
+}
+
+// slaIdleLook is how long the SLA timer sleeps with no deadline nearer
+// (README: "Idle, it looks once every 30 s").
+const slaIdleLook = 30 * time.Second
+
+// waitCtx bounds a test's waits on the fake clock's timers, so that a
+// timer that is never armed fails the test rather than hanging it.
+func waitCtx(t *testing.T) context.Context {
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	t.Cleanup(cancel)
+	return ctx
 }
 
 // A case moved through reply, pause, resume, resolve and reopen ends with
@@ -123,12 +132,13 @@ func TestSLAWarningAndBreachFireOnce(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		// Hooks see each warning and breach once, in the recording transaction.
+		// Subscribers see each warning and breach once, in the recording transaction.
 		var hooked []string
-		a.Cases.OnSLAEvent(func(ctx context.Context, tx *db.Tx, e cases.SLAEvent) error {
-			hooked = append(hooked, e.Kind+" "+string(e.Metric)+" "+e.Case+" "+e.DueAt.Format(time.TimeOnly))
+		a.Bus.OnTx("test", func(ctx context.Context, tx *db.Tx, e events.Event) error {
+			d := e.Data.(*events.SLA)
+			hooked = append(hooked, string(e.Type)+" "+d.Metric+" "+e.Case.Number+" "+d.At.Format(time.TimeOnly))
 			return nil
-		})
+		}, events.SLAWarning, events.SLABreached)
 		// The case's deadline is its first: the warning at 75% of 30 minutes.
 		dueAt := func() time.Time {
 			var at db.Time
@@ -185,7 +195,7 @@ func TestSLAWarningAndBreachFireOnce(t *testing.T) {
 		if len(kinds) != 2 || kinds[0] != "sla_warning" || kinds[1] != "sla_breach" {
 			t.Fatalf("timeline: %v", kinds)
 		}
-		want := []string{"warning first_response " + c.Number + " 09:22:30", "breach first_response " + c.Number + " 09:30:00"}
+		want := []string{"sla.warning first_response " + c.Number + " 09:22:30", "sla.breached first_response " + c.Number + " 09:30:00"}
 		if len(hooked) != 2 || hooked[0] != want[0] || hooked[1] != want[1] {
 			t.Fatalf("hooks saw %q, want %q", hooked, want)
 		}
@@ -196,6 +206,7 @@ func TestSLAWarningAndBreachFireOnce(t *testing.T) {
 func TestSLAMissedDeadlineFiresOnceOnStart(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
+		wait := waitCtx(t)
 		a, f := slaApp(t, d)
 		// A standard lost-parcel case: first response 4h in emea_business (Mon 09:00 London + 4h = 13:00).
 		c, err := a.Cases.Create(ctx, f.actor("priya.shah"), lostParcel(), nil)
@@ -203,7 +214,8 @@ func TestSLAMissedDeadlineFiresOnceOnStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		// The server was down past the deadline; a node starts at 14:00.
-		f.clock.Set(t0.Add(5 * time.Hour))
+		start := t0.Add(5 * time.Hour)
+		f.clock.Set(start)
 		srv, err := app.New(d, app.Options{Clock: f.clock, Work: true})
 		if err != nil {
 			t.Fatal(err)
@@ -212,20 +224,25 @@ func TestSLAMissedDeadlineFiresOnceOnStart(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer srv.Stop(ctx)
-		deadline := time.Now().Add(20 * time.Second)
-		for countSLAEvents(t, d, "breach") == 0 && time.Now().Before(deadline) {
-			time.Sleep(50 * time.Millisecond)
-		}
-		time.Sleep(500 * time.Millisecond) // a second run would show now
-		if countSLAEvents(t, d, "breach") != 1 || countSLAEvents(t, d, "warning") != 1 {
-			t.Fatalf("breaches %d warnings %d, want one each", countSLAEvents(t, d, "breach"), countSLAEvents(t, d, "warning"))
-		}
-		var due db.Time
-		if err := d.QueryRow(ctx, `SELECT due_at FROM sla_events WHERE kind = 'breach' AND case_id = ?`, c.ID).Scan(&due); err != nil {
+		// Its timer's first round fires what is overdue, then sleeps until
+		// its next look, 30 s on.
+		if err := f.clock.BlockUntilDeadline(wait, start.Add(slaIdleLook)); err != nil {
 			t.Fatal(err)
 		}
-		if !due.Equal(t0.Add(4 * time.Hour)) {
-			t.Fatalf("breach due at %v, want 13:00 London", due.Time)
+		var due, fired db.Time
+		if err := d.QueryRow(ctx, `SELECT due_at, fired_at FROM sla_events WHERE kind = 'breach' AND case_id = ?`, c.ID).Scan(&due, &fired); err != nil {
+			t.Fatalf("no breach after the first round: %v", err)
+		}
+		if !due.Equal(t0.Add(4*time.Hour)) || !fired.Equal(start) {
+			t.Fatalf("breach due at %v fired at %v, want due 13:00 London, fired on start", due.Time, fired.Time)
+		}
+		// Later rounds find it recorded.
+		f.clock.Advance(slaIdleLook)
+		if err := f.clock.BlockUntilDeadline(wait, start.Add(2*slaIdleLook)); err != nil {
+			t.Fatal(err)
+		}
+		if countSLAEvents(t, d, "breach") != 1 || countSLAEvents(t, d, "warning") != 1 {
+			t.Fatalf("breaches %d warnings %d, want one each", countSLAEvents(t, d, "breach"), countSLAEvents(t, d, "warning"))
 		}
 	})
 }
@@ -304,55 +321,65 @@ func TestSLABreachOnceAcrossNodes(t *testing.T) {
 }
 
 // The running timer wakes for a deadline a write sets, rather than at its
-// next look (30 s away), and fires it at its instant.
+// next look (30 s away), and fires it at its instant, not before.
 func TestSLATimerFiresAtTheInstant(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		newFixture(t, d)                    // the example desk
-		a, err := app.New(d, app.Options{}) // the real clock
-		if err != nil {
-			t.Fatal(err)
-		}
+		wait := waitCtx(t)
+		a, f := slaApp(t, d)
 		tctx, stop := context.WithCancel(ctx)
 		done := make(chan struct{})
 		go func() { defer close(done); a.Cases.RunSLATimer(tctx) }()
 		defer func() { stop(); <-done }()
-		time.Sleep(100 * time.Millisecond) // the timer has looked and found nothing due
+		// The timer has looked, found nothing due and sleeps until its next look.
+		if err := f.clock.BlockUntilDeadline(wait, t0.Add(slaIdleLook)); err != nil {
+			t.Fatal(err)
+		}
 
 		// A safety case (30 min, 24/7) opened 29m58s ago: its warning is
-		// overdue and its breach 2 s away.
+		// overdue and its breach 2 s away, before the timer's next look.
 		in := safetyCase()
-		in.At = time.Now().Add(-30*time.Minute + 2*time.Second)
+		in.At = t0.Add(-30*time.Minute + 2*time.Second)
 		c, err := a.Cases.Create(ctx, auth.System("import"), in, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
-		deadline := time.Now().Add(10 * time.Second)
-		for countSLAEvents(t, d, "breach") == 0 && time.Now().Before(deadline) {
-			time.Sleep(20 * time.Millisecond)
+		breach := t0.Add(2 * time.Second)
+		if err := f.clock.BlockUntilDeadline(wait, breach); err != nil {
+			t.Fatalf("the write did not wake the timer for the breach: %v", err)
+		}
+		if countSLAEvents(t, d, "warning") != 1 {
+			t.Fatal("the overdue warning did not fire on waking")
+		}
+
+		f.clock.Set(breach.Add(-time.Microsecond))
+		if countSLAEvents(t, d, "breach") != 0 {
+			t.Fatal("breached before the instant")
+		}
+		f.clock.Set(breach)
+		// The round at the breach fires it, then sleeps until its next look.
+		if err := f.clock.BlockUntilDeadline(wait, breach.Add(slaIdleLook)); err != nil {
+			t.Fatal(err)
 		}
 		var due, fired db.Time
 		if err := d.QueryRow(ctx, `SELECT due_at, fired_at FROM sla_events WHERE case_id = ? AND kind = 'breach'`, c.ID).Scan(&due, &fired); err != nil {
-			t.Fatalf("no breach within 10 s: %v", err)
+			t.Fatalf("no breach at the instant: %v", err)
 		}
-		if late := fired.Sub(due.Time); late < 0 || late > 5*time.Second {
-			t.Fatalf("breach due %v fired %v (%v late)", due.Time, fired.Time, late)
-		}
-		if countSLAEvents(t, d, "warning") != 1 {
-			t.Fatal("the overdue warning did not fire")
+		if !due.Equal(breach) || !fired.Equal(breach) {
+			t.Fatalf("breach due %v fired %v, want both %v", due.Time, fired.Time, breach)
 		}
 	})
 }
 
-// A hook that fails rolls the recording back; the deadline fires again
-// and the event is recorded once the hook succeeds.
-func TestSLAHookFailureRetries(t *testing.T) {
+// An in-transaction subscriber that fails rolls the recording back; the
+// deadline fires again and the event is recorded once it succeeds.
+func TestSLASubscriberFailureRetries(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		a, f := slaApp(t, d)
 		var mu sync.Mutex // on PostgreSQL several loops fire at once
 		fail, told := true, 0
-		a.Cases.OnSLAEvent(func(ctx context.Context, tx *db.Tx, e cases.SLAEvent) error {
+		a.Bus.OnTx("notifier", func(ctx context.Context, tx *db.Tx, e events.Event) error {
 			mu.Lock()
 			defer mu.Unlock()
 			if fail {
@@ -360,7 +387,7 @@ func TestSLAHookFailureRetries(t *testing.T) {
 			}
 			told++
 			return nil
-		})
+		}, events.SLAWarning, events.SLABreached)
 		if _, err := a.Cases.Create(ctx, f.actor("amelia.clarke"), safetyCase(), nil); err != nil {
 			t.Fatal(err)
 		}
@@ -383,6 +410,25 @@ func TestSLAHookFailureRetries(t *testing.T) {
 		}
 		if !next.Equal(t0.Add(30 * time.Minute)) {
 			t.Fatalf("next deadline %v, want the breach", next)
+		}
+	})
+}
+
+// A seller that cannot be read fails the evaluation instead of counting as
+// tier 0, which could choose another SLA policy.
+func TestSLASellerReadErrorSurfaces(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, f := slaApp(t, d)
+		c, err := a.Cases.Create(ctx, f.actor("amelia.clarke"), lostParcel(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Exec(ctx, `ALTER TABLE sellers RENAME TO sellers_away`); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Cases.CheckSLA(ctx, c.ID); err == nil || !strings.Contains(err.Error(), "seller") {
+			t.Fatalf("CheckSLA with the sellers unreadable: %v, want the seller error", err)
 		}
 	})
 }

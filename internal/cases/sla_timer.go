@@ -10,6 +10,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -68,7 +69,11 @@ func (t *slaTimer) afterCommit(tx *db.Tx, at time.Time) {
 // RunSLATimer fires SLA deadlines at their instants until ctx ends.
 func (s *Service) RunSLATimer(ctx context.Context) {
 	t := s.timer
-	timer := time.NewTimer(time.Hour)
+	// On the service's clock, so that tests drive it with the fake one.
+	// Stopped until a round arms it: a test waiting for the armed timer
+	// then knows a round has run.
+	timer := s.clock.NewTimer(slaMaxSleep)
+	timer.Stop()
 	defer timer.Stop()
 	for {
 		t.next.Store(math.MaxInt64)
@@ -95,7 +100,7 @@ func (s *Service) RunSLATimer(ctx context.Context) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-timer.C:
+		case <-timer.C():
 		case <-t.wake:
 			timer.Stop()
 		}
@@ -147,7 +152,7 @@ func (s *Service) fireBatches(ctx context.Context, cfg *desk.Config) error {
 			if tx.Dialect() == db.Postgres {
 				q += ` FOR UPDATE SKIP LOCKED` // another loop or node has those
 			}
-			ids, err := queryIDs(ctx, tx, q, db.T(now), slaFireBatch)
+			ids, err := db.QueryIDs(ctx, tx, q, db.T(now), slaFireBatch)
 			if err != nil {
 				return fmt.Errorf("due sla deadlines: %w", err)
 			}
@@ -176,30 +181,13 @@ func (s *Service) fireBatches(ctx context.Context, cfg *desk.Config) error {
 	}
 }
 
-func queryIDs(ctx context.Context, q db.Querier, query string, args ...any) ([]int64, error) {
-	rows, err := q.Query(ctx, query, args...)
-	if err != nil {
-		return nil, err
-	}
-	defer rows.Close()
-	var ids []int64
-	for rows.Next() {
-		var id int64
-		if err := rows.Scan(&id); err != nil {
-			return nil, err
-		}
-		ids = append(ids, id)
-	}
-	return ids, rows.Err()
-}
-
 // loadMany reads the cases ids (those that exist), in id order.
 func (s *Service) loadMany(ctx context.Context, q db.Querier, ids []int64) ([]*Case, error) {
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+placeholders(len(ids))+") ORDER BY c.id", args...)
+	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+db.Placeholders(len(ids))+") ORDER BY c.id", args...)
 	if err != nil {
 		return nil, fmt.Errorf("load cases: %w", err)
 	}
@@ -229,7 +217,7 @@ func sellerTiers(ctx context.Context, q db.Querier, cs []*Case) (map[string]int,
 	if len(args) == 0 {
 		return tiers, nil
 	}
-	rows, err := q.Query(ctx, "SELECT external_id, tier FROM sellers WHERE external_id IN ("+placeholders(len(args))+")", args...)
+	rows, err := q.Query(ctx, "SELECT external_id, tier FROM sellers WHERE external_id IN ("+db.Placeholders(len(args))+")", args...)
 	if err != nil {
 		return nil, fmt.Errorf("seller tiers: %w", err)
 	}
@@ -262,12 +250,15 @@ func (s *Service) syncSLABatch(ctx context.Context, tx *db.Tx, cfg *desk.Config,
 	}
 	var rows []string
 	var args []any
+	var met []events.Event
 	for _, c := range cs {
 		tier := 0
 		if c.SellerID != nil {
 			tier = tiers[*c.SellerID]
 		}
+		old := c.slaStored
 		hh, next := evaluateSLA(cfg, c, tier, hs[c.ID], now)
+		met = append(met, metEvents(c, old, now)...)
 		if !next.IsZero() && !next.Equal(c.slaDueAt) && (earliest.IsZero() || next.Before(earliest)) {
 			earliest = next
 		}
@@ -285,7 +276,10 @@ func (s *Service) syncSLABatch(ctx context.Context, tx *db.Tx, cfg *desk.Config,
 		}
 	}
 	s.timer.afterCommit(tx, earliest)
-	return s.recordHits(ctx, tx, hits, now)
+	if err := s.recordHits(ctx, tx, hits, now); err != nil {
+		return err
+	}
+	return s.bus.Publish(ctx, tx, met...)
 }
 
 // caseHit is a warning or breach an evaluation found, with its case.
@@ -337,7 +331,7 @@ func (s *Service) recordHits(ctx context.Context, tx *db.Tx, hits []caseHit, now
 		return err
 	}
 	rows, args = rows[:0], args[:0]
-	var told []SLAEvent
+	var told []events.Event
 	for _, x := range hits {
 		id, fresh := ids[key{x.c.ID, string(x.h.clock.Metric), x.h.kind, x.h.clock.StartedAt.UnixMicro()}]
 		if !fresh {
@@ -345,9 +339,7 @@ func (s *Service) recordHits(ctx context.Context, tx *db.Tx, hits []caseHit, now
 		}
 		rows = append(rows, "(?, NULL, ?, ?, ?)")
 		args = append(args, x.c.ID, "sla_"+x.h.kind, mustJSON(x.h.timeline()), db.T(now))
-		e := x.h.event(x.c, now)
-		e.ID = id
-		told = append(told, e)
+		told = append(told, slaEvent(x.c, x.h, id, now))
 	}
 	if len(rows) == 0 {
 		return nil
@@ -355,10 +347,5 @@ func (s *Service) recordHits(ctx context.Context, tx *db.Tx, hits []caseHit, now
 	if _, err := tx.Exec(ctx, `INSERT INTO case_events (case_id, actor_id, type, data, created_at) VALUES `+strings.Join(rows, ", "), args...); err != nil {
 		return fmt.Errorf("add sla events: %w", err)
 	}
-	for _, e := range told {
-		if err := s.tellSLA(ctx, tx, e); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.bus.Publish(ctx, tx, told...)
 }

@@ -5,23 +5,32 @@ import (
 	"strings"
 
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 )
 
-// Who sees which case:
+// Who sees which case — the one visibility rule, applied by every read
+// path (cases, lists, search, timelines, handoffs, breaches, and the
+// capabilities that show cases):
 //   - admins, leads and Flare itself: every case;
-//   - agents: cases they own or created, and cases of their teams in the
-//     markets they cover (restricted cases therefore only in their teams);
-//   - account managers: normal cases of the sellers they manage, and cases they raised;
+//   - agents: cases they own, cases of their teams in the markets they
+//     cover, and normal cases they raised. A restricted case is need-to-know:
+//     its team, its owner, leads and admins — not whoever raised it, who
+//     may have reported on a colleague or a seller under investigation;
+//   - account managers: the public side (status, public replies,
+//     resolution; not internal notes, handoffs or workflow entries) of
+//     normal cases of the sellers they manage and of normal cases they
+//     raised. They cannot raise restricted cases;
 //   - QA and viewers: every normal case.
 
-// canSee is the rule for one case; scope is the same rule as SQL.
-func (s *Service) canSee(ctx context.Context, a auth.Actor, c *Case) bool {
+// CanSee is the rule for one case; Scope is the same rule as SQL.
+func (s *Service) CanSee(ctx context.Context, a auth.Actor, c *Case) bool {
 	switch a.Role {
 	case auth.RoleAdmin, auth.RoleLead:
 		return true
 	case auth.RoleAgent:
-		return c.OwnerID == a.UserID || c.CreatedBy == a.UserID || (a.InTeam(c.Team) && a.CoversMarket(c.Market))
+		return c.OwnerID == a.UserID || (c.CreatedBy == a.UserID && c.Sensitivity == "normal") ||
+			(a.InTeam(c.Team) && a.CoversMarket(c.Market))
 	case auth.RoleAccountManager:
 		if c.Sensitivity != "normal" {
 			return false
@@ -40,20 +49,24 @@ func (s *Service) canSee(ctx context.Context, a auth.Actor, c *Case) bool {
 	return false
 }
 
-// scope returns a SQL condition (on alias c) limiting cases to what a sees.
-func scope(a auth.Actor) (string, []any) {
+// PublicOnly reports whether a sees only the public side of the cases it
+// may see (account managers).
+func PublicOnly(a auth.Actor) bool { return a.Role == auth.RoleAccountManager }
+
+// Scope returns a SQL condition (on alias c) limiting cases to what a sees.
+func Scope(a auth.Actor) (string, []any) {
 	switch a.Role {
 	case auth.RoleAdmin, auth.RoleLead:
 		return "", nil
 	case auth.RoleAgent:
-		cond, args := "c.owner_id = ? OR c.created_by = ?", []any{a.UserID, a.UserID}
+		cond, args := "c.owner_id = ? OR (c.created_by = ? AND c.sensitivity = 'normal')", []any{a.UserID, a.UserID}
 		if len(a.Teams) > 0 {
-			team := "c.team IN (" + placeholders(len(a.Teams)) + ")"
+			team := "c.team IN (" + db.Placeholders(len(a.Teams)) + ")"
 			for _, t := range a.Teams {
 				args = append(args, t)
 			}
 			if len(a.Markets) > 0 {
-				team += " AND c.market IN (" + placeholders(len(a.Markets)) + ")"
+				team += " AND c.market IN (" + db.Placeholders(len(a.Markets)) + ")"
 				for _, m := range a.Markets {
 					args = append(args, m)
 				}
@@ -68,8 +81,4 @@ func scope(a auth.Actor) (string, []any) {
 		return "c.sensitivity = 'normal'", nil
 	}
 	return "1 = 0", nil
-}
-
-func placeholders(n int) string {
-	return strings.TrimSuffix(strings.Repeat("?, ", n), ", ")
 }

@@ -2,10 +2,12 @@ package db_test
 
 import (
 	"context"
+	"path/filepath"
 	"strings"
 	"testing"
 	"time"
 
+	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 )
@@ -61,11 +63,17 @@ func TestInTxRollsBackOnError(t *testing.T) {
 }
 
 // The background checkpointer copies the WAL back into the database file:
-// soon after the writes stop, every frame of the log has been copied, with
-// no writer having waited for it.
+// at its next tick after the writes stop, every frame of the log has been
+// copied, with no writer having waited for it.
 func TestSQLiteBackgroundCheckpoint(t *testing.T) {
-	d := dbtest.SQLite(t, nil)
-	ctx := context.Background()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	f := clock.NewFake(time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC))
+	d, err := db.OpenSQLiteOn(ctx, filepath.Join(t.TempDir(), "cp.db"), f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer d.Close()
 	if _, err := d.Exec(ctx, `CREATE TABLE cp (id INTEGER PRIMARY KEY, v TEXT)`); err != nil {
 		t.Fatal(err)
 	}
@@ -77,15 +85,17 @@ func TestSQLiteBackgroundCheckpoint(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	deadline := time.Now().Add(5 * time.Second)
-	for {
-		frames, done := d.WALStats()
-		if frames >= 200 && done == frames {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("WAL frames %d, checkpointed %d: no background checkpoint caught up", frames, done)
-		}
-		time.Sleep(20 * time.Millisecond)
+	if frames, _ := d.WALStats(); frames != 0 {
+		t.Fatalf("a checkpoint ran before its tick (%d frames)", frames)
+	}
+	if err := f.BlockUntil(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	f.Advance(250 * time.Millisecond)
+	if err := f.BlockUntil(ctx, 1); err != nil { // re-armed once the checkpoint has run
+		t.Fatal(err)
+	}
+	if frames, done := d.WALStats(); frames < 200 || done != frames {
+		t.Fatalf("WAL frames %d, checkpointed %d: the background checkpoint did not catch up", frames, done)
 	}
 }

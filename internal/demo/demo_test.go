@@ -21,9 +21,13 @@ import (
 var testNow = time.Date(2026, 3, 18, 14, 30, 0, 0, time.UTC)
 
 func TestDeskValidates(t *testing.T) {
+	schema, err := app.DeskSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
 	for _, seed := range []int64{1, 2, 42} {
 		cfg := Desk(seed)
-		if errs := cfg.Validate(); len(errs) > 0 {
+		if errs := schema.Validate(cfg); len(errs) > 0 {
 			t.Fatalf("Desk(%d) is invalid: %v", seed, errs)
 		}
 		if len(cfg.Markets) != 10 || len(cfg.Teams) != 7 || len(cfg.Categories) < 20 ||
@@ -36,7 +40,7 @@ func TestDeskValidates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if _, err := desk.Parse(b); err != nil {
+		if _, err := schema.Parse(b); err != nil {
 			t.Fatalf("Desk(%d) does not parse back: %v", seed, err)
 		}
 	}
@@ -121,7 +125,11 @@ func TestGenerateDeterministic(t *testing.T) {
 func TestGenerateOtherConfigs(t *testing.T) {
 	stripped := *Desk(1)
 	stripped.Users, stripped.Sellers = nil, nil
-	example, err := desk.Example()
+	schema, err := app.DeskSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	example, err := schema.Example()
 	if err != nil {
 		t.Fatal(err)
 	}

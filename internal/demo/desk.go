@@ -8,6 +8,7 @@ package demo
 
 import (
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 
 	"fmt"
@@ -244,7 +245,7 @@ func categories() []desk.Category {
 }
 
 // Desk returns the demo desk configuration for seed: deterministic, and
-// valid for desk.Config.Validate. Only the sellers depend on the seed.
+// valid for app.DeskSchema. Only the sellers depend on the seed.
 func Desk(seed int64) *desk.Config {
 	cfg := &desk.Config{Resolutions: slices.Clone(resolutions), Categories: categories(), Calendars: sla.DemoSpecs(), SLAPolicies: slaPolicies()}
 	for _, m := range markets {
@@ -266,9 +267,9 @@ func Desk(seed int64) *desk.Config {
 			Markets: slices.Clone(p.markets), Languages: slices.Clone(p.languages), Profile: profiles[p.key]})
 	}
 	cfg.Sellers = sellers(seed)
-	cfg.Priority = routing.Weights{MoneyFields: []string{"amount_held"},
-		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}}
-	cfg.RoutingRules = routingRules()
+	desk.Set(cfg, routingdesk.WeightsKey, routing.Weights{MoneyFields: []string{"amount_held"},
+		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}})
+	desk.Set(cfg, routingdesk.RulesKey, routingRules())
 	return cfg
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
 
 // DefaultCases is the number of cases Load generates when Options.Cases is 0.
@@ -162,15 +163,16 @@ func Replay(ctx context.Context, a *app.App, specs []CaseSpec, actors map[string
 
 	r := &replay{specs: specs, actors: actors, refs: make([]string, len(specs)), handoffs: make([]int64, len(specs)),
 		clock: clock.NewFake(time.Time{})}
-	r.svc = cases.NewService(a.DB, a.Desk, r.clock, a.Log)
+	r.caps = app.Wire(a.DB, a.Desk, r.clock, a.Log, nil)
 	for start := 0; start < len(events); {
-		end := r.batchEnd(events, start)
+		end := min(start+batchEvents, len(events))
 		part := events[start:end]
 		var refs map[int]string
 		var handoffs map[int]int64
 		err := a.DB.InTx(ctx, func(tx *db.Tx) error {
 			refs, handoffs = map[int]string{}, map[int]int64{} // a re-run starts afresh
-			// The service's own transactions join this one.
+			// The services' transactions join this one, and their reads
+			// see what it wrote.
 			jctx := db.Join(ctx, tx)
 			for _, e := range part {
 				if err := r.play(jctx, tx, e, refs, handoffs); err != nil {
@@ -198,33 +200,9 @@ type replay struct {
 	specs    []CaseSpec
 	actors   map[string]auth.Actor
 	clock    *clock.Fake
-	svc      *cases.Service
+	caps     app.Capabilities
 	refs     []string // case id by spec, once created
 	handoffs []int64  // the spec's case's open handoff
-}
-
-// batchEnd ends a batch at batchEvents events, or before a create whose
-// seller and category an earlier create of the batch has: Prepare counts
-// repeat contacts among committed cases, so that earlier case must be.
-func (r *replay) batchEnd(events []event, start int) int {
-	keys := map[string]bool{}
-	end := start
-	for ; end < len(events) && end-start < batchEvents; end++ {
-		e := events[end]
-		if e.step >= 0 {
-			continue
-		}
-		in := r.specs[e.spec].Input
-		if in.SellerID == "" {
-			continue
-		}
-		key := in.SellerID + "|" + in.Category
-		if keys[key] {
-			break
-		}
-		keys[key] = true
-	}
-	return end
 }
 
 func (r *replay) actor(email string) (auth.Actor, error) {
@@ -248,11 +226,11 @@ func (r *replay) play(ctx context.Context, tx *db.Tx, e event, refs map[int]stri
 		if err != nil {
 			return err
 		}
-		c, err := r.svc.Prepare(ctx, act, spec.Input)
+		c, err := r.caps.Cases.Prepare(ctx, act, spec.Input)
 		if err != nil {
 			return fmt.Errorf("demo case %q: %w", spec.Input.Title, err)
 		}
-		if err := r.svc.Write(ctx, tx, act, c); err != nil {
+		if err := r.caps.Cases.Write(ctx, tx, act, c); err != nil {
 			return fmt.Errorf("demo case %q: %w", spec.Input.Title, err)
 		}
 		refs[e.spec] = strconv.FormatInt(c.ID, 10)
@@ -274,7 +252,7 @@ func (r *replay) play(ctx context.Context, tx *db.Tx, e event, refs map[int]stri
 	if !ok {
 		handoff = r.handoffs[e.spec]
 	}
-	if err := apply(ctx, r.svc, act, ref, st, &handoff); err != nil {
+	if err := apply(ctx, r.caps, act, ref, st, &handoff); err != nil {
 		return fmt.Errorf("demo case %s step %s by %s: %w", ref, st.Kind, act.Email, err)
 	}
 	handoffs[e.spec] = handoff
@@ -283,7 +261,8 @@ func (r *replay) play(ctx context.Context, tx *db.Tx, e event, refs map[int]stri
 
 // apply plays one step through the case service; *handoff is the case's
 // open handoff, which a handoff step sets and its answer completes.
-func apply(ctx context.Context, svc *cases.Service, act auth.Actor, ref string, st Step, handoff *int64) error {
+func apply(ctx context.Context, caps app.Capabilities, act auth.Actor, ref string, st Step, handoff *int64) error {
+	svc := caps.Cases
 	var err error
 	transition := func(to cases.Status) {
 		_, err = svc.Transition(ctx, act, ref, cases.TransitionInput{To: to, Note: st.Body, Resolution: st.Resolution})
@@ -309,15 +288,15 @@ func apply(ctx context.Context, svc *cases.Service, act auth.Actor, ref string, 
 			transition(cases.StatusPendingInternal)
 			break
 		}
-		var h *cases.Handoff
-		if h, err = svc.CreateHandoff(ctx, act, ref, cases.HandoffInput{Team: st.Team, Request: st.Body}, nil); err == nil {
+		var h *handoffs.Handoff
+		if h, err = caps.Handoffs.Create(ctx, act, ref, handoffs.Input{Team: st.Team, Request: st.Body}, nil); err == nil {
 			*handoff = h.ID
 		}
 	case StepHandoffDone:
 		if *handoff == 0 {
 			return fmt.Errorf("no open handoff to complete")
 		}
-		_, err = svc.CompleteHandoff(ctx, act, *handoff, st.Body)
+		_, err = caps.Handoffs.Complete(ctx, act, *handoff, st.Body)
 		*handoff = 0
 	case StepOpen, StepReopen:
 		transition(cases.StatusOpen)

@@ -5,15 +5,13 @@
 // applies it to the store in one transaction and serves the current version
 // to the rest of Flare.
 //
-// Later issues add new top-level keys (calendars, SLA policies, routing
-// rules, escalation policies…): each is a new field of Config with its own
-// type, validation in Validate and, when it lives in the stored document,
-// nothing else to change (the document is stored as JSON).
+// Capabilities add their own top-level keys (routing rules, escalation
+// policies…) as sections: each package defines its section with SectionOf
+// and the wiring hands them to NewSchema, so a new capability adds no field
+// to Config and no branch to its validation (see Schema).
 package desk
 
 import (
-	"github.com/flare-desk/flare/internal/sla"
-
 	"fmt"
 	"net/mail"
 	"regexp"
@@ -21,22 +19,24 @@ import (
 	"strings"
 	"sync"
 	"time"
+	_ "time/tzdata" // markets name IANA zones; a bare machine has no zoneinfo
 	"weak"
 
-	_ "time/tzdata" // markets name IANA zones; a bare machine has no zoneinfo
-
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/input"
+	"github.com/flare-desk/flare/internal/sla"
 )
 
 // Config is the whole desk configuration. Treat a Config as immutable once
 // it has been parsed or loaded: the lookup methods index it on first use.
 //
-// Canonical form (what Parse, Marshal and Export produce): markets, teams,
-// categories and resolutions keep the order they are written in; emails are
-// lower-cased; users are sorted by email, sellers by id, team members by
-// email; empty lists are nil.
+// Canonical form (what Schema.Parse, Marshal and Export produce): markets,
+// teams, categories and resolutions keep the order they are written in;
+// emails are lower-cased; users are sorted by email, sellers by id, team
+// members by email; empty lists are nil; sections are in the form their
+// Canonical gives and absent when empty.
 type Config struct {
 	Markets     []Market           `yaml:"markets" json:"markets,omitempty"`
 	Calendars   []sla.CalendarSpec `yaml:"calendars,omitempty" json:"calendars,omitempty"` // business hours, holidays, closures
@@ -45,16 +45,15 @@ type Config struct {
 	Resolutions []string           `yaml:"resolutions" json:"resolutions,omitempty"` // resolution codes allowed when resolving a case
 	// SLAPolicies are ordered: the first whose match fits a case sets its clocks.
 	SLAPolicies []sla.PolicySpec `yaml:"sla_policies,omitempty" json:"sla_policies,omitempty"`
-	// Priority is the priority score's weights (every key optional: see
-	// internal/routing.Weights); RoutingRules run in order on create and
-	// update.
-	Priority     routing.Weights `yaml:"priority,omitempty" json:"priority,omitzero"`
-	RoutingRules []routing.Rule  `yaml:"routing_rules,omitempty" json:"routing_rules,omitempty"`
-	Users        []UserSpec      `yaml:"users" json:"users,omitempty"`
+	Users       []UserSpec       `yaml:"users" json:"users,omitempty"`
 	// Profiles keeps the users' assignment settings in the stored document
 	// (users themselves live in the users table), keyed by lower-case email.
 	Profiles map[string]assign.Profile `yaml:"-" json:"profiles,omitempty"`
 	Sellers  []Seller                  `yaml:"sellers" json:"sellers,omitempty"`
+
+	// sections holds the values of the sections capabilities registered
+	// (see Schema), by key; read them with Get. Empty sections are absent.
+	sections map[string]any
 }
 
 // Market is a country or region the marketplace sells in.
@@ -198,38 +197,14 @@ type UserSpec struct {
 	assign.Profile `yaml:",inline"`
 }
 
-// FieldError is one problem in a document or in a case's custom field
-// values. Path is like "categories[3].fields[0].type", or "fields.<key>"
-// for custom field values; the empty path means the document as a whole.
-// It is the SLA package's type, so calendar and policy errors pass through.
-type FieldError = sla.FieldError
-
-// ValidationError lists every problem found; nothing was applied.
-type ValidationError struct {
-	Errors []FieldError `json:"errors"`
-}
-
-func (e *ValidationError) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid desk configuration")
-	for i, fe := range e.Errors {
-		if i == 10 {
-			fmt.Fprintf(&b, "; … and %d more", len(e.Errors)-10)
-			break
-		}
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(fe.String())
-	}
-	return b.String()
+// invalid is the error for a document with problems: every problem found,
+// with its path; nothing was applied.
+func invalid(errs ...apperr.FieldError) *apperr.Invalid {
+	return &apperr.Invalid{Subject: "desk configuration", Errors: errs}
 }
 
 var (
 	reMarketCode  = regexp.MustCompile(`^[A-Z]{2}$`)
-	reLanguage    = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$`)
 	reHolidays    = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,3})?$`)
 	reKey         = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	reTeamKey     = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)       // teams read like "trust-safety"
@@ -241,10 +216,10 @@ var (
 
 const maxNameLen = 200
 
-type errList []FieldError
+type errList []apperr.FieldError
 
 func (l *errList) add(path, format string, args ...any) {
-	*l = append(*l, FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	*l = append(*l, apperr.FieldError{Field: path, Message: fmt.Sprintf(format, args...)})
 }
 
 func at(path string, i int) string { return fmt.Sprintf("%s[%d]", path, i) }
@@ -266,18 +241,19 @@ func (l *errList) languages(path string, langs []string) {
 	seen := map[string]bool{}
 	for i, lang := range langs {
 		p := at(path, i)
-		if !reLanguage.MatchString(lang) {
-			l.add(p, "%q is not a language tag like \"en\", \"de\" or \"fr-BE\"", lang)
-		} else if seen[lang] {
+		canon, err := input.ParseLanguage(lang)
+		if err != nil {
+			l.add(p, "%s", err.Error())
+		} else if seen[canon] {
 			l.add(p, "duplicate language %q", lang)
 		}
-		seen[lang] = true
+		seen[canon] = true
 	}
 }
 
-// Validate checks the whole configuration and returns every problem found
-// (nil when it is valid). It does not modify c.
-func (c *Config) Validate() []FieldError {
+// validateCore checks desk's own part of the configuration and returns
+// every problem found. It does not modify c.
+func (c *Config) validateCore() []apperr.FieldError {
 	var errs errList
 
 	markets := map[string]bool{}
@@ -334,7 +310,7 @@ func (c *Config) Validate() []FieldError {
 		}
 		errs.languages(p+".languages", u.Languages)
 		for _, e := range u.Profile.Validate(p, c.knownSkill) {
-			errs.add(e.Path, "%s", e.Message)
+			errs.add(e.Field, "%s", e.Message)
 		}
 	}
 	if admins == 0 {
@@ -351,15 +327,15 @@ func (c *Config) Validate() []FieldError {
 		}
 		calendars[cal.Key] = true
 		for _, e := range cal.Validate() {
-			if e.Path != "key" {
-				errs.add(p+"."+e.Path, "%s", e.Message)
+			if e.Field != "key" {
+				errs.add(p+"."+e.Field, "%s", e.Message)
 			}
 		}
 	}
 
 	for i, p := range c.SLAPolicies {
 		for _, e := range p.Validate(func(k string) bool { return calendars[k] }) {
-			errs.add(at("sla_policies", i)+"."+e.Path, "%s", e.Message)
+			errs.add(at("sla_policies", i)+"."+e.Field, "%s", e.Message)
 		}
 	}
 
@@ -396,7 +372,7 @@ func (c *Config) Validate() []FieldError {
 			}
 		}
 		for _, e := range t.Assignment.Validate(p + ".assignment") {
-			errs.add(e.Path, "%s", e.Message)
+			errs.add(e.Field, "%s", e.Message)
 		}
 	}
 
@@ -437,33 +413,6 @@ func (c *Config) Validate() []FieldError {
 			errs.add(at("resolutions", i), "duplicate resolution %s", r)
 		}
 		resolutions[r] = true
-	}
-
-	policies := map[string]bool{}
-	for _, p := range c.SLAPolicies {
-		policies[p.Name] = true
-	}
-	refs := routing.Refs{
-		Market:    func(m string) bool { return markets[m] },
-		Team:      func(t string) bool { return teams[t] },
-		Category:  func(k string) bool { return categories[k] },
-		Group:     func(g string) bool { return c.knownSkill(g + "/") },
-		Calendar:  func(k string) bool { return calendars[k] },
-		SLAPolicy: func(n string) bool { return policies[n] },
-		MoneyField: func(k string) bool {
-			for _, cat := range c.Categories {
-				if f, ok := cat.Field(k); ok && f.Type == FieldMoney {
-					return true
-				}
-			}
-			return false
-		},
-	}
-	if len(c.Users) > 0 { // a stored document has none: checked when it was applied
-		refs.User = func(e string) bool { return users[strings.ToLower(e)].Email != "" }
-	}
-	for _, e := range routing.Validate(c.RoutingRules, c.Priority, refs) {
-		errs.add(e.Path, "%s", e.Message)
 	}
 
 	sellers := map[string]bool{}
@@ -569,8 +518,9 @@ func joinFieldTypes() string {
 type index struct {
 	markets, teams, categories map[string]int
 	resolutions                map[string]bool
+	users                      map[string]int // by lower-case email
 	calendars                  map[string]*sla.Calendar
-	rules                      *routing.Ruleset
+	memo                       sync.Map // memoKey -> what Memo built
 }
 
 var indexes sync.Map // weak.Pointer[Config] -> *index
@@ -598,14 +548,15 @@ func (c *Config) index() *index {
 	for _, r := range c.Resolutions {
 		ix.resolutions[r] = true
 	}
+	ix.users = make(map[string]int, len(c.Users))
+	for i, u := range c.Users {
+		ix.users[strings.ToLower(u.Email)] = i
+	}
 	ix.calendars = make(map[string]*sla.Calendar, len(c.Calendars))
 	for _, spec := range c.Calendars {
 		if cal, err := sla.Compile(spec); err == nil { // a validated config compiles
 			ix.calendars[spec.Key] = cal
 		}
-	}
-	if rs, err := routing.Compile(c.RoutingRules); err == nil { // a validated config compiles
-		ix.rules = rs
 	}
 	if v, loaded := indexes.LoadOrStore(wp, ix); loaded {
 		return v.(*index)
@@ -643,15 +594,21 @@ func (c *Config) Category(key string) (Category, bool) {
 	return Category{}, false
 }
 
+// User returns the user with the email (compared without regard to case).
+// Only a document being parsed or applied has users: a stored one (what
+// Service.Config returns) has none.
+func (c *Config) User(email string) (UserSpec, bool) {
+	if i, ok := c.index().users[strings.ToLower(email)]; ok && i < len(c.Users) {
+		return c.Users[i], true
+	}
+	return UserSpec{}, false
+}
+
 // Calendar returns the compiled calendar with the key.
 func (c *Config) Calendar(key string) (*sla.Calendar, bool) {
 	cal, ok := c.index().calendars[key]
 	return cal, ok
 }
-
-// Rules returns the compiled routing rules (nil when there are none or
-// they do not compile, which a validated config rules out).
-func (c *Config) Rules() *routing.Ruleset { return c.index().rules }
 
 // HasResolution reports whether code is an allowed resolution code.
 func (c *Config) HasResolution(code string) bool { return c.index().resolutions[code] }

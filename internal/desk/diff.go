@@ -7,8 +7,6 @@ import (
 	"slices"
 	"strings"
 
-	"github.com/flare-desk/flare/internal/assign"
-	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -17,19 +15,19 @@ import (
 // resolutions.
 func diffDoc(prev, next *Config) []string {
 	var out []string
-	out = append(out, diffKeyed("market", prev.Markets, next.Markets,
+	out = append(out, DiffList("market", prev.Markets, next.Markets,
 		func(m Market) string { return m.Code },
 		func(a, b Market) []string {
-			return diffFields("market "+a.Code,
+			return DiffFields("market "+a.Code,
 				"name", a.Name, b.Name,
 				"timezone", a.Timezone, b.Timezone,
 				"languages", a.Languages, b.Languages,
 				"holidays", a.Holidays, b.Holidays)
 		})...)
-	out = append(out, diffKeyed("calendar", prev.Calendars, next.Calendars,
+	out = append(out, DiffList("calendar", prev.Calendars, next.Calendars,
 		func(c sla.CalendarSpec) string { return c.Key },
 		func(a, b sla.CalendarSpec) []string {
-			return diffFields("calendar "+a.Key,
+			return DiffFields("calendar "+a.Key,
 				"name", a.Name, b.Name,
 				"timezone", a.Timezone, b.Timezone,
 				"always", a.Always, b.Always,
@@ -38,26 +36,26 @@ func diffDoc(prev, next *Config) []string {
 				"closures", a.Closures, b.Closures,
 				"special", a.Special, b.Special)
 		})...)
-	out = append(out, diffKeyed("team", prev.Teams, next.Teams,
+	out = append(out, DiffList("team", prev.Teams, next.Teams,
 		func(t Team) string { return t.Key },
 		func(a, b Team) []string {
-			return diffFields("team "+a.Key,
+			return DiffFields("team "+a.Key,
 				"name", a.Name, b.Name,
 				"calendar", a.Calendar, b.Calendar,
 				"handoff_within", a.HandoffWithin, b.HandoffWithin,
 				"assignment", a.Assignment, b.Assignment)
 		})...)
-	out = append(out, diffKeyed("category", prev.Categories, next.Categories,
+	out = append(out, DiffList("category", prev.Categories, next.Categories,
 		func(c Category) string { return c.Key },
 		func(a, b Category) []string {
-			lines := diffFields("category "+a.Key,
+			lines := DiffFields("category "+a.Key,
 				"name", a.Name, b.Name,
 				"team", a.Team, b.Team,
 				"severity", a.Severity, b.Severity)
-			return append(lines, diffKeyed("category "+a.Key+" field", a.Fields, b.Fields,
+			return append(lines, DiffList("category "+a.Key+" field", a.Fields, b.Fields,
 				func(f FieldDef) string { return f.Key },
 				func(x, y FieldDef) []string {
-					return diffFields("category "+a.Key+" field "+x.Key,
+					return DiffFields("category "+a.Key+" field "+x.Key,
 						"label", x.Label, y.Label,
 						"type", string(x.Type), string(y.Type),
 						"required", x.Required, y.Required,
@@ -66,38 +64,23 @@ func diffDoc(prev, next *Config) []string {
 				})...)
 		})...)
 	out = append(out, diffSet("resolution", prev.Resolutions, next.Resolutions)...)
-	out = append(out, diffKeyed("SLA policy", prev.SLAPolicies, next.SLAPolicies,
+	out = append(out, DiffList("SLA policy", prev.SLAPolicies, next.SLAPolicies,
 		func(p sla.PolicySpec) string { return p.Name },
 		func(a, b sla.PolicySpec) []string {
-			return diffFields("SLA policy "+a.Name,
+			return DiffFields("SLA policy "+a.Name,
 				"match", a.Match, b.Match,
 				"targets", a.Targets, b.Targets,
 				"calendar", a.Calendar, b.Calendar,
 				"warn_at", a.WarnAt, b.WarnAt,
 				"pause", a.Pause, b.Pause)
 		})...)
-	out = append(out, diffFields("priority", "weights", prev.Priority, next.Priority)...)
-	out = append(out, diffKeyed("routing rule", prev.RoutingRules, next.RoutingRules,
-		func(r routing.Rule) string { return r.Name },
-		func(a, b routing.Rule) []string {
-			return diffFields("routing rule "+a.Name, "definition", a, b)
-		})...)
-	names := func(rs []routing.Rule) []string {
-		var n []string
-		for _, r := range rs {
-			n = append(n, r.Name)
-		}
-		return n
-	}
-	if a, b := names(prev.RoutingRules), names(next.RoutingRules); !slices.Equal(a, b) && slices.Equal(slices.Sorted(slices.Values(a)), slices.Sorted(slices.Values(b))) {
-		out = append(out, "routing rules reordered") // order matters: rules run in it
-	}
 	return out
 }
 
-// diffKeyed compares two lists of items with keys: "<what> K added",
-// "<what> K removed", and the lines of changed for items in both.
-func diffKeyed[T any](what string, prev, next []T, key func(T) string, changed func(a, b T) []string) []string {
+// DiffList compares two lists of items with keys: "<what> K added",
+// "<what> K removed", and the lines of changed for items in both. A
+// section's Diff builds its lines with it and DiffFields.
+func DiffList[T any](what string, prev, next []T, key func(T) string, changed func(a, b T) []string) []string {
 	var out []string
 	old := make(map[string]T, len(prev))
 	for _, p := range prev {
@@ -121,9 +104,10 @@ func diffKeyed[T any](what string, prev, next []T, key func(T) string, changed f
 	return out
 }
 
-// diffFields takes (name, old, new) triples and describes those that differ
-// as "<prefix> <name> old -> new". Lists compare as lists (nil = empty).
-func diffFields(prefix string, triples ...any) []string {
+// DiffFields takes (name, old, new) triples and describes those that differ
+// as "<prefix> <name> old -> new". Lists of strings compare as lists (nil =
+// empty) and read "[a, b]"; structs, maps and other lists read as JSON.
+func DiffFields(prefix string, triples ...any) []string {
 	var out []string
 	for i := 0; i+2 < len(triples); i += 3 {
 		name, a, b := triples[i].(string), triples[i+1], triples[i+2]
@@ -152,9 +136,12 @@ func fmtValue(v any) string {
 		return x
 	case []string:
 		return "[" + strings.Join(x, ", ") + "]"
-	case assign.Profile, assign.TeamSettings, routing.Weights, routing.Rule: // settings blocks read best as they are written
-		b, _ := json.Marshal(x)
-		return string(b)
+	}
+	switch reflect.ValueOf(v).Kind() {
+	case reflect.Struct, reflect.Map, reflect.Slice, reflect.Array: // settings blocks read best as they are written
+		if b, err := json.Marshal(v); err == nil {
+			return string(b)
+		}
 	}
 	return fmt.Sprint(v)
 }

@@ -11,7 +11,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Limits on custom field values.
@@ -40,7 +42,7 @@ var (
 // map{"amount": "1250.00", "currency": "EUR"}; date → "YYYY-MM-DD";
 // select → string; multiselect → []string in the order of the options.
 // Empty strings and empty lists count as absent.
-func (c Category) ValidateFields(values map[string]any, partial bool) (map[string]any, []FieldError) {
+func (c Category) ValidateFields(values map[string]any, partial bool) (map[string]any, []apperr.FieldError) {
 	var errs errList
 	out := make(map[string]any, len(values))
 	keys := make([]string, 0, len(values))
@@ -96,10 +98,10 @@ func normaliseValue(f FieldDef, raw any) (any, string) {
 		switch {
 		case s == "":
 			return nil, ""
-		case !utf8.ValidString(s):
-			return nil, "must be valid UTF-8 text"
 		case len(s) > MaxTextFieldLen:
 			return nil, fmt.Sprintf("is longer than %d bytes", MaxTextFieldLen)
+		case input.Text.Problem(s) != "":
+			return nil, input.Text.Problem(s)
 		}
 		return s, ""
 

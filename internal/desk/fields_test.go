@@ -1,10 +1,12 @@
-package desk
+package desk_test
 
 import (
 	"encoding/json"
 	"reflect"
 	"strings"
 	"testing"
+
+	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
 )
 
 func testCategory() Category {
@@ -125,7 +127,7 @@ func TestValidateFieldValues(t *testing.T) {
 				in = map[string]any{"order": tc.in}
 			}
 			out, errs := cat.ValidateFields(in, false)
-			if out != nil || len(errs) != 1 || errs[0].Path != "fields."+tc.key || !strings.Contains(errs[0].Message, tc.msg) {
+			if out != nil || len(errs) != 1 || errs[0].Field != "fields."+tc.key || !strings.Contains(errs[0].Message, tc.msg) {
 				t.Errorf("ValidateFields(%s=%#v) = %v, %v; want one error at fields.%s with %q", tc.key, tc.in, out, errs, tc.key, tc.msg)
 			}
 		})
@@ -142,7 +144,7 @@ func TestValidateFieldsRequiredAndPartial(t *testing.T) {
 		t.Errorf("paths = %v (%v)", got, errs)
 	}
 	for _, empty := range []any{nil, "", "   "} {
-		if _, errs := cat.ValidateFields(map[string]any{"order": empty}, false); len(errs) != 1 || errs[0].Path != "fields.order" {
+		if _, errs := cat.ValidateFields(map[string]any{"order": empty}, false); len(errs) != 1 || errs[0].Field != "fields.order" {
 			t.Errorf("order=%#v: %v", empty, errs)
 		}
 	}
@@ -162,14 +164,14 @@ func TestValidateFieldsRequiredAndPartial(t *testing.T) {
 	if errs != nil || !reflect.DeepEqual(out, map[string]any{"note": nil, "policy": "fraud", "reasons": nil}) {
 		t.Errorf("partial: %#v %v", out, errs)
 	}
-	if _, errs := cat.ValidateFields(map[string]any{"order": nil}, true); len(errs) != 1 || errs[0].Path != "fields.order" {
+	if _, errs := cat.ValidateFields(map[string]any{"order": nil}, true); len(errs) != 1 || errs[0].Field != "fields.order" {
 		t.Errorf("partial removes required: %v", errs)
 	}
 	out, errs = cat.ValidateFields(map[string]any{}, true)
 	if errs != nil || len(out) != 0 {
 		t.Errorf("partial empty: %v %v", out, errs)
 	}
-	if _, errs := cat.ValidateFields(map[string]any{"nope": 1}, true); len(errs) != 1 || errs[0].Path != "fields.nope" {
+	if _, errs := cat.ValidateFields(map[string]any{"nope": 1}, true); len(errs) != 1 || errs[0].Field != "fields.nope" {
 		t.Errorf("partial unknown: %v", errs)
 	}
 

@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -11,6 +12,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
@@ -27,8 +29,9 @@ const applyLockKey = 0x666c617265_01 // "flare" 1
 
 // Service stores the desk configuration and serves the current version.
 type Service struct {
-	db    *db.DB
-	clock clock.Clock
+	db     *db.DB
+	clock  clock.Clock
+	schema *Schema
 
 	mu      sync.Mutex
 	cur     *Config // nil until loaded or after invalidation
@@ -36,13 +39,32 @@ type Service struct {
 	checked time.Time // when the stored version was last compared
 }
 
+// Option configures a Service.
+type Option func(*Service)
+
+// WithSchema makes the Service validate, store and load the schema's
+// sections; without it a Service knows desk's own keys only.
+func WithSchema(schema *Schema) Option { return func(s *Service) { s.schema = schema } }
+
+// WithClock sets the clock that times the re-check of the stored version
+// (default: the real clock).
+func WithClock(c clock.Clock) Option { return func(s *Service) { s.clock = c } }
+
 // NewService returns a Service over the store.
-func NewService(d *db.DB) *Service {
-	return &Service{db: d, clock: clock.Real{}}
+func NewService(d *db.DB, opts ...Option) *Service {
+	s := &Service{db: d, clock: clock.Real{}, schema: &Schema{}}
+	for _, o := range opts {
+		o(s)
+	}
+	return s
 }
 
-// Config returns the current configuration: markets, teams, categories and
-// resolutions (what the stored document holds). Users, Sellers and
+// Schema returns the schema the Service applies documents with: parse a
+// document with it before Apply.
+func (s *Service) Schema() *Schema { return s.schema }
+
+// Config returns the current configuration: markets, teams, categories,
+// resolutions and the schema's sections (what the stored document holds). Users, Sellers and
 // Teams[].Members are empty here: ask auth for users and team members and
 // SellerByID for sellers. The result is shared: do not modify it.
 //
@@ -75,7 +97,7 @@ func (s *Service) current(ctx context.Context) (*Config, int64, error) {
 		return nil, 0, fmt.Errorf("desk config version: %w", err)
 	}
 	if s.cur == nil || v != s.version {
-		c, err := loadDoc(ctx, s.db, v)
+		c, err := loadDoc(ctx, s.db, s.schema, v)
 		if err != nil {
 			return nil, 0, err
 		}
@@ -93,7 +115,7 @@ func (s *Service) invalidate() {
 }
 
 // loadDoc reads the stored document of a version (an empty Config for 0).
-func loadDoc(ctx context.Context, q db.Querier, version int64) (*Config, error) {
+func loadDoc(ctx context.Context, q db.Querier, schema *Schema, version int64) (*Config, error) {
 	c := &Config{}
 	if version == 0 {
 		return c, nil
@@ -105,16 +127,19 @@ func loadDoc(ctx context.Context, q db.Querier, version int64) (*Config, error) 
 	if err := json.Unmarshal(doc, c); err != nil {
 		return nil, fmt.Errorf("desk config %d: %w", version, err)
 	}
+	if err := schema.loadSections(doc, c); err != nil {
+		return nil, fmt.Errorf("desk config %d: %w", version, err)
+	}
 	return c.canonical(), nil
 }
 
 // latestDoc reads the newest stored document and its version.
-func latestDoc(ctx context.Context, q db.Querier) (*Config, int64, error) {
+func latestDoc(ctx context.Context, q db.Querier, schema *Schema) (*Config, int64, error) {
 	var v int64
 	if err := q.QueryRow(ctx, `SELECT COALESCE(MAX(version), 0) FROM desk_config`).Scan(&v); err != nil {
 		return nil, 0, fmt.Errorf("desk config version: %w", err)
 	}
-	c, err := loadDoc(ctx, q, v)
+	c, err := loadDoc(ctx, q, schema, v)
 	return c, v, err
 }
 
@@ -154,16 +179,19 @@ type ApplyResult struct {
 // from c are deactivated, never deleted), users upserted and those missing
 // deactivated, team memberships replaced, and one audit record. An invalid
 // document, or one that would deactivate the applying user or demote them
-// from admin, returns a *ValidationError and writes nothing. When c changes
+// from admin, returns an *apperr.Invalid and writes nothing. When c changes
 // nothing, nothing is written and the current version is returned.
 func (s *Service) Apply(ctx context.Context, actor auth.Actor, now time.Time, c *Config) (ApplyResult, error) {
+	if !actor.Can(auth.PermDeskWrite) {
+		return ApplyResult{}, &apperr.Forbidden{Detail: "only admins can change the desk configuration"}
+	}
 	if c == nil {
-		return ApplyResult{}, &ValidationError{Errors: []FieldError{{Message: "no configuration given"}}}
+		return ApplyResult{}, invalid(apperr.FieldError{Message: "no configuration given"})
 	}
-	if errs := c.Validate(); len(errs) > 0 {
-		return ApplyResult{}, &ValidationError{Errors: errs}
+	if errs := s.schema.Validate(c); len(errs) > 0 {
+		return ApplyResult{}, invalid(errs...)
 	}
-	next := c.canonical()
+	next := s.schema.canonical(c)
 	var res ApplyResult
 	err := s.db.InTx(ctx, func(tx *db.Tx) error {
 		if tx.Dialect() == db.Postgres {
@@ -176,7 +204,7 @@ func (s *Service) Apply(ctx context.Context, actor auth.Actor, now time.Time, c 
 				return err
 			}
 		}
-		r, err := apply(ctx, tx, actor, now, next)
+		r, err := apply(ctx, tx, s.schema, actor, now, next)
 		if err != nil {
 			return err
 		}
@@ -205,18 +233,18 @@ func checkActor(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Config) err
 	for i, u := range c.Users {
 		if strings.EqualFold(u.Email, email) {
 			if u.Role != auth.RoleAdmin {
-				return &ValidationError{Errors: []FieldError{{
-					Path:    at("users", i) + ".role",
+				return invalid(apperr.FieldError{
+					Field:   at("users", i) + ".role",
 					Message: fmt.Sprintf("this would demote you (%s) from admin; ask another admin to do it", email),
-				}}}
+				})
 			}
 			return nil
 		}
 	}
-	return &ValidationError{Errors: []FieldError{{
-		Path:    "users",
+	return invalid(apperr.FieldError{
+		Field:   "users",
 		Message: fmt.Sprintf("this would deactivate you (%s): keep yourself in users as an admin", email),
-	}}}
+	})
 }
 
 type storedSeller struct {
@@ -224,12 +252,12 @@ type storedSeller struct {
 	active bool
 }
 
-func apply(ctx context.Context, tx *db.Tx, actor auth.Actor, now time.Time, next *Config) (ApplyResult, error) {
-	prev, prevVersion, err := latestDoc(ctx, tx)
+func apply(ctx context.Context, tx *db.Tx, schema *Schema, actor auth.Actor, now time.Time, next *Config) (ApplyResult, error) {
+	prev, prevVersion, err := latestDoc(ctx, tx, schema)
 	if err != nil {
 		return ApplyResult{}, err
 	}
-	changes := diffDoc(prev, docOf(next))
+	changes := schema.diff(prev, docOf(next))
 	prevDoc, err := json.Marshal(docOf(prev))
 	if err != nil {
 		return ApplyResult{}, err
@@ -269,7 +297,7 @@ func apply(ctx context.Context, tx *db.Tx, actor auth.Actor, now time.Time, next
 			if !old.Active {
 				lines = append(lines, fmt.Sprintf("user %s reactivated", spec.Email))
 			}
-			lines = append(lines, diffFields("user "+spec.Email,
+			lines = append(lines, DiffFields("user "+spec.Email,
 				"name", old.Name, spec.Name,
 				"role", string(old.Role), string(spec.Role),
 				"markets", old.Markets, spec.Markets,
@@ -354,7 +382,7 @@ func apply(ctx context.Context, tx *db.Tx, actor auth.Actor, now time.Time, next
 			if !old.active {
 				lines = append(lines, fmt.Sprintf("seller %s reactivated", s.ID))
 			}
-			lines = append(lines, diffFields("seller "+s.ID,
+			lines = append(lines, DiffFields("seller "+s.ID,
 				"name", old.Name, s.Name,
 				"market", old.Market, s.Market,
 				"tier", old.Tier, s.Tier,
@@ -526,8 +554,43 @@ func SellerByID(ctx context.Context, q db.Querier, externalID string) (Seller, b
 // Export returns the whole current configuration as a document: the stored
 // document, active sellers, active users and team members. Apply of the
 // result (or of Parse(Marshal(result))) changes nothing.
+// ApplyDocument parses data (YAML, or JSON, which is YAML too) and applies
+// it as actor; dryRun only validates it (the result is then nil). Only
+// admins may, and the permission is checked before anything is read.
+func (s *Service) ApplyDocument(ctx context.Context, actor auth.Actor, now time.Time, data []byte, dryRun bool) (*ApplyResult, error) {
+	if !actor.Can(auth.PermDeskWrite) {
+		return nil, &apperr.Forbidden{Detail: "only admins can change the desk configuration"}
+	}
+	c, err := s.schema.Parse(bytes.TrimSpace(data))
+	if err != nil || dryRun {
+		return nil, err
+	}
+	res, err := s.Apply(ctx, actor, now, c)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ExportFor is Export for actor: the whole document, users and sellers
+// included, is for admins and leads.
+func (s *Service) ExportFor(ctx context.Context, actor auth.Actor) (*Config, error) {
+	if !actor.Can(auth.PermDeskWrite) && actor.Role != auth.RoleLead {
+		return nil, &apperr.Forbidden{Detail: "only admins and leads can read the desk configuration"}
+	}
+	return s.Export(ctx)
+}
+
+// ConfigFor is Config for actor, who must hold desk.read.
+func (s *Service) ConfigFor(ctx context.Context, actor auth.Actor) (*Config, error) {
+	if !actor.Can(auth.PermDeskRead) {
+		return nil, &apperr.Forbidden{Detail: "your role cannot read the desk configuration"}
+	}
+	return s.Config(ctx)
+}
+
 func (s *Service) Export(ctx context.Context) (*Config, error) {
-	doc, _, err := latestDoc(ctx, s.db)
+	doc, _, err := latestDoc(ctx, s.db, s.schema)
 	if err != nil {
 		return nil, err
 	}

@@ -1,4 +1,4 @@
-package desk
+package desk_test
 
 import (
 	"context"
@@ -10,16 +10,28 @@ import (
 	"testing"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
+	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
 
 var system = auth.System("test")
+
+// newService is a Service with the schema of testSchema.
+func newService(d *db.DB, opts ...Option) *Service {
+	s, err := NewSchema(routingdesk.Sections()...)
+	if err != nil {
+		panic(err)
+	}
+	return NewService(d, append([]Option{WithSchema(s)}, opts...)...)
+}
 
 func mustApply(t *testing.T, s *Service, actor auth.Actor, c *Config) ApplyResult {
 	t.Helper()
@@ -51,7 +63,7 @@ func count(t *testing.T, d *db.DB, query string, args ...any) int {
 func TestApplyExport(t *testing.T) {
 	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := NewService(d)
+		s := newService(d)
 
 		// Nothing applied yet: an empty config, version 0, an empty export.
 		c0, err := s.Config(ctx)
@@ -112,7 +124,7 @@ func TestApplyExport(t *testing.T) {
 		if _, ok := c.Category("payments/funds_held"); !ok || len(c.Users) != 0 || len(c.Sellers) != 0 || len(c.Teams[0].Members) != 0 {
 			t.Errorf("Config = %+v", c)
 		}
-		if !reflect.DeepEqual(c, docOf(want)) {
+		if !reflect.DeepEqual(c, DocOf(want)) {
 			t.Errorf("Config != doc of applied config")
 		}
 		if v, _ := s.Version(ctx); v != res.Version {
@@ -142,7 +154,7 @@ func TestApplyExport(t *testing.T) {
 func TestApplyChanges(t *testing.T) {
 	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := NewService(d)
+		s := newService(d)
 		first := mustApply(t, s, system, mustExample(t))
 
 		c := mustExample(t)
@@ -200,7 +212,7 @@ func TestApplyChanges(t *testing.T) {
 			t.Errorf("deactivated seller = %+v, %v, %v", sel, ok, err)
 		}
 		got := mustExport(t, s)
-		if !reflect.DeepEqual(got, c.canonical()) {
+		if !reflect.DeepEqual(got, c.Canonical()) {
 			gb, _ := Marshal(got)
 			t.Errorf("Export after changes:\n%s", gb)
 		}
@@ -248,12 +260,12 @@ func TestApplyChanges(t *testing.T) {
 func TestApplyInvalidWritesNothing(t *testing.T) {
 	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := NewService(d)
+		s := newService(d)
 		c := mustExample(t)
 		c.Sellers[0].Market = "FR"
 		c.Categories[0].Team = "nobody"
 		_, err := s.Apply(ctx, system, t0, c)
-		var ve *ValidationError
+		var ve *apperr.Invalid
 		if !errors.As(err, &ve) || !reflect.DeepEqual(paths(ve.Errors), []string{"categories[0].team", "sellers[0].market"}) {
 			t.Fatalf("Apply(invalid) = %v", err)
 		}
@@ -271,7 +283,7 @@ func TestApplyInvalidWritesNothing(t *testing.T) {
 func TestApplyActorLockout(t *testing.T) {
 	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := NewService(d)
+		s := newService(d)
 		mustApply(t, s, system, mustExample(t))
 		users, err := auth.ListUsers(ctx, d)
 		if err != nil {
@@ -290,8 +302,8 @@ func TestApplyActorLockout(t *testing.T) {
 		c.Users[0].Role = auth.RoleLead
 		c.Users[1].Role = auth.RoleAdmin
 		_, err = s.Apply(ctx, actor, t0, c)
-		var ve *ValidationError
-		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Path != "users[0].role" {
+		var ve *apperr.Invalid
+		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Field != "users[0].role" {
 			t.Fatalf("self-demotion = %v", err)
 		}
 		// Removing yourself is refused.
@@ -300,7 +312,7 @@ func TestApplyActorLockout(t *testing.T) {
 		c.Users = c.Users[1:]
 		c.Teams[1].Members, c.Teams[3].Members = nil, nil
 		_, err = s.Apply(ctx, actor, t0, c)
-		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Path != "users" {
+		if !errors.As(err, &ve) || len(ve.Errors) != 1 || ve.Errors[0].Field != "users" {
 			t.Fatalf("self-removal = %v", err)
 		}
 		if n := count(t, d, `SELECT COUNT(*) FROM desk_config`); n != 1 {
@@ -324,9 +336,8 @@ func TestApplyActorLockout(t *testing.T) {
 func TestConfigCacheAcrossNodes(t *testing.T) {
 	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		a, b := NewService(d), NewService(d)
 		fake := clock.NewFake(t0)
-		b.clock = fake
+		a, b := newService(d), newService(d, WithClock(fake))
 		mustApply(t, a, system, mustExample(t))
 		cb, err := b.Config(ctx)
 		if err != nil || len(cb.Markets) != 3 {
@@ -371,7 +382,7 @@ func TestConfigCacheAcrossNodes(t *testing.T) {
 func TestApplyAssignmentSettings(t *testing.T) {
 	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
-		s := NewService(d)
+		s := newService(d)
 		mustApply(t, s, system, mustExample(t))
 		c, err := s.Config(ctx)
 		if err != nil {

@@ -13,7 +13,9 @@ import (
 
 	"go.yaml.in/yaml/v3"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // MaxDocumentSize bounds a desk document (about 100 000 sellers).
@@ -25,46 +27,62 @@ const maxNodes = 4_000_000
 
 // Parse reads a desk document strictly (unknown keys, duplicate keys and
 // wrongly typed values are errors with their path and line) and validates
-// it. Every problem is returned at once in a *ValidationError. The result is
-// canonical: emails lower-cased (as auth stores them), users sorted by email,
-// sellers by id, team members by email, category severities defaulted, empty
-// lists nil. JSON is YAML, so an API can pass a JSON body to Parse too.
-func Parse(data []byte) (*Config, error) {
+// it, the schema's sections included. Every problem is returned at once in
+// an *apperr.Invalid. The result is canonical: emails lower-cased (as auth
+// stores them), users sorted by email, sellers by id, team members by
+// email, category severities defaulted, empty lists nil, sections in their
+// own canonical form. JSON is YAML, so an API can pass a JSON body to Parse
+// too.
+func (s *Schema) Parse(data []byte) (*Config, error) {
 	if len(data) > MaxDocumentSize {
-		return nil, &ValidationError{Errors: []FieldError{{Message: fmt.Sprintf("document is larger than %d MiB", MaxDocumentSize>>20)}}}
+		return nil, invalid(apperr.FieldError{Message: fmt.Sprintf("document is larger than %d MiB", MaxDocumentSize>>20)})
 	}
 	var root yaml.Node
 	dec := yaml.NewDecoder(bytes.NewReader(data))
 	if err := dec.Decode(&root); err != nil && !errors.Is(err, io.EOF) {
-		return nil, &ValidationError{Errors: []FieldError{{Message: err.Error()}}}
+		return nil, invalid(apperr.FieldError{Message: err.Error()})
 	}
 	var extra yaml.Node
 	if err := dec.Decode(&extra); !errors.Is(err, io.EOF) {
-		return nil, &ValidationError{Errors: []FieldError{{Message: "the document must be a single YAML document"}}}
+		return nil, invalid(apperr.FieldError{Message: "the document must be a single YAML document"})
 	}
 	c := &Config{}
-	d := &nodeDecoder{budget: maxNodes}
+	d := &nodeDecoder{budget: maxNodes, section: s.decodeSection(c)}
 	if len(root.Content) > 0 {
 		d.decode(root.Content[0], reflect.ValueOf(c).Elem(), "")
 	}
 	if len(d.errs) > 0 {
 		// Validating a half-decoded document would report follow-on noise.
-		return nil, &ValidationError{Errors: d.errs}
+		return nil, invalid(d.errs...)
 	}
-	if errs := c.Validate(); len(errs) > 0 {
-		return nil, &ValidationError{Errors: errs}
+	if errs := s.Validate(c); len(errs) > 0 {
+		return nil, invalid(errs...)
 	}
-	return c.canonical(), nil
+	return s.canonical(c), nil
 }
 
-// Marshal writes c as canonical YAML: keys in a fixed order, lists as
-// canonical (see Config), short scalar lists in flow style. For a Config
-// returned by Parse or Export, Parse(Marshal(c)) deep-equals c, and
-// Marshal is byte-for-byte stable across such round trips.
+// Marshal writes c as canonical YAML: desk's keys in a fixed order with
+// the sections in key order before users and sellers, lists as canonical
+// (see Config), short scalar lists in flow style. Sections are written as
+// they are (a section's canonical form is applied by Parse and Apply). For
+// a Config returned by Parse or Export, Parse(Marshal(c)) deep-equals c,
+// and Marshal is byte-for-byte stable across such round trips.
 func Marshal(c *Config) ([]byte, error) {
 	var n yaml.Node
 	if err := n.Encode(c.canonical()); err != nil {
 		return nil, fmt.Errorf("marshal desk config: %w", err)
+	}
+	// Sections go after desk's own settings, before the long lists of
+	// users and sellers.
+	secs, err := sectionNodes(c)
+	if err != nil {
+		return nil, fmt.Errorf("marshal desk config: %w", err)
+	}
+	for i := 0; i+1 < len(n.Content); i += 2 {
+		if n.Content[i].Value == "users" {
+			n.Content = slices.Insert(n.Content, i, secs...)
+			break
+		}
 	}
 	flowScalarLists(&n)
 	var b bytes.Buffer
@@ -118,7 +136,7 @@ func (c *Config) canonical() *Config {
 	out.Resolutions = nilIfEmpty(c.Resolutions)
 	out.Markets = nil
 	for _, m := range c.Markets {
-		m.Languages = nilIfEmpty(m.Languages)
+		m.Languages = nilIfEmpty(canonLanguages(m.Languages))
 		out.Markets = append(out.Markets, m)
 	}
 	out.Calendars = nil
@@ -151,7 +169,7 @@ func (c *Config) canonical() *Config {
 	for _, u := range c.Users {
 		u.Email = auth.NormaliseEmail(u.Email)
 		u.Markets = nilIfEmpty(u.Markets)
-		u.Languages = nilIfEmpty(u.Languages)
+		u.Languages = nilIfEmpty(canonLanguages(u.Languages))
 		out.Users = append(out.Users, u)
 	}
 	slices.SortStableFunc(out.Users, func(a, b UserSpec) int { return strings.Compare(a.Email, b.Email) })
@@ -164,6 +182,24 @@ func (c *Config) canonical() *Config {
 	}
 	slices.SortStableFunc(out.Sellers, func(a, b Seller) int { return strings.Compare(a.ID, b.ID) })
 	return &out
+}
+
+// canonLanguages returns langs with each valid tag in its canonical case;
+// langs itself is shared when nothing changes.
+func canonLanguages(langs []string) []string {
+	var out []string
+	for i, l := range langs {
+		if c, err := input.ParseLanguage(l); err == nil && c != l {
+			if out == nil {
+				out = slices.Clone(langs)
+			}
+			out[i] = c
+		}
+	}
+	if out == nil {
+		return langs
+	}
+	return out
 }
 
 func nilIfEmpty[T any](s []T) []T {
@@ -188,8 +224,11 @@ func sortedEmails(s []string) []string {
 // nodeDecoder decodes a YAML node tree into Go values by their yaml tags,
 // collecting every problem with its path instead of stopping at the first.
 type nodeDecoder struct {
-	errs   []FieldError
+	errs   []apperr.FieldError
 	budget int
+	// section decodes a top-level key that is not a field of Config,
+	// reporting whether it knows the key.
+	section func(d *nodeDecoder, key string, n *yaml.Node) bool
 }
 
 func (d *nodeDecoder) fail(path string, n *yaml.Node, format string, args ...any) {
@@ -197,7 +236,7 @@ func (d *nodeDecoder) fail(path string, n *yaml.Node, format string, args ...any
 	if n != nil && n.Line > 0 {
 		msg += fmt.Sprintf(" (line %d)", n.Line)
 	}
-	d.errs = append(d.errs, FieldError{Path: path, Message: msg})
+	d.errs = append(d.errs, apperr.FieldError{Field: path, Message: msg})
 }
 
 func kindName(n *yaml.Node) string {
@@ -249,6 +288,9 @@ func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 			seen[key] = k.Line
 			fi, ok := fields[key]
 			if !ok {
+				if path == "" && d.section != nil && d.section(d, key, val) {
+					continue
+				}
 				d.fail(kp, k, "unknown key")
 				continue
 			}
@@ -279,6 +321,10 @@ func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				d.fail(path, k, "keys must be plain strings")
 				continue
 			}
+			if msg := input.Key.Problem(k.Value); msg != "" {
+				d.fail(join(path, input.Printable(k.Value)), k, "key %s", msg)
+				continue
+			}
 			kv := reflect.New(v.Type().Key()).Elem()
 			kv.SetString(k.Value)
 			if m.MapIndex(kv).IsValid() {
@@ -304,6 +350,10 @@ func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!binary" {
 			d.fail(path, n, "must be a string, not %s", kindName(n))
+			return
+		}
+		if msg := input.LongText.Problem(n.Value); msg != "" { // the input rules hold here too
+			d.fail(path, n, "%s", msg)
 			return
 		}
 		v.SetString(n.Value)

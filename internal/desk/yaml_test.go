@@ -1,4 +1,4 @@
-package desk
+package desk_test
 
 import (
 	"bytes"
@@ -6,6 +6,8 @@ import (
 	"reflect"
 	"strings"
 	"testing"
+
+	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
 )
 
 func TestParseStrict(t *testing.T) {
@@ -30,7 +32,7 @@ func TestParseStrict(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			errs := parseErrors(t, replace(t, base, tc.old, tc.new))
 			for _, e := range errs {
-				if e.Path == tc.path && strings.Contains(e.Message, tc.msg) {
+				if e.Field == tc.path && strings.Contains(e.Message, tc.msg) {
 					return
 				}
 			}
@@ -51,7 +53,7 @@ func TestParseStrict(t *testing.T) {
 
 	t.Run("syntax error", func(t *testing.T) {
 		errs := parseErrors(t, "markets:\n  - code: GB\n   name: x\n")
-		if len(errs) != 1 || errs[0].Path != "" || !strings.Contains(errs[0].Message, "line") {
+		if len(errs) != 1 || errs[0].Field != "" || !strings.Contains(errs[0].Message, "line") {
 			t.Errorf("errors = %v", errs)
 		}
 	})
@@ -149,7 +151,7 @@ func TestRoundTrip(t *testing.T) {
 	c.Users[0].Email = "Sophie.Martin@Flare.Example"
 	c.Sellers[0], c.Sellers[5] = c.Sellers[5], c.Sellers[0]
 	c.Categories[1].Severity = 0
-	if errs := c.Validate(); errs != nil {
+	if errs := testSchema(t).Validate(c); errs != nil {
 		t.Fatal(errs)
 	}
 	out, err = Marshal(c)
@@ -160,7 +162,7 @@ func TestRoundTrip(t *testing.T) {
 	if err != nil {
 		t.Fatalf("Parse(Marshal(c)): %v\n%s", err, out)
 	}
-	if !reflect.DeepEqual(back, c.canonical()) {
+	if !reflect.DeepEqual(back, c.Canonical()) {
 		t.Errorf("Parse(Marshal(c)) != canonical(c)\n%s", out)
 	}
 	if back.Users[0].Email != "amelia.clarke@flare.example" || back.Users[4].Email != "sophie.martin@flare.example" || back.Sellers[0].ID != "S-1001" {
@@ -202,7 +204,7 @@ func TestParseJSON(t *testing.T) {
 		t.Error("Parse(JSON) differs")
 	}
 	errs := parseErrors(t, `{"markets": [{"code": "GB", "name": "UK", "timezone": "Europe/London", "languages": ["en"], "colour": 1}]}`)
-	if errs[0].Path != "markets[0].colour" {
+	if errs[0].Field != "markets[0].colour" {
 		t.Errorf("errors = %v", errs)
 	}
 }

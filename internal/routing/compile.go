@@ -3,7 +3,7 @@ package routing
 import (
 	"strings"
 
-	"github.com/flare-desk/flare/internal/sla"
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 // Ruleset is a compiled, ordered list of rules. It is immutable and safe
@@ -76,30 +76,6 @@ type compiledRule struct {
 	notify     []string
 }
 
-// Error lists every problem found in rules or weights, with its path in the
-// desk document.
-type Error struct {
-	Errors []sla.FieldError `json:"errors"`
-}
-
-func (e *Error) Error() string {
-	var b strings.Builder
-	b.WriteString("invalid routing configuration")
-	for i, fe := range e.Errors {
-		if i == 10 {
-			b.WriteString("; …")
-			break
-		}
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(fe.String())
-	}
-	return b.String()
-}
-
 func eventBit(e Event) uint8 {
 	switch e {
 	case EventCreate:
@@ -116,7 +92,7 @@ func eventBit(e Event) uint8 {
 // Validate with its references before.
 func Compile(rules []Rule) (*Ruleset, error) {
 	if errs := ValidateRules(rules, Refs{}); len(errs) > 0 {
-		return nil, &Error{Errors: errs}
+		return nil, &apperr.Invalid{Subject: "routing configuration", Errors: errs}
 	}
 	rs := &Ruleset{src: rules, rules: make([]compiledRule, len(rules))}
 	var kws []keyword

@@ -6,7 +6,11 @@
 //
 // # The desk document
 //
-// The desk embeds Weights as `priority:` and []Rule as `routing_rules:`:
+// Routing owns two sections of the desk document (Sections, registered in
+// app.DeskSchema), Weights as `priority:` and []Rule as `routing_rules:`,
+// validated against the document's teams, markets, categories, calendars,
+// SLA policies and users; running code reads them with WeightsOf and
+// RulesetOf:
 //
 //	priority:                        # every key optional; see Weights for how it merges with the defaults
 //	  category_severity: {1: 40, 2: 25, 3: 10, 4: 0}

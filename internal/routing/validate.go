@@ -10,7 +10,8 @@ import (
 	"strings"
 	"unicode/utf8"
 
-	"github.com/flare-desk/flare/internal/sla"
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Refs are the desk's names that rules and weights may refer to. Each is a
@@ -33,7 +34,6 @@ func known(f func(string) bool, v string) bool { return f == nil || f(v) }
 
 var (
 	reMarket    = regexp.MustCompile(`^[A-Z]{2}$`)
-	reLanguage  = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 	reTeamKey   = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 	reKey       = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	reCategory  = regexp.MustCompile(`^[a-z][a-z0-9_]*(/([a-z][a-z0-9_]*)?)?$`)
@@ -52,10 +52,10 @@ const (
 	maxPriority = 3 // levels a rule can raise or lower
 )
 
-type errs []sla.FieldError
+type errs []apperr.FieldError
 
 func (e *errs) add(path, format string, args ...any) {
-	*e = append(*e, sla.FieldError{Path: path, Message: fmt.Sprintf(format, args...)})
+	*e = append(*e, apperr.FieldError{Field: path, Message: fmt.Sprintf(format, args...)})
 }
 
 func at(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
@@ -63,13 +63,13 @@ func at(path string, i int) string { return path + "[" + strconv.Itoa(i) + "]" }
 // Validate checks rules and weights against the desk and returns every
 // problem with its path in the desk document ("routing_rules[3].when.market[0]",
 // "priority.channel.fax"); nil when all is well.
-func Validate(rules []Rule, w Weights, refs Refs) []sla.FieldError {
+func Validate(rules []Rule, w Weights, refs Refs) []apperr.FieldError {
 	out := ValidateWeights(w, refs)
 	return append(out, ValidateRules(rules, refs)...)
 }
 
 // ValidateRules checks routing rules (paths start "routing_rules[i]").
-func ValidateRules(rules []Rule, refs Refs) []sla.FieldError {
+func ValidateRules(rules []Rule, refs Refs) []apperr.FieldError {
 	var e errs
 	names := map[string]int{}
 	for i, r := range rules {
@@ -138,8 +138,8 @@ func (e *errs) conditions(p string, c Conditions, refs Refs) {
 		return ""
 	})
 	e.list(p+".language", c.Language, true, func(v string) string {
-		if !reLanguage.MatchString(v) {
-			return fmt.Sprintf("%q is not a language tag like \"en\", \"de\" or \"fr-BE\"", v)
+		if _, err := input.ParseLanguage(v); err != nil {
+			return err.Error()
 		}
 		return ""
 	})
@@ -335,7 +335,7 @@ func (e *errs) actions(p string, a Actions, refs Refs) {
 }
 
 // ValidateWeights checks priority weights (paths start "priority.").
-func ValidateWeights(w Weights, refs Refs) []sla.FieldError {
+func ValidateWeights(w Weights, refs Refs) []apperr.FieldError {
 	var e errs
 	const p = "priority"
 	points := func(path string, v int) {

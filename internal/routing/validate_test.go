@@ -7,7 +7,7 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/flare-desk/flare/internal/sla"
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 func set(vals ...string) func(string) bool {
@@ -26,10 +26,10 @@ var refs = Refs{
 	MoneyField:       set("amount_held"),
 }
 
-func paths(errs []sla.FieldError) []string {
+func paths(errs []apperr.FieldError) []string {
 	var out []string
 	for _, e := range errs {
-		out = append(out, e.Path)
+		out = append(out, e.Field)
 	}
 	return out
 }
@@ -155,8 +155,8 @@ func TestValidateRulesErrors(t *testing.T) {
 	// A few messages in full.
 	msgs := map[string]string{}
 	for _, e := range got {
-		if _, ok := msgs[e.Path]; !ok {
-			msgs[e.Path] = e.Message
+		if _, ok := msgs[e.Field]; !ok {
+			msgs[e.Field] = e.Message
 		}
 	}
 	for path, msg := range map[string]string{
@@ -183,8 +183,8 @@ func TestCompileChecksSyntaxOnly(t *testing.T) {
 		t.Errorf("Compile: %v", err)
 	}
 	_, err := Compile([]Rule{{Name: "r", When: Conditions{Channel: []string{"fax"}}, Then: tag}})
-	var e *Error
-	if !errors.As(err, &e) || len(e.Errors) != 1 || e.Errors[0].Path != "routing_rules[0].when.channel[0]" {
+	var e *apperr.Invalid
+	if !errors.As(err, &e) || len(e.Errors) != 1 || e.Errors[0].Field != "routing_rules[0].when.channel[0]" {
 		t.Fatalf("Compile error %v", err)
 	}
 	if want := `invalid routing configuration: routing_rules[0].when.channel[0]: "fax" is not a channel`; !strings.HasPrefix(err.Error(), want) {
@@ -239,10 +239,10 @@ func TestValidateWeights(t *testing.T) {
 		t.Errorf("paths\n%s\nwant\n%s", strings.Join(paths(got), "\n"), strings.Join(want, "\n"))
 	}
 	for _, e := range got {
-		if e.Path == "priority.thresholds" && e.Message != "must fall from P1 to P3 (now P1 70, P2 80, P3 20)" {
+		if e.Field == "priority.thresholds" && e.Message != "must fall from P1 to P3 (now P1 70, P2 80, P3 20)" {
 			t.Errorf("thresholds message %q", e.Message)
 		}
-		if e.Path == "priority.channel.fax" && !strings.HasPrefix(e.Message, `unknown channel "fax" (one of api,`) {
+		if e.Field == "priority.channel.fax" && !strings.HasPrefix(e.Message, `unknown channel "fax" (one of api,`) {
 			t.Errorf("channel message %q", e.Message)
 		}
 	}

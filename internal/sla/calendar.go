@@ -39,9 +39,12 @@
 package sla
 
 import (
+	"fmt"
 	"math"
 	"time"
 	_ "time/tzdata" // calendars name IANA zones; a bare machine has no zoneinfo
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 // Calendar is a compiled CalendarSpec. It is immutable and safe for
@@ -72,7 +75,7 @@ type dayOver struct {
 func Compile(s CalendarSpec) (*Calendar, error) {
 	p, errs := s.parse()
 	if len(errs) > 0 {
-		return nil, &SpecError{Key: s.Key, Errors: errs}
+		return nil, &apperr.Invalid{Subject: fmt.Sprintf("calendar %q", s.Key), Errors: errs}
 	}
 	c := &Calendar{key: s.Key, name: s.Name, loc: p.loc, weekly: p.weekly}
 	if c.name == "" {

@@ -34,6 +34,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 // Metric is one of the things an SLA measures.
@@ -136,12 +138,8 @@ const (
 // Business reports whether the target counts business time.
 func (t Target) Business() bool { return t.Time != CalendarTime }
 
-// maxTarget bounds a target (ten years of elapsed time); anything longer is
-// a typo.
-const maxTarget = 10 * 366 * 24 * time.Hour
-
 // Duration parses Within (see ParseDuration): a whole number of minutes,
-// longer than zero and at most ten years.
+// longer than zero and at most MaxDuration (ten years).
 func (t Target) Duration() (time.Duration, error) {
 	d, err := ParseDuration(t.Within)
 	switch {
@@ -151,23 +149,21 @@ func (t Target) Duration() (time.Duration, error) {
 		return 0, fmt.Errorf("%q must be longer than zero", t.Within)
 	case d%time.Minute != 0:
 		return 0, fmt.Errorf("%q must be whole minutes", t.Within)
-	case d > maxTarget:
-		return 0, fmt.Errorf("%q is too long (at most ten years)", t.Within)
 	}
 	return d, nil
 }
 
 // Validate checks the target; problems are reported at "within" and
 // "time" (relative to the target).
-func (t Target) Validate() []FieldError {
-	var errs []FieldError
+func (t Target) Validate() []apperr.FieldError {
+	var errs []apperr.FieldError
 	if _, err := t.Duration(); err != nil {
-		errs = append(errs, FieldError{"within", err.Error()})
+		errs = append(errs, apperr.FieldError{Field: "within", Message: err.Error()})
 	}
 	switch t.Time {
 	case "", BusinessTime, CalendarTime:
 	default:
-		errs = append(errs, FieldError{"time", fmt.Sprintf("%q must be %q or %q", t.Time, BusinessTime, CalendarTime)})
+		errs = append(errs, apperr.FieldError{Field: "time", Message: fmt.Sprintf("%q must be %q or %q", t.Time, BusinessTime, CalendarTime)})
 	}
 	return errs
 }
@@ -220,10 +216,10 @@ var (
 // policy ("name", "match.priorities[0]", "targets.resolution.within",
 // "pause.resolution[1]"); the desk prefixes them with "sla_policies[i].".
 // knownCalendar says whether a calendar key exists; nil skips that check.
-func (p PolicySpec) Validate(knownCalendar func(string) bool) []FieldError {
-	var errs []FieldError
+func (p PolicySpec) Validate(knownCalendar func(string) bool) []apperr.FieldError {
+	var errs []apperr.FieldError
 	add := func(path, format string, a ...any) {
-		errs = append(errs, FieldError{path, fmt.Sprintf(format, a...)})
+		errs = append(errs, apperr.FieldError{Field: path, Message: fmt.Sprintf(format, a...)})
 	}
 	if strings.TrimSpace(p.Name) == "" {
 		add("name", "is required")
@@ -269,7 +265,7 @@ func (p PolicySpec) Validate(knownCalendar func(string) bool) []FieldError {
 			continue
 		}
 		for _, e := range p.Targets[m].Validate() {
-			errs = append(errs, FieldError{path + "." + e.Path, e.Message})
+			errs = append(errs, apperr.FieldError{Field: path + "." + e.Field, Message: e.Message})
 		}
 	}
 

@@ -148,9 +148,9 @@ func TestPolicyValidate(t *testing.T) {
 	errs := bad.Validate(known)
 	var got []string
 	for _, e := range errs {
-		got = append(got, e.Path)
+		got = append(got, e.Field)
 		if e.Message == "" {
-			t.Errorf("%s: no message", e.Path)
+			t.Errorf("%s: no message", e.Field)
 		}
 	}
 	if !slices.Equal(got, want) {
@@ -158,7 +158,7 @@ func TestPolicyValidate(t *testing.T) {
 	}
 	msg := map[string]string{}
 	for _, e := range errs {
-		msg[e.Path] = e.Message
+		msg[e.Field] = e.Message
 	}
 	for path, frag := range map[string]string{
 		"match.priorities[1]":           `"urgent" is not a priority`,
@@ -180,7 +180,7 @@ func TestPolicyValidate(t *testing.T) {
 	for _, w := range []float64{-0.5, 1, 1.5, math.NaN(), math.Inf(1)} {
 		p := good
 		p.WarnAt = w
-		if errs := p.Validate(known); len(errs) != 1 || errs[0].Path != "warn_at" {
+		if errs := p.Validate(known); len(errs) != 1 || errs[0].Field != "warn_at" {
 			t.Errorf("warn_at %v: %v", w, errs)
 		}
 	}

@@ -6,6 +6,8 @@ import (
 	"slices"
 	"strings"
 	"time"
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 // CalendarSpec is a business-hours calendar as written in the desk document
@@ -52,41 +54,6 @@ type SpecialHours struct {
 	Date  string   `yaml:"date" json:"date"`
 	Name  string   `yaml:"name,omitempty" json:"name,omitempty"`
 	Hours []string `yaml:"hours" json:"hours"`
-}
-
-// FieldError is one problem in a CalendarSpec. Path is relative to the
-// calendar ("timezone", "hours.mon[1]", "closures[0].to", "special[2].hours[0]");
-// the desk prefixes it with "calendars[i]." (desk.FieldError is this type).
-type FieldError struct {
-	Path    string `json:"path"`
-	Message string `json:"message"`
-}
-
-func (e FieldError) String() string {
-	if e.Path == "" {
-		return e.Message
-	}
-	return e.Path + ": " + e.Message
-}
-
-// SpecError is what Compile returns for a spec that does not validate.
-type SpecError struct {
-	Key    string
-	Errors []FieldError
-}
-
-func (e *SpecError) Error() string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "invalid calendar %q", e.Key)
-	for i, fe := range e.Errors {
-		if i == 0 {
-			b.WriteString(": ")
-		} else {
-			b.WriteString("; ")
-		}
-		b.WriteString(fe.String())
-	}
-	return b.String()
 }
 
 // Dates a calendar can name (closures, special hours) and the years for
@@ -147,7 +114,7 @@ func parseClock(v string) (int, bool) {
 
 // parseWindows parses a day's list; problems are reported at path[i].
 // The result is sorted with touching windows merged.
-func parseWindows(path string, list []string, errs *[]FieldError) []window {
+func parseWindows(path string, list []string, errs *[]apperr.FieldError) []window {
 	type iw struct {
 		w window
 		i int
@@ -156,7 +123,7 @@ func parseWindows(path string, list []string, errs *[]FieldError) []window {
 	for i, v := range list {
 		w, msg := parseWindow(v)
 		if msg != "" {
-			*errs = append(*errs, FieldError{fmt.Sprintf("%s[%d]", path, i), msg})
+			*errs = append(*errs, apperr.FieldError{Field: fmt.Sprintf("%s[%d]", path, i), Message: msg})
 			continue
 		}
 		ws = append(ws, iw{w, i})
@@ -169,8 +136,8 @@ func parseWindows(path string, list []string, errs *[]FieldError) []window {
 			if hi.i < lo.i {
 				lo, hi = hi, lo
 			}
-			*errs = append(*errs, FieldError{fmt.Sprintf("%s[%d]", path, hi.i),
-				fmt.Sprintf("%q overlaps %q", list[hi.i], list[lo.i])})
+			*errs = append(*errs, apperr.FieldError{Field: fmt.Sprintf("%s[%d]", path, hi.i),
+				Message: fmt.Sprintf("%q overlaps %q", list[hi.i], list[lo.i])})
 			continue
 		}
 		if n := len(out); n > 0 && out[n-1].e == x.w.s {
@@ -196,7 +163,7 @@ func parseDate(v string) (int64, string) {
 }
 
 // Validate reports every problem in the spec; nil means Compile will succeed.
-func (s CalendarSpec) Validate() []FieldError {
+func (s CalendarSpec) Validate() []apperr.FieldError {
 	_, errs := s.parse()
 	return errs
 }
@@ -215,10 +182,10 @@ type specialDay struct {
 	wins []window
 }
 
-func (s CalendarSpec) parse() (*parsed, []FieldError) {
-	var errs []FieldError
+func (s CalendarSpec) parse() (*parsed, []apperr.FieldError) {
+	var errs []apperr.FieldError
 	add := func(path, format string, a ...any) {
-		errs = append(errs, FieldError{path, fmt.Sprintf(format, a...)})
+		errs = append(errs, apperr.FieldError{Field: path, Message: fmt.Sprintf(format, a...)})
 	}
 	p := &parsed{}
 
@@ -364,9 +331,9 @@ func (s CalendarSpec) parse() (*parsed, []FieldError) {
 	return p, nil
 }
 
-func hasPrefix(errs []FieldError, prefix string) bool {
+func hasPrefix(errs []apperr.FieldError, prefix string) bool {
 	for _, e := range errs {
-		if strings.HasPrefix(e.Path, prefix) {
+		if strings.HasPrefix(e.Field, prefix) {
 			return true
 		}
 	}

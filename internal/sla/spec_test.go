@@ -10,6 +10,8 @@ import (
 	"time"
 
 	"go.yaml.in/yaml/v3"
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 func TestValidate(t *testing.T) {
@@ -73,9 +75,9 @@ func TestValidate(t *testing.T) {
 			errs := s.Validate()
 			var paths []string
 			for _, e := range errs {
-				paths = append(paths, e.Path)
+				paths = append(paths, e.Field)
 				if e.Message == "" {
-					t.Errorf("%s: empty message", e.Path)
+					t.Errorf("%s: empty message", e.Field)
 				}
 			}
 			slices.Sort(paths)
@@ -86,7 +88,7 @@ func TestValidate(t *testing.T) {
 			if (err == nil) != (tc.paths == nil) || (err == nil) != (c != nil) {
 				t.Fatalf("Compile = %v, %v", c, err)
 			}
-			var se *SpecError
+			var se *apperr.Invalid
 			if err != nil && (!errors.As(err, &se) || len(se.Errors) != len(errs)) {
 				t.Fatalf("Compile error %T %v", err, err)
 			}

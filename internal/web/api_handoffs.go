@@ -4,31 +4,19 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
 
-// handoffRoutes registers the handoff API: a case's owner asks another
-// team to do a piece of work; the team accepts, answers, completes or
-// declines it (internal/cases/handoff.go).
-func (s *Server) handoffRoutes() {
-	s.api("POST", "/cases/{ref}/handoffs", s.createHandoff)
-	s.api("GET", "/cases/{ref}/handoffs", s.caseHandoffs)
-	s.api("GET", "/handoffs", s.listHandoffs)
-	s.api("GET", "/handoffs/stats", s.handoffStats)
-	s.api("GET", "/handoffs/{id}", s.getHandoff)
-	for _, action := range []string{cases.HandoffAccept, cases.HandoffAnswer, cases.HandoffComplete, cases.HandoffDecline, cases.HandoffCancel} {
-		s.api("POST", "/handoffs/{id}/"+action, s.handoffAction(action))
-	}
-}
-
 func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	var in cases.HandoffInput
+	var in handoffs.Input
 	body, err := readJSON(r, &in)
 	if err != nil {
 		return err
@@ -37,11 +25,11 @@ func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Ac
 	if err != nil || replayed {
 		return err
 	}
-	var within cases.HandoffWithin
+	var within handoffs.Within
 	if save != nil {
-		within = func(tx *db.Tx, h *cases.Handoff) error { return save(tx, h) }
+		within = func(tx *db.Tx, h *handoffs.Handoff) error { return save(tx, h) }
 	}
-	h, err := s.app.Cases.CreateHandoff(r.Context(), a, r.PathValue("ref"), in, within)
+	h, err := s.app.Handoffs.Create(r.Context(), a, r.PathValue("ref"), in, within)
 	if err != nil {
 		return err
 	}
@@ -51,7 +39,7 @@ func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Ac
 }
 
 func (s *Server) caseHandoffs(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	hs, err := s.app.Cases.CaseHandoffs(r.Context(), a, r.PathValue("ref"))
+	hs, err := s.app.Handoffs.ForCase(r.Context(), a, r.PathValue("ref"))
 	if err != nil {
 		return err
 	}
@@ -64,20 +52,34 @@ var handoffQueryKeys = map[string]bool{"team": true, "from_team": true, "status"
 	"unread": true, "overdue": true, "cursor": true, "limit": true}
 
 func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	q := r.URL.Query()
+	f, perr := parseHandoffFilter(r.URL.Query())
+	page, err := s.app.Handoffs.List(r.Context(), a, f)
+	if err := mergeInvalid(perr, err); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// parseHandoffFilter reads GET /handoffs' query parameters.
+func parseHandoffFilter(q url.Values) (handoffs.Filter, error) {
 	v := &apperr.Invalid{}
 	for k := range q {
 		if !handoffQueryKeys[k] {
 			v.Add(k, "unknown query parameter")
 		}
 	}
-	f := cases.HandoffFilter{Team: splitList(q["team"]), FromTeam: splitList(q["from_team"]), Case: q.Get("case"),
+	f := handoffs.Filter{Team: splitList(q["team"]), FromTeam: splitList(q["from_team"]), Case: q.Get("case"),
 		Owner: q.Get("owner"), Cursor: q.Get("cursor")}
 	for _, st := range splitList(q["status"]) {
+		sts := []handoffs.Status{handoffs.Status(st)}
 		if st == "active" {
-			f.Status = append(f.Status, cases.ActiveHandoffStatuses...)
-		} else {
-			f.Status = append(f.Status, cases.HandoffStatus(st))
+			sts = handoffs.ActiveStatuses
+		}
+		for _, hs := range sts { // each once: "active" must not multiply a capped list
+			if !slices.Contains(f.Status, hs) {
+				f.Status = append(f.Status, hs)
+			}
 		}
 	}
 	f.Unread = boolParam(q.Get("unread"), "unread", v)
@@ -93,12 +95,7 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Act
 			f.Limit = n
 		}
 	}
-	page, err := s.app.Cases.ListHandoffs(r.Context(), a, f)
-	if err := mergeInvalid(v.Err(), err); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+	return f, v.Err()
 }
 
 func boolParam(s, name string, v *apperr.Invalid) bool {
@@ -120,7 +117,7 @@ func (s *Server) handoffStats(w http.ResponseWriter, r *http.Request, a auth.Act
 			v.Add(k, "unknown query parameter")
 		}
 	}
-	f := cases.HandoffStatsFilter{FromTeam: splitList(q["from_team"])}
+	f := handoffs.StatsFilter{FromTeam: splitList(q["from_team"])}
 	if q.Get("from") != "" {
 		f.From = instantParam(r, "from", v)
 	}
@@ -130,7 +127,7 @@ func (s *Server) handoffStats(w http.ResponseWriter, r *http.Request, a auth.Act
 	if err := v.Err(); err != nil {
 		return err
 	}
-	st, err := s.app.Cases.HandoffWaitStats(r.Context(), a, f)
+	st, err := s.app.Handoffs.WaitStats(r.Context(), a, f)
 	if err != nil {
 		return err
 	}
@@ -152,7 +149,7 @@ func (s *Server) getHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor
 	if err != nil {
 		return err
 	}
-	h, err := s.app.Cases.GetHandoff(r.Context(), a, id)
+	h, err := s.app.Handoffs.Get(r.Context(), a, id)
 	if err != nil {
 		return err
 	}
@@ -188,15 +185,15 @@ func (s *Server) handoffAction(action string) apiHandler {
 		var text string
 		empty := len(strings.TrimSpace(string(body))) == 0
 		switch action {
-		case cases.HandoffAccept:
+		case handoffs.Accept:
 			if !empty {
 				if err := unmarshalStrict(body, &handoffNoBody{}); err != nil {
 					return err
 				}
 			}
-		case cases.HandoffAnswer, cases.HandoffComplete:
+		case handoffs.Answer, handoffs.Complete:
 			var in handoffAnswerBody
-			if !empty || action == cases.HandoffAnswer {
+			if !empty || action == handoffs.Answer {
 				if err := unmarshalStrict(body, &in); err != nil {
 					return err
 				}
@@ -204,14 +201,14 @@ func (s *Server) handoffAction(action string) apiHandler {
 			text = in.Answer
 		default:
 			var in handoffReasonBody
-			if !empty || action == cases.HandoffDecline {
+			if !empty || action == handoffs.Decline {
 				if err := unmarshalStrict(body, &in); err != nil {
 					return err
 				}
 			}
 			text = in.Reason
 		}
-		h, err := s.app.Cases.DoHandoff(r.Context(), a, id, action, text)
+		h, err := s.app.Handoffs.Do(r.Context(), a, id, action, text)
 		if err != nil {
 			return handoffProblem(err)
 		}
@@ -222,7 +219,7 @@ func (s *Server) handoffAction(action string) apiHandler {
 
 // handoffProblem turns an illegal action into a 409 naming the allowed ones.
 func handoffProblem(err error) error {
-	var hc *cases.HandoffConflict
+	var hc *handoffs.Conflict
 	if !errors.As(err, &hc) {
 		return err
 	}

@@ -20,7 +20,6 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
-	"github.com/flare-desk/flare/internal/desk"
 )
 
 // apiEnv is a running server on the example desk with a token per role.
@@ -39,7 +38,7 @@ func newAPIEnv(t *testing.T, d *db.DB) *apiEnv {
 	if err != nil {
 		t.Fatal(err)
 	}
-	cfg, err := desk.Example()
+	cfg, err := a.Desk.Schema().Example()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -179,8 +178,14 @@ func TestEndpointRoles(t *testing.T) {
 			{"sla breaches", "GET", "/api/v1/sla/breaches?kind=breach", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"routing explain", "POST", "/api/v1/routing/explain", lostParcelBody(), []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"take next", "POST", "/api/v1/teams/logistics/take-next", nil, []int{403, 409, 200, 403, 403, 403, 401}, false},
-			{"team agents", "GET", "/api/v1/teams/logistics/agents", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"team agents", "GET", "/api/v1/teams/logistics/agents", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
 			{"away", "PUT", "/api/v1/agents/priya.shah@flare.example/away", map[string]any{"away": false}, []int{200, 200, 200, 403, 403, 403, 401}, false},
+			{"event subscribers", "GET", "/api/v1/admin/subscribers", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"event deliveries", "GET", "/api/v1/admin/deliveries", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"replay deliveries", "POST", "/api/v1/admin/deliveries/replay", map[string]any{"subscriber": "none"}, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			// Away status is for people who own cases: QA and viewers cannot set even their own.
+			{"away self qa", "PUT", "/api/v1/agents/quinn.qa@flare.example/away", map[string]any{"away": true}, []int{200, 200, 403, 403, 403, 403, 401}, false},
+			{"away self viewer", "PUT", "/api/v1/agents/vera.viewer@flare.example/away", map[string]any{"away": true}, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"calendars", "GET", "/api/v1/calendars", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar due", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar between", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-24T17:30:00Z", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},

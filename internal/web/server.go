@@ -10,6 +10,7 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
+	"net/netip"
 	"strconv"
 	"strings"
 	"sync"
@@ -17,12 +18,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // MaxBody is the largest request body accepted (desk YAML included).
@@ -30,8 +31,14 @@ const MaxBody = 4 << 20
 
 // Options configure the server.
 type Options struct {
-	BaseURL string // public URL; https makes cookies Secure
+	BaseURL string // public URL; https makes cookies Secure and sends HSTS
 	Version string
+
+	Limits           *Limits        // nil: DefaultLimits(); &Limits{} limits nothing (benchmarks)
+	TrustedProxies   []netip.Prefix // peers whose X-Forwarded-For names the client; none: the peer is the client
+	LoginConcurrency int            // password hashes at once; 0: one per two CPUs, at most 3
+	AccessLog        bool           // log a line per request
+	AccessLogLevel   slog.Level     // the level of those lines
 }
 
 // Route is one registered API route, for the OpenAPI check.
@@ -47,6 +54,7 @@ type Server struct {
 	limiter *auth.LoginLimiter
 	ui      *ui
 	tokens  tokenCache
+	guard   *guard
 
 	reqs    *prometheus.CounterVec
 	latency *prometheus.HistogramVec
@@ -63,20 +71,17 @@ func New(a *app.App, opt Options) (*Server, error) {
 	s.latency = prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "flare_http_request_duration_seconds",
 		Help: "HTTP request latency by route.", Buckets: prometheus.ExponentialBuckets(0.0005, 2, 16)}, []string{"route"})
 	s.reg.MustRegister(s.reqs, s.latency)
+	s.guard = newGuard(opt, a.Clock, s.reg)
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flare_db_open_connections",
 		Help: "Open connections in the writer pool."}, func() float64 { return float64(a.DB.W.Stats().OpenConnections) }))
+	s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flare_db_transactions_total",
+		Help: "Write transactions run."}, func() float64 { return float64(a.DB.Transactions()) }))
 
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.apiRoutes()
 	var err error
 	if s.ui, err = newUI(s); err != nil {
 		return nil, err
 	}
-	s.ui.routes()
+	s.registerRoutes() // routes.go
 	return s, nil
 }
 
@@ -100,12 +105,13 @@ func (s *Server) Handler() http.Handler {
 		writeProblem(w, r, s.log, problem(http.StatusForbidden, "cross-origin", "Cross-origin request refused",
 			"State-changing browser requests must come from Flare's own pages."))
 	}))
-	return s.recoverer(s.observe(cop.Handler(s.mux)))
+	return s.recoverer(s.observe(s.protect(cop.Handler(s.checkInput(s.mux)))))
 }
 
 type statusWriter struct {
 	http.ResponseWriter
 	status int
+	bytes  int64
 }
 
 func (w *statusWriter) WriteHeader(code int) {
@@ -119,8 +125,13 @@ func (w *statusWriter) Write(b []byte) (int, error) {
 	if w.status == 0 {
 		w.status = http.StatusOK
 	}
-	return w.ResponseWriter.Write(b)
+	n, err := w.ResponseWriter.Write(b)
+	w.bytes += int64(n)
+	return n, err
 }
+
+// Unwrap lets http.ResponseController reach the connection (deadlines).
+func (w *statusWriter) Unwrap() http.ResponseWriter { return w.ResponseWriter }
 
 func (w *statusWriter) Flush() {
 	if f, ok := w.ResponseWriter.(http.Flusher); ok {
@@ -128,22 +139,25 @@ func (w *statusWriter) Flush() {
 	}
 }
 
-// observe gives each request an id, caps its body, and records metrics.
+// observe gives each request an id and the security headers, caps its
+// body, records metrics and writes the access log.
 func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if id == "" || len(id) > 64 || input.Key.Problem(id) != "" { // it goes to logs and the audit log
 			var b [8]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
 		}
 		w.Header().Set("X-Request-Id", id)
-		r = r.WithContext(audit.WithRequestID(r.Context(), id))
+		s.guard.securityHeaders(w.Header())
+		info := s.requestInfo(r)
+		r = r.WithContext(withInfo(audit.WithRequestID(r.Context(), id), info))
 		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
-		route := r.Pattern
+		route := info.route // r.Pattern is set on protect's copy of r
 		if route == "" {
 			route = "unmatched"
 		}
@@ -151,10 +165,9 @@ func (s *Server) observe(next http.Handler) http.Handler {
 			sw.status = http.StatusOK
 		}
 		s.reqs.WithLabelValues(route, strconv.Itoa(sw.status)).Inc()
-		s.latency.WithLabelValues(route).Observe(time.Since(start).Seconds())
-		if sw.status >= 500 {
-			s.log.WarnContext(r.Context(), "request", "method", r.Method, "path", r.URL.Path, "status", sw.status, "request_id", id)
-		}
+		elapsed := time.Since(start)
+		s.latency.WithLabelValues(route).Observe(elapsed.Seconds())
+		s.logRequest(r, info, id, sw.status, sw.bytes, elapsed)
 	})
 }
 
@@ -177,10 +190,12 @@ func (s *Server) recoverer(next http.Handler) http.Handler {
 const sessionCookie = "flare_session"
 
 // actorFrom authenticates a request: a bearer token, else a session cookie.
-func (s *Server) actorFrom(r *http.Request) (auth.Actor, error) {
+func (s *Server) actorFrom(r *http.Request) (a auth.Actor, err error) {
+	defer func() { noteActor(r, a, err) }() // for the access log
 	if h := r.Header.Get("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		// Auth schemes are case-insensitive (RFC 9110 §11.1).
+		scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return auth.Actor{}, auth.ErrUnauthenticated
 		}
 		return s.tokens.actor(r.Context(), s.app.DB, strings.TrimSpace(token))

@@ -15,14 +15,12 @@ import (
 	"fmt"
 	"html/template"
 	"io/fs"
-	"net"
 	"net/http"
 	"net/url"
 	"strings"
 	"time"
 
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/db"
 )
 
 //go:embed templates/*.html
@@ -69,31 +67,6 @@ func newUI(s *Server) (*ui, error) {
 		u.pages[name] = t
 	}
 	return u, nil
-}
-
-func (u *ui) routes() {
-	m := u.s.mux
-	m.Handle("GET /static/", u.staticHandler())
-	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/cases", http.StatusSeeOther)
-	})
-	m.HandleFunc("GET /login", u.loginPage)
-	m.HandleFunc("POST /login", u.login)
-	m.HandleFunc("POST /logout", u.logout)
-	m.HandleFunc("GET /cases", u.page(u.queue))
-	m.HandleFunc("GET /cases/new", u.page(u.newCasePage))
-	m.HandleFunc("POST /cases/new", u.page(u.createCase))
-	m.HandleFunc("GET /cases/{ref}", u.page(u.casePage))
-	m.HandleFunc("POST /cases/{ref}/comments", u.page(u.postComment))
-	m.HandleFunc("POST /cases/{ref}/transitions", u.page(u.postTransition))
-	m.HandleFunc("POST /cases/{ref}/update", u.page(u.postUpdate))
-	u.assignRoutes(m)
-	u.handoffRoutes() // ui_handoffs.go
-	// Anything else a browser asks for gets a friendly 404 page; API clients
-	// keep getting problem JSON.
-	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		u.errorPage(w, r, nil, problem(http.StatusNotFound, "not-found", "Page not found", "There is no page at this address."))
-	})
 }
 
 func (u *ui) staticHandler() http.Handler {
@@ -225,6 +198,7 @@ func (u *ui) loginPage(w http.ResponseWriter, r *http.Request) {
 }
 
 func (u *ui) login(w http.ResponseWriter, r *http.Request) {
+	r.Body = http.MaxBytesReader(w, r.Body, maxLoginForm)
 	if err := r.ParseForm(); err != nil {
 		u.errorPage(w, r, nil, badRequest("The form could not be read."))
 		return
@@ -233,8 +207,11 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	password := r.PostForm.Get("password")
 	next := safeNext(r.PostForm.Get("next"))
 	d := loginData{Email: email, Next: next}
-	ip := clientIP(r)
-	if ok, wait := u.s.limiter.Allow(ip, email); !ok {
+	// The attempt counts before the password is checked, so that concurrent
+	// wrong passwords cannot all pass the limit.
+	attempt, wait := u.s.limiter.Begin(clientIP(r), email)
+	if attempt == nil {
+		u.s.guard.throttled.WithLabelValues("login").Inc()
 		mins := int((wait + time.Minute - 1) / time.Minute)
 		if mins < 1 {
 			mins = 1
@@ -248,24 +225,33 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 		u.render(w, r, http.StatusTooManyRequests, "login", view{Title: "Sign in", Data: d})
 		return
 	}
-	user, err := auth.Authenticate(r.Context(), u.s.app.DB, email, password)
+	// Unknown emails hash too (no enumeration by timing), so every sign-in
+	// waits for one of the few hash slots that bound memory.
+	release, err := u.s.passwordWork(r.Context())
+	if err != nil {
+		attempt.Abandon()
+		w.Header().Set("Retry-After", fmt.Sprint(loginBusyRetry))
+		d.Error = "Flare is busy signing other people in; try again in a few seconds."
+		u.render(w, r, http.StatusServiceUnavailable, "login", view{Title: "Sign in", Data: d})
+		return
+	}
+	user, err := func() (auth.User, error) {
+		defer release() // even if it panics: a lost slot would shrink the gate for good
+		return auth.Authenticate(r.Context(), u.s.app.DB, email, password)
+	}()
 	if errors.Is(err, auth.ErrUnauthenticated) {
-		u.s.limiter.Failure(ip, email)
 		d.Error = "Email or password is wrong."
 		u.render(w, r, http.StatusUnauthorized, "login", view{Title: "Sign in", Data: d})
 		return
 	}
 	if err != nil {
+		attempt.Abandon()
 		u.errorPage(w, r, nil, err)
 		return
 	}
-	u.s.limiter.Success(ip, email)
-	var token string
-	err = u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
-		var err error
-		token, err = auth.CreateSession(r.Context(), tx, u.s.app.Clock.Now(), user.ID)
-		return err
-	})
+	attempt.Succeeded()
+	noteActor(r, auth.ActorFor(user), nil)
+	token, err := auth.SignIn(r.Context(), u.s.app.DB, u.s.app.Clock.Now(), user.ID)
 	if err != nil {
 		u.errorPage(w, r, nil, err)
 		return
@@ -277,10 +263,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		err := u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
-			return auth.DeleteSession(r.Context(), tx, c.Value)
-		})
-		if err != nil {
+		if err := auth.SignOut(r.Context(), u.s.app.DB, c.Value); err != nil {
 			u.errorPage(w, r, nil, err)
 			return
 		}
@@ -312,14 +295,4 @@ func safeNext(next string) string {
 		return home
 	}
 	return next
-}
-
-// clientIP is the peer address (Flare does not trust forwarding headers it
-// cannot verify).
-func clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		return r.RemoteAddr
-	}
-	return host
 }

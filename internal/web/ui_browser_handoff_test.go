@@ -11,6 +11,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
 
 // TestUIBrowserHandoffRoundTrip drives a handoff in Chromium: the owner
@@ -176,8 +177,8 @@ func TestUIBrowserHandoffRoundTrip(t *testing.T) {
 		}
 	}
 
-	h, err := e.app.Cases.CaseHandoffs(bg, e.lead, c.Number)
-	if err != nil || len(h) != 1 || h[0].Status != cases.HandoffCompleted || h[0].AcceptedBy == nil || *h[0].AcceptedBy != bobEmail || h[0].Unread {
+	h, err := e.app.Handoffs.ForCase(bg, e.lead, c.Number)
+	if err != nil || len(h) != 1 || h[0].Status != handoffs.Completed || h[0].AcceptedBy == nil || *h[0].AcceptedBy != bobEmail || h[0].Unread {
 		t.Fatalf("stored handoff: %+v %v", h, err)
 	}
 	if p := problems(); len(p) > 0 {

@@ -24,26 +24,15 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
-
-func (u *ui) handoffRoutes() {
-	m := u.s.mux
-	m.HandleFunc("GET /handoffs", u.page(u.handoffQueue))
-	m.HandleFunc("GET /handoffs/{id}", u.page(u.handoffPage))
-	m.HandleFunc("POST /handoffs/{id}", u.page(u.postHandoffAction))
-	m.HandleFunc("POST /cases/{ref}/handoffs", u.page(u.postHandoff))
-	// After signing in, a form post comes back as a GET of its address.
-	m.HandleFunc("GET /cases/{ref}/handoffs", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#handoffs", http.StatusSeeOther)
-	})
-}
 
 // addHandoffFuncs adds the template functions the handoff parts of the
 // case page, the timeline and the nav use.
 func (u *ui) addHandoffFuncs(fm template.FuncMap) {
 	fm["handoffPanel"] = u.handoffPanel
 	fm["handoffNews"] = u.handoffNews
-	fm["handoffDue"] = func(h *cases.Handoff) dueView { return handoffDue(u.s.app.Clock.Now(), h) }
+	fm["handoffDue"] = func(h *handoffs.Handoff) dueView { return handoffDue(u.s.app.Clock.Now(), h) }
 	fm["isHandoffEvent"] = func(typ string) bool { return strings.HasPrefix(typ, "handoff_") }
 	fm["handoffSummary"] = handoffSummary
 	fm["handoffText"] = handoffText
@@ -54,7 +43,7 @@ func (u *ui) addHandoffFuncs(fm template.FuncMap) {
 		}
 		return agoText(u.s.app.Clock.Now().Sub(*t))
 	}
-	fm["handoffWait"] = func(h *cases.Handoff) string {
+	fm["handoffWait"] = func(h *handoffs.Handoff) string {
 		if h.ClosedAt == nil {
 			return ""
 		}
@@ -86,7 +75,7 @@ type handoffTeamOption struct {
 
 // handoffRow is a handoff with what the viewer may do with it.
 type handoffRow struct {
-	*cases.Handoff
+	*handoffs.Handoff
 	Actions []string
 }
 
@@ -95,7 +84,7 @@ func (r handoffRow) Can(action string) bool { return slices.Contains(r.Actions, 
 
 // Responds reports whether the viewer may take any of the receiving team's actions.
 func (r handoffRow) Responds() bool {
-	return r.Can(cases.HandoffAnswer) || r.Can(cases.HandoffComplete) || r.Can(cases.HandoffDecline)
+	return r.Can(handoffs.Answer) || r.Can(handoffs.Complete) || r.Can(handoffs.Decline)
 }
 
 func (u *ui) handoffPanel(me *auth.Actor, c *cases.Case) (*handoffPanelView, error) {
@@ -108,7 +97,7 @@ func (u *ui) handoffPanel(me *auth.Actor, c *cases.Case) (*handoffPanelView, err
 	if err != nil {
 		return nil, err
 	}
-	hs, err := u.s.app.Cases.CaseHandoffs(ctx, *me, c.Number)
+	hs, err := u.s.app.Handoffs.ForCase(ctx, *me, c.Number)
 	if err != nil {
 		return nil, err
 	}
@@ -116,7 +105,7 @@ func (u *ui) handoffPanel(me *auth.Actor, c *cases.Case) (*handoffPanelView, err
 	v := &handoffPanelView{CanCreate: me.Can(auth.PermCaseWrite) && c.Status.Active(), Now: now}
 	unread := false
 	for _, h := range hs {
-		v.Handoffs = append(v.Handoffs, handoffRow{Handoff: h, Actions: u.s.app.Cases.HandoffActionsFor(ctx, *me, h)})
+		v.Handoffs = append(v.Handoffs, handoffRow{Handoff: h, Actions: u.s.app.Handoffs.ActionsFor(ctx, *me, h)})
 		if h.Active() {
 			v.Active++
 		}
@@ -138,14 +127,14 @@ func (u *ui) handoffPanel(me *auth.Actor, c *cases.Case) (*handoffPanelView, err
 		for _, t := range cfg.Teams {
 			if t.Key != c.Team {
 				v.Teams = append(v.Teams, handoffTeamOption{Key: t.Key, Name: t.Name, Target: durationText(t.HandoffTarget()),
-					DefaultAt: cases.DefaultHandoffDue(cfg, t, now)})
+					DefaultAt: handoffs.DefaultDue(cfg, t, now)})
 			}
 		}
 	}
 	// The owner reads the answers here: they stay marked "new" on this
 	// page, and no longer count in the nav.
 	if unread && c.OwnerID == me.UserID {
-		if _, err := u.s.app.Cases.MarkHandoffsRead(ctx, *me, c.ID); err != nil {
+		if _, err := u.s.app.Handoffs.MarkRead(ctx, *me, c.ID); err != nil {
 			u.s.log.Warn("mark handoffs read", "case", c.Number, "err", err)
 		}
 	}
@@ -164,7 +153,7 @@ func (u *ui) handoffNews(v view) int {
 	}
 	ctx, cancel := context.WithTimeout(context.Background(), funcTimeout)
 	defer cancel()
-	n, err := u.s.app.Cases.HandoffNews(ctx, *v.Me, except)
+	n, err := u.s.app.Handoffs.News(ctx, *v.Me, except)
 	if err != nil {
 		u.s.log.Warn("handoff news", "err", err)
 		return 0
@@ -174,11 +163,11 @@ func (u *ui) handoffNews(v view) int {
 
 // handoffDue is a handoff's countdown: running to its due time while it
 // is open (due soon in the last quarter of its time), then how it ended.
-func handoffDue(now time.Time, h *cases.Handoff) dueView {
+func handoffDue(now time.Time, h *handoffs.Handoff) dueView {
 	due := h.DueAt
 	if !h.Active() {
 		v := dueView{Class: "met", Text: humanize(string(h.Status))}
-		if h.ClosedAt != nil && h.Status != cases.HandoffCancelled && h.ClosedAt.After(due) {
+		if h.ClosedAt != nil && h.Status != handoffs.Cancelled && h.ClosedAt.After(due) {
 			v.Late, v.Class = true, "late"
 		}
 		v.Title = "Was due " + fmtTime(due)
@@ -258,9 +247,9 @@ func handoffText(data map[string]any) string {
 
 func handoffActionLabel(action string) string {
 	switch action {
-	case cases.HandoffAnswer:
+	case handoffs.Answer:
 		return "Send answer"
-	case cases.HandoffComplete:
+	case handoffs.Complete:
 		return "Complete"
 	}
 	return humanize(action)
@@ -269,7 +258,7 @@ func handoffActionLabel(action string) string {
 // postHandoff is the case page's "Ask another team" form.
 func (u *ui) postHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	return u.caseAction(w, r, a, "handoff", func(ref string, f url.Values) error {
-		in := cases.HandoffInput{Team: f.Get("team"), Request: f.Get("request"), DueWithin: f.Get("due_within")}
+		in := handoffs.Input{Team: f.Get("team"), Request: f.Get("request"), DueWithin: f.Get("due_within")}
 		if at := strings.TrimSpace(f.Get("due_at")); at != "" {
 			// datetime-local sends "2026-11-06T15:00" with no zone: the UI shows UTC.
 			t, err := time.Parse("2006-01-02T15:04", at)
@@ -282,7 +271,7 @@ func (u *ui) postHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 			hold := f.Get("hold") != ""
 			in.Hold = &hold
 		}
-		_, err := u.s.app.Cases.CreateHandoff(r.Context(), a, ref, in, nil)
+		_, err := u.s.app.Handoffs.Create(r.Context(), a, ref, in, nil)
 		return err
 	})
 }
@@ -303,7 +292,7 @@ func (u *ui) postHandoffAction(w http.ResponseWriter, r *http.Request, a auth.Ac
 	if n := f.Get("next"); n != "" {
 		next = safeNext(n)
 	}
-	_, err = u.s.app.Cases.DoHandoff(r.Context(), a, id, f.Get("action"), f.Get("text"))
+	_, err = u.s.app.Handoffs.Do(r.Context(), a, id, f.Get("action"), f.Get("text"))
 	if err == nil {
 		http.Redirect(w, r, next, http.StatusSeeOther)
 		return nil
@@ -317,7 +306,7 @@ func (u *ui) postHandoffAction(w http.ResponseWriter, r *http.Request, a auth.Ac
 		msg = fieldErrorsText(p.Errors)
 	}
 	if strings.HasPrefix(next, "/cases/") {
-		h, herr := u.s.app.Cases.GetHandoff(r.Context(), a, id)
+		h, herr := u.s.app.Handoffs.Get(r.Context(), a, id)
 		if herr == nil {
 			if c, cerr := u.s.app.Cases.Get(r.Context(), a, h.Case); cerr == nil {
 				return u.renderCase(w, r, a, c, p.Status, "handoff-action", msg, f)
@@ -340,7 +329,7 @@ type handoffsData struct {
 	Team     string // the chosen team; "" = all my teams
 	Status   string // "" = open and accepted, "all", or one status
 	MyTeams  []string
-	Statuses []cases.HandoffStatus
+	Statuses []handoffs.Status
 	Rows     []handoffRow
 	New      []handoffRow // view "mine": answers not read yet
 	NextURL  string
@@ -364,11 +353,11 @@ func (u *ui) handoffQueue(w http.ResponseWriter, r *http.Request, a auth.Actor) 
 	}
 	q := r.URL.Query()
 	d := handoffsData{Desk: cfg, Form: q, Now: u.s.app.Clock.Now(), View: "team", Team: strings.TrimSpace(q.Get("team")),
-		Status: q.Get("status"), MyTeams: a.Teams, Statuses: cases.HandoffStatuses, Here: r.URL.RequestURI()}
+		Status: q.Get("status"), MyTeams: a.Teams, Statuses: handoffs.Statuses, Here: r.URL.RequestURI()}
 	if q.Get("view") == "mine" {
 		d.View = "mine"
 	}
-	if d.News, err = u.s.app.Cases.HandoffNews(ctx, a, 0); err != nil {
+	if d.News, err = u.s.app.Handoffs.News(ctx, a, 0); err != nil {
 		return err
 	}
 	status := http.StatusOK
@@ -376,7 +365,7 @@ func (u *ui) handoffQueue(w http.ResponseWriter, r *http.Request, a auth.Actor) 
 	title := "Handoffs"
 	if d.View == "mine" {
 		title = "Handoffs on my cases"
-		news, err := u.s.app.Cases.ListHandoffs(ctx, a, cases.HandoffFilter{Owner: "me", Unread: true, Limit: 200})
+		news, err := u.s.app.Handoffs.List(ctx, a, handoffs.Filter{Owner: "me", Unread: true, Limit: 200})
 		if err != nil {
 			return err
 		}
@@ -385,18 +374,18 @@ func (u *ui) handoffQueue(w http.ResponseWriter, r *http.Request, a auth.Actor) 
 				d.New = append(d.New, handoffRow{Handoff: h})
 			}
 		}
-		waiting, err := u.s.app.Cases.ListHandoffs(ctx, a, cases.HandoffFilter{Owner: "me", Status: cases.ActiveHandoffStatuses,
+		waiting, err := u.s.app.Handoffs.List(ctx, a, handoffs.Filter{Owner: "me", Status: handoffs.ActiveStatuses,
 			Limit: 200})
 		if err != nil {
 			return err
 		}
 		for _, h := range waiting.Handoffs {
-			d.Rows = append(d.Rows, handoffRow{Handoff: h, Actions: cases.HandoffReceiverActions(a, h)})
+			d.Rows = append(d.Rows, handoffRow{Handoff: h, Actions: handoffs.ReceiverActions(a, h)})
 		}
 		u.render(w, r, status, "handoffs", view{Me: &a, Title: title, Nav: "handoffs", Data: d})
 		return nil
 	}
-	f := cases.HandoffFilter{Cursor: q.Get("cursor"), Limit: handoffPageSize}
+	f := handoffs.Filter{Cursor: q.Get("cursor"), Limit: handoffPageSize}
 	switch {
 	case d.Team != "":
 		f.Team = []string{d.Team}
@@ -406,19 +395,19 @@ func (u *ui) handoffQueue(w http.ResponseWriter, r *http.Request, a auth.Actor) 
 	}
 	switch d.Status {
 	case "":
-		f.Status = cases.ActiveHandoffStatuses
+		f.Status = handoffs.ActiveStatuses
 	case "all":
 	default:
-		f.Status = []cases.HandoffStatus{cases.HandoffStatus(d.Status)}
+		f.Status = []handoffs.Status{handoffs.Status(d.Status)}
 	}
 	if d.Team != "" {
 		if _, ok := cfg.Team(d.Team); !ok {
 			err = &apperr.Invalid{Errors: []apperr.FieldError{{Field: "team", Message: "unknown team " + strconv.Quote(d.Team)}}}
 		}
 	}
-	var page *cases.HandoffPage
+	var page *handoffs.Page
 	if err == nil {
-		page, err = u.s.app.Cases.ListHandoffs(ctx, a, f)
+		page, err = u.s.app.Handoffs.List(ctx, a, f)
 	}
 	switch {
 	case errors.As(err, &inv):
@@ -428,7 +417,7 @@ func (u *ui) handoffQueue(w http.ResponseWriter, r *http.Request, a auth.Actor) 
 		return err
 	default:
 		for _, h := range page.Handoffs { // the queue offers the receiving team's actions only
-			d.Rows = append(d.Rows, handoffRow{Handoff: h, Actions: cases.HandoffReceiverActions(a, h)})
+			d.Rows = append(d.Rows, handoffRow{Handoff: h, Actions: handoffs.ReceiverActions(a, h)})
 		}
 		if page.NextCursor != "" {
 			nq := url.Values{}
@@ -455,7 +444,7 @@ func (u *ui) handoffPage(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 
 func (u *ui) renderHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor, id int64, status int, failed string, form url.Values) error {
 	ctx := r.Context()
-	h, err := u.s.app.Cases.GetHandoff(ctx, a, id)
+	h, err := u.s.app.Handoffs.Get(ctx, a, id)
 	if err != nil {
 		return err
 	}
@@ -466,7 +455,7 @@ func (u *ui) renderHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor,
 	if form == nil {
 		form = url.Values{}
 	}
-	row := handoffRow{Handoff: h, Actions: u.s.app.Cases.HandoffActionsFor(ctx, a, h)}
+	row := handoffRow{Handoff: h, Actions: u.s.app.Handoffs.ActionsFor(ctx, a, h)}
 	d := handoffsData{Desk: cfg, Form: form, Now: u.s.app.Clock.Now(), One: &row, Failed: failed,
 		Here: "/handoffs/" + strconv.FormatInt(id, 10)}
 	if _, err := u.s.app.Cases.Get(ctx, a, h.Case); err == nil {

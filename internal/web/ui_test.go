@@ -601,7 +601,11 @@ func TestUIViewerSeesNoWriteControls(t *testing.T) {
 // business calendar is open 09:00–18:00).
 func slaEnv(t *testing.T) (*uiEnv, *clock.Fake) {
 	t.Helper()
-	cfg, err := desk.Example()
+	schema, err := app.DeskSchema()
+	if err != nil {
+		t.Fatal(err)
+	}
+	cfg, err := schema.Example()
 	if err != nil {
 		t.Fatal(err)
 	}

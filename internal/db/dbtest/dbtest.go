@@ -31,6 +31,16 @@ func Each(t *testing.T, setup Setup, fn func(t *testing.T, d *db.DB)) {
 	}
 }
 
+// EachURL runs fn as a subtest with the URL of a new, empty store on every
+// configured database, for tests that hand the store to another process.
+func EachURL(t *testing.T, fn func(t *testing.T, url string)) {
+	t.Helper()
+	t.Run("sqlite", func(t *testing.T) { fn(t, "sqlite:"+filepath.Join(t.TempDir(), "flare.db")) })
+	if os.Getenv(EnvPostgres) != "" {
+		t.Run("postgres", func(t *testing.T) { fn(t, PostgresURL(t)) })
+	}
+}
+
 // SQLite returns a migrated store in a temporary file.
 func SQLite(t testing.TB, setup Setup) *db.DB {
 	t.Helper()
@@ -41,6 +51,13 @@ func SQLite(t testing.TB, setup Setup) *db.DB {
 // FLARE_TEST_POSTGRES_URL, dropped when the test ends. It fails the test
 // (never skips) when the server cannot be reached.
 func Postgres(t testing.TB, setup Setup) *db.DB {
+	t.Helper()
+	return open(t, PostgresURL(t), setup)
+}
+
+// PostgresURL creates an empty database on the server named by
+// FLARE_TEST_POSTGRES_URL, dropped when the test ends, and returns its URL.
+func PostgresURL(t testing.TB) string {
 	t.Helper()
 	base := os.Getenv(EnvPostgres)
 	if base == "" {
@@ -74,7 +91,7 @@ func Postgres(t testing.TB, setup Setup) *db.DB {
 		t.Fatalf("parse %s: %v", EnvPostgres, err)
 	}
 	u.Path = "/" + name
-	return open(t, u.String(), setup)
+	return u.String()
 }
 
 func open(t testing.TB, rawURL string, setup Setup) *db.DB {

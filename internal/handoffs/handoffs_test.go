@@ -1,24 +1,55 @@
-package cases_test
+package handoffs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/app/apptest"
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
+	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/sla"
 )
+
+var handoffEvents = []events.Type{events.HandoffRequested, events.HandoffAccepted, events.HandoffAnswered,
+	events.HandoffCompleted, events.HandoffDeclined, events.HandoffCancelled}
+
+var t0 = apptest.T0
+
+type fixture struct {
+	*apptest.Fixture
+	svc   *cases.Service
+	ho    *handoffs.Service
+	clock *clock.Fake
+}
+
+func newFixture(t *testing.T, d *db.DB) *fixture {
+	t.Helper()
+	fx := apptest.New(t, d)
+	return &fixture{Fixture: fx, svc: fx.App.Cases, ho: fx.App.Handoffs, clock: fx.Clock}
+}
+
+func (f *fixture) actor(name string) auth.Actor { return f.Actor(name) }
+
+func slaApp(t *testing.T, d *db.DB) (*app.App, *fixture) {
+	f := newFixture(t, d)
+	return f.App, f
+}
 
 // suspension is a restricted governance case: logistics agents cannot see it.
 func suspension() cases.CreateInput {
@@ -64,7 +95,7 @@ func eventTypes(t *testing.T, f *fixture, ref string) []string {
 
 func wantConflict(t *testing.T, err error, allowed ...string) {
 	t.Helper()
-	var hc *cases.HandoffConflict
+	var hc *handoffs.Conflict
 	var cf *apperr.Conflict
 	if !errors.As(err, &hc) || !errors.As(err, &cf) {
 		t.Fatalf("want a handoff conflict, got %v", err)
@@ -74,19 +105,7 @@ func wantConflict(t *testing.T, err error, allowed ...string) {
 	}
 }
 
-func wantInvalid(t *testing.T, err error, field string) {
-	t.Helper()
-	var inv *apperr.Invalid
-	if !errors.As(err, &inv) {
-		t.Fatalf("want invalid %s, got %v", field, err)
-	}
-	for _, e := range inv.Errors {
-		if e.Field == field {
-			return
-		}
-	}
-	t.Fatalf("no error for %s in %+v", field, inv.Errors)
-}
+var wantInvalid = apptest.WantInvalid
 
 // A full cycle: the owner asks logistics on a Friday afternoon, logistics
 // accepts, answers and completes on Monday, the owner is told and the case
@@ -96,11 +115,11 @@ func TestHandoffFullCycle(t *testing.T) {
 		ctx := context.Background()
 		a, f := slaApp(t, d)
 		var told []string
-		a.Cases.OnHandoffEvent(func(ctx context.Context, tx *db.Tx, e cases.HandoffEvent) error {
-			told = append(told, fmt.Sprintf("%s %s %s owner=%d", e.Kind, e.Handoff.Case, e.Handoff.Status, e.OwnerID))
+		a.Bus.OnTx("test", func(ctx context.Context, tx *db.Tx, e events.Event) error {
+			told = append(told, fmt.Sprintf("%s %s %s owner=%d", strings.TrimPrefix(string(e.Type), "handoff."), e.Case.Number,
+				e.Data.(*events.Handoff).Status, e.Case.OwnerID))
 			return nil
-		})
-		f.svc = a.Cases
+		}, handoffEvents...)
 		amelia, priya := f.actor("amelia.clarke"), f.actor("priya.shah")
 		c := ownedCase(t, f, suspension())
 
@@ -108,7 +127,7 @@ func TestHandoffFullCycle(t *testing.T) {
 		// on emea_business (Fri 09:00–17:00, Mon 09:00–18:00): 1h30 on Friday,
 		// 2h30 on Monday → due Monday 11:30.
 		f.clock.Set(time.Date(2026, 11, 6, 15, 30, 0, 0, time.UTC))
-		h, err := a.Cases.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics",
+		h, err := a.Handoffs.Create(ctx, amelia, c.Number, handoffs.Input{Team: "logistics",
 			Request: "  Please confirm the carrier scans for the 14 late orders.  "}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -116,7 +135,7 @@ func TestHandoffFullCycle(t *testing.T) {
 		if want := time.Date(2026, 11, 9, 11, 30, 0, 0, time.UTC); !h.DueAt.Equal(want) {
 			t.Fatalf("default due %v, want %v", h.DueAt, want)
 		}
-		if h.Status != cases.HandoffOpen || h.FromTeam != "governance" || h.ToTeam != "logistics" || !h.Hold ||
+		if h.Status != handoffs.Open || h.FromTeam != "governance" || h.ToTeam != "logistics" || !h.Hold ||
 			h.Request != "Please confirm the carrier scans for the 14 late orders." || h.RequestedBy == nil || *h.RequestedBy != amelia.Email {
 			t.Fatalf("new handoff: %+v", h)
 		}
@@ -136,65 +155,65 @@ func TestHandoffFullCycle(t *testing.T) {
 		if _, err := a.Cases.Get(ctx, priya, c.Number); !errors.Is(err, apperr.ErrNotFound) {
 			t.Fatalf("priya sees the restricted case: %v", err)
 		}
-		if _, err := a.Cases.GetHandoff(ctx, priya, h.ID); err != nil {
+		if _, err := a.Handoffs.Get(ctx, priya, h.ID); err != nil {
 			t.Fatalf("receiving team reads its handoff: %v", err)
 		}
-		page, err := a.Cases.ListHandoffs(ctx, priya, cases.HandoffFilter{Team: []string{"logistics"}, Status: cases.ActiveHandoffStatuses})
+		page, err := a.Handoffs.List(ctx, priya, handoffs.Filter{Team: []string{"logistics"}, Status: handoffs.ActiveStatuses})
 		if err != nil || len(page.Handoffs) != 1 || page.Handoffs[0].CaseTitle != c.Title {
 			t.Fatalf("logistics queue: %+v %v", page, err)
 		}
 		// Marcus (trust & safety, US) and Sophie (account manager) see nothing.
 		for _, who := range []string{"marcus.reed", "sophie.martin"} {
-			if _, err := a.Cases.AcceptHandoff(ctx, f.actor(who), h.ID); !errors.Is(err, apperr.ErrNotFound) {
+			if _, err := a.Handoffs.Accept(ctx, f.actor(who), h.ID); !errors.Is(err, apperr.ErrNotFound) {
 				t.Fatalf("%s accepting: %v", who, err)
 			}
-			if _, err := a.Cases.GetHandoff(ctx, f.actor(who), h.ID); !errors.Is(err, apperr.ErrNotFound) {
+			if _, err := a.Handoffs.Get(ctx, f.actor(who), h.ID); !errors.Is(err, apperr.ErrNotFound) {
 				t.Fatalf("%s reading: %v", who, err)
 			}
 		}
 		// The receiving team cannot cancel; the owner's side cannot accept.
 		var fb *apperr.Forbidden
-		if _, err := a.Cases.CancelHandoff(ctx, priya, h.ID, ""); !errors.As(err, &fb) {
+		if _, err := a.Handoffs.Cancel(ctx, priya, h.ID, ""); !errors.As(err, &fb) {
 			t.Fatalf("priya cancelling: %v", err)
 		}
-		if _, err := a.Cases.AcceptHandoff(ctx, f.actor("sophie.martin"), h.ID); err == nil {
+		if _, err := a.Handoffs.Accept(ctx, f.actor("sophie.martin"), h.ID); err == nil {
 			t.Fatal("an account manager accepted")
 		}
 
 		// Monday 09:20: priya accepts.
 		f.clock.Set(time.Date(2026, 11, 9, 9, 20, 0, 0, time.UTC))
-		if h, err = a.Cases.AcceptHandoff(ctx, priya, h.ID); err != nil {
+		if h, err = a.Handoffs.Accept(ctx, priya, h.ID); err != nil {
 			t.Fatal(err)
 		}
-		if h.Status != cases.HandoffAccepted || h.AcceptedBy == nil || *h.AcceptedBy != priya.Email || !h.AcceptedAt.Equal(f.clock.Now()) {
+		if h.Status != handoffs.Accepted || h.AcceptedBy == nil || *h.AcceptedBy != priya.Email || !h.AcceptedAt.Equal(f.clock.Now()) {
 			t.Fatalf("accepted: %+v", h)
 		}
-		_, err = a.Cases.AcceptHandoff(ctx, priya, h.ID)
+		_, err = a.Handoffs.Accept(ctx, priya, h.ID)
 		wantConflict(t, err, "answer", "complete", "decline", "cancel")
 
 		// 10:00: an answer; the handoff stays accepted and the owner has news.
 		f.clock.Set(time.Date(2026, 11, 9, 10, 0, 0, 0, time.UTC))
-		_, err = a.Cases.AnswerHandoff(ctx, priya, h.ID, "  ")
+		_, err = a.Handoffs.Answer(ctx, priya, h.ID, "  ")
 		wantInvalid(t, err, "answer")
-		if h, err = a.Cases.AnswerHandoff(ctx, priya, h.ID, "12 of 14 scanned at the Croydon hub; 2 still missing."); err != nil {
+		if h, err = a.Handoffs.Answer(ctx, priya, h.ID, "12 of 14 scanned at the Croydon hub; 2 still missing."); err != nil {
 			t.Fatal(err)
 		}
-		if h.Status != cases.HandoffAccepted || h.Answer != "12 of 14 scanned at the Croydon hub; 2 still missing." || !h.Unread {
+		if h.Status != handoffs.Accepted || h.Answer != "12 of 14 scanned at the Croydon hub; 2 still missing." || !h.Unread {
 			t.Fatalf("answered: %+v", h)
 		}
-		if n, _ := a.Cases.HandoffNews(ctx, amelia, 0); n != 1 {
+		if n, _ := a.Handoffs.News(ctx, amelia, 0); n != 1 {
 			t.Fatalf("owner's news after an answer: %d", n)
 		}
-		if n, _ := a.Cases.HandoffNews(ctx, priya, 0); n != 0 {
+		if n, _ := a.Handoffs.News(ctx, priya, 0); n != 0 {
 			t.Fatalf("news are the owner's only: %d", n)
 		}
-		if n, err := a.Cases.MarkHandoffsRead(ctx, priya, c.ID); err != nil || n != 0 {
+		if n, err := a.Handoffs.MarkRead(ctx, priya, c.ID); err != nil || n != 0 {
 			t.Fatalf("only the owner reads the news: %d %v", n, err)
 		}
-		if n, err := a.Cases.MarkHandoffsRead(ctx, amelia, c.ID); err != nil || n != 1 {
+		if n, err := a.Handoffs.MarkRead(ctx, amelia, c.ID); err != nil || n != 1 {
 			t.Fatalf("owner reads: %d %v", n, err)
 		}
-		if n, _ := a.Cases.HandoffNews(ctx, amelia, 0); n != 0 {
+		if n, _ := a.Handoffs.News(ctx, amelia, 0); n != 0 {
 			t.Fatalf("news after reading: %d", n)
 		}
 		if got, _ := a.Cases.Get(ctx, amelia, c.Number); got.Status != cases.StatusPendingInternal {
@@ -203,10 +222,10 @@ func TestHandoffFullCycle(t *testing.T) {
 
 		// 11:00: complete (the answer given before is kept when none is sent).
 		f.clock.Set(time.Date(2026, 11, 9, 11, 0, 0, 0, time.UTC))
-		if h, err = a.Cases.CompleteHandoff(ctx, priya, h.ID, "All 14 found; the 2 missing were mis-sorted and are out for delivery."); err != nil {
+		if h, err = a.Handoffs.Complete(ctx, priya, h.ID, "All 14 found; the 2 missing were mis-sorted and are out for delivery."); err != nil {
 			t.Fatal(err)
 		}
-		if h.Status != cases.HandoffCompleted || h.ClosedAt == nil || h.Overdue || !h.Unread ||
+		if h.Status != handoffs.Completed || h.ClosedAt == nil || h.Overdue || !h.Unread ||
 			h.Answer != "All 14 found; the 2 missing were mis-sorted and are out for delivery." || len(h.Allowed) != 0 {
 			t.Fatalf("completed: %+v", h)
 		}
@@ -217,10 +236,10 @@ func TestHandoffFullCycle(t *testing.T) {
 		if ck := clockOf(t, got, sla.Resolution); ck.State == "paused" {
 			t.Fatalf("resolution clock after the handoff: %+v", ck)
 		}
-		if n, _ := a.Cases.HandoffNews(ctx, amelia, 0); n != 1 {
+		if n, _ := a.Handoffs.News(ctx, amelia, 0); n != 1 {
 			t.Fatalf("completion is news: %d", n)
 		}
-		_, err = a.Cases.CompleteHandoff(ctx, priya, h.ID, "again")
+		_, err = a.Handoffs.Complete(ctx, priya, h.ID, "again")
 		wantConflict(t, err)
 
 		want := []string{"created", "update", "status:new>open", "handoff_requested", "status:open>pending_internal",
@@ -230,7 +249,7 @@ func TestHandoffFullCycle(t *testing.T) {
 		if got := got2; !slices.Equal(got, want) {
 			t.Fatalf("timeline %v\nwant     %v", got, want)
 		}
-		full, err := a.Cases.GetHandoff(ctx, priya, h.ID)
+		full, err := a.Handoffs.Get(ctx, priya, h.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -247,7 +266,7 @@ func TestHandoffFullCycle(t *testing.T) {
 		}
 		if fmt.Sprint(told) != fmt.Sprintf("[requested %[1]s open owner=%[2]d accepted %[1]s accepted owner=%[2]d "+
 			"answered %[1]s accepted owner=%[2]d completed %[1]s completed owner=%[2]d]", c.Number, amelia.UserID) {
-			t.Fatalf("hooks told: %v", told)
+			t.Fatalf("subscriber told: %v", told)
 		}
 		if res, err := audit.Verify(ctx, d); err != nil || !res.OK {
 			t.Fatalf("audit: %+v %v", res, err)
@@ -274,14 +293,14 @@ func TestTwoHandoffsAndDecline(t *testing.T) {
 		f := newFixture(t, d)
 		amelia, priya, jonas := f.actor("amelia.clarke"), f.actor("priya.shah"), f.actor("jonas.weber")
 		c := ownedCase(t, f, suspension())
-		h1, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics", Request: "Carrier scans", DueWithin: "2h"}, nil)
+		h1, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "logistics", Request: "Carrier scans", DueWithin: "2h"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if !h1.DueAt.Equal(t0.Add(2 * time.Hour)) { // Monday 09:00 + 2 business hours
 			t.Fatalf("due within 2h: %v", h1.DueAt)
 		}
-		h2, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "payments", Request: "Is a payout held?",
+		h2, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "payments", Request: "Is a payout held?",
 			DueAt: "2026-11-03T12:00:00Z"}, nil)
 		if err != nil {
 			t.Fatal(err)
@@ -290,7 +309,7 @@ func TestTwoHandoffsAndDecline(t *testing.T) {
 			t.Fatalf("explicit due: %v", h2.DueAt)
 		}
 		no := false
-		h3, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "trust_safety", Request: "FYI: check the listings", Hold: &no}, nil)
+		h3, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "trust_safety", Request: "FYI: check the listings", Hold: &no}, nil)
 		if err != nil || h3.Hold {
 			t.Fatalf("non-holding handoff: %+v %v", h3, err)
 		}
@@ -311,7 +330,7 @@ func TestTwoHandoffsAndDecline(t *testing.T) {
 		}
 		f.clock.Advance(time.Hour)
 		// Completing an open handoff accepts it on the way.
-		h1, err = f.svc.CompleteHandoff(ctx, priya, h1.ID, "Scans confirmed")
+		h1, err = f.ho.Complete(ctx, priya, h1.ID, "Scans confirmed")
 		if err != nil || h1.AcceptedAt == nil || h1.AcceptedBy == nil || *h1.AcceptedBy != priya.Email {
 			t.Fatalf("complete an open handoff: %+v %v", h1, err)
 		}
@@ -319,28 +338,28 @@ func TestTwoHandoffsAndDecline(t *testing.T) {
 			t.Fatalf("one of two closed: %s", st)
 		}
 		// Priya is not in payments; Jonas (lead, payments) may decline, with a reason.
-		if _, err := f.svc.DeclineHandoff(ctx, priya, h2.ID, "not ours"); !errors.Is(err, apperr.ErrNotFound) {
+		if _, err := f.ho.Decline(ctx, priya, h2.ID, "not ours"); !errors.Is(err, apperr.ErrNotFound) {
 			t.Fatalf("priya declining a payments handoff: %v", err)
 		}
-		_, err = f.svc.DeclineHandoff(ctx, jonas, h2.ID, "   ")
+		_, err = f.ho.Decline(ctx, jonas, h2.ID, "   ")
 		wantInvalid(t, err, "reason")
-		if h2, err = f.svc.DeclineHandoff(ctx, jonas, h2.ID, "No payout is held for this seller; ask governance ops."); err != nil {
+		if h2, err = f.ho.Decline(ctx, jonas, h2.ID, "No payout is held for this seller; ask governance ops."); err != nil {
 			t.Fatal(err)
 		}
-		if h2.Status != cases.HandoffDeclined || h2.DeclineReason == "" || !h2.Unread {
+		if h2.Status != handoffs.Declined || h2.DeclineReason == "" || !h2.Unread {
 			t.Fatalf("declined: %+v", h2)
 		}
 		if st := status(); st != cases.StatusOpen {
 			t.Fatalf("both holding handoffs closed: %s", st)
 		}
-		if n, _ := f.svc.HandoffNews(ctx, amelia, 0); n != 2 {
+		if n, _ := f.ho.News(ctx, amelia, 0); n != 2 {
 			t.Fatalf("owner's news: %d", n)
 		}
 		// The owner cancels the non-holding one; status untouched; illegal moves afterwards.
-		if h3, err = f.svc.CancelHandoff(ctx, amelia, h3.ID, "sorted it myself"); err != nil || h3.Status != cases.HandoffCancelled {
+		if h3, err = f.ho.Cancel(ctx, amelia, h3.ID, "sorted it myself"); err != nil || h3.Status != handoffs.Cancelled {
 			t.Fatalf("cancel: %+v %v", h3, err)
 		}
-		_, err = f.svc.AcceptHandoff(ctx, f.actor("marcus.reed"), h3.ID) // trust & safety: may act, but it is closed
+		_, err = f.ho.Accept(ctx, f.actor("marcus.reed"), h3.ID) // trust & safety: may act, but it is closed
 		wantConflict(t, err)
 		if st := status(); st != cases.StatusOpen {
 			t.Fatalf("after cancelling a non-holding handoff: %s", st)
@@ -349,20 +368,20 @@ func TestTwoHandoffsAndDecline(t *testing.T) {
 		if _, err := f.svc.Transition(ctx, amelia, c.Number, cases.TransitionInput{To: cases.StatusPendingRequester}); err != nil {
 			t.Fatal(err)
 		}
-		h4, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics", Request: "One more scan"}, nil)
+		h4, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "logistics", Request: "One more scan"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		if st := status(); st != cases.StatusPendingInternal {
 			t.Fatalf("from pending_requester: %s", st)
 		}
-		if _, err := f.svc.CancelHandoff(ctx, amelia, h4.ID, ""); err != nil {
+		if _, err := f.ho.Cancel(ctx, amelia, h4.ID, ""); err != nil {
 			t.Fatal(err)
 		}
 		if st := status(); st != cases.StatusOpen {
 			t.Fatalf("after cancelling the last: %s", st)
 		}
-		list, err := f.svc.CaseHandoffs(ctx, amelia, c.Number)
+		list, err := f.ho.ForCase(ctx, amelia, c.Number)
 		if err != nil || len(list) != 4 {
 			t.Fatalf("case handoffs: %d %v", len(list), err)
 		}
@@ -393,31 +412,31 @@ func TestHandoffValidation(t *testing.T) {
 		}
 		before := count()
 		for _, tc := range []struct {
-			in    cases.HandoffInput
+			in    handoffs.Input
 			field string
 		}{
-			{cases.HandoffInput{Team: "warehouse", Request: "x"}, "team"},
-			{cases.HandoffInput{Request: "x"}, "team"},
-			{cases.HandoffInput{Team: "logistics"}, "request"},
-			{cases.HandoffInput{Team: "logistics", Request: "x", DueAt: "tomorrow"}, "due_at"},
-			{cases.HandoffInput{Team: "logistics", Request: "x", DueAt: "2026-11-02T08:00:00Z"}, "due_at"},
-			{cases.HandoffInput{Team: "logistics", Request: "x", DueWithin: "soon"}, "due_within"},
-			{cases.HandoffInput{Team: "logistics", Request: "x", DueWithin: "0m"}, "due_within"},
-			{cases.HandoffInput{Team: "logistics", Request: "x", DueWithin: "2h", DueAt: "2026-11-03T12:00:00Z"}, "due_within"},
-			{cases.HandoffInput{Team: "governance", Request: "x"}, "team"}, // the case's own team
+			{handoffs.Input{Team: "warehouse", Request: "x"}, "team"},
+			{handoffs.Input{Request: "x"}, "team"},
+			{handoffs.Input{Team: "logistics"}, "request"},
+			{handoffs.Input{Team: "logistics", Request: "x", DueAt: "tomorrow"}, "due_at"},
+			{handoffs.Input{Team: "logistics", Request: "x", DueAt: "2026-11-02T08:00:00Z"}, "due_at"},
+			{handoffs.Input{Team: "logistics", Request: "x", DueWithin: "soon"}, "due_within"},
+			{handoffs.Input{Team: "logistics", Request: "x", DueWithin: "0m"}, "due_within"},
+			{handoffs.Input{Team: "logistics", Request: "x", DueWithin: "2h", DueAt: "2026-11-03T12:00:00Z"}, "due_within"},
+			{handoffs.Input{Team: "governance", Request: "x"}, "team"}, // the case's own team
 		} {
-			_, err := f.svc.CreateHandoff(ctx, amelia, c.Number, tc.in, nil)
+			_, err := f.ho.Create(ctx, amelia, c.Number, tc.in, nil)
 			wantInvalid(t, err, tc.field)
 		}
 		// Roles and visibility.
 		var fb *apperr.Forbidden
-		if _, err := f.svc.CreateHandoff(ctx, f.actor("sophie.martin"), c.Number, cases.HandoffInput{Team: "logistics", Request: "x"}, nil); !errors.As(err, &fb) {
+		if _, err := f.ho.Create(ctx, f.actor("sophie.martin"), c.Number, handoffs.Input{Team: "logistics", Request: "x"}, nil); !errors.As(err, &fb) {
 			t.Fatalf("account manager asking: %v", err)
 		}
-		if _, err := f.svc.CreateHandoff(ctx, f.actor("priya.shah"), c.Number, cases.HandoffInput{Team: "logistics", Request: "x"}, nil); !errors.Is(err, apperr.ErrNotFound) {
+		if _, err := f.ho.Create(ctx, f.actor("priya.shah"), c.Number, handoffs.Input{Team: "logistics", Request: "x"}, nil); !errors.Is(err, apperr.ErrNotFound) {
 			t.Fatalf("agent who cannot see the case: %v", err)
 		}
-		if _, err := f.svc.AcceptHandoff(ctx, amelia, 999); !errors.Is(err, apperr.ErrNotFound) {
+		if _, err := f.ho.Accept(ctx, amelia, 999); !errors.Is(err, apperr.ErrNotFound) {
 			t.Fatalf("no such handoff: %v", err)
 		}
 		// A resolved case takes no handoffs.
@@ -425,7 +444,7 @@ func TestHandoffValidation(t *testing.T) {
 			t.Fatal(err)
 		}
 		before = count()
-		_, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics", Request: "x"}, nil)
+		_, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "logistics", Request: "x"}, nil)
 		var cf *apperr.Conflict
 		if !errors.As(err, &cf) {
 			t.Fatalf("handoff on a resolved case: %v", err)
@@ -433,7 +452,7 @@ func TestHandoffValidation(t *testing.T) {
 		if after := count(); after != before {
 			t.Fatalf("rejected requests wrote: %s → %s", before, after)
 		}
-		_, err = f.svc.ListHandoffs(ctx, amelia, cases.HandoffFilter{Status: []cases.HandoffStatus{"done"}, Owner: "you", Cursor: "zz", Limit: 500})
+		_, err = f.ho.List(ctx, amelia, handoffs.Filter{Status: []handoffs.Status{"done"}, Owner: "you", Cursor: "zz", Limit: 500})
 		for _, field := range []string{"status", "owner", "cursor", "limit"} {
 			wantInvalid(t, err, field)
 		}
@@ -449,16 +468,16 @@ func TestHandoffListPaging(t *testing.T) {
 		c := ownedCase(t, f, suspension())
 		var ids []int64
 		for i, within := range []string{"5h", "1h", "3h", "2h", "4h"} {
-			h, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics", Request: fmt.Sprint("job ", i), DueWithin: within}, nil)
+			h, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "logistics", Request: fmt.Sprint("job ", i), DueWithin: within}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			ids = append(ids, h.ID)
 		}
 		var walked []int64
-		lf := cases.HandoffFilter{Team: []string{"logistics"}, Limit: 2}
+		lf := handoffs.Filter{Team: []string{"logistics"}, Limit: 2}
 		for {
-			p, err := f.svc.ListHandoffs(ctx, f.actor("priya.shah"), lf)
+			p, err := f.ho.List(ctx, f.actor("priya.shah"), lf)
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -474,14 +493,14 @@ func TestHandoffListPaging(t *testing.T) {
 			t.Fatalf("by due: %v, want %v", walked, want)
 		}
 		// Marcus (trust & safety, US) sees none of them; the owner's view finds them all.
-		if p, _ := f.svc.ListHandoffs(ctx, f.actor("marcus.reed"), cases.HandoffFilter{}); len(p.Handoffs) != 0 {
+		if p, _ := f.ho.List(ctx, f.actor("marcus.reed"), handoffs.Filter{}); len(p.Handoffs) != 0 {
 			t.Fatalf("marcus sees %d handoffs", len(p.Handoffs))
 		}
-		if p, _ := f.svc.ListHandoffs(ctx, amelia, cases.HandoffFilter{Owner: "me", Case: c.Number, Limit: 10}); len(p.Handoffs) != 5 {
+		if p, _ := f.ho.List(ctx, amelia, handoffs.Filter{Owner: "me", Case: c.Number, Limit: 10}); len(p.Handoffs) != 5 {
 			t.Fatalf("owner's handoffs: %d", len(p.Handoffs))
 		}
 		f.clock.Advance(90 * time.Minute)
-		if p, _ := f.svc.ListHandoffs(ctx, amelia, cases.HandoffFilter{Overdue: true}); len(p.Handoffs) != 1 || p.Handoffs[0].ID != ids[1] || !p.Handoffs[0].Overdue {
+		if p, _ := f.ho.List(ctx, amelia, handoffs.Filter{Overdue: true}); len(p.Handoffs) != 1 || p.Handoffs[0].ID != ids[1] || !p.Handoffs[0].Overdue {
 			t.Fatalf("overdue: %+v", p.Handoffs)
 		}
 	})
@@ -496,13 +515,13 @@ func TestHandoffWaitStats(t *testing.T) {
 		c := ownedCase(t, f, suspension())
 		ask := func(team string) int64 {
 			t.Helper()
-			h, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: team, Request: "please"}, nil)
+			h, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: team, Request: "please"}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			return h.ID
 		}
-		must := func(_ *cases.Handoff, err error) {
+		must := func(_ *handoffs.Handoff, err error) {
 			t.Helper()
 			if err != nil {
 				t.Fatal(err)
@@ -513,16 +532,16 @@ func TestHandoffWaitStats(t *testing.T) {
 		t1, t2 := ask("trust_safety"), ask("trust_safety")
 		ask("trust_safety")
 		f.clock.Set(t0.Add(30 * time.Minute))
-		must(f.svc.AcceptHandoff(ctx, priya, l1))
+		must(f.ho.Accept(ctx, priya, l1))
 		f.clock.Set(t0.Add(2 * time.Hour))
-		must(f.svc.CompleteHandoff(ctx, priya, l1, "done")) // 2h, on time (due 13:00)
+		must(f.ho.Complete(ctx, priya, l1, "done")) // 2h, on time (due 13:00)
 		f.clock.Set(t0.Add(6 * time.Hour))
-		must(f.svc.CompleteHandoff(ctx, priya, l2, "done")) // 6h, late
+		must(f.ho.Complete(ctx, priya, l2, "done")) // 6h, late
 		f.clock.Set(t0.Add(10 * time.Hour))
-		must(f.svc.DeclineHandoff(ctx, marcus, t1, "not ours")) // 10h, late (due 18:00)
-		must(f.svc.CancelHandoff(ctx, amelia, t2, ""))
+		must(f.ho.Decline(ctx, marcus, t1, "not ours")) // 10h, late (due 18:00)
+		must(f.ho.Cancel(ctx, amelia, t2, ""))
 		f.clock.Set(t0.Add(20 * time.Hour)) // t3 still open, overdue
-		st, err := f.svc.HandoffWaitStats(ctx, f.actor("jonas.weber"), cases.HandoffStatsFilter{From: t0.Add(-time.Hour)})
+		st, err := f.ho.WaitStats(ctx, f.actor("jonas.weber"), handoffs.StatsFilter{From: t0.Add(-time.Hour)})
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -550,10 +569,10 @@ func TestHandoffWaitStats(t *testing.T) {
 			t.Fatalf("trust & safety: %s", got)
 		}
 		var fb *apperr.Forbidden
-		if _, err := f.svc.HandoffWaitStats(ctx, f.actor("sophie.martin"), cases.HandoffStatsFilter{}); !errors.As(err, &fb) {
+		if _, err := f.ho.WaitStats(ctx, f.actor("sophie.martin"), handoffs.StatsFilter{}); !errors.As(err, &fb) {
 			t.Fatalf("account manager reads stats: %v", err)
 		}
-		_, err = f.svc.HandoffWaitStats(ctx, amelia, cases.HandoffStatsFilter{From: t0, To: t0.Add(-time.Hour)})
+		_, err = f.ho.WaitStats(ctx, amelia, handoffs.StatsFilter{From: t0, To: t0.Add(-time.Hour)})
 		wantInvalid(t, err, "to")
 	})
 }
@@ -568,18 +587,18 @@ func TestHandoffConcurrentActions(t *testing.T) {
 		amelia, priya, jonas := f.actor("amelia.clarke"), f.actor("priya.shah"), f.actor("jonas.weber")
 		for round := range 5 {
 			c := ownedCase(t, f, suspension())
-			h1, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics", Request: "one"}, nil)
+			h1, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "logistics", Request: "one"}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
-			h2, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "payments", Request: "two"}, nil)
+			h2, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "payments", Request: "two"}, nil)
 			if err != nil {
 				t.Fatal(err)
 			}
 			errs := make(chan error, 4)
 			var wg sync.WaitGroup
-			wg.Go(func() { _, err := f.svc.CompleteHandoff(ctx, priya, h1.ID, "done"); errs <- err })
-			wg.Go(func() { _, err := f.svc.CompleteHandoff(ctx, jonas, h2.ID, "done"); errs <- err })
+			wg.Go(func() { _, err := f.ho.Complete(ctx, priya, h1.ID, "done"); errs <- err })
+			wg.Go(func() { _, err := f.ho.Complete(ctx, jonas, h2.ID, "done"); errs <- err })
 			wg.Wait()
 			close(errs)
 			for err := range errs {
@@ -596,20 +615,20 @@ func TestHandoffConcurrentActions(t *testing.T) {
 			}
 		}
 		c := ownedCase(t, f, suspension())
-		h, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics", Request: "race"}, nil)
+		h, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "logistics", Request: "race"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		errs := make(chan error, 2)
 		var wg sync.WaitGroup
 		for _, who := range []auth.Actor{priya, jonas} {
-			wg.Go(func() { _, err := f.svc.AcceptHandoff(ctx, who, h.ID); errs <- err })
+			wg.Go(func() { _, err := f.ho.Accept(ctx, who, h.ID); errs <- err })
 		}
 		wg.Wait()
 		close(errs)
 		var ok, conflicts int
 		for err := range errs {
-			var hc *cases.HandoffConflict
+			var hc *handoffs.Conflict
 			switch {
 			case err == nil:
 				ok++
@@ -633,24 +652,24 @@ func TestResolvingCancelsHandoffs(t *testing.T) {
 		f := newFixture(t, d)
 		amelia := f.actor("amelia.clarke")
 		c := ownedCase(t, f, suspension())
-		h, err := f.svc.CreateHandoff(ctx, amelia, c.Number, cases.HandoffInput{Team: "logistics", Request: "Carrier scans"}, nil)
+		h, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "logistics", Request: "Carrier scans"}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
 		var told []string
-		f.svc.OnHandoffEvent(func(ctx context.Context, tx *db.Tx, e cases.HandoffEvent) error {
-			told = append(told, e.Kind)
+		f.App.Bus.OnTx("test", func(ctx context.Context, tx *db.Tx, e events.Event) error {
+			told = append(told, string(e.Type))
 			return nil
-		})
+		}, handoffEvents...)
 		if _, err := f.svc.Transition(ctx, amelia, c.Number, cases.TransitionInput{To: cases.StatusResolved,
 			Resolution: "policy_upheld", Note: "Suspension stands"}); err != nil {
 			t.Fatal(err)
 		}
-		got, err := f.svc.GetHandoff(ctx, amelia, h.ID)
+		got, err := f.ho.Get(ctx, amelia, h.ID)
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got.Status != cases.HandoffCancelled || len(told) != 1 || told[0] != "cancelled" {
+		if got.Status != handoffs.Cancelled || len(told) != 1 || told[0] != "handoff.cancelled" {
 			t.Fatalf("handoff %s, hooks told %v", got.Status, told)
 		}
 		types := eventTypes(t, f, c.Number)
@@ -658,4 +677,60 @@ func TestResolvingCancelsHandoffs(t *testing.T) {
 			t.Fatalf("timeline ends %v", last)
 		}
 	})
+}
+
+func clockOf(t *testing.T, c *cases.Case, m sla.Metric) cases.Clock {
+	t.Helper()
+	for _, ck := range c.SLA {
+		if ck.Metric == m {
+			return ck
+		}
+	}
+	t.Fatalf("case %s has no %s clock: %+v", c.Number, m, c.SLA)
+	return cases.Clock{}
+}
+
+// Each action's audit record keeps the handoff as it was before and after.
+func TestHandoffAuditBeforeAndAfter(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		amelia := f.actor("amelia.clarke")
+		c := ownedCase(t, f, lostParcelCase())
+		h, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "payments", Request: "Is a payout held?"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lead := f.actor("jonas.weber") // a member of payments
+		if _, err := f.ho.Accept(ctx, lead, h.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ho.Complete(ctx, lead, h.ID, "No payout is held."); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := audit.List(ctx, d, audit.Filter{ObjectType: "handoff", ObjectID: strconv.FormatInt(h.ID, 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := func(raw []byte) string {
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+				return "-"
+			}
+			return fmt.Sprint(m["status"])
+		}
+		var got []string
+		for i := len(recs) - 1; i >= 0; i-- { // oldest first
+			got = append(got, recs[i].Action+" "+status(recs[i].Before)+">"+status(recs[i].After))
+		}
+		want := []string{"handoff.create ->open", "handoff.accept open>accepted", "handoff.complete accepted>completed"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("audit %v, want %v", got, want)
+		}
+	})
+}
+
+func lostParcelCase() cases.CreateInput {
+	return cases.CreateInput{Title: "Parcel never arrived", Category: "logistics/lost_parcel", Market: "GB", SellerID: "S-1001",
+		Fields: map[string]any{"order_id": "ORD-778812", "tracking_number": "JD0002211", "carrier": "DPD"}}
 }

@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
@@ -18,27 +19,6 @@ import (
 // Assignment pages: take-next from the queue, a team's people (away,
 // shift, load) and, for admins and leads, why the rules routed a case.
 
-func (u *ui) assignRoutes(m *http.ServeMux) {
-	m.HandleFunc("POST /cases/take-next", u.page(u.takeNext))
-	m.HandleFunc("GET /teams/{team}", u.page(u.teamPage))
-	m.HandleFunc("POST /teams/{team}/away", u.page(u.postAway))
-	m.HandleFunc("GET /routing/explain", u.page(u.explainPage))
-}
-
-// takeTeams are the teams whose queue a can take from.
-func takeTeams(a auth.Actor, cfg *desk.Config) []desk.Team {
-	if !a.Can(auth.PermCaseWrite) {
-		return nil
-	}
-	var out []desk.Team
-	for _, t := range cfg.Teams {
-		if a.InTeam(t.Key) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
-
 // takeNext claims the next case and opens it; a refusal goes back to the
 // team's queue with the reason.
 func (u *ui) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -46,7 +26,7 @@ func (u *ui) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		return badRequest("The form could not be read.")
 	}
 	team := r.PostForm.Get("team")
-	c, err := u.s.app.Cases.TakeNext(r.Context(), a, team)
+	c, err := u.s.app.Assignment.TakeNext(r.Context(), a, team)
 	if err != nil {
 		p := toProblem(err)
 		if p.Status >= 500 || p.Status == http.StatusUnauthorized {
@@ -62,8 +42,8 @@ func (u *ui) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 // teamData is the team page.
 type teamData struct {
 	Team    desk.Team
-	Agents  []cases.AgentStatus
-	Me      *cases.AgentStatus
+	Agents  []assignment.AgentStatus
+	Me      *assignment.AgentStatus
 	CanSet  bool // may set anyone away (lead, admin)
 	Message string
 	Now     time.Time
@@ -82,13 +62,13 @@ func (u *ui) renderTeam(w http.ResponseWriter, r *http.Request, a auth.Actor, st
 	if !ok {
 		return apperr.ErrNotFound
 	}
-	agents, err := u.s.app.Cases.Agents(r.Context(), a, t.Key)
+	agents, err := u.s.app.Assignment.Agents(r.Context(), a, t.Key)
 	if err != nil {
 		return err
 	}
-	d := teamData{Team: t, Agents: agents, CanSet: a.Role == auth.RoleLead || a.Role == auth.RoleAdmin, Message: msg,
+	d := teamData{Team: t, Agents: agents, CanSet: assignment.MaySetOthersAway(a), Message: msg,
 		Now: u.s.app.Clock.Now()}
-	if i := slices.IndexFunc(agents, func(s cases.AgentStatus) bool { return strings.EqualFold(s.Email, a.Email) }); i >= 0 {
+	if i := slices.IndexFunc(agents, func(s assignment.AgentStatus) bool { return strings.EqualFold(s.Email, a.Email) }); i >= 0 {
 		d.Me = &agents[i]
 	}
 	u.render(w, r, status, "team", view{Me: &a, Title: t.Name, Nav: "team", Data: d})
@@ -101,7 +81,7 @@ func (u *ui) postAway(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		return badRequest("The form could not be read.")
 	}
 	f := r.PostForm
-	in := cases.AwayInput{Away: f.Get("away") == "1", Note: f.Get("note")}
+	in := assignment.AwayInput{Away: f.Get("away") == "1", Note: f.Get("note")}
 	if v := strings.TrimSpace(f.Get("until")); v != "" && in.Away {
 		t, err := time.ParseInLocation("2006-01-02T15:04", v, time.UTC)
 		if err != nil {
@@ -113,7 +93,7 @@ func (u *ui) postAway(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 	if email == "" {
 		email = a.Email
 	}
-	if err := u.s.app.Cases.SetAway(r.Context(), a, email, in); err != nil {
+	if err := u.s.app.Assignment.SetAway(r.Context(), a, email, in); err != nil {
 		p := toProblem(err)
 		if p.Status >= 500 || p.Status == http.StatusUnauthorized {
 			return err
@@ -125,32 +105,6 @@ func (u *ui) postAway(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		return u.renderTeam(w, r, a, p.Status, msg)
 	}
 	http.Redirect(w, r, "/teams/"+url.PathEscape(r.PathValue("team")), http.StatusSeeOther)
-	return nil
-}
-
-// explainData is the routing explanation page.
-type explainData struct {
-	Case *cases.Case
-	X    *cases.Explanation
-	Desk *desk.Config
-}
-
-func (u *ui) explainPage(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	ref := r.URL.Query().Get("case")
-	x, err := u.s.app.Cases.ExplainCase(r.Context(), a, ref)
-	if err != nil {
-		return err
-	}
-	c, err := u.s.app.Cases.Get(r.Context(), a, ref)
-	if err != nil {
-		return err
-	}
-	cfg, err := u.s.app.Desk.Config(r.Context())
-	if err != nil {
-		return err
-	}
-	u.render(w, r, http.StatusOK, "explain", view{Me: &a, Title: "Routing of " + c.Number, Nav: "queue",
-		Data: explainData{Case: c, X: x, Desk: cfg}})
 	return nil
 }
 

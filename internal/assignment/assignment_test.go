@@ -1,4 +1,4 @@
-package cases_test
+package assignment_test
 
 import (
 	"context"
@@ -10,43 +10,40 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/app/apptest"
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
 )
 
-// reapply changes the example desk with edit and applies it.
-func reapply(t *testing.T, d *db.DB, edit func(c *desk.Config)) {
+var t0 = apptest.T0
+
+type fixture struct {
+	*apptest.Fixture
+	svc   *cases.Service
+	as    *assignment.Service
+	clock *clock.Fake
+}
+
+func newFixture(t *testing.T, d *db.DB) *fixture {
 	t.Helper()
-	cfg, err := desk.Example()
-	if err != nil {
-		t.Fatal(err)
-	}
-	edit(cfg)
-	if _, err := desk.NewService(d).Apply(context.Background(), auth.System("test"), t0, cfg); err != nil {
-		t.Fatal(err)
-	}
+	fx := apptest.New(t, d)
+	return &fixture{Fixture: fx, svc: fx.App.Cases, as: fx.App.Assignment, clock: fx.Clock}
 }
 
-func user(c *desk.Config, email string) *desk.UserSpec {
-	for i := range c.Users {
-		if c.Users[i].Email == email+"@flare.example" {
-			return &c.Users[i]
-		}
-	}
-	panic("no user " + email)
-}
+func (f *fixture) actor(name string) auth.Actor { return f.Actor(name) }
 
-func team(c *desk.Config, key string) *desk.Team {
-	for i := range c.Teams {
-		if c.Teams[i].Key == key {
-			return &c.Teams[i]
-		}
+func lostParcel() cases.CreateInput {
+	return cases.CreateInput{
+		Title: "Parcel never arrived", Description: "Buyer says the parcel never arrived", Category: "logistics/lost_parcel",
+		Market: "GB", SellerID: "S-1001", Requester: &cases.Requester{Name: "Sam Buyer", Email: "Sam@Example.com"},
+		Fields: map[string]any{"order_id": "ORD-778812", "tracking_number": "JD0002211", "carrier": "DPD"},
 	}
-	panic("no team " + key)
 }
 
 // parcel is a logistics case of the given priority (the default weights:
@@ -102,7 +99,7 @@ func TestTakeNextOrderAndFilter(t *testing.T) {
 		priya := f.actor("priya.shah") // speaks en only
 		var got []string
 		for range 4 {
-			c, err := f.svc.TakeNext(ctx, priya, "logistics")
+			c, err := f.as.TakeNext(ctx, priya, "logistics")
 			if err != nil {
 				t.Fatal(err)
 			}
@@ -114,11 +111,11 @@ func TestTakeNextOrderAndFilter(t *testing.T) {
 		if want := "high first,high second,medium,low"; strings.Join(got, ",") != want {
 			t.Fatalf("take-next order %v, want %s", got, want)
 		}
-		_, err := f.svc.TakeNext(ctx, priya, "logistics")
+		_, err := f.as.TakeNext(ctx, priya, "logistics")
 		if !strings.Contains(conflictText(err), "no unassigned case in team logistics that you can take") {
 			t.Fatalf("the German case is not for priya: %v", err)
 		}
-		c, err := f.svc.TakeNext(ctx, f.actor("jonas.weber"), "logistics") // covers DE, speaks de
+		c, err := f.as.TakeNext(ctx, f.actor("jonas.weber"), "logistics") // covers DE, speaks de
 		if err != nil || c.Title != "German parcel" {
 			t.Fatalf("jonas takes %v, %v", c, err)
 		}
@@ -130,11 +127,11 @@ func TestTakeNextOrderAndFilter(t *testing.T) {
 		if last[0].Type != "assigned" || last[0].Data["via"] != "take_next" || last[1].Type != "status" || last[1].Data["to"] != "open" {
 			t.Fatalf("timeline ends with %+v", last)
 		}
-		if _, err := f.svc.TakeNext(ctx, f.actor("marcus.reed"), "logistics"); !isForbidden(err) {
+		if _, err := f.as.TakeNext(ctx, f.actor("marcus.reed"), "logistics"); !isForbidden(err) {
 			t.Fatalf("a non-member takes from logistics: %v", err)
 		}
 		var inv *apperr.Invalid
-		if _, err := f.svc.TakeNext(ctx, priya, "nope"); !errors.As(err, &inv) {
+		if _, err := f.as.TakeNext(ctx, priya, "nope"); !errors.As(err, &inv) {
 			t.Fatalf("unknown team: %v", err)
 		}
 	})
@@ -158,31 +155,31 @@ func TestTakeNextCapacityAndAway(t *testing.T) {
 			}
 		}
 		for range 3 {
-			if _, err := f.svc.TakeNext(ctx, priya, "logistics"); err != nil {
+			if _, err := f.as.TakeNext(ctx, priya, "logistics"); err != nil {
 				t.Fatal(err)
 			}
 		}
 		// 12 of 15: another P1 would make 16.
-		if _, err := f.svc.TakeNext(ctx, priya, "logistics"); !strings.Contains(conflictText(err), "no unassigned case") {
+		if _, err := f.as.TakeNext(ctx, priya, "logistics"); !strings.Contains(conflictText(err), "no unassigned case") {
 			t.Fatalf("a fourth P1: %v", err)
 		}
 		if _, err := f.svc.Create(ctx, admin, parcel("routine", "P3"), nil); err != nil {
 			t.Fatal(err)
 		}
-		if c, err := f.svc.TakeNext(ctx, priya, "logistics"); err != nil || c.Title != "routine" {
+		if c, err := f.as.TakeNext(ctx, priya, "logistics"); err != nil || c.Title != "routine" {
 			t.Fatalf("a P2 still fits: %v %v", c, err)
 		}
-		if err := f.svc.SetAway(ctx, priya, "priya.shah@flare.example", cases.AwayInput{Away: true, Note: "Dentist"}); err != nil {
+		if err := f.as.SetAway(ctx, priya, "priya.shah@flare.example", assignment.AwayInput{Away: true, Note: "Dentist"}); err != nil {
 			t.Fatal(err)
 		}
-		if _, err := f.svc.TakeNext(ctx, priya, "logistics"); !strings.Contains(conflictText(err), "away") {
+		if _, err := f.as.TakeNext(ctx, priya, "logistics"); !strings.Contains(conflictText(err), "away") {
 			t.Fatalf("away: %v", err)
 		}
-		agents, err := f.svc.Agents(ctx, admin, "logistics")
+		agents, err := f.as.Agents(ctx, admin, "logistics")
 		if err != nil {
 			t.Fatal(err)
 		}
-		var p cases.AgentStatus
+		var p assignment.AgentStatus
 		for _, a := range agents {
 			if a.Email == "priya.shah@flare.example" {
 				p = a
@@ -192,15 +189,15 @@ func TestTakeNextCapacityAndAway(t *testing.T) {
 		if !p.Away || p.AwayNote != "Dentist" || p.Load != 14 || p.Capacity != 15 || p.Open["P1"] != 3 || p.Open["P2"] != 1 {
 			t.Fatalf("priya in the agents list: %+v", p)
 		}
-		if err := f.svc.SetAway(ctx, priya, "jonas.weber@flare.example", cases.AwayInput{Away: true}); !isForbidden(err) {
+		if err := f.as.SetAway(ctx, priya, "jonas.weber@flare.example", assignment.AwayInput{Away: true}); !isForbidden(err) {
 			t.Fatalf("an agent sets a colleague away: %v", err)
 		}
 		until := t0.Add(time.Hour)
-		if err := f.svc.SetAway(ctx, f.actor("jonas.weber"), "priya.shah@flare.example", cases.AwayInput{Away: true, Until: &until}); err != nil {
+		if err := f.as.SetAway(ctx, f.actor("jonas.weber"), "priya.shah@flare.example", assignment.AwayInput{Away: true, Until: &until}); err != nil {
 			t.Fatal(err)
 		}
 		f.clock.Set(until) // back by herself
-		if _, err := f.svc.TakeNext(ctx, priya, "logistics"); !strings.Contains(conflictText(err), "no unassigned case") {
+		if _, err := f.as.TakeNext(ctx, priya, "logistics"); !strings.Contains(conflictText(err), "no unassigned case") {
 			t.Fatalf("after her away time ends: %v", err)
 		}
 	})
@@ -211,10 +208,10 @@ func TestTakeNextConcurrentClaims(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d)
-		reapply(t, d, func(c *desk.Config) {
-			team(c, "logistics").Assignment.Capacity = 1000
-			user(c, "priya.shah").Capacity = 1000
-			user(c, "jonas.weber").Markets = nil
+		f.Reapply(t, func(c *desk.Config) {
+			apptest.Team(c, "logistics").Assignment.Capacity = 1000
+			apptest.User(c, "priya.shah").Capacity = 1000
+			apptest.User(c, "jonas.weber").Markets = nil
 		})
 		admin := f.actor("amelia.clarke")
 		for i := range 60 {
@@ -230,7 +227,7 @@ func TestTakeNextConcurrentClaims(t *testing.T) {
 		for i := range 50 {
 			wg.Go(func() {
 				a := agents[i%2]
-				c, err := f.svc.TakeNext(ctx, a, "logistics")
+				c, err := f.as.TakeNext(ctx, a, "logistics")
 				if err != nil {
 					errs <- err
 					return
@@ -267,9 +264,9 @@ func TestAssignOnCreateRoundRobin(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d)
-		reapply(t, d, func(c *desk.Config) {
-			team(c, "trust_safety").Assignment.AssignOnCreate = true // round_robin
-			user(c, "amelia.clarke").Markets = nil
+		f.Reapply(t, func(c *desk.Config) {
+			apptest.Team(c, "trust_safety").Assignment.AssignOnCreate = true // round_robin
+			apptest.User(c, "amelia.clarke").Markets = nil
 		})
 		admin := f.actor("amelia.clarke")
 		usCase := func() *cases.Case {
@@ -311,7 +308,7 @@ func TestAssignOnCreateRoundRobin(t *testing.T) {
 		if want := "marcus.reed,amelia.clarke,marcus.reed"; strings.Join(got, ",") != want { // after Amelia
 			t.Fatalf("round robin gave %v, want %s", got, want)
 		}
-		if err := f.svc.SetAway(ctx, f.actor("marcus.reed"), "marcus.reed@flare.example", cases.AwayInput{Away: true}); err != nil {
+		if err := f.as.SetAway(ctx, f.actor("marcus.reed"), "marcus.reed@flare.example", assignment.AwayInput{Away: true}); err != nil {
 			t.Fatal(err)
 		}
 		if o := owner(usCase()); o != "amelia.clarke" {
@@ -329,9 +326,9 @@ func TestAssignOnCreateLeastLoaded(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := newFixture(t, d)
-		reapply(t, d, func(c *desk.Config) {
-			team(c, "logistics").Assignment.AssignOnCreate = true // least_loaded, capacity 20
-			user(c, "jonas.weber").Markets = nil                  // priya: capacity 15
+		f.Reapply(t, func(c *desk.Config) {
+			apptest.Team(c, "logistics").Assignment.AssignOnCreate = true // least_loaded, capacity 20
+			apptest.User(c, "jonas.weber").Markets = nil                  // priya: capacity 15
 		})
 		var got []string
 		for i := range 4 {
@@ -347,4 +344,8 @@ func TestAssignOnCreateLeastLoaded(t *testing.T) {
 			t.Fatalf("least loaded gave %v, want %s", got, want)
 		}
 	})
+}
+
+func safetyCase() cases.CreateInput {
+	return cases.CreateInput{Title: "Charger caught fire", Category: "safety/product_safety", Market: "GB"}
 }

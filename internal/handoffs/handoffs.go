@@ -1,40 +1,42 @@
-package cases
-
-// Handoffs between teams. A case's owner (anyone who may change the case)
-// asks another team to do a piece of work — "logistics: confirm the carrier
-// scan" — with its own due time; the owner keeps the case. The receiving
-// team accepts the handoff, answers it (as often as needed; it stays
-// accepted), and completes it with an answer or declines it with a reason;
-// the owner may cancel it until then.
+// Package handoffs is work one team asks of another on a case: a case's
+// owner (anyone who may change the case) asks another team to do a piece of
+// work — "logistics: confirm the carrier scan" — with its own due time; the
+// owner keeps the case. The receiving team accepts the handoff, answers it
+// (as often as needed; it stays accepted), and completes it with an answer
+// or declines it with a reason; the owner may cancel it until then.
 //
 //	status     actions allowed
 //	open       accept, answer*, complete*, decline, cancel
 //	accepted   answer, complete, decline, cancel
 //	completed, declined, cancelled: none (* accepts it on the way)
 //
-// Every change is one transaction with its case (ChangeInTx): the case gets
-// a timeline entry (handoff_requested, _accepted, _answered, _completed,
-// _declined, _cancelled, with the team and the text), an audit record and
-// its SLA clocks re-evaluated. A handoff that holds the case (hold, the
-// default) moves a new, open or pending_requester case to pending_internal
-// when it opens, with a status entry the SLA engine reads; when the last
-// holding handoff closes and the case is still pending_internal it goes
-// back to open. The owner is never changed.
+// Every change is one transaction with its case (cases.ChangeInTx): the
+// case gets a timeline entry (handoff_requested, _accepted, _answered,
+// _completed, _declined, _cancelled, with the team and the text), an audit
+// record and its SLA clocks re-evaluated, and the handoff's event
+// (handoff.requested, …) is published. A handoff that holds the case (hold,
+// the default) moves a new, open or pending_requester case to
+// pending_internal when it opens; when the last holding handoff closes and
+// the case is still pending_internal it goes back to open. The owner is
+// never changed. Resolving a case cancels its open handoffs: an
+// in-transaction subscriber to case.status_changed (Register).
 //
 // Who may do what:
 //   - create and cancel: whoever may see the case and holds case.write;
 //   - accept, answer, complete, decline: members of the receiving team who
 //     hold case.write, and leads and admins;
-//   - see a handoff: whoever may see its case, and every member of the
-//     receiving team — who so sees the handoff and its case's number,
-//     title, priority and status even when the case itself (a restricted
-//     case, another team's market) stays hidden from them.
+//   - see a handoff: leads and admins, whoever may see its case and holds
+//     case.write, and the receiving team's members who hold case.write —
+//     who so see the handoff and its case's number, title, priority and
+//     status even when the case itself (another team's market) stays hidden
+//     from them. Account managers never see handoffs: they are the desk's
+//     internal work, and account managers see the public side of cases.
 //
-// The owner is told: each change is on the case's timeline, hooks
-// (OnHandoffEvent) are called in the transaction for notifications, and an
-// answer, completion or decline is "news" on the handoff until the case's
-// owner reads it (MarkHandoffsRead; the UI does so when the owner opens the
-// case), which HandoffNews counts.
+// The owner is told: each change is on the case's timeline and in the event
+// stream, and an answer, completion or decline is "news" on the handoff
+// until the case's owner reads it (MarkRead; the UI does so when the owner
+// opens the case), which News counts.
+package handoffs
 
 import (
 	"context"
@@ -51,95 +53,98 @@ import (
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
-// HandoffStatus is where a handoff is in its life.
-type HandoffStatus string
+// Status is where a handoff is in its life.
+type Status string
 
 const (
-	HandoffOpen      HandoffStatus = "open"
-	HandoffAccepted  HandoffStatus = "accepted"
-	HandoffCompleted HandoffStatus = "completed"
-	HandoffDeclined  HandoffStatus = "declined"
-	HandoffCancelled HandoffStatus = "cancelled"
+	Open      Status = "open"
+	Accepted  Status = "accepted"
+	Completed Status = "completed"
+	Declined  Status = "declined"
+	Cancelled Status = "cancelled"
 )
 
-// HandoffStatuses lists every handoff status in life order.
-var HandoffStatuses = []HandoffStatus{HandoffOpen, HandoffAccepted, HandoffCompleted, HandoffDeclined, HandoffCancelled}
+// Statuses lists every handoff status in life order.
+var Statuses = []Status{Open, Accepted, Completed, Declined, Cancelled}
 
-// ActiveHandoffStatuses are the statuses of handoffs still waiting on the receiving team.
-var ActiveHandoffStatuses = []HandoffStatus{HandoffOpen, HandoffAccepted}
+// ActiveStatuses are the statuses of handoffs still waiting on the receiving team.
+var ActiveStatuses = []Status{Open, Accepted}
 
 // Valid reports whether st is a known handoff status.
-func (st HandoffStatus) Valid() bool { return slices.Contains(HandoffStatuses, st) }
+func (st Status) Valid() bool { return slices.Contains(Statuses, st) }
 
 // Active reports whether a handoff in st still waits on the receiving team.
-func (st HandoffStatus) Active() bool { return st == HandoffOpen || st == HandoffAccepted }
+func (st Status) Active() bool { return st == Open || st == Accepted }
 
 // The actions on a handoff.
 const (
-	HandoffAccept   = "accept"
-	HandoffAnswer   = "answer"
-	HandoffComplete = "complete"
-	HandoffDecline  = "decline"
-	HandoffCancel   = "cancel"
+	Accept   = "accept"
+	Answer   = "answer"
+	Complete = "complete"
+	Decline  = "decline"
+	Cancel   = "cancel"
 )
 
-// handoffMoves is the handoff state machine: the actions allowed in each
+// moves is the handoff state machine: the actions allowed in each
 // status. Answering or completing an open handoff accepts it on the way.
-var handoffMoves = map[HandoffStatus][]string{
-	HandoffOpen:     {HandoffAccept, HandoffAnswer, HandoffComplete, HandoffDecline, HandoffCancel},
-	HandoffAccepted: {HandoffAnswer, HandoffComplete, HandoffDecline, HandoffCancel},
+var moves = map[Status][]string{
+	Open:     {Accept, Answer, Complete, Decline, Cancel},
+	Accepted: {Answer, Complete, Decline, Cancel},
 }
 
 // Allowed lists the actions a handoff in st allows (none once closed).
-func (st HandoffStatus) Allowed() []string {
-	return append([]string{}, handoffMoves[st]...)
+func (st Status) Allowed() []string {
+	return append([]string{}, moves[st]...)
 }
 
 // receiverAction reports whether action is the receiving team's to take.
-func handoffReceiverAction(action string) bool { return action != HandoffCancel }
+func receiverAction(action string) bool { return action != Cancel }
 
-// Limits on handoff text.
+// Limits on handoffs (their text is input.Text).
 const (
-	maxHandoffText   = 10_000
-	maxHandoffWithin = 90 * 24 * time.Hour // due_within and due_at at most this far ahead
+	maxWithin = 90 * 24 * time.Hour // due_within and due_at at most this far ahead
 )
 
 // Handoff is a request from a case's owner to another team.
 type Handoff struct {
-	ID            int64   `json:"id"`
-	Case          string  `json:"case"` // ESC number
-	CaseID        int64   `json:"case_id"`
-	CaseTitle     string  `json:"case_title"`
-	CasePriority  string  `json:"case_priority"`
-	CaseStatus    Status  `json:"case_status"`
-	CaseOwner     *string `json:"case_owner"` // email; null when unassigned
-	CaseOwnerName string  `json:"case_owner_name,omitempty"`
+	ID            int64        `json:"id"`
+	Case          string       `json:"case"` // ESC number
+	CaseID        int64        `json:"case_id"`
+	CaseTitle     string       `json:"case_title"`
+	CasePriority  string       `json:"case_priority"`
+	CaseStatus    cases.Status `json:"case_status"`
+	CaseOwner     *string      `json:"case_owner"` // email; null when unassigned
+	CaseOwnerName string       `json:"case_owner_name,omitempty"`
 
-	FromTeam        string        `json:"from_team"`
-	ToTeam          string        `json:"to_team"`
-	RequestedBy     *string       `json:"requested_by"`
-	RequestedByName string        `json:"requested_by_name,omitempty"`
-	Request         string        `json:"request"`
-	DueAt           time.Time     `json:"due_at"`
-	Hold            bool          `json:"hold"` // keeps the case pending_internal while open
-	Status          HandoffStatus `json:"status"`
-	AcceptedBy      *string       `json:"accepted_by"`
-	AcceptedByName  string        `json:"accepted_by_name,omitempty"`
-	AcceptedAt      *time.Time    `json:"accepted_at"`
-	Answer          string        `json:"answer"` // the latest answer
-	AnsweredBy      *string       `json:"answered_by"`
-	AnsweredByName  string        `json:"answered_by_name,omitempty"`
-	AnsweredAt      *time.Time    `json:"answered_at"`
-	DeclineReason   string        `json:"decline_reason"`
-	ClosedBy        *string       `json:"closed_by"`
-	ClosedAt        *time.Time    `json:"closed_at"`
-	CreatedAt       time.Time     `json:"created_at"`
-	UpdatedAt       time.Time     `json:"updated_at"`
+	FromTeam        string     `json:"from_team"`
+	ToTeam          string     `json:"to_team"`
+	RequestedBy     *string    `json:"requested_by"`
+	RequestedByName string     `json:"requested_by_name,omitempty"`
+	Request         string     `json:"request"`
+	DueAt           time.Time  `json:"due_at"`
+	Hold            bool       `json:"hold"` // keeps the case pending_internal while open
+	Status          Status     `json:"status"`
+	AcceptedBy      *string    `json:"accepted_by"`
+	AcceptedByName  string     `json:"accepted_by_name,omitempty"`
+	AcceptedAt      *time.Time `json:"accepted_at"`
+	Answer          string     `json:"answer"` // the latest answer
+	AnsweredBy      *string    `json:"answered_by"`
+	AnsweredByName  string     `json:"answered_by_name,omitempty"`
+	AnsweredAt      *time.Time `json:"answered_at"`
+	DeclineReason   string     `json:"decline_reason"`
+	ClosedBy        *string    `json:"closed_by"`
+	ClosedAt        *time.Time `json:"closed_at"`
+	CreatedAt       time.Time  `json:"created_at"`
+	UpdatedAt       time.Time  `json:"updated_at"`
 
 	// Overdue: still open past its due time, or closed after it.
 	Overdue bool `json:"overdue"`
@@ -149,7 +154,7 @@ type Handoff struct {
 	// another matter: see HandoffActionsFor).
 	Allowed []string `json:"allowed"`
 	// Events is its history from the case timeline (GetHandoff only).
-	Events []Event `json:"events,omitempty"`
+	Events []cases.Event `json:"events,omitempty"`
 
 	caseOwnerID int64
 }
@@ -157,8 +162,8 @@ type Handoff struct {
 // Active reports whether the handoff still waits on the receiving team.
 func (h *Handoff) Active() bool { return h.Status.Active() }
 
-// HandoffInput is the body of POST /cases/{ref}/handoffs.
-type HandoffInput struct {
+// Input is the body of POST /cases/{ref}/handoffs.
+type Input struct {
 	Team    string `json:"team"`    // the team asked
 	Request string `json:"request"` // what it is asked to do
 	// DueAt (RFC 3339) or DueWithin (a duration of the team's business
@@ -170,27 +175,27 @@ type HandoffInput struct {
 	Hold *bool `json:"hold"`
 }
 
-// HandoffText is the body of the answer, complete, decline and cancel
+// Text is the body of the answer, complete, decline and cancel
 // actions: the answer (answer, complete) or the reason (decline, cancel).
-type HandoffText struct {
+type Text struct {
 	Answer string `json:"answer"`
 	Reason string `json:"reason"`
 }
 
-// HandoffWithin runs extra writes in the transaction that creates a
+// Within runs extra writes in the transaction that creates a
 // handoff, such as storing an idempotent response.
-type HandoffWithin func(tx *db.Tx, h *Handoff) error
+type Within func(tx *db.Tx, h *Handoff) error
 
-// HandoffConflict is an action the handoff's status does not allow; it
+// Conflict is an action the handoff's status does not allow; it
 // names the allowed ones. It is an *apperr.Conflict too.
-type HandoffConflict struct {
+type Conflict struct {
 	ID      int64
-	Status  HandoffStatus
+	Status  Status
 	Action  string
 	Allowed []string
 }
 
-func (e *HandoffConflict) Error() string {
+func (e *Conflict) Error() string {
 	if len(e.Allowed) == 0 {
 		return fmt.Sprintf("handoff %d is %s: nothing more can be done with it", e.ID, e.Status)
 	}
@@ -198,40 +203,47 @@ func (e *HandoffConflict) Error() string {
 }
 
 // Unwrap makes the conflict an *apperr.Conflict for callers that map errors by kind.
-func (e *HandoffConflict) Unwrap() error { return &apperr.Conflict{Detail: e.Error()} }
+func (e *Conflict) Unwrap() error { return &apperr.Conflict{Detail: e.Error()} }
 
-// --- hooks ---
-
-// HandoffEvent is one change to a handoff, told to hooks.
-type HandoffEvent struct {
-	Kind    string    // requested | accepted | answered | completed | declined | cancelled
-	Handoff *Handoff  // the handoff after the change
-	Actor   string    // email of who made it ("" for Flare)
-	OwnerID int64     // the case's owner to tell (0: unassigned)
-	At      time.Time // when
+// Service runs handoffs.
+type Service struct {
+	db    *db.DB
+	desk  *desk.Service
+	cases *cases.Service
+	clock clock.Clock
 }
 
-// HandoffHook is told of each handoff change inside its transaction: a
-// notifier queues its durable delivery job in tx, so the change and its
-// notification commit together. An error rolls both back.
-type HandoffHook func(ctx context.Context, tx *db.Tx, e HandoffEvent) error
+// New returns the handoff service; Register wires its reaction to cases.
+func New(d *db.DB, dk *desk.Service, cs *cases.Service, c clock.Clock) *Service {
+	return &Service{db: d, desk: dk, cases: cs, clock: c}
+}
 
-// OnHandoffEvent registers a hook; call it while wiring, before serving.
-func (s *Service) OnHandoffEvent(h HandoffHook) { s.handoffHooks = append(s.handoffHooks, h) }
+// Register subscribes the service to the case events it reacts to:
+// resolving a case cancels its open handoffs, in the resolving transaction.
+func (s *Service) Register(bus *events.Bus) {
+	bus.OnTx("handoffs.cancel_on_resolve", s.cancelOnResolve, events.CaseStatusChanged)
+}
 
-func (s *Service) tellHandoff(ctx context.Context, tx *db.Tx, e HandoffEvent) error {
-	for _, h := range s.handoffHooks {
-		if err := h(ctx, tx, e); err != nil {
-			return fmt.Errorf("handoff %s hook: %w", e.Kind, err)
-		}
+// publish publishes the event of a change to h in tx.
+func (s *Service) publish(ctx context.Context, tx *db.Tx, actor auth.Actor, c *cases.Case, kind string, h *Handoff, text string, now time.Time) error {
+	e := &events.Handoff{HandoffID: h.ID, FromTeam: h.FromTeam, ToTeam: h.ToTeam, Status: string(h.Status),
+		DueAt: h.DueAt, Hold: h.Hold}
+	switch kind {
+	case "requested":
+		e.Request = h.Request
+	case "answered", "completed":
+		e.Answer = h.Answer
+	case "declined", "cancelled":
+		e.Reason = text
 	}
-	return nil
+	return s.cases.Bus().Publish(ctx, tx, events.Event{Type: events.Type("handoff." + kind), At: now,
+		Actor: cases.EventActor(actor), Case: cases.EventCase(c), Data: e})
 }
 
 // --- create ---
 
-// CreateHandoff asks another team to do a piece of work on the case ref.
-func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref string, in HandoffInput, within HandoffWithin) (*Handoff, error) {
+// Create asks another team to do a piece of work on the case ref.
+func (s *Service) Create(ctx context.Context, actor auth.Actor, ref string, in Input, within Within) (*Handoff, error) {
 	if !actor.Can(auth.PermCaseWrite) {
 		return nil, &apperr.Forbidden{Detail: "your role cannot change cases, so it cannot ask other teams"}
 	}
@@ -242,7 +254,7 @@ func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref strin
 	now := s.clock.Now()
 	v := &apperr.Invalid{}
 	request := strings.TrimSpace(in.Request)
-	checkText(v, "request", request, maxHandoffText, true)
+	input.Required(v, "request", input.Text, request)
 	key := strings.TrimSpace(in.Team)
 	team, teamOK := cfg.Team(key)
 	switch {
@@ -263,8 +275,8 @@ func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref strin
 			v.Add("due_at", "must be an RFC 3339 instant such as 2026-11-06T15:00:00Z")
 		case !t.After(now):
 			v.Add("due_at", "must be in the future")
-		case t.Sub(now) > maxHandoffWithin:
-			v.Add("due_at", "must be within %d days", int(maxHandoffWithin/(24*time.Hour)))
+		case t.Sub(now) > maxWithin:
+			v.Add("due_at", "must be within %d days", int(maxWithin/(24*time.Hour)))
 		default:
 			due = t.UTC().Truncate(time.Microsecond)
 		}
@@ -275,13 +287,13 @@ func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref strin
 			v.Add("due_within", "%s", err.Error())
 		case d <= 0:
 			v.Add("due_within", "must be more than 0")
-		case d > maxHandoffWithin:
-			v.Add("due_within", "must be at most %dd", int(maxHandoffWithin/(24*time.Hour)))
+		case d > maxWithin:
+			v.Add("due_within", "must be at most %dd", int(maxWithin/(24*time.Hour)))
 		case teamOK:
-			due = handoffDue(cfg, team, now, d)
+			due = dueIn(cfg, team, now, d)
 		}
 	case teamOK:
-		due = handoffDue(cfg, team, now, team.HandoffTarget())
+		due = dueIn(cfg, team, now, team.HandoffTarget())
 	}
 	if err := v.Err(); err != nil {
 		return nil, err
@@ -290,7 +302,7 @@ func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref strin
 	var out *Handoff
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		var id int64
-		c, err := s.ChangeInTx(ctx, tx, actor, ref, auth.PermCaseWrite, func(c *Case) ([]Entry, error) {
+		c, err := s.cases.ChangeInTx(ctx, tx, actor, ref, auth.PermCaseWrite, func(c *cases.Case) ([]cases.Entry, error) {
 			if !c.Status.Active() {
 				return nil, &apperr.Conflict{Detail: fmt.Sprintf("%s is %s: reopen it before asking another team", c.Number, c.Status)}
 			}
@@ -300,19 +312,19 @@ func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref strin
 			}
 			err := tx.QueryRow(ctx, `INSERT INTO handoffs (case_id, from_team, to_team, requested_by, request, due_at, hold,
 				status, created_at, updated_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
-				c.ID, c.Team, team.Key, nullID(actor.UserID), request, db.T(due), hold, string(HandoffOpen),
+				c.ID, c.Team, team.Key, db.NullID(actor.UserID), request, db.T(due), hold, string(Open),
 				db.T(now), db.T(now)).Scan(&id)
 			if err != nil {
 				return nil, fmt.Errorf("insert handoff: %w", err)
 			}
-			events := []Entry{{Type: "handoff_requested", Data: map[string]any{"handoff_id": id, "team": team.Key,
+			events := []cases.Entry{{Type: "handoff_requested", Data: map[string]any{"handoff_id": id, "team": team.Key,
 				"request": request, "due_at": due, "hold": hold}}}
 			if hold {
 				switch c.Status {
-				case StatusNew, StatusOpen, StatusPendingRequester:
-					events = append(events, Entry{Type: "status", Data: map[string]any{"from": c.Status,
-						"to": StatusPendingInternal, "note": "waiting on a handoff to " + team.Name}})
-					c.Status = StatusPendingInternal
+				case cases.StatusNew, cases.StatusOpen, cases.StatusPendingRequester:
+					events = append(events, cases.Entry{Type: "status", Data: map[string]any{"from": c.Status,
+						"to": cases.StatusPendingInternal, "note": "waiting on a handoff to " + team.Name}})
+					c.Status = cases.StatusPendingInternal
 				}
 			}
 			return events, nil
@@ -326,8 +338,7 @@ func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref strin
 		if err := s.auditHandoff(ctx, tx, actor, "handoff.create", out, nil, now); err != nil {
 			return err
 		}
-		if err := s.tellHandoff(ctx, tx, HandoffEvent{Kind: "requested", Handoff: out, Actor: actor.Email,
-			OwnerID: c.OwnerID, At: now}); err != nil {
+		if err := s.publish(ctx, tx, actor, c, "requested", out, "", now); err != nil {
 			return err
 		}
 		if within != nil {
@@ -341,53 +352,53 @@ func (s *Service) CreateHandoff(ctx context.Context, actor auth.Actor, ref strin
 	return out, nil
 }
 
-// handoffDue is d of the team's business time from now on its calendar
+// dueIn is d of the team's business time from now on its calendar
 // (24/7 when it has none).
-func handoffDue(cfg *desk.Config, team desk.Team, now time.Time, d time.Duration) time.Time {
+func dueIn(cfg *desk.Config, team desk.Team, now time.Time, d time.Duration) time.Time {
 	if cal, ok := cfg.Calendar(team.Calendar); ok && team.Calendar != "" {
 		return cal.Add(now, d).UTC().Truncate(time.Microsecond)
 	}
 	return now.Add(d)
 }
 
-// DefaultHandoffDue is when a handoff to team asked at now is due by default.
-func DefaultHandoffDue(cfg *desk.Config, team desk.Team, now time.Time) time.Time {
-	return handoffDue(cfg, team, now, team.HandoffTarget())
+// DefaultDue is when a handoff to team asked at now is due by default.
+func DefaultDue(cfg *desk.Config, team desk.Team, now time.Time) time.Time {
+	return dueIn(cfg, team, now, team.HandoffTarget())
 }
 
 // --- actions ---
 
-// AcceptHandoff takes the handoff on for the receiving team.
-func (s *Service) AcceptHandoff(ctx context.Context, actor auth.Actor, id int64) (*Handoff, error) {
-	return s.handoffAction(ctx, actor, id, HandoffAccept, "")
+// Accept takes the handoff on for the receiving team.
+func (s *Service) Accept(ctx context.Context, actor auth.Actor, id int64) (*Handoff, error) {
+	return s.handoffAction(ctx, actor, id, Accept, "")
 }
 
-// AnswerHandoff adds an answer; the handoff stays accepted (an open one is accepted by answering).
-func (s *Service) AnswerHandoff(ctx context.Context, actor auth.Actor, id int64, answer string) (*Handoff, error) {
-	return s.handoffAction(ctx, actor, id, HandoffAnswer, answer)
+// Answer adds an answer; the handoff stays accepted (an open one is accepted by answering).
+func (s *Service) Answer(ctx context.Context, actor auth.Actor, id int64, answer string) (*Handoff, error) {
+	return s.handoffAction(ctx, actor, id, Answer, answer)
 }
 
-// CompleteHandoff closes the handoff as done, with an answer (optional when
+// Complete closes the handoff as done, with an answer (optional when
 // it has been answered before).
-func (s *Service) CompleteHandoff(ctx context.Context, actor auth.Actor, id int64, answer string) (*Handoff, error) {
-	return s.handoffAction(ctx, actor, id, HandoffComplete, answer)
+func (s *Service) Complete(ctx context.Context, actor auth.Actor, id int64, answer string) (*Handoff, error) {
+	return s.handoffAction(ctx, actor, id, Complete, answer)
 }
 
-// DeclineHandoff closes the handoff as not done; a reason is required.
-func (s *Service) DeclineHandoff(ctx context.Context, actor auth.Actor, id int64, reason string) (*Handoff, error) {
-	return s.handoffAction(ctx, actor, id, HandoffDecline, reason)
+// Decline closes the handoff as not done; a reason is required.
+func (s *Service) Decline(ctx context.Context, actor auth.Actor, id int64, reason string) (*Handoff, error) {
+	return s.handoffAction(ctx, actor, id, Decline, reason)
 }
 
-// CancelHandoff withdraws the handoff (the case's side); the reason is optional.
-func (s *Service) CancelHandoff(ctx context.Context, actor auth.Actor, id int64, reason string) (*Handoff, error) {
-	return s.handoffAction(ctx, actor, id, HandoffCancel, reason)
+// Cancel withdraws the handoff (the case's side); the reason is optional.
+func (s *Service) Cancel(ctx context.Context, actor auth.Actor, id int64, reason string) (*Handoff, error) {
+	return s.handoffAction(ctx, actor, id, Cancel, reason)
 }
 
-// DoHandoff runs action ("accept", "answer", "complete", "decline" or
+// Do runs action ("accept", "answer", "complete", "decline" or
 // "cancel") with its text: the answer or the reason.
-func (s *Service) DoHandoff(ctx context.Context, actor auth.Actor, id int64, action, text string) (*Handoff, error) {
+func (s *Service) Do(ctx context.Context, actor auth.Actor, id int64, action, text string) (*Handoff, error) {
 	switch action {
-	case HandoffAccept, HandoffAnswer, HandoffComplete, HandoffDecline, HandoffCancel:
+	case Accept, Answer, Complete, Decline, Cancel:
 		return s.handoffAction(ctx, actor, id, action, text)
 	}
 	return nil, &apperr.Invalid{Errors: []apperr.FieldError{{Field: "action",
@@ -399,11 +410,15 @@ func (s *Service) handoffAction(ctx context.Context, actor auth.Actor, id int64,
 	text = strings.TrimSpace(text)
 	v := &apperr.Invalid{}
 	field := "reason"
-	if action == HandoffAnswer || action == HandoffComplete {
+	if action == Answer || action == Complete {
 		field = "answer"
 	}
-	checkText(v, field, text, maxHandoffText, action == HandoffAnswer)
-	if action == HandoffDecline && text == "" {
+	if action == Answer {
+		input.Required(v, field, input.Text, text)
+	} else {
+		input.Check(v, field, input.Text, text)
+	}
+	if action == Decline && text == "" {
 		v.Add("reason", "say why the team cannot do this")
 	}
 	if err := v.Err(); err != nil {
@@ -432,22 +447,22 @@ func (s *Service) handoffAction(ctx context.Context, actor auth.Actor, id int64,
 		if err != nil {
 			return fmt.Errorf("load handoff %d: %w", id, err)
 		}
-		c, err := s.load(ctx, tx, strconv.FormatInt(caseID, 10), false)
+		c, err := s.cases.Find(ctx, tx, strconv.FormatInt(caseID, 10))
 		if err != nil {
 			return err
 		}
-		seesCase := s.canSee(ctx, actor, c)
-		if !seesCase && !actor.InTeam(toTeam) {
+		if !s.sees(ctx, actor, c, toTeam) {
 			return apperr.ErrNotFound
 		}
+		seesCase := s.cases.CanSee(ctx, actor, c)
 		// The receiving team acts on the case through the handoff, even
 		// where it may not see the case itself: act as a member of the
 		// case's team for this change only (the actor stays who they are
 		// on the timeline and in the audit log).
 		as := actor
-		if handoffReceiverAction(action) {
-			if !mayReceiveHandoff(actor, toTeam) {
-				return &apperr.Forbidden{Detail: fmt.Sprintf("only members of %s and leads can %s this handoff", handoffTeamName(cfg, toTeam), action)}
+		if receiverAction(action) {
+			if !mayReceive(actor, toTeam) {
+				return &apperr.Forbidden{Detail: fmt.Sprintf("only members of %s and leads can %s this handoff", teamName(cfg, toTeam), action)}
 			}
 			as.Teams, as.Markets = append(slices.Clone(actor.Teams), c.Team), nil
 		} else if !seesCase || !actor.Can(auth.PermCaseWrite) {
@@ -455,30 +470,31 @@ func (s *Service) handoffAction(ctx context.Context, actor auth.Actor, id int64,
 		}
 		var before *Handoff
 		var kind string
-		cs, err := s.ChangeInTx(ctx, tx, as, strconv.FormatInt(caseID, 10), auth.PermCaseWrite, func(c *Case) ([]Entry, error) {
+		cs, err := s.cases.ChangeInTx(ctx, tx, as, strconv.FormatInt(caseID, 10), auth.PermCaseWrite, func(c *cases.Case) ([]cases.Entry, error) {
 			h, err := s.handoffByID(ctx, tx, id)
 			if err != nil {
 				return nil, err
 			}
-			before = h
+			b := *h // applyHandoff changes h
+			before = &b
 			if !slices.Contains(h.Status.Allowed(), action) {
-				return nil, &HandoffConflict{ID: id, Status: h.Status, Action: action, Allowed: h.Status.Allowed()}
+				return nil, &Conflict{ID: id, Status: h.Status, Action: action, Allowed: h.Status.Allowed()}
 			}
-			var evs []Entry
+			var evs []cases.Entry
 			kind, evs, err = s.applyHandoff(ctx, tx, actor, h, action, text, now)
 			if err != nil {
 				return nil, err
 			}
-			if h.Hold && !h.Status.Active() && c.Status == StatusPendingInternal {
+			if h.Hold && !h.Status.Active() && c.Status == cases.StatusPendingInternal {
 				var n int
 				if err := tx.QueryRow(ctx, `SELECT COUNT(*) FROM handoffs WHERE case_id = ? AND hold = TRUE
 					AND status IN ('open', 'accepted')`, c.ID).Scan(&n); err != nil {
 					return nil, fmt.Errorf("count open handoffs: %w", err)
 				}
 				if n == 0 {
-					evs = append(evs, Entry{Type: "status", Data: map[string]any{"from": c.Status, "to": StatusOpen,
+					evs = append(evs, cases.Entry{Type: "status", Data: map[string]any{"from": c.Status, "to": cases.StatusOpen,
 						"note": "handoffs closed: back with the owner"}})
-					c.Status = StatusOpen
+					c.Status = cases.StatusOpen
 				}
 			}
 			return evs, nil
@@ -492,7 +508,7 @@ func (s *Service) handoffAction(ctx context.Context, actor auth.Actor, id int64,
 		if err := s.auditHandoff(ctx, tx, actor, "handoff."+action, out, before, now); err != nil {
 			return err
 		}
-		return s.tellHandoff(ctx, tx, HandoffEvent{Kind: kind, Handoff: out, Actor: actor.Email, OwnerID: cs.OwnerID, At: now})
+		return s.publish(ctx, tx, actor, cs, kind, out, text, now)
 	})
 	if err != nil {
 		return nil, err
@@ -501,7 +517,7 @@ func (s *Service) handoffAction(ctx context.Context, actor auth.Actor, id int64,
 }
 
 // mayReceive reports whether actor may take the receiving team's actions.
-func mayReceiveHandoff(a auth.Actor, team string) bool {
+func mayReceive(a auth.Actor, team string) bool {
 	if !a.Can(auth.PermCaseWrite) {
 		return false
 	}
@@ -511,24 +527,24 @@ func mayReceiveHandoff(a auth.Actor, team string) bool {
 // applyHandoff writes one action's change to the handoff row and returns
 // the hook kind and the case timeline entries.
 func (s *Service) applyHandoff(ctx context.Context, tx *db.Tx, actor auth.Actor, h *Handoff, action, text string,
-	now time.Time) (string, []Entry, error) {
+	now time.Time) (string, []cases.Entry, error) {
 	data := map[string]any{"handoff_id": h.ID, "team": h.ToTeam}
 	set := []string{"updated_at = ?"}
 	args := []any{db.T(now)}
 	accept := func() {
-		if h.Status == HandoffOpen {
+		if h.Status == Open {
 			set = append(set, "status = ?", "accepted_by = ?", "accepted_at = ?")
-			args = append(args, string(HandoffAccepted), nullID(actor.UserID), db.T(now))
+			args = append(args, string(Accepted), db.NullID(actor.UserID), db.T(now))
 		}
 	}
-	closeAs := func(st HandoffStatus) {
+	closeAs := func(st Status) {
 		set = append(set, "status = ?", "closed_by = ?", "closed_at = ?")
-		args = append(args, string(st), nullID(actor.UserID), db.T(now))
+		args = append(args, string(st), db.NullID(actor.UserID), db.T(now))
 		h.Status = st
 	}
 	answer := func() {
 		set = append(set, "answer = ?", "answered_by = ?", "answered_at = ?")
-		args = append(args, text, nullID(actor.UserID), db.T(now))
+		args = append(args, text, db.NullID(actor.UserID), db.T(now))
 		data["answer"] = text
 	}
 	news := func() {
@@ -537,21 +553,21 @@ func (s *Service) applyHandoff(ctx context.Context, tx *db.Tx, actor auth.Actor,
 	}
 	var kind string
 	switch action {
-	case HandoffAccept:
+	case Accept:
 		accept()
-		h.Status, kind = HandoffAccepted, "accepted"
-	case HandoffAnswer:
+		h.Status, kind = Accepted, "accepted"
+	case Answer:
 		accept()
 		answer()
 		news()
-		h.Status, kind = HandoffAccepted, "answered"
-	case HandoffComplete:
+		h.Status, kind = Accepted, "answered"
+	case Complete:
 		if text == "" && h.Answer == "" {
 			return "", nil, &apperr.Invalid{Errors: []apperr.FieldError{{Field: "answer", Message: "say what was done: the owner reads this answer"}}}
 		}
-		if h.Status == HandoffOpen {
+		if h.Status == Open {
 			set = append(set, "accepted_by = ?", "accepted_at = ?")
-			args = append(args, nullID(actor.UserID), db.T(now))
+			args = append(args, db.NullID(actor.UserID), db.T(now))
 		}
 		if text != "" {
 			answer()
@@ -559,22 +575,22 @@ func (s *Service) applyHandoff(ctx context.Context, tx *db.Tx, actor auth.Actor,
 			data["answer"] = h.Answer
 		}
 		news()
-		closeAs(HandoffCompleted)
+		closeAs(Completed)
 		kind = "completed"
-	case HandoffDecline:
+	case Decline:
 		set = append(set, "decline_reason = ?")
 		args = append(args, text)
 		data["reason"] = text
 		news()
-		closeAs(HandoffDeclined)
+		closeAs(Declined)
 		kind = "declined"
-	case HandoffCancel:
+	case Cancel:
 		if text != "" {
 			data["reason"] = text
 		}
 		set = append(set, "read_at = ?") // the owner's side closed it: nothing left to read
 		args = append(args, db.T(now))
-		closeAs(HandoffCancelled)
+		closeAs(Cancelled)
 		kind = "cancelled"
 	}
 	if !h.Status.Active() {
@@ -583,7 +599,7 @@ func (s *Service) applyHandoff(ctx context.Context, tx *db.Tx, actor auth.Actor,
 	if _, err := tx.Exec(ctx, `UPDATE handoffs SET `+strings.Join(set, ", ")+` WHERE id = ?`, append(args, h.ID)...); err != nil {
 		return "", nil, fmt.Errorf("update handoff %d: %w", h.ID, err)
 	}
-	return kind, []Entry{{Type: "handoff_" + kind, Data: data}}, nil
+	return kind, []cases.Entry{{Type: "handoff_" + kind, Data: data}}, nil
 }
 
 func (s *Service) auditHandoff(ctx context.Context, tx *db.Tx, actor auth.Actor, action string, after, before *Handoff, now time.Time) error {
@@ -592,21 +608,21 @@ func (s *Service) auditHandoff(ctx context.Context, tx *db.Tx, actor auth.Actor,
 		name = actor.Name
 	}
 	e := audit.Entry{ActorID: actor.UserID, Actor: name, Action: action, ObjectType: "handoff",
-		ObjectID: strconv.FormatInt(after.ID, 10), After: handoffSnapshot(after)}
+		ObjectID: strconv.FormatInt(after.ID, 10), After: snapshot(after)}
 	if before != nil {
-		e.Before = handoffSnapshot(before)
+		e.Before = snapshot(before)
 	}
 	return audit.Append(ctx, tx, now, e)
 }
 
-// handoffSnapshot is a handoff as the audit log keeps it: its own fields.
-func handoffSnapshot(h *Handoff) map[string]any {
+// snapshot is a handoff as the audit log keeps it: its own fields.
+func snapshot(h *Handoff) map[string]any {
 	return map[string]any{"case": h.Case, "from_team": h.FromTeam, "to_team": h.ToTeam, "request": h.Request,
 		"due_at": h.DueAt, "hold": h.Hold, "status": h.Status, "accepted_by": h.AcceptedBy, "answer": h.Answer,
 		"decline_reason": h.DeclineReason, "closed_at": h.ClosedAt}
 }
 
-func handoffTeamName(cfg *desk.Config, key string) string {
+func teamName(cfg *desk.Config, key string) string {
 	if t, ok := cfg.Team(key); ok && t.Name != "" {
 		return t.Name
 	}
@@ -615,7 +631,7 @@ func handoffTeamName(cfg *desk.Config, key string) string {
 
 // --- reading ---
 
-const handoffColumns = `h.id, h.case_id, c.number, c.title, c.priority, c.status, c.owner_id, ou.email, ou.name,
+const columns = `h.id, h.case_id, c.number, c.title, c.priority, c.status, c.owner_id, ou.email, ou.name,
 	h.from_team, h.to_team, ru.email, ru.name, h.request, h.due_at, h.hold, h.status,
 	au.email, au.name, h.accepted_at, h.answer, wu.email, wu.name, h.answered_at, h.decline_reason,
 	cu.email, h.closed_at, h.news_at, h.read_at, h.created_at, h.updated_at
@@ -626,7 +642,7 @@ const handoffColumns = `h.id, h.case_id, c.number, c.title, c.priority, c.status
 	LEFT JOIN users wu ON wu.id = h.answered_by
 	LEFT JOIN users cu ON cu.id = h.closed_by`
 
-func (s *Service) scanHandoff(r scanner) (*Handoff, error) {
+func (s *Service) scanHandoff(r interface{ Scan(...any) error }) (*Handoff, error) {
 	var (
 		h                                     Handoff
 		number                                int64
@@ -650,7 +666,7 @@ func (s *Service) scanHandoff(r scanner) (*Handoff, error) {
 		}
 		return &n.String
 	}
-	h.Case = FormatNumber(number)
+	h.Case = cases.FormatNumber(number)
 	h.caseOwnerID = ownerID.Int64
 	h.CaseOwner, h.CaseOwnerName = str(owner), ownerName.String
 	h.RequestedBy, h.RequestedByName = str(reqBy), reqByName.String
@@ -660,13 +676,13 @@ func (s *Service) scanHandoff(r scanner) (*Handoff, error) {
 	h.DueAt, h.CreatedAt, h.UpdatedAt = due.Time, created.Time, updated.Time
 	h.Unread = !news.IsZero() && (rd.IsZero() || rd.Before(news.Time))
 	now := s.clock.Now()
-	h.Overdue = (h.Active() && now.After(h.DueAt)) || (h.ClosedAt != nil && h.Status != HandoffCancelled && h.ClosedAt.After(h.DueAt))
+	h.Overdue = (h.Active() && now.After(h.DueAt)) || (h.ClosedAt != nil && h.Status != Cancelled && h.ClosedAt.After(h.DueAt))
 	h.Allowed = h.Status.Allowed()
 	return &h, nil
 }
 
 func (s *Service) handoffByID(ctx context.Context, q db.Querier, id int64) (*Handoff, error) {
-	h, err := s.scanHandoff(q.QueryRow(ctx, "SELECT "+handoffColumns+" WHERE h.id = ?", id))
+	h, err := s.scanHandoff(q.QueryRow(ctx, "SELECT "+columns+" WHERE h.id = ?", id))
 	if errors.Is(err, sql.ErrNoRows) {
 		return nil, apperr.ErrNotFound
 	}
@@ -676,23 +692,29 @@ func (s *Service) handoffByID(ctx context.Context, q db.Querier, id int64) (*Han
 	return h, nil
 }
 
-// canSeeHandoff: leads and admins, the receiving team, and whoever sees the case.
+// sees is who may see a handoff of c to the team toTeam (see the package
+// comment): never account managers; whoever sees the case; and the
+// receiving team's members who hold case.write (they act on it).
+func (s *Service) sees(ctx context.Context, a auth.Actor, c *cases.Case, toTeam string) bool {
+	if cases.PublicOnly(a) || !a.Can(auth.PermCaseRead) {
+		return false
+	}
+	return receives(a, toTeam) || s.cases.CanSee(ctx, a, c)
+}
+
+// receives reports whether a works toTeam's handoffs.
+func receives(a auth.Actor, team string) bool { return a.Can(auth.PermCaseWrite) && a.InTeam(team) }
+
 func (s *Service) canSeeHandoff(ctx context.Context, a auth.Actor, h *Handoff) (bool, error) {
-	if !a.Can(auth.PermCaseRead) {
-		return false, nil
-	}
-	if a.Role == auth.RoleAdmin || a.Role == auth.RoleLead || a.InTeam(h.ToTeam) {
-		return true, nil
-	}
-	c, err := s.load(ctx, s.db, strconv.FormatInt(h.CaseID, 10), false)
+	c, err := s.cases.Find(ctx, s.db, strconv.FormatInt(h.CaseID, 10))
 	if err != nil {
 		return false, err
 	}
-	return s.canSee(ctx, a, c), nil
+	return s.sees(ctx, a, c, h.ToTeam), nil
 }
 
-// GetHandoff returns a handoff with its history if actor may see it.
-func (s *Service) GetHandoff(ctx context.Context, actor auth.Actor, id int64) (*Handoff, error) {
+// Get returns a handoff with its history if actor may see it.
+func (s *Service) Get(ctx context.Context, actor auth.Actor, id int64) (*Handoff, error) {
 	h, err := s.handoffByID(ctx, s.db, id)
 	if err != nil {
 		return nil, err
@@ -709,19 +731,19 @@ func (s *Service) GetHandoff(ctx context.Context, actor auth.Actor, id int64) (*
 }
 
 // handoffEvents is a handoff's history: its entries on the case timeline.
-func (s *Service) handoffEvents(ctx context.Context, h *Handoff) ([]Event, error) {
+func (s *Service) handoffEvents(ctx context.Context, h *Handoff) ([]cases.Event, error) {
 	rows, err := s.db.Query(ctx, `SELECT e.id, e.type, u.email, u.name, e.data, e.created_at
 		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
 		WHERE e.case_id = ? AND e.type IN ('handoff_requested', 'handoff_accepted', 'handoff_answered',
 			'handoff_completed', 'handoff_declined', 'handoff_cancelled')
-		AND `+jsonInt(s.db.Dialect(), "e.data", "handoff_id")+` = ? ORDER BY e.id`, h.CaseID, h.ID)
+		AND `+db.JSONInt(s.db.Dialect(), "e.data", "handoff_id")+` = ? ORDER BY e.id`, h.CaseID, h.ID)
 	if err != nil {
 		return nil, fmt.Errorf("handoff events: %w", err)
 	}
 	defer rows.Close()
-	out := []Event{}
+	out := []cases.Event{}
 	for rows.Next() {
-		var e Event
+		var e cases.Event
 		var email, name sql.NullString
 		var data string
 		var at db.Time
@@ -740,15 +762,15 @@ func (s *Service) handoffEvents(ctx context.Context, h *Handoff) ([]Event, error
 	return out, rows.Err()
 }
 
-// HandoffActionsFor lists the actions actor may take on h now: the
+// ActionsFor lists the actions actor may take on h now: the
 // receiving team's (accept, answer, complete, decline) and the case side's
 // (cancel), as its status allows.
-func (s *Service) HandoffActionsFor(ctx context.Context, actor auth.Actor, h *Handoff) []string {
+func (s *Service) ActionsFor(ctx context.Context, actor auth.Actor, h *Handoff) []string {
 	var out []string
 	var seesCase *bool
 	for _, act := range h.Status.Allowed() {
-		if handoffReceiverAction(act) {
-			if mayReceiveHandoff(actor, h.ToTeam) {
+		if receiverAction(act) {
+			if mayReceive(actor, h.ToTeam) {
 				out = append(out, act)
 			}
 			continue
@@ -758,8 +780,8 @@ func (s *Service) HandoffActionsFor(ctx context.Context, actor auth.Actor, h *Ha
 		}
 		if seesCase == nil {
 			ok := false
-			if c, err := s.load(ctx, s.db, strconv.FormatInt(h.CaseID, 10), false); err == nil {
-				ok = s.canSee(ctx, actor, c)
+			if c, err := s.cases.Find(ctx, s.db, strconv.FormatInt(h.CaseID, 10)); err == nil {
+				ok = s.cases.CanSee(ctx, actor, c)
 			}
 			seesCase = &ok
 		}
@@ -770,14 +792,14 @@ func (s *Service) HandoffActionsFor(ctx context.Context, actor auth.Actor, h *Ha
 	return out
 }
 
-// HandoffReceiverActions lists the receiving team's actions (accept,
+// ReceiverActions lists the receiving team's actions (accept,
 // answer, complete, decline) actor may take on h now; unlike
-// HandoffActionsFor it reads nothing.
-func HandoffReceiverActions(actor auth.Actor, h *Handoff) []string {
+// ActionsFor it reads nothing.
+func ReceiverActions(actor auth.Actor, h *Handoff) []string {
 	var out []string
-	if mayReceiveHandoff(actor, h.ToTeam) {
+	if mayReceive(actor, h.ToTeam) {
 		for _, act := range h.Status.Allowed() {
-			if handoffReceiverAction(act) {
+			if receiverAction(act) {
 				out = append(out, act)
 			}
 		}
@@ -785,13 +807,16 @@ func HandoffReceiverActions(actor auth.Actor, h *Handoff) []string {
 	return out
 }
 
-// CaseHandoffs lists the handoffs of a case actor may see, oldest first.
-func (s *Service) CaseHandoffs(ctx context.Context, actor auth.Actor, ref string) ([]*Handoff, error) {
-	c, err := s.Get(ctx, actor, ref)
+// ForCase lists the handoffs of a case actor may see, oldest first.
+func (s *Service) ForCase(ctx context.Context, actor auth.Actor, ref string) ([]*Handoff, error) {
+	c, err := s.cases.Get(ctx, actor, ref)
 	if err != nil {
 		return nil, err
 	}
-	rows, err := s.db.Query(ctx, "SELECT "+handoffColumns+" WHERE h.case_id = ? ORDER BY h.id", c.ID)
+	if cases.PublicOnly(actor) {
+		return []*Handoff{}, nil // the desk's internal work
+	}
+	rows, err := s.db.Query(ctx, "SELECT "+columns+" WHERE h.case_id = ? ORDER BY h.id", c.ID)
 	if err != nil {
 		return nil, fmt.Errorf("case handoffs: %w", err)
 	}
@@ -807,29 +832,29 @@ func (s *Service) CaseHandoffs(ctx context.Context, actor auth.Actor, ref string
 	return out, rows.Err()
 }
 
-// HandoffFilter selects handoffs for GET /handoffs.
-type HandoffFilter struct {
-	Team     []string        // receiving teams
-	FromTeam []string        // asking teams
-	Case     string          // a case (id or ESC number)
-	Status   []HandoffStatus // none: every status
-	Owner    string          // "me": handoffs on cases the actor owns
-	Unread   bool            // only those with news the case's owner has not read
-	Overdue  bool            // only open or accepted handoffs past their due time
+// Filter selects handoffs for GET /handoffs.
+type Filter struct {
+	Team     []string // receiving teams
+	FromTeam []string // asking teams
+	Case     string   // a case (id or ESC number)
+	Status   []Status // none: every status
+	Owner    string   // "me": handoffs on cases the actor owns
+	Unread   bool     // only those with news the case's owner has not read
+	Overdue  bool     // only open or accepted handoffs past their due time
 	Cursor   string
 	Limit    int
 }
 
-// HandoffPage is one page of handoffs, soonest due first.
-type HandoffPage struct {
+// Page is one page of handoffs, soonest due first.
+type Page struct {
 	Handoffs   []*Handoff `json:"handoffs"`
 	NextCursor string     `json:"next_cursor,omitempty"`
 }
 
-// ListHandoffs lists the handoffs actor may see that match f, by due time.
-func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffFilter) (*HandoffPage, error) {
-	if !actor.Can(auth.PermCaseRead) {
-		return nil, &apperr.Forbidden{Detail: "your role cannot read cases"}
+// List lists the handoffs actor may see that match f, by due time.
+func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, error) {
+	if !actor.Can(auth.PermCaseRead) || cases.PublicOnly(actor) {
+		return nil, &apperr.Forbidden{Detail: "handoffs are the desk's internal work; your role sees the public side of cases"}
 	}
 	v := &apperr.Invalid{}
 	switch {
@@ -847,20 +872,31 @@ func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffF
 			for i, x := range vals {
 				anys[i] = x
 			}
-			add(col+" IN ("+placeholders(len(vals))+")", anys...)
+			add(col+" IN ("+db.Placeholders(len(vals))+")", anys...)
 		}
 	}
 	// Visibility: the receiving team sees its handoffs; others see those of
 	// the cases they see.
-	if cond, sargs := scope(actor); cond != "" {
-		if len(actor.Teams) > 0 {
+	if cond, sargs := cases.Scope(actor); cond != "" {
+		if len(actor.Teams) > 0 && actor.Can(auth.PermCaseWrite) {
 			targs := make([]any, len(actor.Teams))
 			for i, t := range actor.Teams {
 				targs[i] = t
 			}
-			add("(h.to_team IN ("+placeholders(len(actor.Teams))+") OR "+cond+")", append(targs, sargs...)...)
+			add("(h.to_team IN ("+db.Placeholders(len(actor.Teams))+") OR "+cond+")", append(targs, sargs...)...)
 		} else {
 			add(cond, sargs...)
+		}
+	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	for field, teams := range map[string][]string{"team": f.Team, "from_team": f.FromTeam} {
+		for _, t := range teams {
+			if _, ok := cfg.Team(t); !ok {
+				v.Add(field, "unknown team %q", t)
+			}
 		}
 	}
 	in("h.to_team", f.Team)
@@ -874,7 +910,7 @@ func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffF
 	}
 	in("h.status", sts)
 	if f.Case != "" {
-		id, number, ok := ParseRef(strings.TrimSpace(f.Case))
+		id, number, ok := cases.ParseRef(strings.TrimSpace(f.Case))
 		switch {
 		case !ok:
 			v.Add("case", "is not a case id or number")
@@ -898,7 +934,7 @@ func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffF
 		add("h.status IN ('open', 'accepted') AND h.due_at < ?", db.T(s.clock.Now()))
 	}
 	if f.Cursor != "" {
-		after, err := decodeCursor(f.Cursor, handoffSort) // (due_at, id), as the case lists' cursors
+		after, err := cases.DecodeCursor(f.Cursor, sortName) // (due_at, id), as the case lists' cursors
 		if err != nil {
 			v.Add("cursor", "is not a cursor from this list")
 		} else {
@@ -908,7 +944,7 @@ func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffF
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	q := "SELECT " + handoffColumns
+	q := "SELECT " + columns
 	if len(where) > 0 {
 		q += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -918,7 +954,7 @@ func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffF
 		return nil, fmt.Errorf("list handoffs: %w", err)
 	}
 	defer rows.Close()
-	page := &HandoffPage{Handoffs: []*Handoff{}}
+	page := &Page{Handoffs: []*Handoff{}}
 	for rows.Next() {
 		h, err := s.scanHandoff(rows)
 		if err != nil {
@@ -932,20 +968,20 @@ func (s *Service) ListHandoffs(ctx context.Context, actor auth.Actor, f HandoffF
 	if len(page.Handoffs) > f.Limit {
 		page.Handoffs = page.Handoffs[:f.Limit]
 		last := page.Handoffs[f.Limit-1]
-		page.NextCursor = encodeCursor(handoffSort, []any{last.DueAt, last.ID})
+		page.NextCursor = cases.EncodeCursor(sortName, []any{last.DueAt, last.ID})
 	}
 	return page, nil
 }
 
-// handoffSort names the handoff queue's order in its cursors.
-const handoffSort = "handoff_due"
+// sortName names the handoff queue's order in its cursors.
+const sortName = "handoff_due"
 
 // --- the owner is told ---
 
-// HandoffNews counts the handoffs on the active cases actor owns with an
+// News counts the handoffs on the active cases actor owns with an
 // answer, completion or decline actor has not read yet, leaving out those
 // of the case except (0: none), which the caller is about to mark read.
-func (s *Service) HandoffNews(ctx context.Context, actor auth.Actor, except int64) (int, error) {
+func (s *Service) News(ctx context.Context, actor auth.Actor, except int64) (int, error) {
 	if actor.UserID == 0 {
 		return 0, nil
 	}
@@ -959,10 +995,10 @@ func (s *Service) HandoffNews(ctx context.Context, actor auth.Actor, except int6
 	return n, nil
 }
 
-// MarkHandoffsRead marks the news on a case's handoffs read when actor is
+// MarkRead marks the news on a case's handoffs read when actor is
 // the case's owner (a read receipt: neither audited nor on the timeline).
 // It reports how many handoffs had news.
-func (s *Service) MarkHandoffsRead(ctx context.Context, actor auth.Actor, caseID int64) (int, error) {
+func (s *Service) MarkRead(ctx context.Context, actor auth.Actor, caseID int64) (int, error) {
 	if actor.UserID == 0 {
 		return 0, nil
 	}
@@ -983,17 +1019,17 @@ func (s *Service) MarkHandoffsRead(ctx context.Context, actor auth.Actor, caseID
 
 // --- wait times ---
 
-// HandoffStatsFilter chooses the handoffs to report on: those asked in [From, To).
-type HandoffStatsFilter struct {
+// StatsFilter chooses the handoffs to report on: those asked in [From, To).
+type StatsFilter struct {
 	From, To time.Time // default: the 30 days before now
 	FromTeam []string  // only handoffs these teams asked
 }
 
-// HandoffTeamStats is how one receiving team handled the period's handoffs.
+// TeamStats is how one receiving team handled the period's handoffs.
 // Waits are elapsed hours (and business hours on the team's calendar) from
 // the request to completion or decline; cancelled handoffs have no wait.
 // Percentiles interpolate between ranks (like percentile_cont).
-type HandoffTeamStats struct {
+type TeamStats struct {
 	Team      string   `json:"team"`
 	TeamName  string   `json:"team_name"`
 	Requested int      `json:"requested"`
@@ -1013,20 +1049,20 @@ type HandoffTeamStats struct {
 	OldestOpenHours         *float64 `json:"oldest_open_hours"`
 }
 
-// HandoffStats is the wait-time report: per receiving team, longest p90 wait first.
-type HandoffStats struct {
-	From  time.Time          `json:"from"`
-	To    time.Time          `json:"to"`
-	Teams []HandoffTeamStats `json:"teams"`
+// Stats is the wait-time report: per receiving team, longest p90 wait first.
+type Stats struct {
+	From  time.Time   `json:"from"`
+	To    time.Time   `json:"to"`
+	Teams []TeamStats `json:"teams"`
 }
 
-// maxHandoffStatsPeriod bounds a report's period.
-const maxHandoffStatsPeriod = 366 * 24 * time.Hour
+// maxStatsPeriod bounds a report's period.
+const maxStatsPeriod = 366 * 24 * time.Hour
 
-// HandoffWaitStats reports, per receiving team, how long handoffs asked in
+// WaitStats reports, per receiving team, how long handoffs asked in
 // the period waited: "which team holds our cases longest". Everyone on the
 // desk but account managers may read it (it names no case).
-func (s *Service) HandoffWaitStats(ctx context.Context, actor auth.Actor, f HandoffStatsFilter) (*HandoffStats, error) {
+func (s *Service) WaitStats(ctx context.Context, actor auth.Actor, f StatsFilter) (*Stats, error) {
 	if !actor.Can(auth.PermCaseRead) || actor.Role == auth.RoleAccountManager {
 		return nil, &apperr.Forbidden{Detail: "handoff reports are for the desk's own staff"}
 	}
@@ -1041,7 +1077,7 @@ func (s *Service) HandoffWaitStats(ctx context.Context, actor auth.Actor, f Hand
 	switch {
 	case !f.To.After(f.From):
 		v.Add("to", "must be after from")
-	case f.To.Sub(f.From) > maxHandoffStatsPeriod:
+	case f.To.Sub(f.From) > maxStatsPeriod:
 		v.Add("from", "the period is at most 366 days")
 	}
 	if err := v.Err(); err != nil {
@@ -1054,7 +1090,7 @@ func (s *Service) HandoffWaitStats(ctx context.Context, actor auth.Actor, f Hand
 	q := `SELECT to_team, status, created_at, accepted_at, closed_at, due_at FROM handoffs WHERE created_at >= ? AND created_at < ?`
 	args := []any{db.T(f.From), db.T(f.To)}
 	if len(f.FromTeam) > 0 {
-		q += " AND from_team IN (" + placeholders(len(f.FromTeam)) + ")"
+		q += " AND from_team IN (" + db.Placeholders(len(f.FromTeam)) + ")"
 		for _, t := range f.FromTeam {
 			args = append(args, t)
 		}
@@ -1065,7 +1101,7 @@ func (s *Service) HandoffWaitStats(ctx context.Context, actor auth.Actor, f Hand
 	}
 	defer rows.Close()
 	type acc struct {
-		st                     HandoffTeamStats
+		st                     TeamStats
 		wait, business, accept []float64
 		onTime, closed         int
 		oldest                 time.Duration
@@ -1073,22 +1109,22 @@ func (s *Service) HandoffWaitStats(ctx context.Context, actor auth.Actor, f Hand
 	teams := map[string]*acc{}
 	for rows.Next() {
 		var team string
-		var st HandoffStatus
+		var st Status
 		var created, accepted, closed, due db.Time
 		if err := rows.Scan(&team, &st, &created, &accepted, &closed, &due); err != nil {
 			return nil, fmt.Errorf("handoff stats: %w", err)
 		}
 		a := teams[team]
 		if a == nil {
-			a = &acc{st: HandoffTeamStats{Team: team, TeamName: handoffTeamName(cfg, team)}}
+			a = &acc{st: TeamStats{Team: team, TeamName: teamName(cfg, team)}}
 			teams[team] = a
 		}
 		a.st.Requested++
 		if !accepted.IsZero() {
-			a.accept = append(a.accept, handoffHours(accepted.Sub(created.Time)))
+			a.accept = append(a.accept, hours(accepted.Sub(created.Time)))
 		}
 		switch st {
-		case HandoffOpen, HandoffAccepted:
+		case Open, Accepted:
 			a.st.Open++
 			if now.After(due.Time) {
 				a.st.Overdue++
@@ -1096,10 +1132,10 @@ func (s *Service) HandoffWaitStats(ctx context.Context, actor auth.Actor, f Hand
 			if age := now.Sub(created.Time); age > a.oldest {
 				a.oldest = age
 			}
-		case HandoffCancelled:
+		case Cancelled:
 			a.st.Cancelled++
-		case HandoffCompleted, HandoffDeclined:
-			if st == HandoffCompleted {
+		case Completed, Declined:
+			if st == Completed {
 				a.st.Completed++
 			} else {
 				a.st.Declined++
@@ -1110,36 +1146,36 @@ func (s *Service) HandoffWaitStats(ctx context.Context, actor auth.Actor, f Hand
 			} else {
 				a.onTime++
 			}
-			a.wait = append(a.wait, handoffHours(closed.Sub(created.Time)))
+			a.wait = append(a.wait, hours(closed.Sub(created.Time)))
 			t, _ := cfg.Team(team)
 			if cal, ok := cfg.Calendar(t.Calendar); ok && t.Calendar != "" {
-				a.business = append(a.business, handoffHours(cal.Between(created.Time, closed.Time)))
+				a.business = append(a.business, hours(cal.Between(created.Time, closed.Time)))
 			} else {
-				a.business = append(a.business, handoffHours(closed.Sub(created.Time)))
+				a.business = append(a.business, hours(closed.Sub(created.Time)))
 			}
 		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, fmt.Errorf("handoff stats: %w", err)
 	}
-	out := &HandoffStats{From: f.From.UTC(), To: f.To.UTC(), Teams: []HandoffTeamStats{}}
+	out := &Stats{From: f.From.UTC(), To: f.To.UTC(), Teams: []TeamStats{}}
 	for _, a := range teams {
 		st := a.st
-		st.WaitMedianHours, st.WaitP90Hours = handoffPercentile(a.wait, 0.5), handoffPercentile(a.wait, 0.9)
-		st.WaitMedianBusinessHours, st.WaitP90BusinessHours = handoffPercentile(a.business, 0.5), handoffPercentile(a.business, 0.9)
-		st.AcceptMedianHours, st.AcceptP90Hours = handoffPercentile(a.accept, 0.5), handoffPercentile(a.accept, 0.9)
+		st.WaitMedianHours, st.WaitP90Hours = percentile(a.wait, 0.5), percentile(a.wait, 0.9)
+		st.WaitMedianBusinessHours, st.WaitP90BusinessHours = percentile(a.business, 0.5), percentile(a.business, 0.9)
+		st.AcceptMedianHours, st.AcceptP90Hours = percentile(a.accept, 0.5), percentile(a.accept, 0.9)
 		if a.closed > 0 {
-			p := handoffRound2(100 * float64(a.onTime) / float64(a.closed))
+			p := round2(100 * float64(a.onTime) / float64(a.closed))
 			st.OnTimePct = &p
 		}
 		if st.Open > 0 {
-			h := handoffHours(a.oldest)
+			h := hours(a.oldest)
 			st.OldestOpenHours = &h
 		}
 		out.Teams = append(out.Teams, st)
 	}
 	// Longest p90 wait first; teams with no closed handoff last, by name.
-	slices.SortFunc(out.Teams, func(a, b HandoffTeamStats) int {
+	slices.SortFunc(out.Teams, func(a, b TeamStats) int {
 		switch {
 		case a.WaitP90Hours != nil && b.WaitP90Hours != nil && *a.WaitP90Hours != *b.WaitP90Hours:
 			if *a.WaitP90Hours > *b.WaitP90Hours {
@@ -1156,13 +1192,13 @@ func (s *Service) HandoffWaitStats(ctx context.Context, actor auth.Actor, f Hand
 	return out, nil
 }
 
-func handoffHours(d time.Duration) float64 { return handoffRound2(d.Hours()) }
+func hours(d time.Duration) float64 { return round2(d.Hours()) }
 
-func handoffRound2(x float64) float64 { return math.Round(x*100) / 100 }
+func round2(x float64) float64 { return math.Round(x*100) / 100 }
 
 // percentile is the p-th percentile of xs, interpolating linearly between
 // the closest ranks; nil for no values.
-func handoffPercentile(xs []float64, p float64) *float64 {
+func percentile(xs []float64, p float64) *float64 {
 	if len(xs) == 0 {
 		return nil
 	}
@@ -1172,43 +1208,54 @@ func handoffPercentile(xs []float64, p float64) *float64 {
 	lo := int(math.Floor(pos))
 	hi := int(math.Ceil(pos))
 	v := s[lo] + (s[hi]-s[lo])*(pos-float64(lo))
-	v = handoffRound2(v)
+	v = round2(v)
 	return &v
 }
 
-// closeHandoffsWith cancels the case's active handoffs when it is resolved:
-// the receiving teams see them closed ("case resolved") instead of working
-// on a case that is done. It runs inside the resolving change and returns
-// its timeline entries.
-func (s *Service) closeHandoffsWith(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case, now time.Time) ([]eventRec, error) {
-	ids, err := queryIDs(ctx, tx, `SELECT id FROM handoffs WHERE case_id = ? AND status IN ('open', 'accepted') ORDER BY id`, c.ID)
-	if err != nil {
-		return nil, fmt.Errorf("open handoffs: %w", err)
+// cancelOnResolve cancels the case's active handoffs when it is resolved:
+// the receiving teams see them closed ("the case was resolved") instead of
+// working on a case that is done. It runs in the resolving transaction and
+// adds the cancellations to the case's timeline.
+func (s *Service) cancelOnResolve(ctx context.Context, tx *db.Tx, e events.Event) error {
+	if e.Data.(*events.StatusChanged).To != string(cases.StatusResolved) {
+		return nil
 	}
-	var out []eventRec
+	ids, err := db.QueryIDs(ctx, tx, `SELECT id FROM handoffs WHERE case_id = ? AND status IN ('open', 'accepted') ORDER BY id`, e.Case.ID)
+	if err != nil {
+		return fmt.Errorf("open handoffs: %w", err)
+	}
+	if len(ids) == 0 {
+		return nil
+	}
+	c, err := s.cases.Find(ctx, tx, strconv.FormatInt(e.Case.ID, 10))
+	if err != nil {
+		return err
+	}
+	actor := auth.Actor{UserID: e.Actor.ID, Email: e.Actor.Email, Name: e.Actor.Name}
+	const reason = "the case was resolved"
 	for _, id := range ids {
 		h, err := s.handoffByID(ctx, tx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
 		before := *h
-		kind, evs, err := s.applyHandoff(ctx, tx, actor, h, HandoffCancel, "the case was resolved", now)
+		kind, entries, err := s.applyHandoff(ctx, tx, actor, h, Cancel, reason, e.At)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		for _, e := range evs {
-			out = append(out, eventRec{typ: e.Type, data: e.Data})
+		if err := s.cases.AddEntries(ctx, tx, actor, c.ID, e.At, entries); err != nil {
+			return err
 		}
 		after, err := s.handoffByID(ctx, tx, id)
 		if err != nil {
-			return nil, err
+			return err
 		}
-		if err := s.auditHandoff(ctx, tx, actor, "handoff.cancel", after, &before, now); err != nil {
-			return nil, err
+		if err := s.auditHandoff(ctx, tx, actor, "handoff.cancel", after, &before, e.At); err != nil {
+			return err
 		}
-		if err := s.tellHandoff(ctx, tx, HandoffEvent{Kind: kind, Handoff: after, Actor: actor.Email, OwnerID: c.OwnerID, At: now}); err != nil {
-			return nil, err
+		if err := s.publish(ctx, tx, actor, c, kind, after, reason, e.At); err != nil {
+			return err
 		}
 	}
-	return out, nil
+	return nil
 }

@@ -3,14 +3,14 @@ package web
 import (
 	"net/http"
 
+	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/cases"
 )
 
 // Assignment endpoints: take-next, a team's agents, away status.
 
 func (s *Server) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	c, err := s.app.Cases.TakeNext(r.Context(), a, r.PathValue("team"))
+	c, err := s.app.Assignment.TakeNext(r.Context(), a, r.PathValue("team"))
 	if err != nil {
 		return err
 	}
@@ -19,7 +19,7 @@ func (s *Server) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) 
 }
 
 func (s *Server) teamAgents(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	agents, err := s.app.Cases.Agents(r.Context(), a, r.PathValue("team"))
+	agents, err := s.app.Assignment.Agents(r.Context(), a, r.PathValue("team"))
 	if err != nil {
 		return err
 	}
@@ -28,11 +28,11 @@ func (s *Server) teamAgents(w http.ResponseWriter, r *http.Request, a auth.Actor
 }
 
 func (s *Server) setAway(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	var in cases.AwayInput
+	var in assignment.AwayInput
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
-	if err := s.app.Cases.SetAway(r.Context(), a, r.PathValue("email"), in); err != nil {
+	if err := s.app.Assignment.SetAway(r.Context(), a, r.PathValue("email"), in); err != nil {
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"email": r.PathValue("email"), "away": in.Away, "note": in.Note, "until": in.Until})

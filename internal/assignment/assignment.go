@@ -1,4 +1,4 @@
-package cases
+package assignment
 
 import (
 	"context"
@@ -13,15 +13,27 @@ import (
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/input"
 )
 
-// Assignment: who owns a case. The rules (eligibility, round-robin,
-// least-loaded, the take-next filter) are internal/assign's; here is what
-// they read from the store and how a case is claimed. Agents' away status,
-// when each last got a case and each team's round-robin position are kept
-// in agent_status and team_rotation (00005_assignment.sql).
+// Service assigns cases: take-next, assignment of new cases by
+// round-robin or least-loaded (cases.Assigner), and people's away status.
+type Service struct {
+	db    *db.DB
+	desk  *desk.Service
+	cases *cases.Service
+	clock clock.Clock
+}
+
+// New returns the assignment service. Register it with the case service
+// (cs.SetAssigner) so that new cases are assigned on create.
+func New(d *db.DB, dk *desk.Service, cs *cases.Service, c clock.Clock) *Service {
+	return &Service{db: d, desk: dk, cases: cs, clock: c}
+}
 
 // agentRow is a team member as assignment sees them.
 type agentRow struct {
@@ -96,7 +108,7 @@ func (s *Service) loadAgents(ctx context.Context, q db.Querier, cfg *desk.Config
 		ids = append(ids, r.id)
 	}
 	rows, err = q.Query(ctx, `SELECT owner_id, priority, COUNT(*) FROM cases
-		WHERE owner_id IN (`+placeholders(len(ids))+`) AND status IN ('new', 'open', 'pending_internal', 'pending_requester')
+		WHERE owner_id IN (`+db.Placeholders(len(ids))+`) AND status IN ('new', 'open', 'pending_internal', 'pending_requester')
 		GROUP BY owner_id, priority`, ids...)
 	if err != nil {
 		return nil, fmt.Errorf("team %s loads: %w", team, err)
@@ -125,10 +137,36 @@ func teamZone(cfg *desk.Config, team string) string {
 	return "UTC"
 }
 
+// TakeTeams are the teams whose unassigned cases actor may take: their
+// own, when they hold case.write.
+func TakeTeams(actor auth.Actor, cfg *desk.Config) []desk.Team {
+	if !actor.Can(auth.PermCaseWrite) {
+		return nil
+	}
+	var out []desk.Team
+	for _, t := range cfg.Teams {
+		if actor.InTeam(t.Key) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// MaySetAway reports whether actor may set the person email away or back:
+// people who own cases set themselves; leads and admins set anyone.
+func MaySetAway(actor auth.Actor, email string) bool {
+	return actor.Can(auth.PermCaseWrite) && (strings.EqualFold(email, actor.Email) || MaySetOthersAway(actor))
+}
+
+// MaySetOthersAway reports whether actor may set anyone away: leads and admins.
+func MaySetOthersAway(actor auth.Actor) bool {
+	return actor.Role == auth.RoleLead || actor.Role == auth.RoleAdmin
+}
+
 // TakeNext gives actor the highest-priority unassigned case of team that
 // they may take (priority, then oldest), claimed atomically: concurrent
 // claims never get the same case.
-func (s *Service) TakeNext(ctx context.Context, actor auth.Actor, team string) (*Case, error) {
+func (s *Service) TakeNext(ctx context.Context, actor auth.Actor, team string) (*cases.Case, error) {
 	if !actor.Can(auth.PermCaseWrite) {
 		return nil, &apperr.Forbidden{Detail: "your role cannot take cases"}
 	}
@@ -145,7 +183,7 @@ func (s *Service) TakeNext(ctx context.Context, actor auth.Actor, team string) (
 	if !actor.InTeam(team) {
 		return nil, &apperr.Forbidden{Detail: "you are not a member of team " + team}
 	}
-	var out *Case
+	var out *cases.Case
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		now := s.clock.Now()
 		agents, err := s.loadAgents(ctx, tx, cfg, team, actor.UserID, now)
@@ -177,7 +215,7 @@ func (s *Service) TakeNext(ctx context.Context, actor auth.Actor, team string) (
 		if err != nil {
 			return fmt.Errorf("take next: %w", err)
 		}
-		out, err = s.changeTx(ctx, tx, cfg, actor, fmt.Sprint(id), auth.PermCaseWrite, func(_ *db.Tx, c *Case) ([]eventRec, error) {
+		out, err = s.cases.ChangeInTx(ctx, tx, actor, fmt.Sprint(id), auth.PermCaseWrite, func(c *cases.Case) ([]cases.Entry, error) {
 			return s.giveTo(c, agents[0], "take_next", nil, true), nil
 		})
 		if err != nil {
@@ -188,12 +226,12 @@ func (s *Service) TakeNext(ctx context.Context, actor auth.Actor, team string) (
 	if err != nil {
 		return nil, err
 	}
-	return s.finish(ctx, cfg, out)
+	return s.cases.Get(ctx, actor, out.Number)
 }
 
 // giveTo makes r the case's owner and returns the timeline entries saying
 // so; start moves a new case to open (with its status entry).
-func (s *Service) giveTo(c *Case, r *agentRow, via string, skipped []assign.Skip, start bool) []eventRec {
+func (s *Service) giveTo(c *cases.Case, r *agentRow, via string, skipped []assign.Skip, start bool) []cases.Entry {
 	old := c.Owner
 	c.OwnerID, c.Owner, c.OwnerName = r.id, &r.agent.Email, r.name
 	data := map[string]any{"owner": r.agent.Email, "via": via}
@@ -203,10 +241,10 @@ func (s *Service) giveTo(c *Case, r *agentRow, via string, skipped []assign.Skip
 	if len(skipped) > 0 {
 		data["skipped"] = skipped
 	}
-	evs := []eventRec{{typ: "assigned", data: data}}
-	if start && c.Status == StatusNew {
-		evs = append(evs, eventRec{typ: "status", data: map[string]any{"from": StatusNew, "to": StatusOpen}})
-		c.Status = StatusOpen
+	evs := []cases.Entry{{Type: "assigned", Data: data}}
+	if start && c.Status == cases.StatusNew {
+		evs = append(evs, cases.Entry{Type: "status", Data: map[string]any{"from": cases.StatusNew, "to": cases.StatusOpen}})
+		c.Status = cases.StatusOpen
 	}
 	return evs
 }
@@ -217,7 +255,7 @@ func filterSQL(f assign.Filter) (string, []any) {
 	var b strings.Builder
 	var args []any
 	if len(f.Markets) > 0 {
-		b.WriteString(" AND (market = '' OR market IN (" + placeholders(len(f.Markets)) + "))")
+		b.WriteString(" AND (market = '' OR market IN (" + db.Placeholders(len(f.Markets)) + "))")
 		for _, m := range f.Markets {
 			args = append(args, m)
 		}
@@ -243,7 +281,7 @@ func filterSQL(f assign.Filter) (string, []any) {
 		b.WriteString(")")
 	}
 	if len(f.Priorities) > 0 {
-		b.WriteString(" AND priority IN (" + placeholders(len(f.Priorities)) + ")")
+		b.WriteString(" AND priority IN (" + db.Placeholders(len(f.Priorities)) + ")")
 		for _, p := range f.Priorities {
 			args = append(args, p)
 		}
@@ -261,11 +299,12 @@ func markAssigned(ctx context.Context, tx *db.Tx, userID int64, now time.Time) e
 	return nil
 }
 
-// autoAssign gives a new case to an agent of its team by strategy, in the
-// write transaction, before the case row is inserted; it returns the
-// timeline entries to add once it is. Nobody eligible leaves it unassigned
-// with the reasons on its timeline.
-func (s *Service) autoAssign(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *Case, strategy assign.Strategy, now time.Time) ([]eventRec, error) {
+// AssignNew gives a new case to an agent of its team by strategy, in the
+// write transaction, before the case row is inserted (cases.Assigner); it
+// returns the timeline entries to add once it is. Nobody eligible leaves it
+// unassigned with the reasons on its timeline.
+func (s *Service) AssignNew(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *cases.Case, strategy assign.Strategy) ([]cases.Entry, error) {
+	now := c.CreatedAt
 	t, _ := cfg.Team(c.Team)
 	settings := t.Assignment
 	settings.Strategy = strategy
@@ -291,12 +330,12 @@ func (s *Service) autoAssign(ctx context.Context, tx *db.Tx, cfg *desk.Config, c
 	ac := assign.Case{Team: c.Team, Category: c.Category, Market: c.Market, Language: c.Language, Priority: c.Priority}
 	chosen, ok, skipped := assign.Choose(list, ac, now, settings, last)
 	if !ok {
-		return []eventRec{{typ: "unassigned", data: map[string]any{"strategy": strategy, "skipped": skipped,
+		return []cases.Entry{{Type: "unassigned", Data: map[string]any{"strategy": strategy, "skipped": skipped,
 			"reason": "no agent of team " + c.Team + " is eligible"}}}, nil
 	}
 	r := byEmail[chosen]
 	evs := s.giveTo(c, r, string(strategy), skipped, false)
-	c.Status = StatusOpen // a new case with an owner is open, as when assigned by hand
+	c.Status = cases.StatusOpen // a new case with an owner is open, as when assigned by hand
 	if _, err := tx.Exec(ctx, `INSERT INTO team_rotation (team, last_user_id, updated_at) VALUES (?, ?, ?)
 		ON CONFLICT (team) DO UPDATE SET last_user_id = excluded.last_user_id, updated_at = excluded.updated_at`,
 		c.Team, r.id, db.T(now)); err != nil {
@@ -327,9 +366,11 @@ type AgentStatus struct {
 // Agents lists the members of team who can own cases with their away
 // status, shift and load.
 func (s *Service) Agents(ctx context.Context, actor auth.Actor, team string) ([]AgentStatus, error) {
-	if !actor.Can(auth.PermCaseRead) {
-		return nil, &apperr.Forbidden{Detail: "your role cannot see agents"}
+	if !actor.Can(auth.PermCaseRead) || cases.PublicOnly(actor) {
+		return nil, &apperr.Forbidden{Detail: "who works a team is for the desk's own staff"}
 	}
+	// Why someone is away is for their team and its leads.
+	notes := actor.InTeam(team) || actor.Role == auth.RoleLead || actor.Role == auth.RoleAdmin
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
 		return nil, err
@@ -351,7 +392,10 @@ func (s *Service) Agents(ctx context.Context, actor auth.Actor, team string) ([]
 			Load: t.Assignment.Load(a.Open), Capacity: t.Assignment.CapacityOf(a), Open: a.Open,
 			Markets: nonNil(a.Markets), Languages: nonNil(a.Languages), Skills: nonNil(a.Skills), Timezone: zone}
 		if a.Away {
-			st.AwayNote, st.AwayUntil = r.awayNote, ptr(r.awayUntil)
+			st.AwayUntil = ptr(r.awayUntil)
+			if notes {
+				st.AwayNote = r.awayNote
+			}
 		}
 		if a.Shift != nil {
 			st.Timezone = a.Shift.Location().String()
@@ -383,13 +427,15 @@ type AwayInput struct {
 // SetAway marks the user email away or back. People set themselves; leads
 // and admins set anyone.
 func (s *Service) SetAway(ctx context.Context, actor auth.Actor, email string, in AwayInput) error {
-	self := strings.EqualFold(email, actor.Email)
-	if !self && actor.Role != auth.RoleLead && actor.Role != auth.RoleAdmin {
+	switch {
+	case !actor.Can(auth.PermCaseWrite):
+		return &apperr.Forbidden{Detail: "away status is for people who own cases"}
+	case !MaySetAway(actor, email):
 		return &apperr.Forbidden{Detail: "only leads and admins set other people away"}
 	}
 	v := &apperr.Invalid{}
 	note := strings.TrimSpace(in.Note)
-	checkText(v, "note", note, maxNote, false)
+	input.Check(v, "note", input.Text, note)
 	now := s.clock.Now()
 	if in.Until != nil && !in.Until.After(now) {
 		v.Add("until", "must be in the future")
@@ -433,4 +479,12 @@ func auditAgent(ctx context.Context, tx *db.Tx, actor auth.Actor, action, email 
 	}
 	return audit.Append(ctx, tx, now, audit.Entry{ActorID: actor.UserID, Actor: name, Action: action,
 		ObjectType: "user", ObjectID: email, After: after})
+}
+
+func ptr(t time.Time) *time.Time {
+	if t.IsZero() {
+		return nil
+	}
+	u := t.UTC()
+	return &u
 }

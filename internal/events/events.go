@@ -1,0 +1,294 @@
+// Package events is Flare's stream of domain events: what happened to a
+// case (created, changed, assigned, replied to, routed, SLA warnings and
+// breaches, handoffs…), published inside the transaction of the write that
+// made it happen.
+//
+// Capabilities react to events instead of editing the packages that emit
+// them. There are three ways to listen (bus.go):
+//
+//   - in-transaction subscribers run inside the write's transaction and
+//     commit or roll back with it, for rules that must hold together
+//     (resolving a case cancels its open handoffs);
+//   - durable subscribers get each event through an outbox written in the
+//     same transaction and delivered after commit, at least once, in order
+//     per case, with retries, back-off and a dead-letter state (outbox.go);
+//   - the feed hands committed events to live screens in this process
+//     (feed.go).
+//
+// Events are values: a subscriber never sees a half-made change, and an
+// event's id is stable across redeliveries, so a subscriber deduplicates by it.
+package events
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"strconv"
+	"time"
+)
+
+// Type names a kind of event. Names are "<subject>.<what happened>".
+type Type string
+
+// The events. Add a type here with its payload in payloads.
+const (
+	CaseCreated       Type = "case.created"
+	CaseChanged       Type = "case.changed"        // fields changed (old → new)
+	CaseStatusChanged Type = "case.status_changed" // new → open → … → resolved → closed, reopened
+	CaseAssigned      Type = "case.assigned"
+	CaseUnassigned    Type = "case.unassigned"
+	CaseReplied       Type = "case.replied"    // a public reply
+	CaseNoteAdded     Type = "case.note_added" // an internal note
+	CaseRouted        Type = "case.routed"     // routing rules fired (with their notify / escalate actions)
+
+	SLAWarning  Type = "sla.warning"
+	SLABreached Type = "sla.breached"
+	SLAMet      Type = "sla.met"
+
+	HandoffRequested Type = "handoff.requested"
+	HandoffAccepted  Type = "handoff.accepted"
+	HandoffAnswered  Type = "handoff.answered"
+	HandoffCompleted Type = "handoff.completed"
+	HandoffDeclined  Type = "handoff.declined"
+	HandoffCancelled Type = "handoff.cancelled"
+)
+
+// kind is what the stream knows of a type: its payload and the payload's
+// schema version. A new field keeps the version; a changed or removed one
+// takes the next.
+type kind struct {
+	version int
+	payload func() Payload
+}
+
+var kinds = map[Type]kind{
+	CaseCreated:       {1, func() Payload { return &Created{} }},
+	CaseChanged:       {1, func() Payload { return &Changed{} }},
+	CaseStatusChanged: {1, func() Payload { return &StatusChanged{} }},
+	CaseAssigned:      {1, func() Payload { return &Assigned{} }},
+	CaseUnassigned:    {1, func() Payload { return &Unassigned{} }},
+	CaseReplied:       {1, func() Payload { return &Comment{} }},
+	CaseNoteAdded:     {1, func() Payload { return &Comment{} }},
+	CaseRouted:        {1, func() Payload { return &Routed{} }},
+	SLAWarning:        {1, func() Payload { return &SLA{} }},
+	SLABreached:       {1, func() Payload { return &SLA{} }},
+	SLAMet:            {1, func() Payload { return &SLA{} }},
+	HandoffRequested:  {1, func() Payload { return &Handoff{} }},
+	HandoffAccepted:   {1, func() Payload { return &Handoff{} }},
+	HandoffAnswered:   {1, func() Payload { return &Handoff{} }},
+	HandoffCompleted:  {1, func() Payload { return &Handoff{} }},
+	HandoffDeclined:   {1, func() Payload { return &Handoff{} }},
+	HandoffCancelled:  {1, func() Payload { return &Handoff{} }},
+}
+
+// Types lists every event type, for documentation and subscriptions.
+func Types() []Type {
+	return []Type{CaseCreated, CaseChanged, CaseStatusChanged, CaseAssigned, CaseUnassigned, CaseReplied,
+		CaseNoteAdded, CaseRouted, SLAWarning, SLABreached, SLAMet, HandoffRequested, HandoffAccepted,
+		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled}
+}
+
+// Known reports whether t is an event type.
+func (t Type) Known() bool { _, ok := kinds[t]; return ok }
+
+// Event is one thing that happened.
+type Event struct {
+	ID      string    `json:"id"`  // UUIDv7, set by Publish
+	Seq     int64     `json:"seq"` // the outbox's sequence number once stored (0 otherwise)
+	Type    Type      `json:"type"`
+	Version int       `json:"version"` // of the payload's schema
+	At      time.Time `json:"at"`
+	Actor   Actor     `json:"actor"`
+	Case    *Case     `json:"case,omitempty"` // the case it is about, as it is after the change
+	Data    Payload   `json:"data"`
+}
+
+// Stream is the event's ordering key: a durable subscriber gets the events
+// of one stream in the order they were published.
+func (e Event) Stream() string {
+	if e.Case != nil {
+		return "case:" + strconv.FormatInt(e.Case.ID, 10)
+	}
+	return string(e.Type)
+}
+
+// Actor is who made the change; the zero Actor is Flare itself.
+type Actor struct {
+	ID    int64  `json:"id,omitempty"`
+	Email string `json:"email,omitempty"`
+	Name  string `json:"name,omitempty"`
+}
+
+// Case is what subscribers usually need to know of the case an event is
+// about, after the change: enough to route a notification or decide
+// visibility without reading the case again.
+type Case struct {
+	ID              int64  `json:"id"`
+	Number          string `json:"number"` // ESC-1042
+	Title           string `json:"title"`
+	Team            string `json:"team"`
+	Category        string `json:"category"`
+	Market          string `json:"market"`
+	Priority        string `json:"priority"`
+	Status          string `json:"status"`
+	HighRisk        bool   `json:"high_risk"`
+	Sensitivity     string `json:"sensitivity"` // normal | restricted
+	SellerID        string `json:"seller_id,omitempty"`
+	OwnerID         int64  `json:"owner_id,omitempty"`
+	Owner           string `json:"owner,omitempty"` // email
+	EscalationLevel int    `json:"escalation_level"`
+}
+
+// Payload is an event's type-specific data.
+type Payload interface{ payload() }
+
+// Created: a case was created.
+type Created struct {
+	Channel string `json:"channel"`
+	Via     string `json:"via,omitempty"` // how its owner was found on create, if it has one
+}
+
+// FieldChange is one field's old → new value.
+type FieldChange struct {
+	Field string `json:"field"`
+	Old   any    `json:"old"`
+	New   any    `json:"new"`
+}
+
+// Changed: fields of a case changed, by a person or by routing rules.
+type Changed struct {
+	Changes []FieldChange `json:"changes"`
+	ByRules bool          `json:"by_rules,omitempty"` // routing rules made these changes
+}
+
+// Fields lists the names of the changed fields.
+func (c *Changed) Fields() []string {
+	out := make([]string, len(c.Changes))
+	for i, ch := range c.Changes {
+		out[i] = ch.Field
+	}
+	return out
+}
+
+// StatusChanged: a case moved from one status to another.
+type StatusChanged struct {
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Note       string `json:"note,omitempty"`
+	Resolution string `json:"resolution,omitempty"`
+	Reopened   bool   `json:"reopened,omitempty"`
+}
+
+// Assigned: a case got an owner (or another one).
+type Assigned struct {
+	Owner    string `json:"owner"`              // email
+	Previous string `json:"previous,omitempty"` // email
+	Via      string `json:"via"`                // manual, take_next, round_robin, least_loaded, routing_rule
+}
+
+// Unassigned: a case lost its owner, or assignment on create found nobody.
+type Unassigned struct {
+	Previous string `json:"previous,omitempty"`
+	Reason   string `json:"reason,omitempty"`
+}
+
+// Comment: a public reply (case.replied) or internal note (case.note_added).
+type Comment struct {
+	CommentID int64    `json:"comment_id"`
+	Internal  bool     `json:"internal"`
+	Mentions  []string `json:"mentions,omitempty"` // emails of the people @-mentioned
+}
+
+// Notify is a routing rule's notify action.
+type Notify struct {
+	Rule   string `json:"rule"`
+	Target string `json:"target"` // as the rule names it: a team, a user's email, a role
+}
+
+// Escalate is a routing rule's escalate action.
+type Escalate struct {
+	Rule   string `json:"rule"`
+	Policy string `json:"policy"` // an escalation policy, or a level such as L3
+}
+
+// Routed: routing rules fired on a create or an update.
+type Routed struct {
+	On       string     `json:"on"` // create | update
+	Rules    []string   `json:"rules"`
+	Notify   []Notify   `json:"notify,omitempty"`
+	Escalate []Escalate `json:"escalate,omitempty"`
+}
+
+// SLA: a clock warned, breached or was met.
+type SLA struct {
+	Metric string    `json:"metric"` // first_response | next_response | resolution
+	Policy string    `json:"policy"`
+	DueAt  time.Time `json:"due_at"`           // the clock's due instant
+	At     time.Time `json:"at"`               // when it warned, breached or was met
+	Late   bool      `json:"late,omitempty"`   // met after it breached
+	SLAID  int64     `json:"sla_id,omitempty"` // the sla_events row (warnings and breaches)
+}
+
+// Handoff: a handoff between teams changed.
+type Handoff struct {
+	HandoffID int64     `json:"handoff_id"`
+	FromTeam  string    `json:"from_team"`
+	ToTeam    string    `json:"to_team"`
+	Status    string    `json:"status"`
+	Request   string    `json:"request,omitempty"`
+	Answer    string    `json:"answer,omitempty"`
+	Reason    string    `json:"reason,omitempty"`
+	DueAt     time.Time `json:"due_at"`
+	Hold      bool      `json:"hold"`
+}
+
+func (*Created) payload()       {}
+func (*Changed) payload()       {}
+func (*StatusChanged) payload() {}
+func (*Assigned) payload()      {}
+func (*Unassigned) payload()    {}
+func (*Comment) payload()       {}
+func (*Routed) payload()        {}
+func (*SLA) payload()           {}
+func (*Handoff) payload()       {}
+
+// check reports an event that cannot be published: an unknown type or a
+// payload of the wrong kind.
+func (e Event) check() error {
+	k, ok := kinds[e.Type]
+	if !ok {
+		return fmt.Errorf("events: unknown type %q", e.Type)
+	}
+	if e.Data == nil {
+		return fmt.Errorf("events: %s without data", e.Type)
+	}
+	if reflect.TypeOf(k.payload()) != reflect.TypeOf(e.Data) {
+		return fmt.Errorf("events: %s carries %T, want %T", e.Type, e.Data, k.payload())
+	}
+	return nil
+}
+
+// UnmarshalJSON reads an event, decoding its data by its type.
+func (e *Event) UnmarshalJSON(b []byte) error {
+	type plain Event
+	var raw struct {
+		plain
+		Data json.RawMessage `json:"data"`
+	}
+	if err := json.Unmarshal(b, &raw); err != nil {
+		return err
+	}
+	*e = Event(raw.plain)
+	k, ok := kinds[e.Type]
+	if !ok {
+		return fmt.Errorf("events: unknown type %q", e.Type)
+	}
+	p := k.payload()
+	if len(raw.Data) > 0 && string(raw.Data) != "null" {
+		if err := json.Unmarshal(raw.Data, p); err != nil {
+			return fmt.Errorf("events: %s data: %w", e.Type, err)
+		}
+	}
+	e.Data = p
+	return nil
+}

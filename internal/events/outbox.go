@@ -1,0 +1,398 @@
+package events
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/flare-desk/flare/internal/db"
+)
+
+// The outbox. Publish stores each event that a durable subscriber wants
+// once (events) with a row per subscriber (event_deliveries), in the
+// write's transaction. Each subscriber has its own delivery loop, so a slow
+// or failing one never holds up the others or the writes:
+//
+//  1. claim: in one short transaction, take up to Batch pending rows that
+//     are due, in event order, skipping every row whose stream has an
+//     earlier row still pending and not due (being delivered elsewhere, or
+//     waiting for a retry) — that keeps a case's events in order — and
+//     lease them by moving next_at a Lease ahead. On PostgreSQL the rows
+//     are taken FOR UPDATE SKIP LOCKED after a transaction-level advisory
+//     lock per subscriber, so nodes claiming at the same moment cannot
+//     both see a stream's head as free; on SQLite the single writer
+//     serialises claims. Ids do not commit in order on PostgreSQL, so
+//     there is no "after the last id" cursor: the rows themselves are the
+//     progress.
+//  2. deliver: call the handler per event, streams in parallel, each
+//     stream in order; a failure stops that stream for this batch.
+//  3. finish: delete what was delivered; give a failed row its next try
+//     (exponential back-off) or, after MaxAttempts, the dead state; hand
+//     the rest of a failed stream back (due now, still behind the failure).
+//
+// A node that dies mid-delivery leaves leased rows; they come due again
+// when the lease ends, so every committed event is delivered at least once.
+
+// store writes the outbox rows of evs for the durable subscribers that want
+// them, sets the events' Seq, and returns those subscribers.
+func (b *Bus) store(ctx context.Context, tx *db.Tx, subs []*subscriber, evs []Event, now time.Time) ([]*subscriber, error) {
+	type pair struct {
+		sub string
+		i   int
+	}
+	var pairs []pair
+	var woken []*subscriber
+	for _, s := range subs {
+		took := false
+		for i, e := range evs {
+			if wants(s.opt.Types, e.Type) {
+				pairs, took = append(pairs, pair{s.name, i}), true
+			}
+		}
+		if took {
+			woken = append(woken, s)
+		}
+	}
+	if len(pairs) == 0 {
+		return nil, nil
+	}
+	stored := make([]bool, len(evs))
+	for _, p := range pairs {
+		stored[p.i] = true
+	}
+	var rows []string
+	var args []any
+	for i, e := range evs {
+		if !stored[i] {
+			continue
+		}
+		data, err := json.Marshal(e)
+		if err != nil {
+			return nil, fmt.Errorf("events: encode %s: %w", e.Type, err)
+		}
+		rows = append(rows, "(?, ?, ?, ?, ?, ?)")
+		args = append(args, e.ID, string(e.Type), e.Version, e.Stream(), db.T(e.At), string(data))
+	}
+	// The deliveries are matched to their events by event id.
+	var drows []string
+	var dargs []any
+	for _, p := range pairs {
+		drows = append(drows, "(?, ?)")
+		dargs = append(dargs, p.sub, evs[p.i].ID)
+	}
+	insert := `INSERT INTO events (id, type, version, stream, at, data) VALUES ` + strings.Join(rows, ", ")
+	deliver := `INSERT INTO event_deliveries (subscriber, event_seq, stream, next_at, created_at, updated_at)
+		SELECT s.sub, e.seq, e.stream, ?, ?, ? FROM `
+	var seqs *sqlRows
+	var err error
+	if tx.Dialect() == db.Postgres {
+		// One round trip: the events, their deliveries, and the events' seqs.
+		q := `WITH e AS (` + insert + ` RETURNING seq, id, stream),
+			d AS (` + deliver + `e JOIN (VALUES ` + castPairs(len(pairs)) + `) s (sub, id) ON s.id = e.id)
+			SELECT seq, id FROM e`
+		all := append(append(args, db.T(now), db.T(now), db.T(now)), dargs...)
+		seqs, err = query(ctx, tx, q, all...)
+	} else {
+		seqs, err = query(ctx, tx, insert+` RETURNING seq, id`, args...)
+		if err == nil {
+			_, err = tx.Exec(ctx, `WITH s (sub, id) AS (VALUES `+strings.Join(drows, ", ")+`) `+
+				deliver+`s JOIN events e ON e.id = s.id`, append(dargs, db.T(now), db.T(now), db.T(now))...)
+		}
+	}
+	if err != nil {
+		return nil, fmt.Errorf("events: outbox: %w", err)
+	}
+	for i := range evs {
+		if seq, ok := seqs.byID[evs[i].ID]; ok {
+			evs[i].Seq = seq
+		}
+	}
+	return woken, nil
+}
+
+// castPairs is n "(sub, id)" rows of VALUES, typed for PostgreSQL.
+func castPairs(n int) string {
+	return strings.TrimSuffix(strings.Repeat("(CAST(? AS TEXT), CAST(? AS TEXT)), ", n), ", ")
+}
+
+type sqlRows struct{ byID map[string]int64 }
+
+func query(ctx context.Context, tx *db.Tx, q string, args ...any) (*sqlRows, error) {
+	rows, err := tx.Query(ctx, q, args...)
+	if err != nil {
+		return nil, err
+	}
+	defer rows.Close()
+	out := &sqlRows{byID: map[string]int64{}}
+	for rows.Next() {
+		var seq int64
+		var id string
+		if err := rows.Scan(&seq, &id); err != nil {
+			return nil, err
+		}
+		out.byID[id] = seq
+	}
+	return out, rows.Err()
+}
+
+// claimed is an outbox row leased for delivery.
+type claimed struct {
+	id       int64
+	attempts int
+	event    Event
+	err      error // from decoding or delivering
+	done     bool  // delivered
+}
+
+// Run delivers events to the durable subscribers until ctx ends: a loop
+// per subscriber, and the pruning of delivered events past their retention.
+func (b *Bus) Run(ctx context.Context) {
+	b.mu.RLock()
+	subs := b.durable
+	b.mu.RUnlock()
+	var wg sync.WaitGroup
+	for _, s := range subs {
+		wg.Go(func() { b.loop(ctx, s) })
+	}
+	wg.Go(func() { b.pruneLoop(ctx) })
+	wg.Wait()
+}
+
+func (b *Bus) loop(ctx context.Context, s *subscriber) {
+	t := b.clock.NewTimer(b.opt.Poll)
+	defer t.Stop()
+	for {
+		n, err := b.deliver(ctx, s)
+		if ctx.Err() != nil {
+			return
+		}
+		wait := b.opt.Poll
+		switch {
+		case err != nil:
+			b.log.Error("event delivery", "subscriber", s.name, "err", err)
+		case n == b.opt.Batch:
+			continue // more is waiting
+		}
+		t.Reset(wait)
+		select {
+		case <-ctx.Done():
+			return
+		case <-s.wake:
+			t.Stop()
+		case <-t.C():
+		}
+	}
+}
+
+// Deliver runs one round of delivery for the subscriber name: claim,
+// deliver, finish. It reports how many events it claimed. The delivery
+// loops call it; tests call it to deliver without them.
+func (b *Bus) Deliver(ctx context.Context, name string) (int, error) {
+	b.mu.RLock()
+	defer b.mu.RUnlock()
+	for _, s := range b.durable {
+		if s.name == name {
+			return b.deliver(ctx, s)
+		}
+	}
+	return 0, fmt.Errorf("events: no durable subscriber %q", name)
+}
+
+func (b *Bus) deliver(ctx context.Context, s *subscriber) (int, error) {
+	batch, err := b.claim(ctx, s)
+	if err != nil || len(batch) == 0 {
+		return 0, err
+	}
+	// Streams in parallel, each in order.
+	var order []string
+	streams := map[string][]*claimed{}
+	for _, c := range batch {
+		k := c.event.Stream()
+		if _, ok := streams[k]; !ok {
+			order = append(order, k)
+		}
+		streams[k] = append(streams[k], c)
+	}
+	sem := make(chan struct{}, s.opt.Concurrency)
+	var wg sync.WaitGroup
+	for _, k := range order {
+		sem <- struct{}{}
+		wg.Go(func() {
+			defer func() { <-sem }()
+			for _, c := range streams[k] {
+				if c.err == nil {
+					c.err = b.call(ctx, s, c.event)
+				}
+				if c.err != nil {
+					return // the stream's later events wait for this one
+				}
+				c.done = true
+			}
+		})
+	}
+	wg.Wait()
+	return len(batch), b.finish(ctx, s, batch)
+}
+
+// call runs the handler with the delivery timeout, turning a panic into an error.
+func (b *Bus) call(ctx context.Context, s *subscriber, e Event) (err error) {
+	ctx, cancel := context.WithTimeout(ctx, s.opt.Timeout)
+	defer cancel()
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return s.fn(ctx, e)
+}
+
+func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
+	var out []*claimed
+	err := b.db.InTx(ctx, func(tx *db.Tx) error {
+		out = nil
+		now := b.clock.Now()
+		lock := ""
+		if tx.Dialect() == db.Postgres {
+			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(?))`, "flare.events."+s.name); err != nil {
+				return fmt.Errorf("claim lock: %w", err)
+			}
+			lock = ` FOR UPDATE OF d SKIP LOCKED`
+		}
+		rows, err := tx.Query(ctx, `SELECT d.id, d.attempts, e.seq, e.data FROM event_deliveries d JOIN events e ON e.seq = d.event_seq
+			WHERE d.subscriber = ? AND d.state = 'pending' AND d.next_at <= ?
+			AND NOT EXISTS (SELECT 1 FROM event_deliveries p WHERE p.subscriber = d.subscriber AND p.stream = d.stream
+				AND p.state = 'pending' AND p.event_seq < d.event_seq AND p.next_at > ?)
+			ORDER BY d.event_seq LIMIT ?`+lock, s.name, db.T(now), db.T(now), b.opt.Batch)
+		if err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		var ids []any
+		for rows.Next() {
+			c := &claimed{}
+			var data string
+			var seq int64
+			if err := rows.Scan(&c.id, &c.attempts, &seq, &data); err != nil {
+				rows.Close()
+				return fmt.Errorf("claim: %w", err)
+			}
+			if err := json.Unmarshal([]byte(data), &c.event); err != nil {
+				c.err = fmt.Errorf("decode: %w", err) // fails like a delivery, ends up dead and visible
+			}
+			c.event.Seq = seq
+			out = append(out, c)
+			ids = append(ids, c.id)
+		}
+		rows.Close()
+		if err := rows.Err(); err != nil {
+			return fmt.Errorf("claim: %w", err)
+		}
+		if len(ids) == 0 {
+			return nil
+		}
+		_, err = tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, updated_at = ? WHERE id IN (`+db.Placeholders(len(ids))+`)`,
+			append([]any{db.T(now.Add(b.opt.Lease)), db.T(now)}, ids...)...)
+		if err != nil {
+			return fmt.Errorf("lease: %w", err)
+		}
+		return nil
+	})
+	return out, err
+}
+
+func (b *Bus) finish(ctx context.Context, s *subscriber, batch []*claimed) error {
+	var done, back []any
+	var failed []*claimed
+	for _, c := range batch {
+		switch {
+		case c.done:
+			done = append(done, c.id)
+		case c.err != nil:
+			failed = append(failed, c)
+		default:
+			back = append(back, c.id)
+		}
+	}
+	return b.db.InTx(ctx, func(tx *db.Tx) error {
+		now := b.clock.Now()
+		if len(done) > 0 {
+			if _, err := tx.Exec(ctx, `DELETE FROM event_deliveries WHERE id IN (`+db.Placeholders(len(done))+`)`, done...); err != nil {
+				return fmt.Errorf("delivered: %w", err)
+			}
+		}
+		if len(back) > 0 {
+			if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, updated_at = ? WHERE id IN (`+db.Placeholders(len(back))+`)`,
+				append([]any{db.T(now), db.T(now)}, back...)...); err != nil {
+				return fmt.Errorf("hand back: %w", err)
+			}
+		}
+		for _, c := range failed {
+			attempts := c.attempts + 1
+			state, next := "pending", now.Add(b.backoff(attempts))
+			if attempts >= s.opt.MaxAttempts {
+				state = "dead"
+				b.log.Warn("event delivery dead", "subscriber", s.name, "event", c.event.ID, "type", c.event.Type,
+					"attempts", attempts, "err", c.err)
+			}
+			msg := c.err.Error()
+			if len(msg) > 2000 {
+				msg = msg[:2000]
+			}
+			if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ?
+				WHERE id = ?`, state, attempts, db.T(next), msg, db.T(now), c.id); err != nil {
+				return fmt.Errorf("failed delivery: %w", err)
+			}
+		}
+		return nil
+	})
+}
+
+// backoff is the wait before try attempts+1: BackoffBase doubling, at most BackoffMax.
+func (b *Bus) backoff(attempts int) time.Duration {
+	d := b.opt.BackoffBase
+	for i := 1; i < attempts && d < b.opt.BackoffMax; i++ {
+		d *= 2
+	}
+	return min(d, b.opt.BackoffMax)
+}
+
+// pruneEvery is how often delivered events past their retention are removed.
+const pruneEvery = time.Hour
+
+func (b *Bus) pruneLoop(ctx context.Context) {
+	t := b.clock.NewTimer(pruneEvery)
+	defer t.Stop()
+	for {
+		if _, err := b.Prune(ctx); err != nil && ctx.Err() == nil {
+			b.log.Error("prune events", "err", err)
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C():
+			t.Reset(pruneEvery)
+		}
+	}
+}
+
+// Prune removes events older than the retention that no delivery waits
+// for, and reports how many.
+func (b *Bus) Prune(ctx context.Context) (int64, error) {
+	var n int64
+	err := b.db.InTx(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM events WHERE at < ? AND NOT EXISTS
+			(SELECT 1 FROM event_deliveries d WHERE d.event_seq = events.seq)`, db.T(b.clock.Now().Add(-b.opt.Retention)))
+		if err != nil {
+			return fmt.Errorf("prune events: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
+}
+
+// ErrNoSubscriber is a delivery action naming no registered subscriber.
+var ErrNoSubscriber = errors.New("no such subscriber")
