@@ -114,6 +114,14 @@ func TestJoinedTransactions(t *testing.T) {
 			if after.Load() != 0 {
 				t.Error("after-commit work ran before the joined transaction committed")
 			}
+			// The store's own reads and writes go through the joined transaction.
+			var n int
+			if err := d.QueryRow(jctx, `SELECT COUNT(*) FROM counters WHERE name LIKE 'join-%'`).Scan(&n); err != nil || n != 3 {
+				t.Errorf("a read in the joined context sees %d rows (%v), want the transaction's 3", n, err)
+			}
+			if _, err := d.Exec(jctx, `UPDATE counters SET value = value + 10 WHERE name = 'join-0'`); err != nil {
+				t.Errorf("a write in the joined context: %v", err)
+			}
 			return nil
 		})
 		if err != nil || count() != 3 || after.Load() != 3 {
