@@ -114,16 +114,8 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range f.Team {
-		if _, ok := cfg.Team(t); !ok {
-			v.Add("team", "unknown team %q", t)
-		}
-	}
-	for _, m := range f.Market {
-		if _, ok := cfg.Market(m); !ok {
-			v.Add("market", "unknown market %q", m)
-		}
-	}
+	cfg.CheckTeams(v, "team", f.Team)
+	cfg.CheckMarkets(v, "market", f.Market)
 	in("c.team", f.Team)
 	in("c.market", f.Market)
 	for _, p := range f.Priority {
@@ -204,18 +196,12 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	defer rows.Close()
 	page := &Page{Cases: []*Case{}}
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list cases: %w", err)
-		}
-		page.Cases = append(page.Cases, c)
-	}
-	if err := rows.Err(); err != nil {
+	got, err := db.Collect(rows, func(r db.Scanner) (*Case, error) { return scanCase(r) })
+	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
+	page.Cases = append(page.Cases, got...)
 	if len(page.Cases) > f.Limit {
 		page.Cases = page.Cases[:f.Limit]
 		page.NextCursor = EncodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))

@@ -76,16 +76,8 @@ func (s *Service) SLAEvents(ctx context.Context, a auth.Actor, f SLAEventFilter)
 	if err != nil {
 		return nil, err
 	}
-	for _, t := range f.Team {
-		if _, ok := cfg.Team(t); !ok {
-			v.Add("team", "unknown team %q", t)
-		}
-	}
-	for _, m := range f.Market {
-		if _, ok := cfg.Market(m); !ok {
-			v.Add("market", "unknown market %q", m)
-		}
-	}
+	cfg.CheckTeams(v, "team", f.Team)
+	cfg.CheckMarkets(v, "market", f.Market)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -623,3 +623,22 @@ func (c *Config) knownSkill(skill string) bool {
 	}
 	return false
 }
+
+// CheckTeams adds a problem to v for each of keys that names no team, as
+// field: a list filter names what exists or is refused.
+func (c *Config) CheckTeams(v *apperr.Invalid, field string, keys []string) {
+	for _, k := range keys {
+		if _, ok := c.Team(k); !ok {
+			v.Add(field, "unknown team %q", k)
+		}
+	}
+}
+
+// CheckMarkets is CheckTeams for market codes.
+func (c *Config) CheckMarkets(v *apperr.Invalid, field string, codes []string) {
+	for _, m := range codes {
+		if _, ok := c.Market(m); !ok {
+			v.Add(field, "unknown market %q", m)
+		}
+	}
+}

@@ -642,7 +642,7 @@ const columns = `h.id, h.case_id, c.number, c.title, c.priority, c.status, c.own
 	LEFT JOIN users wu ON wu.id = h.answered_by
 	LEFT JOIN users cu ON cu.id = h.closed_by`
 
-func (s *Service) scanHandoff(r interface{ Scan(...any) error }) (*Handoff, error) {
+func (s *Service) scanHandoff(r db.Scanner) (*Handoff, error) {
 	var (
 		h                                     Handoff
 		number                                int64
@@ -692,11 +692,17 @@ func (s *Service) handoffByID(ctx context.Context, q db.Querier, id int64) (*Han
 	return h, nil
 }
 
+// SeesHandoffs reports whether actor sees any handoffs: not account
+// managers, who see the public side of cases.
+func SeesHandoffs(actor auth.Actor) bool {
+	return actor.Can(auth.PermCaseRead) && !cases.PublicOnly(actor)
+}
+
 // sees is who may see a handoff of c to the team toTeam (see the package
 // comment): never account managers; whoever sees the case; and the
 // receiving team's members who hold case.write (they act on it).
 func (s *Service) sees(ctx context.Context, a auth.Actor, c *cases.Case, toTeam string) bool {
-	if cases.PublicOnly(a) || !a.Can(auth.PermCaseRead) {
+	if !SeesHandoffs(a) {
 		return false
 	}
 	return receives(a, toTeam) || s.cases.CanSee(ctx, a, c)
@@ -820,16 +826,11 @@ func (s *Service) ForCase(ctx context.Context, actor auth.Actor, ref string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("case handoffs: %w", err)
 	}
-	defer rows.Close()
-	out := []*Handoff{}
-	for rows.Next() {
-		h, err := s.scanHandoff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("case handoffs: %w", err)
-		}
-		out = append(out, h)
+	out, err := db.Collect(rows, s.scanHandoff)
+	if err != nil {
+		return nil, fmt.Errorf("case handoffs: %w", err)
 	}
-	return out, rows.Err()
+	return append([]*Handoff{}, out...), nil
 }
 
 // Filter selects handoffs for GET /handoffs.
@@ -853,7 +854,7 @@ type Page struct {
 
 // List lists the handoffs actor may see that match f, by due time.
 func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, error) {
-	if !actor.Can(auth.PermCaseRead) || cases.PublicOnly(actor) {
+	if !SeesHandoffs(actor) {
 		return nil, &apperr.Forbidden{Detail: "handoffs are the desk's internal work; your role sees the public side of cases"}
 	}
 	v := &apperr.Invalid{}
@@ -892,13 +893,8 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, 
 	if err != nil {
 		return nil, err
 	}
-	for field, teams := range map[string][]string{"team": f.Team, "from_team": f.FromTeam} {
-		for _, t := range teams {
-			if _, ok := cfg.Team(t); !ok {
-				v.Add(field, "unknown team %q", t)
-			}
-		}
-	}
+	cfg.CheckTeams(v, "team", f.Team)
+	cfg.CheckTeams(v, "from_team", f.FromTeam)
 	in("h.to_team", f.Team)
 	in("h.from_team", f.FromTeam)
 	sts := make([]string, len(f.Status))
@@ -953,18 +949,12 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, 
 	if err != nil {
 		return nil, fmt.Errorf("list handoffs: %w", err)
 	}
-	defer rows.Close()
 	page := &Page{Handoffs: []*Handoff{}}
-	for rows.Next() {
-		h, err := s.scanHandoff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list handoffs: %w", err)
-		}
-		page.Handoffs = append(page.Handoffs, h)
-	}
-	if err := rows.Err(); err != nil {
+	got, err := db.Collect(rows, s.scanHandoff)
+	if err != nil {
 		return nil, fmt.Errorf("list handoffs: %w", err)
 	}
+	page.Handoffs = append(page.Handoffs, got...)
 	if len(page.Handoffs) > f.Limit {
 		page.Handoffs = page.Handoffs[:f.Limit]
 		last := page.Handoffs[f.Limit-1]

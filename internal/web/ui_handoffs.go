@@ -32,6 +32,7 @@ import (
 func (u *ui) addHandoffFuncs(fm template.FuncMap) {
 	fm["handoffPanel"] = u.handoffPanel
 	fm["handoffNews"] = u.handoffNews
+	fm["seesHandoffs"] = func(a *auth.Actor) bool { return a != nil && handoffs.SeesHandoffs(*a) }
 	fm["handoffDue"] = func(h *handoffs.Handoff) dueView { return handoffDue(u.s.app.Clock.Now(), h) }
 	fm["isHandoffEvent"] = func(typ string) bool { return strings.HasPrefix(typ, "handoff_") }
 	fm["handoffSummary"] = handoffSummary
