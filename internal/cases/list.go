@@ -324,6 +324,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)
 		}
+		delete(e.Data, assessedKey) // what the rules read is for the routing explanation (admins and leads)
 		if PublicOnly(a) && e.Type == "status" && e.Data["to"] != string(StatusResolved) {
 			delete(e.Data, "note") // the desk's own note on its workflow
 		}

@@ -227,7 +227,11 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 // WriteNew writes a prepared case in tx: its number, its row, its first
 // timeline event and its audit record.
 func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
-	created := mustJSON(map[string]any{"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel})
+	data := map[string]any{"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel}
+	if c.created != nil {
+		data[assessedKey] = c.created.facts // what the priority and the routing were decided on
+	}
+	created := mustJSON(data)
 	if err := insertCase(ctx, tx, c, actor, created); err != nil {
 		return err
 	}
@@ -240,6 +244,11 @@ func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
 
 // prepare validates a new case against the desk configuration.
 func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput) (*Case, error) {
+	return prepareWith(cfg, in, func(id string) (desk.Seller, bool, error) { return desk.SellerByID(ctx, s.db, id) })
+}
+
+// prepareWith is prepare with the seller looked up by seller.
+func prepareWith(cfg *desk.Config, in CreateInput, seller func(id string) (desk.Seller, bool, error)) (*Case, error) {
 	v := &apperr.Invalid{}
 	c := &Case{
 		Title:       strings.TrimSpace(in.Title),
@@ -298,7 +307,7 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 	}
 	c.Tags = normTags(v, "tags", in.Tags)
 	if id := strings.TrimSpace(in.SellerID); id != "" {
-		seller, found, err := desk.SellerByID(ctx, s.db, id)
+		seller, found, err := seller(id)
 		if err != nil {
 			return nil, err
 		}

@@ -347,7 +347,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 				return nil, err
 			}
 		}
-		routed, err := s.updatePriority(ctx, q, w, cfg, v, c, in, set)
+		routed, assessed, err := s.updatePriority(ctx, q, w, cfg, v, c, in, set)
 		if err != nil {
 			return nil, err
 		}
@@ -357,7 +357,11 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		if len(changes) == 0 {
 			return nil, nil
 		}
-		events := []eventRec{{typ: "update", data: map[string]any{"changes": changes}}}
+		data := map[string]any{"changes": changes}
+		if assessed != nil {
+			data[assessedKey] = assessed // what the priority and the routing were decided on
+		}
+		events := []eventRec{{typ: "update", data: data}}
 		if routed != nil {
 			events = append(events, *routed)
 		}
@@ -374,9 +378,10 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 // one (priority "auto"); otherwise it scores the case and runs the routing
 // rules for the update, recording what they changed (a team a person set
 // in this update is kept). It returns the "routed" timeline entry when a
-// rule changed something.
+// rule changed something, and the facts the case was assessed on (nil when
+// it was not: a priority set by hand, or an update refused anyway).
 func (s *Service) updatePriority(ctx context.Context, q db.Querier, w *later, cfg *desk.Config, v *apperr.Invalid, c *Case,
-	in UpdateInput, set func(string, any, any)) (*eventRec, error) {
+	in UpdateInput, set func(string, any, any)) (*eventRec, *routing.Facts, error) {
 	old := c.Priority
 	// A pinned priority is the priority and its reason: pinning the
 	// priority it has, changing the reason or unpinning is a change too.
@@ -393,7 +398,7 @@ func (s *Service) updatePriority(ctx context.Context, q db.Querier, w *later, cf
 	case in.Priority != nil:
 		if !slices.Contains(Priorities, *in.Priority) {
 			v.Add("priority", "must be P1, P2, P3, P4 or auto")
-			return nil, nil
+			return nil, nil, nil
 		}
 		reason := ""
 		if in.PriorityReason != nil {
@@ -401,10 +406,10 @@ func (s *Service) updatePriority(ctx context.Context, q db.Querier, w *later, cf
 		}
 		if reason == "" {
 			v.Add("priority_reason", "say why you are overriding the priority")
-			return nil, nil
+			return nil, nil, nil
 		}
 		if !input.Check(v, "priority_reason", input.Reason, reason) {
-			return nil, nil
+			return nil, nil, nil
 		}
 		c.Priority = *in.Priority
 		c.PriorityReasons = []Reason{{Factor: "override", Detail: reason}}
@@ -414,16 +419,16 @@ func (s *Service) updatePriority(ctx context.Context, q db.Querier, w *later, cf
 		if oldReason != reason {
 			set("priority_reason", oldReason, reason)
 		}
-		return nil, nil
+		return nil, nil, nil
 	}
 	if len(v.Errors) > 0 {
-		return nil, nil // the update is refused anyway
+		return nil, nil, nil // the update is refused anyway
 	}
 	var seller *desk.Seller
 	if c.SellerID != nil {
 		sl, ok, err := desk.SellerByID(ctx, q, *c.SellerID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if ok {
 			seller = &sl
@@ -431,7 +436,7 @@ func (s *Service) updatePriority(ctx context.Context, q db.Querier, w *later, cf
 	}
 	f, err := factsFor(ctx, q, cfg, c, seller, s.clock.Now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	team, risk, sens, tags, policy := c.Team, c.HighRisk, c.Sensitivity, slices.Clone(c.Tags), c.SLAPolicy
 	a := assess(cfg, c, f, routing.EventUpdate, in.Team != nil)
@@ -454,16 +459,16 @@ func (s *Service) updatePriority(ctx context.Context, q db.Querier, w *later, cf
 	if add := a.Outcome.Watchers; len(add) > 0 {
 		cur, err := watchers(ctx, q, c.ID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if err := setWatchers(ctx, q, w, &apperr.Invalid{}, c, append(cur, add...), set); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 	}
 	if a = onlyNew(a); len(a.Outcome.Changes) == 0 {
-		return nil, nil
+		return nil, &a.facts, nil
 	}
-	return routedEntry(a), nil
+	return routedEntry(a), &a.facts, nil
 }
 
 func (s *Service) setOwner(ctx context.Context, q db.Querier, v *apperr.Invalid, c *Case, email string, set func(string, any, any)) error {

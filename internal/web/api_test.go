@@ -552,7 +552,7 @@ func TestRoutingExplainAPI(t *testing.T) {
 			t.Fatal("explain wrote a case")
 		}
 		num := e.newCase("")
-		if r := e.do("admin", "POST", "/api/v1/routing/explain?case="+num, nil); r.status != 200 || !strings.Contains(string(r.body), `"event":"update"`) {
+		if r := e.do("admin", "POST", "/api/v1/routing/explain?case="+num, nil); r.status != 200 || !strings.Contains(string(r.body), `"event":"create"`) {
 			t.Fatalf("explain a stored case: %d %s", r.status, r.body)
 		}
 		if r := e.do("admin", "POST", "/api/v1/routing/explain", map[string]any{"title": "x", "categroy": "x"}); r.status != 400 || !strings.Contains(string(r.body), "categroy") {
