@@ -119,7 +119,7 @@ func TestPureCoresStayPure(t *testing.T) {
 func TestCasesImportsNoCapability(t *testing.T) {
 	g := imports(t)
 	below := []string{"internal/apperr", "internal/assign", "internal/audit", "internal/auth", "internal/clock",
-		"internal/db", "internal/desk", "internal/events", "internal/input", "internal/jobs", "internal/routing",
+		"internal/db", "internal/deadline", "internal/desk", "internal/events", "internal/input", "internal/jobs", "internal/routing",
 		"internal/routing/routingdesk", "internal/sla"}
 	for _, d := range deps(g, "internal/cases") {
 		if internal(d) && !slices.Contains(below, d) {
