@@ -23,7 +23,7 @@ type TxHandler func(ctx context.Context, tx *db.Tx, e Event) error
 // Handler is a durable subscriber: it gets each event after commit, at
 // least once (deduplicate by Event.ID), in publish order per stream. An
 // error retries the event later with back-off; the stream's later events
-// wait for it.
+// wait for it. An error wrapped by Permanent gives the event up at once.
 type Handler func(ctx context.Context, e Event) error
 
 // SubscriberOptions tune a durable subscriber.

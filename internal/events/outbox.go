@@ -34,8 +34,12 @@ import (
 //     (exponential back-off) or, after MaxAttempts, the dead state; hand
 //     the rest of a failed stream back (due now, still behind the failure).
 //
-// A node that dies mid-delivery leaves leased rows; they come due again
-// when the lease ends, so every committed event is delivered at least once.
+// A node that dies mid-delivery leaves leased rows (leased_at set); they
+// come due again when the lease ends, so every committed event is
+// delivered at least once. On SQLite one process serves a database file,
+// so when the bus starts every lease is the dead process's: Run hands them
+// back at once (releaseLeases) instead of waiting for them to run out. On
+// PostgreSQL another node may hold them, and leases only expire.
 
 // store writes the outbox rows of evs for the durable subscribers that want
 // them, sets the events' Seq, and returns those subscribers.
@@ -154,12 +158,36 @@ func (b *Bus) Run(ctx context.Context) {
 	b.mu.RLock()
 	subs := b.durable
 	b.mu.RUnlock()
+	if b.db.Dialect() == db.SQLite {
+		if n, err := b.releaseLeases(ctx); err != nil {
+			b.log.Error("release event leases", "err", err) // they still run out by themselves
+		} else if n > 0 {
+			b.log.Info("event deliveries of the previous run handed back", "count", n)
+		}
+	}
 	var wg sync.WaitGroup
 	for _, s := range subs {
 		wg.Go(func() { b.loop(ctx, s) })
 	}
 	wg.Go(func() { b.pruneLoop(ctx) })
 	wg.Wait()
+}
+
+// releaseLeases makes every leased delivery due now, for a store that only
+// this process delivers from (SQLite), and reports how many.
+func (b *Bus) releaseLeases(ctx context.Context) (int64, error) {
+	var n int64
+	err := b.db.InTx(ctx, func(tx *db.Tx) error {
+		now := b.clock.Now()
+		res, err := tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, leased_at = NULL, updated_at = ?
+			WHERE state = 'pending' AND leased_at IS NOT NULL`, db.T(now), db.T(now))
+		if err != nil {
+			return fmt.Errorf("release leases: %w", err)
+		}
+		n, err = res.RowsAffected()
+		return err
+	})
+	return n, err
 }
 
 func (b *Bus) loop(ctx context.Context, s *subscriber) {
@@ -293,8 +321,8 @@ func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
 		if len(ids) == 0 {
 			return nil
 		}
-		_, err = tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, updated_at = ? WHERE id IN (`+db.Placeholders(len(ids))+`)`,
-			append([]any{db.T(now.Add(b.opt.Lease)), db.T(now)}, ids...)...)
+		_, err = tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, leased_at = ?, updated_at = ? WHERE id IN (`+db.Placeholders(len(ids))+`)`,
+			append([]any{db.T(now.Add(b.opt.Lease)), db.T(now), db.T(now)}, ids...)...)
 		if err != nil {
 			return fmt.Errorf("lease: %w", err)
 		}
@@ -324,7 +352,7 @@ func (b *Bus) finish(ctx context.Context, s *subscriber, batch []*claimed) error
 			}
 		}
 		if len(back) > 0 {
-			if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, updated_at = ? WHERE id IN (`+db.Placeholders(len(back))+`)`,
+			if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET next_at = ?, leased_at = NULL, updated_at = ? WHERE id IN (`+db.Placeholders(len(back))+`)`,
 				append([]any{db.T(now), db.T(now)}, back...)...); err != nil {
 				return fmt.Errorf("hand back: %w", err)
 			}
@@ -332,7 +360,7 @@ func (b *Bus) finish(ctx context.Context, s *subscriber, batch []*claimed) error
 		for _, c := range failed {
 			attempts := c.attempts + 1
 			state, next := "pending", now.Add(b.backoff(attempts))
-			if attempts >= s.opt.MaxAttempts {
+			if attempts >= s.opt.MaxAttempts || errors.As(c.err, new(permanent)) {
 				state = "dead"
 				b.log.Warn("event delivery dead", "subscriber", s.name, "event", c.event.ID, "type", c.event.Type,
 					"attempts", attempts, "err", c.err)
@@ -341,13 +369,28 @@ func (b *Bus) finish(ctx context.Context, s *subscriber, batch []*claimed) error
 			if len(msg) > 2000 {
 				msg = msg[:2000]
 			}
-			if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET state = ?, attempts = ?, next_at = ?, last_error = ?, updated_at = ?
-				WHERE id = ?`, state, attempts, db.T(next), msg, db.T(now), c.id); err != nil {
+			if _, err := tx.Exec(ctx, `UPDATE event_deliveries SET state = ?, attempts = ?, next_at = ?, leased_at = NULL, last_error = ?,
+				updated_at = ? WHERE id = ?`, state, attempts, db.T(next), msg, db.T(now), c.id); err != nil {
 				return fmt.Errorf("failed delivery: %w", err)
 			}
 		}
 		return nil
 	})
+}
+
+// permanent is a handler's error that no retry will cure.
+type permanent struct{ err error }
+
+func (p permanent) Error() string { return p.err.Error() }
+func (p permanent) Unwrap() error { return p.err }
+
+// Permanent wraps err so that the outbox gives the event up at once (dead,
+// for an admin to replay) instead of retrying it.
+func Permanent(err error) error {
+	if err == nil {
+		return nil
+	}
+	return permanent{err}
 }
 
 // backoff is the wait before try attempts+1: BackoffBase doubling, at most BackoffMax.
