@@ -68,6 +68,24 @@ func (b *Bus) store(ctx context.Context, tx *db.Tx, subs []*subscriber, evs []Ev
 	for _, p := range pairs {
 		stored[p.i] = true
 	}
+	if tx.Dialect() == db.SQLite {
+		// Written once for the whole group commit (see deferredOutbox).
+		p := tx.Deferred(outboxKey{b}, func() db.Deferred { return &deferredOutbox{} }).(*deferredOutbox)
+		for i := range evs {
+			if !stored[i] {
+				continue
+			}
+			data, err := json.Marshal(evs[i])
+			if err != nil {
+				return nil, fmt.Errorf("events: encode %s: %w", evs[i].Type, err)
+			}
+			p.events = append(p.events, outboxEvent{e: &evs[i], data: string(data)})
+		}
+		for _, pr := range pairs {
+			p.deliveries = append(p.deliveries, outboxDelivery{sub: pr.sub, e: &evs[pr.i], at: now})
+		}
+		return woken, nil
+	}
 	var rows []string
 	var args []any
 	for i, e := range evs {
@@ -81,32 +99,18 @@ func (b *Bus) store(ctx context.Context, tx *db.Tx, subs []*subscriber, evs []Ev
 		rows = append(rows, "(?, ?, ?, ?, ?, ?)")
 		args = append(args, e.ID, string(e.Type), e.Version, e.Stream(), db.T(e.At), string(data))
 	}
-	// The deliveries are matched to their events by event id.
-	var drows []string
+	// One round trip: the events, their deliveries (matched to their events
+	// by id), and the events' seqs. Not deferred to the group commit's end
+	// as on SQLite: there it would run under the audit chain's lock.
 	var dargs []any
 	for _, p := range pairs {
-		drows = append(drows, "(?, ?)")
 		dargs = append(dargs, p.sub, evs[p.i].ID)
 	}
-	insert := `INSERT INTO events (id, type, version, stream, at, data) VALUES ` + strings.Join(rows, ", ")
-	deliver := `INSERT INTO event_deliveries (subscriber, event_seq, stream, next_at, created_at, updated_at)
-		SELECT s.sub, e.seq, e.stream, ?, ?, ? FROM `
-	var seqs *sqlRows
-	var err error
-	if tx.Dialect() == db.Postgres {
-		// One round trip: the events, their deliveries, and the events' seqs.
-		q := `WITH e AS (` + insert + ` RETURNING seq, id, stream),
-			d AS (` + deliver + `e JOIN (VALUES ` + castPairs(len(pairs)) + `) s (sub, id) ON s.id = e.id)
-			SELECT seq, id FROM e`
-		all := append(append(args, db.T(now), db.T(now), db.T(now)), dargs...)
-		seqs, err = query(ctx, tx, q, all...)
-	} else {
-		seqs, err = query(ctx, tx, insert+` RETURNING seq, id`, args...)
-		if err == nil {
-			_, err = tx.Exec(ctx, `WITH s (sub, id) AS (VALUES `+strings.Join(drows, ", ")+`) `+
-				deliver+`s JOIN events e ON e.id = s.id`, append(dargs, db.T(now), db.T(now), db.T(now))...)
-		}
-	}
+	q := `WITH e AS (INSERT INTO events (id, type, version, stream, at, data) VALUES ` + strings.Join(rows, ", ") + ` RETURNING seq, id, stream),
+		d AS (INSERT INTO event_deliveries (subscriber, event_seq, stream, next_at, created_at, updated_at)
+			SELECT s.sub, e.seq, e.stream, ?, ?, ? FROM e JOIN (VALUES ` + castPairs(len(pairs)) + `) s (sub, id) ON s.id = e.id)
+		SELECT seq, id FROM e`
+	seqs, err := query(ctx, tx, q, append(append(args, db.T(now), db.T(now), db.T(now)), dargs...)...)
 	if err != nil {
 		return nil, fmt.Errorf("events: outbox: %w", err)
 	}
@@ -116,6 +120,92 @@ func (b *Bus) store(ctx context.Context, tx *db.Tx, subs []*subscriber, evs []Ev
 		}
 	}
 	return woken, nil
+}
+
+// On SQLite the outbox rows of every transaction in a group commit are
+// written together just before it commits: one INSERT of the events and
+// one of their deliveries per batch instead of two per transaction. The
+// single writer runs every transaction of the batch, so this is its time
+// saved; row counts are split into powers of two so that the cached
+// prepared statements stay few.
+
+type outboxKey struct{ b *Bus }
+
+type outboxEvent struct {
+	e    *Event // in its publisher's slice, which the feed gets after commit: its Seq is set here
+	data string
+}
+
+type outboxDelivery struct {
+	sub string
+	e   *Event
+	at  time.Time
+}
+
+type deferredOutbox struct {
+	events     []outboxEvent
+	deliveries []outboxDelivery
+}
+
+func (p *deferredOutbox) Discard() { p.events, p.deliveries = p.events[:0], p.deliveries[:0] }
+
+// maxRows bounds one INSERT of the deferred outbox (6 parameters a row).
+const maxRows = 256
+
+func (p *deferredOutbox) Flush(ctx context.Context, tx *db.Tx) error {
+	defer p.Discard()
+	for rest := p.events; len(rest) > 0; {
+		n := chunk(len(rest))
+		args := make([]any, 0, 6*n)
+		for _, x := range rest[:n] {
+			e := x.e
+			args = append(args, e.ID, string(e.Type), e.Version, e.Stream(), db.T(e.At), x.data)
+		}
+		// No RETURNING: SQLite runs it through a temporary table, a third
+		// of the insert's cost. The single writer numbers a multi-row
+		// insert's rows one after the other, in VALUES order, after the
+		// highest seq, so the last row's id says every row's.
+		res, err := tx.Exec(ctx, `INSERT INTO events (id, type, version, stream, at, data) VALUES `+rowsOf(n), args...)
+		if err != nil {
+			return fmt.Errorf("events: outbox: %w", err)
+		}
+		last, err := res.LastInsertId()
+		if err != nil {
+			return fmt.Errorf("events: outbox: %w", err)
+		}
+		for i, x := range rest[:n] {
+			x.e.Seq = last - int64(n-1-i)
+		}
+		rest = rest[n:]
+	}
+	for rest := p.deliveries; len(rest) > 0; {
+		n := chunk(len(rest))
+		args := make([]any, 0, 6*n)
+		for _, d := range rest[:n] {
+			t := db.T(d.at)
+			args = append(args, d.sub, d.e.Seq, d.e.Stream(), t, t, t)
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO event_deliveries (subscriber, event_seq, stream, next_at, created_at, updated_at) VALUES `+
+			rowsOf(n), args...); err != nil {
+			return fmt.Errorf("events: outbox: %w", err)
+		}
+		rest = rest[n:]
+	}
+	return nil
+}
+
+// chunk is the largest power of two ≤ n, at most maxRows.
+func chunk(n int) int {
+	c := 1
+	for c*2 <= n && c*2 <= maxRows {
+		c *= 2
+	}
+	return c
+}
+
+// rowsOf is n rows of six placeholders.
+func rowsOf(n int) string {
+	return strings.TrimSuffix(strings.Repeat("(?, ?, ?, ?, ?, ?), ", n), ", ")
 }
 
 // castPairs is n "(sub, id)" rows of VALUES, typed for PostgreSQL.
@@ -280,8 +370,9 @@ func (b *Bus) call(ctx context.Context, s *subscriber, e Event) (err error) {
 
 func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
 	var out []*claimed
+	var data []string
 	err := b.db.InTx(ctx, func(tx *db.Tx) error {
-		out = nil
+		out, data = nil, nil
 		now := b.clock.Now()
 		lock := ""
 		if tx.Dialect() == db.Postgres {
@@ -301,17 +392,12 @@ func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
 		var ids []any
 		for rows.Next() {
 			c := &claimed{}
-			var data string
-			var seq int64
-			if err := rows.Scan(&c.id, &c.attempts, &seq, &data); err != nil {
+			var d string
+			if err := rows.Scan(&c.id, &c.attempts, &c.event.Seq, &d); err != nil {
 				rows.Close()
 				return fmt.Errorf("claim: %w", err)
 			}
-			if err := json.Unmarshal([]byte(data), &c.event); err != nil {
-				c.err = fmt.Errorf("decode: %w", err) // fails like a delivery, ends up dead and visible
-			}
-			c.event.Seq = seq
-			out = append(out, c)
+			out, data = append(out, c), append(data, d)
 			ids = append(ids, c.id)
 		}
 		rows.Close()
@@ -328,7 +414,19 @@ func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
 		}
 		return nil
 	})
-	return out, err
+	if err != nil {
+		return nil, err
+	}
+	// Decoded once the transaction is done: on SQLite its callback runs on
+	// the one writer, which every write is waiting for.
+	for i, c := range out {
+		seq := c.event.Seq
+		if err := json.Unmarshal([]byte(data[i]), &c.event); err != nil {
+			c.err = fmt.Errorf("decode: %w", err) // fails like a delivery, ends up dead and visible
+		}
+		c.event.Seq = seq
+	}
+	return out, nil
 }
 
 func (b *Bus) finish(ctx context.Context, s *subscriber, batch []*claimed) error {
