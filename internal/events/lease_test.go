@@ -3,6 +3,8 @@ package events_test
 import (
 	"context"
 	"errors"
+	"fmt"
+	"slices"
 	"testing"
 	"time"
 
@@ -72,6 +74,40 @@ func TestRunReleasesLeasesOnSQLiteOnly(t *testing.T) {
 		}
 		if !next.Equal(t0.Add(time.Hour)) || leased != nil {
 			t.Fatalf("the failed event is due at %v (leased %v), want its back-off kept: %v", next.Time, leased, t0.Add(time.Hour))
+		}
+	})
+}
+
+// A round never delivers past its lease: with slow deliveries, what is
+// left when the lease is about to end is handed back, due at once, and the
+// next round takes it with a fresh lease — so another node that takes over
+// an expired lease never races this one.
+func TestSlowRoundHandsBackBeforeItsLeaseEnds(t *testing.T) {
+	each(t, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		clk := clock.NewFake(t0)
+		b := events.New(d, clk, quiet, events.Options{Lease: time.Minute})
+		var got []string
+		b.Subscribe("rec", func(_ context.Context, e events.Event) error {
+			got = append(got, note(e))
+			clk.Advance(20 * time.Second) // a slow receiver
+			return nil
+		}, events.SubscriberOptions{Concurrency: 1, Timeout: 15 * time.Second})
+		for i := range 5 {
+			publish(t, d, b, caseEvent(1, events.CaseChanged, fmt.Sprint(i)))
+		}
+		// The lease is 60 s and a delivery may take 15 s: deliveries start
+		// until 45 s after the claim, at 0, 20 and 40 s.
+		if n, err := b.Deliver(ctx, "rec"); err != nil || n != 5 || len(got) != 3 {
+			t.Fatalf("first round: claimed %d (%v), delivered %v", n, err, got)
+		}
+		var pending int
+		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM event_deliveries WHERE leased_at IS NULL AND next_at <= ?`, db.T(clk.Now())).Scan(&pending); err != nil || pending != 2 {
+			t.Fatalf("%d handed back (%v), want 2 due now", pending, err)
+		}
+		drain(t, b, "rec")
+		if !slices.Equal(got, []string{"0", "1", "2", "3", "4"}) {
+			t.Fatalf("delivered %v", got)
 		}
 	})
 }

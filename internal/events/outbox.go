@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flare-desk/flare/internal/db"
@@ -29,7 +30,9 @@ import (
 //     there is no "after the last id" cursor: the rows themselves are the
 //     progress.
 //  2. deliver: call the handler per event, streams in parallel, each
-//     stream in order; a failure stops that stream for this batch.
+//     stream in order; a failure stops that stream for this batch, and no
+//     delivery starts that could outlast the lease (the rest is handed
+//     back and claimed again at once).
 //  3. finish: delete what was delivered; give a failed row its next try
 //     (exponential back-off) or, after MaxAttempts, the dead state; hand
 //     the rest of a failed stream back (due now, still behind the failure).
@@ -293,7 +296,7 @@ func (b *Bus) loop(ctx context.Context, s *subscriber) {
 	t := b.clock.NewTimer(b.opt.Poll)
 	defer t.Stop()
 	for {
-		n, err := b.deliver(ctx, s)
+		n, more, err := b.round(ctx, s)
 		if ctx.Err() != nil {
 			return
 		}
@@ -301,7 +304,7 @@ func (b *Bus) loop(ctx context.Context, s *subscriber) {
 		switch {
 		case err != nil:
 			b.log.Error("event delivery", "subscriber", s.name, "err", err)
-		case n == b.opt.Batch:
+		case n == b.opt.Batch || more:
 			continue // more is waiting
 		}
 		t.Reset(wait)
@@ -330,10 +333,23 @@ func (b *Bus) Deliver(ctx context.Context, name string) (int, error) {
 }
 
 func (b *Bus) deliver(ctx context.Context, s *subscriber) (int, error) {
-	batch, err := b.claim(ctx, s)
+	n, _, err := b.round(ctx, s)
+	return n, err
+}
+
+// round claims, delivers and finishes once. It reports how many events it
+// claimed and whether it handed some back undelivered because its lease
+// was running out (they are due again at once).
+func (b *Bus) round(ctx context.Context, s *subscriber) (int, bool, error) {
+	batch, claimedAt, err := b.claim(ctx, s)
 	if err != nil || len(batch) == 0 {
-		return 0, err
+		return 0, false, err
 	}
+	// No delivery starts that could still run when the lease ends: another
+	// node may take the events over then. (At least half the lease, for a
+	// lease shorter than the delivery timeout.)
+	stop := claimedAt.Add(max(b.opt.Lease-s.opt.Timeout, b.opt.Lease/2))
+	var late atomic.Bool
 	// Streams in parallel, each in order.
 	var order []string
 	streams := map[string][]*claimed{}
@@ -352,6 +368,10 @@ func (b *Bus) deliver(ctx context.Context, s *subscriber) (int, error) {
 			defer func() { <-sem }()
 			for _, c := range streams[k] {
 				if c.err == nil {
+					if b.clock.Now().After(stop) {
+						late.Store(true)
+						return // handed back
+					}
 					c.err = b.call(ctx, s, c.event)
 				}
 				if c.err != nil {
@@ -362,7 +382,7 @@ func (b *Bus) deliver(ctx context.Context, s *subscriber) (int, error) {
 		})
 	}
 	wg.Wait()
-	return len(batch), b.finish(ctx, s, batch)
+	return len(batch), late.Load(), b.finish(ctx, s, batch)
 }
 
 // call runs the handler with the delivery timeout, turning a panic into an error.
@@ -377,12 +397,14 @@ func (b *Bus) call(ctx context.Context, s *subscriber, e Event) (err error) {
 	return s.fn(ctx, e)
 }
 
-func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
+func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, time.Time, error) {
 	var out []*claimed
 	var data []string
+	var at time.Time
 	err := b.db.InTx(ctx, func(tx *db.Tx) error {
 		out, data = nil, nil
 		now := b.clock.Now()
+		at = now
 		lock := ""
 		if tx.Dialect() == db.Postgres {
 			if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext(?))`, "flare.events."+s.name); err != nil {
@@ -424,7 +446,7 @@ func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
 		return nil
 	})
 	if err != nil {
-		return nil, err
+		return nil, at, err
 	}
 	// Decoded once the transaction is done: on SQLite its callback runs on
 	// the one writer, which every write is waiting for.
@@ -435,7 +457,7 @@ func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, error) {
 		}
 		c.event.Seq = seq
 	}
-	return out, nil
+	return out, at, nil
 }
 
 func (b *Bus) finish(ctx context.Context, s *subscriber, batch []*claimed) error {
