@@ -18,6 +18,7 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/events"
 )
 
@@ -74,13 +75,17 @@ func crash(ctx context.Context, c config) error {
 		ids := l.stop()
 		offset += len(ids) + c.crashCli
 		answered = append(answered, ids...)
-		var leased int
-		if err := s.d.QueryRow(ctx, `SELECT COUNT(*) FROM event_deliveries WHERE leased_at IS NOT NULL`).Scan(&leased); err != nil {
+		// Leased by the process just killed, and still leased by the one before (PostgreSQL: the lease has not run out).
+		var leased, older int
+		if err := s.d.QueryRow(ctx, `SELECT COUNT(*) FROM event_deliveries WHERE leased_at >= ?`, db.T(up)).Scan(&leased); err != nil {
+			return err
+		}
+		if err := s.d.QueryRow(ctx, `SELECT COUNT(*) FROM event_deliveries WHERE leased_at < ?`, db.T(up)).Scan(&older); err != nil {
 			return err
 		}
 		leasedAtKill += leased
-		fmt.Printf("<!-- kill %d after %s: %d cases answered 201 in this round, %d deliveries leased at the kill -->\n",
-			round+1, wait, len(ids), leased)
+		fmt.Printf("<!-- kill %d after %s: %d cases answered 201 in this round, %d deliveries leased by the killed process (%d still leased from before) -->\n",
+			round+1, wait, len(ids), leased, older)
 	}
 	up := time.Now()
 	p, err := startServer(ctx, bin, s.d.URL, sink.url, env)
@@ -173,7 +178,7 @@ func crash(ctx context.Context, c config) error {
 	fmt.Printf("| deliveries received in all, duplicates (same id again, same bytes) | %d, %d (%.2f %%) |\n", arrivals, dups, 100*float64(dups)/float64(max(1, got)))
 	fmt.Printf("| events first received out of order within their case | **%d** |\n", order)
 	fmt.Printf("| receiver rejections (signature, body) | %d %s |\n", problems, firstProblem)
-	fmt.Printf("| deliveries leased at the kills (sum) | %d |\n", leasedAtKill)
+	fmt.Printf("| deliveries leased by the killed processes (sum over the kills) | %d |\n", leasedAtKill)
 	fmt.Printf("| start-up to ready (median of %d) | %s |\n", len(restarts), medianDur(restarts).Round(time.Millisecond))
 	fmt.Printf("| last restart to nothing pending | %s |\n\n", drained.Round(time.Millisecond))
 	if missing > 0 || extra > 0 || orphans > 0 || lost > 0 || problems > 0 || order > 0 {
