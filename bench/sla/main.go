@@ -32,7 +32,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/demo"
 	"github.com/flare-desk/flare/internal/desk"
-	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -115,8 +115,8 @@ func run(ctx context.Context, o opts, profile string) (string, error) {
 	// day, in 10 zones), and one policy per market on its own calendar.
 	days := []string{"mon", "tue", "wed", "thu", "fri", "sat", "sun"}
 	targets := map[string]int{}
-	cfg.SLAPolicies = nil                // the bench's own policies…
-	desk.Set(cfg, routing.RulesKey, nil) // …and no rules naming the demo's
+	cfg.SLAPolicies = nil                    // the bench's own policies…
+	desk.Set(cfg, routingdesk.RulesKey, nil) // …and no rules naming the demo's
 	for i, m := range cfg.Markets {
 		key := fmt.Sprintf("cal%d", i)
 		hours := map[string][]string{}

@@ -177,6 +177,14 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 // serve runs the HTTP server and the job workers until ctx ends, then shuts
 // down gracefully: in-flight requests finish, running jobs finish.
 func serve(ctx context.Context, a *app.App, addr string, opt web.Options, ready func(url string)) error {
+	return serveWith(ctx, a, addr, opt, ready, nil)
+}
+
+// serveWith is serve; with warmup, the server answers while warmup runs
+// and the background loops and workers start only once it is done (the
+// demo writes its history meanwhile, which the SLA timer must not fire on
+// half-way).
+func serveWith(ctx context.Context, a *app.App, addr string, opt web.Options, ready func(url string), warmup func(ctx context.Context) error) error {
 	srv, err := web.New(a, opt)
 	if err != nil {
 		return err
@@ -186,9 +194,11 @@ func serve(ctx context.Context, a *app.App, addr string, opt web.Options, ready 
 		return fmt.Errorf("listen on %s: %w", addr, err)
 	}
 	hs := srv.HTTPServer()
-	if err := a.Start(ctx); err != nil {
-		ln.Close()
-		return err
+	if warmup == nil {
+		if err := a.Start(ctx); err != nil {
+			ln.Close()
+			return err
+		}
 	}
 	errc := make(chan error, 1)
 	go func() { errc <- hs.Serve(ln) }()
@@ -197,25 +207,43 @@ func serve(ctx context.Context, a *app.App, addr string, opt web.Options, ready 
 		url = "http://" + ln.Addr().String()
 	}
 	ready(url)
+	shutdown := func(started bool) error {
+		a.Log.Info("shutting down")
+		shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+		defer cancel()
+		err := hs.Shutdown(shutCtx)
+		if started {
+			err = errors.Join(err, a.Stop(shutCtx))
+		}
+		return err
+	}
+	if warmup != nil {
+		if err := warmup(ctx); err != nil {
+			if ctx.Err() != nil { // stopped while warming up
+				return shutdown(false)
+			}
+			return errors.Join(err, shutdown(false))
+		}
+		if err := a.Start(ctx); err != nil {
+			return errors.Join(err, shutdown(false))
+		}
+	}
 	select {
 	case err := <-errc:
 		return fmt.Errorf("http server: %w", err)
 	case <-ctx.Done():
 	}
-	a.Log.Info("shutting down")
-	shutCtx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
-	defer cancel()
-	err = hs.Shutdown(shutCtx)
-	return errors.Join(err, a.Stop(shutCtx))
+	return shutdown(true)
 }
 
 func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	start := time.Now()
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stdout)
 	dbURL := fs.String("db", os.Getenv("FLARE_DB"), "database (default: a new temporary SQLite file)")
 	sf := addServeFlags(fs)
 	seed := fs.Int64("seed", 1, "seed of the demo desk generator")
-	n := fs.Int("cases", 3000, "number of demo cases")
+	n := fs.Int("cases", demo.DefaultCases, "number of demo cases")
 	if err := parseNone(fs, args); err != nil {
 		return err
 	}
@@ -240,18 +268,25 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 	defer a.DB.Close()
-	fmt.Fprintf(stdout, "Loading the demo desk (%d cases)…\n", *n)
-	start := time.Now()
-	logins, err := demo.Load(ctx, a, demo.Options{Seed: *seed, Cases: *n})
+	p, err := demo.Prepare(ctx, a, demo.Options{Seed: *seed, Cases: *n})
 	if err != nil {
 		return fmt.Errorf("demo desk: %w", err)
 	}
-	return serve(ctx, a, *sf.addr, opt, func(url string) {
-		fmt.Fprintf(stdout, "Demo desk loaded in %s.\n\nFlare is running at %s\n\nSign in as (password for all: %s):\n", time.Since(start).Round(time.Millisecond), url, demo.Password)
-		for _, l := range logins {
+	admin := p.Logins[0]
+	return serveWith(ctx, a, *sf.addr, opt, func(url string) {
+		fmt.Fprintf(stdout, "Flare is running at %s — loading the demo desk of %s (%d cases)…\n\nSign in as (password for all: %s):\n",
+			url, demo.Company, len(p.Specs), demo.Password)
+		for _, l := range p.Logins {
 			fmt.Fprintf(stdout, "  %-16s %s\n", l.Role, l.Email)
 		}
-		fmt.Fprintf(stdout, "\nAPI token for %s: %s\nPress Ctrl+C to stop.\n", logins[0].Email, logins[0].Token)
+		fmt.Fprintf(stdout, "\nAPI token for %s (%s). For the README's examples:\n  export FLARE=%s TOKEN=%s\n\n",
+			admin.Email, admin.Role, url, admin.Token)
+	}, func(ctx context.Context) error {
+		if err := p.LoadCases(ctx); err != nil {
+			return fmt.Errorf("demo desk: %w", err)
+		}
+		fmt.Fprintf(stdout, "Demo desk loaded: %d cases, %s after start. Press Ctrl+C to stop.\n", len(p.Specs), time.Since(start).Round(time.Millisecond))
+		return nil
 	})
 }
 

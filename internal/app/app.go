@@ -19,7 +19,7 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
-	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 // Migrate brings the schema and the job queue's tables up to date.
@@ -34,7 +34,7 @@ func Migrate(ctx context.Context, d *db.DB) error {
 // sections of every capability. A capability with a desk section adds its
 // Sections() here, and nowhere else.
 func DeskSchema() (*desk.Schema, error) {
-	schema, err := desk.NewSchema(routing.Sections()...)
+	schema, err := desk.NewSchema(routingdesk.Sections()...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
 	}

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
@@ -18,6 +17,7 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Service assigns cases: take-next, assignment of new cases by
@@ -135,6 +135,32 @@ func teamZone(cfg *desk.Config, team string) string {
 		}
 	}
 	return "UTC"
+}
+
+// TakeTeams are the teams whose unassigned cases actor may take: their
+// own, when they hold case.write.
+func TakeTeams(actor auth.Actor, cfg *desk.Config) []desk.Team {
+	if !actor.Can(auth.PermCaseWrite) {
+		return nil
+	}
+	var out []desk.Team
+	for _, t := range cfg.Teams {
+		if actor.InTeam(t.Key) {
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// MaySetAway reports whether actor may set the person email away or back:
+// people who own cases set themselves; leads and admins set anyone.
+func MaySetAway(actor auth.Actor, email string) bool {
+	return actor.Can(auth.PermCaseWrite) && (strings.EqualFold(email, actor.Email) || MaySetOthersAway(actor))
+}
+
+// MaySetOthersAway reports whether actor may set anyone away: leads and admins.
+func MaySetOthersAway(actor auth.Actor) bool {
+	return actor.Role == auth.RoleLead || actor.Role == auth.RoleAdmin
 }
 
 // TakeNext gives actor the highest-priority unassigned case of team that
@@ -401,16 +427,15 @@ type AwayInput struct {
 // SetAway marks the user email away or back. People set themselves; leads
 // and admins set anyone.
 func (s *Service) SetAway(ctx context.Context, actor auth.Actor, email string, in AwayInput) error {
-	self := strings.EqualFold(email, actor.Email)
 	switch {
 	case !actor.Can(auth.PermCaseWrite):
 		return &apperr.Forbidden{Detail: "away status is for people who own cases"}
-	case !self && actor.Role != auth.RoleLead && actor.Role != auth.RoleAdmin:
+	case !MaySetAway(actor, email):
 		return &apperr.Forbidden{Detail: "only leads and admins set other people away"}
 	}
 	v := &apperr.Invalid{}
 	note := strings.TrimSpace(in.Note)
-	checkText(v, "note", note, maxNote, false)
+	input.Check(v, "note", input.Text, note)
 	now := s.clock.Now()
 	if in.Until != nil && !in.Until.After(now) {
 		v.Add("until", "must be in the future")
@@ -462,19 +487,4 @@ func ptr(t time.Time) *time.Time {
 	}
 	u := t.UTC()
 	return &u
-}
-
-// maxNote bounds an away note.
-const maxNote = 10_000
-
-// checkText checks a text field.
-func checkText(v *apperr.Invalid, field, s string, max int, required bool) {
-	switch {
-	case required && s == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		v.Add(field, "must be valid UTF-8 text without NUL characters")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "is longer than %d characters", max)
-	}
 }

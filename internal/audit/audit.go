@@ -24,6 +24,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 )
 
@@ -259,6 +261,18 @@ const recordColumns = `seq, at, actor_id, actor, action, object_type, object_id,
 
 // List returns records matching f, newest first. The next page is
 // f.BeforeSeq = the last record's Seq.
+// ListFor is List for actor, who must hold audit.read; a limit beyond
+// maxLimit is refused.
+func ListFor(ctx context.Context, q db.Querier, actor auth.Actor, f Filter) ([]Record, error) {
+	if !actor.Can(auth.PermAuditRead) {
+		return nil, &apperr.Forbidden{Detail: "only admins can read the audit log"}
+	}
+	if f.Limit > maxLimit {
+		return nil, apperr.InvalidField("limit", "at most %d", maxLimit)
+	}
+	return List(ctx, q, f)
+}
+
 func List(ctx context.Context, q db.Querier, f Filter) ([]Record, error) {
 	var where []string
 	var args []any

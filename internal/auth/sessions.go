@@ -233,3 +233,20 @@ func TokenActor(ctx context.Context, q db.Querier, token string) (Actor, error) 
 	}
 	return a, nil
 }
+
+// SignIn opens a browser session for the authenticated user userID in its
+// own transaction and returns its token.
+func SignIn(ctx context.Context, d *db.DB, now time.Time, userID int64) (string, error) {
+	var token string
+	err := d.InTx(ctx, func(tx *db.Tx) error {
+		var err error
+		token, err = CreateSession(ctx, tx, now, userID)
+		return err
+	})
+	return token, err
+}
+
+// SignOut ends the browser session token (nothing if it is unknown).
+func SignOut(ctx context.Context, d *db.DB, token string) error {
+	return d.InTx(ctx, func(tx *db.Tx) error { return DeleteSession(ctx, tx, token) })
+}

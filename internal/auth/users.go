@@ -247,6 +247,16 @@ func SetPassword(ctx context.Context, tx *db.Tx, now time.Time, userID int64, pw
 	if err != nil {
 		return fmt.Errorf("set password of user %d: %w", userID, err)
 	}
+	return SetPasswordHash(ctx, tx, now, userID, h)
+}
+
+// SetPasswordHash stores a hash made by HashPassword, so that a caller can
+// hash outside its transaction (hashing takes tens of milliseconds on
+// purpose) or give several accounts one hash (the demo's shared password).
+func SetPasswordHash(ctx context.Context, tx *db.Tx, now time.Time, userID int64, h string) error {
+	if _, _, _, err := parsePHC(h); err != nil {
+		return fmt.Errorf("set password of user %d: not a password hash: %w", userID, err)
+	}
 	res, err := tx.Exec(ctx, `UPDATE users SET password_hash = ?, updated_at = ? WHERE id = ?`, h, db.T(now), userID)
 	if err != nil {
 		return fmt.Errorf("set password of user %d: %w", userID, err)

@@ -1,14 +1,14 @@
 package cases
 
 import (
-	"github.com/flare-desk/flare/internal/assign"
-	"github.com/flare-desk/flare/internal/audit"
-	"github.com/flare-desk/flare/internal/desk"
-
 	"fmt"
 	"strconv"
 	"strings"
 	"time"
+
+	"github.com/flare-desk/flare/internal/assign"
+	"github.com/flare-desk/flare/internal/audit"
+	"github.com/flare-desk/flare/internal/desk"
 )
 
 // NumberPrefix starts every human case number (ESC-1042).

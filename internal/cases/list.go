@@ -5,6 +5,7 @@ import (
 	"database/sql"
 	"encoding/base64"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"regexp"
 	"strings"
@@ -107,6 +108,14 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		statuses[i] = string(st)
 	}
 	in("c.status", statuses)
+	// Unknown names are refused as unknown statuses are, rather than
+	// answering an empty list that looks like an empty queue.
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg.CheckTeams(v, "team", f.Team)
+	cfg.CheckMarkets(v, "market", f.Market)
 	in("c.team", f.Team)
 	in("c.market", f.Market)
 	for _, p := range f.Priority {
@@ -122,7 +131,13 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	case "me":
 		add("c.owner_id = ?", a.UserID)
 	default:
-		add("c.owner_id = (SELECT id FROM users WHERE email = ?)", strings.ToLower(f.Owner))
+		owner := strings.ToLower(f.Owner)
+		if _, err := auth.UserByEmail(ctx, s.db, owner); errors.Is(err, auth.ErrNotFound) {
+			v.Add("owner", "no user %q; or me, or none", f.Owner)
+		} else if err != nil {
+			return nil, err
+		}
+		add("c.owner_id = (SELECT id FROM users WHERE email = ?)", owner)
 	}
 	if f.SellerID != "" {
 		add("c.seller_id = ?", f.SellerID)
@@ -181,25 +196,15 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	defer rows.Close()
 	page := &Page{Cases: []*Case{}}
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list cases: %w", err)
-		}
-		page.Cases = append(page.Cases, c)
-	}
-	if err := rows.Err(); err != nil {
+	got, err := db.Collect(rows, func(r db.Scanner) (*Case, error) { return scanCase(r) })
+	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
+	page.Cases = append(page.Cases, got...)
 	if len(page.Cases) > f.Limit {
 		page.Cases = page.Cases[:f.Limit]
 		page.NextCursor = EncodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
-	}
-	cfg, err := s.desk.Config(ctx)
-	if err != nil {
-		return nil, err
 	}
 	s.attachSLA(cfg, page.Cases)
 	return page, nil
@@ -279,8 +284,10 @@ func DecodeCursor(s, sort string) ([]any, error) {
 	return append(out, db.T(t), id), nil
 }
 
-// Events returns a case's timeline, oldest first. Account managers do not
-// see internal notes.
+// Events returns a case's timeline, oldest first. Account managers see its
+// public side: its creation, status changes (the resolution's note, not
+// the desk's notes on its workflow) and public replies — not internal
+// notes, handoffs, routing, assignment or SLA entries.
 func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event, error) {
 	c, err := s.Get(ctx, a, ref)
 	if err != nil {
@@ -307,7 +314,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		if err := rows.Scan(&e.ID, &e.Type, &email, &name, &data, &at, &body, &internal); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)
 		}
-		if internal.Bool && a.Role == auth.RoleAccountManager {
+		if PublicOnly(a) && !publicEntry(e.Type, internal) {
 			continue
 		}
 		e.At = at.Time
@@ -317,6 +324,10 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)
 		}
+		delete(e.Data, assessedKey) // what the rules read is for the routing explanation (admins and leads)
+		if PublicOnly(a) && e.Type == "status" && e.Data["to"] != string(StatusResolved) {
+			delete(e.Data, "note") // the desk's own note on its workflow
+		}
 		if body.Valid {
 			e.Data["body"] = body.String
 			e.Data["body_html"] = s.md.HTML(body.String)
@@ -324,4 +335,15 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		out = append(out, e)
 	}
 	return out, rows.Err()
+}
+
+// publicEntry reports whether a timeline entry of typ is on a case's public side.
+func publicEntry(typ string, internal sql.NullBool) bool {
+	switch typ {
+	case "created", "status":
+		return true
+	case "comment":
+		return !internal.Bool
+	}
+	return false
 }

@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -13,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -25,31 +27,80 @@ import (
 // category count as repeat contacts.
 const repeatWindow = 30 * 24 * time.Hour
 
-// factsFor gathers what the score and the rules read about c. seller may
-// be nil (no seller, or not known here).
+// factsFor gathers what the score and the rules read about c at now. seller
+// may be nil (no seller, or not known here). Repeat contacts are the cases
+// about the same seller and category created in the repeatWindow before c
+// was: a property of the case, the same whenever it is assessed (counting
+// back from now would let the count drift, and count later cases too).
 func factsFor(ctx context.Context, q db.Querier, cfg *desk.Config, c *Case, seller *desk.Seller, now time.Time) (routing.Facts, error) {
-	cat, _ := cfg.Category(c.Category)
-	f := routing.Facts{Category: c.Category, CategorySeverity: cat.Severity, Market: c.Market, Language: c.Language,
-		Channel: string(c.Channel), Team: c.Team, RequesterEmail: c.Requester.Email, Tags: c.Tags,
-		Priority: c.Priority, PriorityOverridden: overridden(c.PriorityReasons), HighRisk: c.HighRisk,
-		Sensitivity: c.Sensitivity, Title: c.Title, Description: c.Description, Reopens: c.ReopenCount,
-		SLAState: slaState(c.slaStored, now), Now: now,
-		Calendar: cfg.Calendar,
-		TeamCalendar: func(team string) string {
-			t, _ := cfg.Team(team)
-			return t.Calendar
-		}}
-	f.MoneyAtStake, f.Currency = moneyAtStake(routing.WeightsOf(cfg), cat, c.Fields)
+	f := caseFacts(cfg, c, seller, now)
 	if seller != nil {
-		f.SellerID, f.SellerTier, f.SellerRiskFlags = seller.ID, seller.Tier, seller.RiskFlags
-		// Earlier cases about the same seller and category: an indexed count.
-		err := q.QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE seller_id = ? AND created_at >= ? AND category = ? AND id <> ?`,
-			seller.ID, db.T(now.Add(-repeatWindow)), c.Category, c.ID).Scan(&f.RepeatContacts)
+		// An indexed count (cases_repeat: seller_id, category, created_at).
+		// Earlier means created before, or at the same instant with a lower
+		// id; a case not yet written (id 0) comes after every stored one.
+		before, args := `created_at <= ?`, []any{seller.ID, c.Category, db.T(c.CreatedAt.Add(-repeatWindow)), db.T(c.CreatedAt)}
+		if c.ID != 0 {
+			before, args = `(created_at < ? OR (created_at = ? AND id < ?))`, append(args, db.T(c.CreatedAt), c.ID)
+		}
+		err := q.QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE seller_id = ? AND category = ? AND created_at >= ? AND `+before,
+			args...).Scan(&f.RepeatContacts)
 		if err != nil {
 			return f, fmt.Errorf("repeat contacts: %w", err)
 		}
 	}
 	return f, nil
+}
+
+// caseFacts is factsFor without the store: everything but the repeat
+// contacts, which it leaves at 0.
+func caseFacts(cfg *desk.Config, c *Case, seller *desk.Seller, now time.Time) routing.Facts {
+	cat, _ := cfg.Category(c.Category)
+	f := routing.Facts{Category: c.Category, CategorySeverity: cat.Severity, Market: c.Market, Language: c.Language,
+		Channel: string(c.Channel), Team: c.Team, RequesterEmail: c.Requester.Email, Tags: c.Tags,
+		Priority: c.Priority, PriorityOverridden: overridden(c.PriorityReasons), HighRisk: c.HighRisk,
+		Sensitivity: c.Sensitivity, Title: c.Title, Description: c.Description, Reopens: c.ReopenCount,
+		SLAState: slaState(c.slaStored, now), Now: now}
+	withCalendars(cfg, &f)
+	f.MoneyAtStake, f.Currency = moneyAtStake(routingdesk.WeightsOf(cfg), cat, c.Fields)
+	if seller != nil {
+		f.SellerID, f.SellerTier, f.SellerRiskFlags = seller.ID, seller.Tier, seller.RiskFlags
+	}
+	return f
+}
+
+// withCalendars gives f the desk's calendar look-ups, which stored facts
+// do not keep.
+func withCalendars(cfg *desk.Config, f *routing.Facts) {
+	f.Calendar = cfg.Calendar
+	f.TeamCalendar = func(team string) string {
+		t, _ := cfg.Team(team)
+		return t.Calendar
+	}
+}
+
+// AssessNew scores and routes a case made from in as Prepare would at at,
+// without the store: seller is the case's seller (nil for none; its id must
+// be in.SellerID) and repeatContacts the number of cases about the same
+// seller and category created in the 30 days before at, the one fact
+// Prepare reads from the store. The demo generator uses it to know, as it
+// writes a case's history, which team will get the case and at what
+// priority.
+func AssessNew(cfg *desk.Config, in CreateInput, seller *desk.Seller, repeatContacts int, at time.Time) (routing.Assessment, error) {
+	c, err := prepareWith(cfg, in, func(id string) (desk.Seller, bool, error) {
+		if seller != nil && seller.ID == id {
+			return *seller, true, nil
+		}
+		return desk.Seller{}, false, nil
+	})
+	if err != nil {
+		return routing.Assessment{}, err
+	}
+	c.CreatedAt = at.UTC().Truncate(time.Microsecond)
+	f := caseFacts(cfg, c, c.seller, c.CreatedAt)
+	if c.seller != nil {
+		f.RepeatContacts = repeatContacts
+	}
+	return assess(cfg, c, f, routing.EventCreate, false).Assessment, nil
 }
 
 // slaState is the most pressing clock's state for the score.
@@ -91,7 +142,8 @@ func moneyAtStake(w routing.Weights, cat desk.Category, fields map[string]any) (
 // assessment is a case's score and routing outcome, applied to it.
 type assessment struct {
 	routing.Assessment
-	assignTo string // a user email a rule assigned the case to
+	facts    routing.Facts // what it read; kept on the timeline entry of the write (see lastAssessment)
+	assignTo string        // a user email a rule assigned the case to
 }
 
 // assess scores c and runs the routing rules for ev, and applies the
@@ -99,7 +151,7 @@ type assessment struct {
 // tags, high risk, sensitivity, SLA policy and the assignment strategy.
 // keepTeam keeps a team a person just chose.
 func assess(cfg *desk.Config, c *Case, f routing.Facts, ev routing.Event, keepTeam bool) assessment {
-	a := assessment{Assessment: routing.Assess(routing.WeightsOf(cfg), routing.RulesetOf(cfg), f, ev)}
+	a := assessment{Assessment: routing.Assess(routingdesk.WeightsOf(cfg), routingdesk.RulesetOf(cfg), f, ev), facts: f}
 	out := a.Outcome
 	if !f.PriorityOverridden {
 		c.Priority = a.Priority
@@ -197,6 +249,13 @@ type Explanation struct {
 	Reasons  []Reason             `json:"priority_reasons"`
 	Rules    []routing.RuleResult `json:"rules"`
 	Outcome  routing.Outcome      `json:"outcome"`
+	// AssessedAt is the instant of the facts explained: now for a case
+	// body; for a stored case, when it was last scored and routed.
+	AssessedAt time.Time `json:"assessed_at"`
+	// DeskChanged is set for a stored case when the desk's current weights
+	// or rules, applied to the facts the case was assessed on, give another
+	// priority or other reasons than the case holds: the desk changed since.
+	DeskChanged bool `json:"desk_changed,omitempty"`
 }
 
 // mayExplain: how the rules decide is for admins and leads.
@@ -220,11 +279,19 @@ func (s *Service) ExplainNew(ctx context.Context, actor auth.Actor, in CreateInp
 	if err != nil {
 		return nil, err
 	}
-	return s.explain(ctx, cfg, c, routing.EventCreate)
+	c.CreatedAt = s.clock.Now()
+	f, err := factsFor(ctx, s.db, cfg, c, c.seller, c.CreatedAt)
+	if err != nil {
+		return nil, err
+	}
+	return explain(cfg, c, f, routing.EventCreate), nil
 }
 
-// ExplainCase explains what the rules would do to a stored case on its
-// next update.
+// ExplainCase explains a stored case's priority and routing: the score and
+// the rules applied to the facts its last assessment read (on create or on
+// its last update), the very computation whose result the case holds, so
+// the explanation and the case's priority reasons agree. Only a change of
+// the desk's weights or rules since can make them differ (DeskChanged).
 func (s *Service) ExplainCase(ctx context.Context, actor auth.Actor, ref string) (*Explanation, error) {
 	if err := mayExplain(actor); err != nil {
 		return nil, err
@@ -237,31 +304,79 @@ func (s *Service) ExplainCase(ctx context.Context, actor auth.Actor, ref string)
 	if err != nil {
 		return nil, err
 	}
-	if c.SellerID != nil {
-		if sl, ok, err := desk.SellerByID(ctx, s.db, *c.SellerID); err != nil {
-			return nil, err
-		} else if ok {
-			c.seller = &sl
-		}
-	}
-	return s.explain(ctx, cfg, c, routing.EventUpdate)
-}
-
-func (s *Service) explain(ctx context.Context, cfg *desk.Config, c *Case, ev routing.Event) (*Explanation, error) {
-	f, err := factsFor(ctx, s.db, cfg, c, c.seller, s.clock.Now())
+	f, ev, ok, err := lastAssessment(ctx, s.db, c.ID)
 	if err != nil {
 		return nil, err
 	}
-	a := routing.Assess(routing.WeightsOf(cfg), routing.RulesetOf(cfg), f, ev)
-	x := &Explanation{Event: ev, Priority: a.Priority, Score: a.Score, Outcome: a.Outcome, Rules: []routing.RuleResult{}}
+	if !ok { // written before assessments were kept: gather the facts now
+		var seller *desk.Seller
+		if c.SellerID != nil {
+			if sl, found, err := desk.SellerByID(ctx, s.db, *c.SellerID); err != nil {
+				return nil, err
+			} else if found {
+				seller = &sl
+			}
+		}
+		if f, err = factsFor(ctx, s.db, cfg, c, seller, s.clock.Now()); err != nil {
+			return nil, err
+		}
+		ev = routing.EventUpdate
+	}
+	f.Title, f.Description = c.Title, c.Description
+	withCalendars(cfg, &f)
+	if overridden(c.PriorityReasons) { // set by hand after that assessment
+		f.Priority, f.PriorityOverridden = c.Priority, true
+	}
+	x := explain(cfg, c, f, ev)
+	x.DeskChanged = !f.PriorityOverridden && (x.Priority != c.Priority || !slices.Equal(x.Reasons, c.PriorityReasons))
+	return x, nil
+}
+
+// explain runs the assessment once, with its rule-by-rule explanation.
+func explain(cfg *desk.Config, c *Case, f routing.Facts, ev routing.Event) *Explanation {
+	a, rx := routing.AssessExplain(routingdesk.WeightsOf(cfg), routingdesk.RulesetOf(cfg), f, ev)
+	x := &Explanation{Event: ev, Priority: a.Priority, Score: a.Score, Outcome: a.Outcome, Rules: rx.Rules,
+		Reasons: []Reason{}, AssessedAt: f.Now}
 	if f.PriorityOverridden {
 		x.Priority = c.Priority
 	}
 	for _, r := range a.Reasons {
 		x.Reasons = append(x.Reasons, Reason{Factor: r.Factor, Detail: r.Detail, Points: r.Points})
 	}
-	if rs := routing.RulesetOf(cfg); rs != nil {
-		x.Rules = rs.Explain(f, ev).Rules
+	return x
+}
+
+// assessedKey is where a "created" or "update" timeline entry keeps the
+// facts the case's assessment read.
+const assessedKey = "assessed"
+
+// lastAssessment reads the facts of the case's latest assessment from its
+// timeline, with the event it ran for; ok is false when none is recorded.
+func lastAssessment(ctx context.Context, q db.Querier, caseID int64) (routing.Facts, routing.Event, bool, error) {
+	rows, err := q.Query(ctx, `SELECT type, data FROM case_events WHERE case_id = ? AND type IN ('created', 'update') ORDER BY id DESC`, caseID)
+	if err != nil {
+		return routing.Facts{}, "", false, fmt.Errorf("last assessment of case %d: %w", caseID, err)
 	}
-	return x, nil
+	defer rows.Close()
+	for rows.Next() {
+		var typ, data string
+		if err := rows.Scan(&typ, &data); err != nil {
+			return routing.Facts{}, "", false, fmt.Errorf("last assessment of case %d: %w", caseID, err)
+		}
+		var d struct {
+			Assessed *routing.Facts `json:"assessed"`
+		}
+		if err := json.Unmarshal([]byte(data), &d); err != nil {
+			return routing.Facts{}, "", false, fmt.Errorf("last assessment of case %d: %w", caseID, err)
+		}
+		if d.Assessed == nil {
+			continue // an update that did not score the case (a priority set by hand)
+		}
+		ev := routing.EventUpdate
+		if typ == "created" {
+			ev = routing.EventCreate
+		}
+		return *d.Assessed, ev, true, nil
+	}
+	return routing.Facts{}, "", false, rows.Err()
 }

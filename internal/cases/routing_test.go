@@ -14,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -148,7 +149,7 @@ func TestRoutingChoosesSLAPolicy(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		f := newFixture(t, d)
 		f.Reapply(t, func(c *desk.Config) {
-			desk.Set(c, routing.RulesKey, append(routing.RulesOf(c), routing.Rule{Name: "Lost parcels are key",
+			desk.Set(c, routingdesk.RulesKey, append(routingdesk.RulesOf(c), routing.Rule{Name: "Lost parcels are key",
 				When: routing.Conditions{Category: []string{"logistics/lost_parcel"}},
 				Then: routing.Actions{SLAPolicy: "Safety emergencies"}}))
 		})
@@ -169,7 +170,7 @@ func TestRoutingUpdateDoesNotRepeatNotifications(t *testing.T) {
 		ctx := context.Background()
 		f := newFixture(t, d)
 		f.Reapply(t, func(c *desk.Config) {
-			desk.Set(c, routing.RulesKey, append(routing.RulesOf(c), routing.Rule{Name: "Press is watched",
+			desk.Set(c, routingdesk.RulesKey, append(routingdesk.RulesOf(c), routing.Rule{Name: "Press is watched",
 				When: routing.Conditions{Channel: []string{"social"}},
 				Then: routing.Actions{AddTags: []string{"press"}, Notify: []string{"team"}, Escalate: "L3"}}))
 		})

@@ -13,7 +13,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
@@ -21,26 +20,21 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/deadline"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
-// Limits on case input, so one request cannot bloat the store.
+// Limits on tags; the limits on text are its kinds' (internal/input).
 const (
-	maxTitle       = 300
-	maxDescription = 100_000
-	maxComment     = 65_536
-	maxTags        = 20
-	maxTagLen      = 40
-	maxNote        = 10_000
+	maxTags   = 20
+	maxTagLen = 40
 )
 
-var (
-	tagRe      = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]*$`)
-	languageRe = regexp.MustCompile(`^[a-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
-)
+var tagRe = regexp.MustCompile(`^[a-z0-9][a-z0-9_.:-]*$`)
 
 // Service runs case operations against the store.
 type Service struct {
@@ -49,7 +43,7 @@ type Service struct {
 	clock    clock.Clock
 	md       *Markdown
 	log      *slog.Logger
-	timer    *slaTimer
+	timer    *deadline.Timer
 	bus      *events.Bus
 	assigner Assigner
 }
@@ -76,7 +70,9 @@ func NewService(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus
 	if bus == nil {
 		bus = events.New(d, c, log, events.Options{})
 	}
-	return &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, timer: newSLATimer(), bus: bus}
+	s := &Service{db: d, desk: dk, clock: c, md: NewMarkdown(), log: log, bus: bus}
+	s.timer = deadline.New("sla", c, log, slaMaxSleep, s.FireSLA)
+	return s
 }
 
 // Markdown is the renderer used for comments.
@@ -113,6 +109,10 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, 
 func (s *Service) Prepare(ctx context.Context, actor auth.Actor, in CreateInput) (*Case, error) {
 	if !actor.Can(auth.PermCaseCreate) {
 		return nil, &apperr.Forbidden{Detail: "your role cannot create cases"}
+	}
+	if PublicOnly(actor) && in.Sensitivity == "restricted" {
+		// They could not see it once raised: restricted cases are need-to-know.
+		return nil, apperr.InvalidField("sensitivity", "account managers cannot raise restricted cases; raise it as normal and ask the desk to restrict it")
 	}
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
@@ -197,8 +197,14 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 			assigned = append([]eventRec{*r}, assigned...)
 		}
 		if w := c.created.Outcome.Watchers; len(w) > 0 {
-			if err := setWatchers(ctx, tx, &apperr.Invalid{}, c, w, func(string, any, any) {}); err != nil {
+			var writes later
+			if err := setWatchers(ctx, tx, &writes, &apperr.Invalid{}, c, w, func(string, any, any) {}); err != nil {
 				return err
+			}
+			for _, f := range writes {
+				if err := f(ctx, tx); err != nil {
+					return err
+				}
 			}
 		}
 	}
@@ -210,7 +216,7 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 	if err := s.publishCreate(ctx, tx, actor, c, assigned); err != nil {
 		return err
 	}
-	s.timer.afterCommit(tx, c.slaDueAt)
+	s.timer.AfterCommit(tx, c.slaDueAt)
 	hits := make([]caseHit, len(c.slaHits))
 	for i, h := range c.slaHits {
 		hits[i] = caseHit{c, h}
@@ -221,7 +227,11 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 // WriteNew writes a prepared case in tx: its number, its row, its first
 // timeline event and its audit record.
 func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
-	created := mustJSON(map[string]any{"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel})
+	data := map[string]any{"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel}
+	if c.created != nil {
+		data[assessedKey] = c.created.facts // what the priority and the routing were decided on
+	}
+	created := mustJSON(data)
 	if err := insertCase(ctx, tx, c, actor, created); err != nil {
 		return err
 	}
@@ -234,6 +244,11 @@ func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
 
 // prepare validates a new case against the desk configuration.
 func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput) (*Case, error) {
+	return prepareWith(cfg, in, func(id string) (desk.Seller, bool, error) { return desk.SellerByID(ctx, s.db, id) })
+}
+
+// prepareWith is prepare with the seller looked up by seller.
+func prepareWith(cfg *desk.Config, in CreateInput, seller func(id string) (desk.Seller, bool, error)) (*Case, error) {
 	v := &apperr.Invalid{}
 	c := &Case{
 		Title:       strings.TrimSpace(in.Title),
@@ -247,8 +262,8 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 		Status:      StatusNew,
 		Fields:      map[string]any{},
 	}
-	checkText(v, "title", c.Title, maxTitle, true)
-	checkText(v, "description", c.Description, maxDescription, false)
+	input.Required(v, "title", input.Title, c.Title)
+	input.Check(v, "description", input.LongText, c.Description)
 	if c.Channel == "" {
 		c.Channel = "api"
 	} else if !c.Channel.Valid() {
@@ -269,7 +284,7 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 	if c.Language == "" && ok && len(market.Languages) > 0 {
 		c.Language = market.Languages[0]
 	}
-	checkLanguage(v, c.Language)
+	c.Language = checkLanguage(v, c.Language)
 	cat, catOK := cfg.Category(c.Category)
 	switch {
 	case c.Category == "":
@@ -292,7 +307,7 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 	}
 	c.Tags = normTags(v, "tags", in.Tags)
 	if id := strings.TrimSpace(in.SellerID); id != "" {
-		seller, found, err := desk.SellerByID(ctx, s.db, id)
+		seller, found, err := seller(id)
 		if err != nil {
 			return nil, err
 		}
@@ -309,21 +324,18 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 	return c, nil
 }
 
-func checkText(v *apperr.Invalid, field, s string, max int, required bool) {
-	switch {
-	case required && s == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		v.Add(field, "must be valid UTF-8 text without NUL characters")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "is longer than %d characters", max)
+// checkLanguage checks a case's language tag and returns it in canonical
+// case ("fr-be" → "fr-BE").
+func checkLanguage(v *apperr.Invalid, lang string) string {
+	if lang == "" {
+		return ""
 	}
-}
-
-func checkLanguage(v *apperr.Invalid, lang string) {
-	if lang != "" && !languageRe.MatchString(lang) {
-		v.Add("language", "must be a language tag such as en, de or fr-BE")
+	canon, err := input.ParseLanguage(lang)
+	if err != nil {
+		v.Add("language", "%s", err.Error())
+		return lang
 	}
+	return canon
 }
 
 func addFieldErrors(v *apperr.Invalid, errs []apperr.FieldError) {
@@ -332,8 +344,8 @@ func addFieldErrors(v *apperr.Invalid, errs []apperr.FieldError) {
 
 func normRequester(v *apperr.Invalid, r Requester) Requester {
 	r.Name, r.Email = strings.TrimSpace(r.Name), strings.ToLower(strings.TrimSpace(r.Email))
-	checkText(v, "requester.name", r.Name, 200, false)
-	if r.Email != "" {
+	input.Check(v, "requester.name", input.Name, r.Name)
+	if r.Email != "" && input.Check(v, "requester.email", input.Email, r.Email) {
 		if a, err := mail.ParseAddress(r.Email); err != nil || a.Address != r.Email {
 			v.Add("requester.email", "is not an email address")
 		}

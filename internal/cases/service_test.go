@@ -429,3 +429,43 @@ func TestSearchSeesEveryCommittedCase(t *testing.T) {
 		}
 	})
 }
+
+// Bad input and a refused status move are found before any transaction
+// (db.InTx's contract): no commit batch is rolled back and replayed for
+// them, and nothing is written.
+func TestRefusedChangesOpenNoTransaction(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		amelia := f.actor("amelia.clarke")
+		c, err := f.svc.Create(ctx, amelia, lostParcel(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		before := d.Transactions()
+		bad, team, owner := "P9", "nope", "nobody@flare.example"
+		watchers := []string{"nobody@flare.example"}
+		for _, in := range []cases.UpdateInput{{Priority: &bad}, {Team: &team}, {Owner: &owner}, {Watchers: &watchers}} {
+			if _, err := f.svc.Update(ctx, amelia, c.Number, in); err == nil {
+				t.Fatalf("update %+v accepted", in)
+			}
+		}
+		if _, err := f.svc.Transition(ctx, amelia, c.Number, cases.TransitionInput{To: cases.StatusClosed}); err == nil {
+			t.Fatal("new → closed accepted")
+		}
+		if _, err := f.svc.Transition(ctx, amelia, c.Number, cases.TransitionInput{To: cases.StatusResolved}); err == nil {
+			t.Fatal("resolving without a resolution accepted")
+		}
+		if n := d.Transactions() - before; n != 0 {
+			t.Fatalf("refused changes opened %d transactions", n)
+		}
+		title := "Parcel never arrived (14 items)"
+		if _, err := f.svc.Update(ctx, amelia, c.Number, cases.UpdateInput{Title: &title, Watchers: &[]string{"priya.shah@flare.example"}}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.Get(ctx, amelia, c.Number)
+		if err != nil || got.Title != title || len(got.Watchers) != 1 {
+			t.Fatalf("a valid change after them: %+v %v", got, err)
+		}
+	})
+}

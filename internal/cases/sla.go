@@ -141,9 +141,9 @@ func (s *Service) syncSLA(ctx context.Context, tx *db.Tx, cfg *desk.Config, c *C
 	if err != nil {
 		return err
 	}
-	tiers := map[string]int{}
-	if c.SellerID != nil {
-		tiers[*c.SellerID] = sellerTier(ctx, tx, c)
+	tiers, err := sellerTiers(ctx, tx, []*Case{c})
+	if err != nil {
+		return err // a wrong tier could pick the wrong SLA policy
 	}
 	return s.syncSLABatch(ctx, tx, cfg, []*Case{c}, tiers, hs, now)
 }
@@ -223,16 +223,6 @@ func (h slaHit) event(c *Case, now time.Time) SLAEvent {
 // timeline is the hit's timeline entry data.
 func (h slaHit) timeline() map[string]any {
 	return map[string]any{"metric": h.clock.Metric, "policy": h.policy, "at": h.at.UTC(), "target": h.clock.Target.String()}
-}
-
-func sellerTier(ctx context.Context, q db.Querier, c *Case) int {
-	if c.SellerID == nil {
-		return 0
-	}
-	if seller, ok, err := desk.SellerByID(ctx, q, *c.SellerID); err == nil && ok {
-		return seller.Tier
-	}
-	return 0
 }
 
 // CheckSLA re-evaluates one case's clocks now (the timer does this in

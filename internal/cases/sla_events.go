@@ -72,6 +72,12 @@ func (s *Service) SLAEvents(ctx context.Context, a auth.Actor, f SLAEventFilter)
 	if !f.From.IsZero() && !f.To.IsZero() && !f.To.After(f.From) {
 		v.Add("to", "must be after from")
 	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg.CheckTeams(v, "team", f.Team)
+	cfg.CheckMarkets(v, "market", f.Market)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

@@ -413,3 +413,22 @@ func TestSLASubscriberFailureRetries(t *testing.T) {
 		}
 	})
 }
+
+// A seller that cannot be read fails the evaluation instead of counting as
+// tier 0, which could choose another SLA policy.
+func TestSLASellerReadErrorSurfaces(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		a, f := slaApp(t, d)
+		c, err := a.Cases.Create(ctx, f.actor("amelia.clarke"), lostParcel(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := d.Exec(ctx, `ALTER TABLE sellers RENAME TO sellers_away`); err != nil {
+			t.Fatal(err)
+		}
+		if err := a.Cases.CheckSLA(ctx, c.ID); err == nil || !strings.Contains(err.Error(), "seller") {
+			t.Fatalf("CheckSLA with the sellers unreadable: %v, want the seller error", err)
+		}
+	})
+}

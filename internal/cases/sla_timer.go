@@ -3,9 +3,7 @@ package cases
 import (
 	"context"
 	"fmt"
-	"math"
 	"strings"
-	"sync/atomic"
 	"time"
 
 	"github.com/flare-desk/flare/internal/db"
@@ -35,77 +33,8 @@ const (
 	slaMaxSleep  = 30 * time.Second
 )
 
-// slaTimer is the state the writers share with the timer goroutine.
-type slaTimer struct {
-	// next is the timer's next wake-up (Unix ns); MaxInt64 while it works
-	// or before it runs, so that every new deadline wakes it then.
-	next atomic.Int64
-	wake chan struct{}
-}
-
-func newSLATimer() *slaTimer {
-	t := &slaTimer{wake: make(chan struct{}, 1)}
-	t.next.Store(math.MaxInt64)
-	return t
-}
-
-// afterCommit wakes the timer once tx commits if at is sooner than its
-// next wake-up.
-func (t *slaTimer) afterCommit(tx *db.Tx, at time.Time) {
-	if at.IsZero() {
-		return
-	}
-	ns := at.UnixNano()
-	tx.AfterCommit(func() {
-		if ns < t.next.Load() {
-			select {
-			case t.wake <- struct{}{}:
-			default: // a wake-up is pending already
-			}
-		}
-	})
-}
-
 // RunSLATimer fires SLA deadlines at their instants until ctx ends.
-func (s *Service) RunSLATimer(ctx context.Context) {
-	t := s.timer
-	// On the service's clock, so that tests drive it with the fake one.
-	// Stopped until a round arms it: a test waiting for the armed timer
-	// then knows a round has run.
-	timer := s.clock.NewTimer(slaMaxSleep)
-	timer.Stop()
-	defer timer.Stop()
-	for {
-		t.next.Store(math.MaxInt64)
-		select { // a wake-up from before this round is covered by it
-		case <-t.wake:
-		default:
-		}
-		wait := slaMaxSleep
-		next, err := s.FireSLA(ctx)
-		switch {
-		case ctx.Err() != nil:
-			return
-		case err != nil:
-			s.log.Error("sla timer", "err", err)
-			wait = time.Second
-		case !next.IsZero():
-			wait = min(wait, next.Sub(s.clock.Now()))
-		}
-		if wait <= 0 {
-			continue
-		}
-		t.next.Store(s.clock.Now().Add(wait).UnixNano())
-		timer.Reset(wait)
-		select {
-		case <-ctx.Done():
-			return
-		case <-timer.C():
-		case <-t.wake:
-			timer.Stop()
-		}
-	}
-}
+func (s *Service) RunSLATimer(ctx context.Context) { s.timer.Run(ctx) }
 
 // FireSLA re-evaluates every case whose deadline has come, slaFireBatch
 // cases per transaction, recording their warnings and breaches, and returns
@@ -275,7 +204,7 @@ func (s *Service) syncSLABatch(ctx context.Context, tx *db.Tx, cfg *desk.Config,
 			return fmt.Errorf("save sla clocks: %w", err)
 		}
 	}
-	s.timer.afterCommit(tx, earliest)
+	s.timer.AfterCommit(tx, earliest)
 	if err := s.recordHits(ctx, tx, hits, now); err != nil {
 		return err
 	}

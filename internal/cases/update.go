@@ -14,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/routing"
 )
 
@@ -35,6 +36,48 @@ func (s *Service) change(ctx context.Context, actor auth.Actor, ref string, perm
 		return nil, err
 	}
 	return s.finish(ctx, cfg, out)
+}
+
+// plan works out a change to c, reading through q: the store outside a
+// transaction when checking it in advance (w is nil then), or the
+// change's transaction, where w collects the writes to make after it.
+type plan func(q db.Querier, c *Case, w *later) ([]eventRec, error)
+
+// later holds writes a plan defers until it runs in its transaction.
+type later []func(ctx context.Context, tx *db.Tx) error
+
+func (l *later) add(f func(ctx context.Context, tx *db.Tx) error) {
+	if l != nil {
+		*l = append(*l, f)
+	}
+}
+
+// changeChecked is change for a plan that is checked first against the
+// case as it stands, outside any transaction: input it refuses (a 422) or
+// a move the case's state refuses (a 409) costs no transaction, and no
+// other write committed with it is rolled back and retried (db.InTx).
+// The plan runs again in the transaction, against the case locked.
+func (s *Service) changeChecked(ctx context.Context, actor auth.Actor, ref string, perm auth.Permission, fn plan) (*Case, error) {
+	if c, err := s.load(ctx, s.db, ref, false); err == nil && s.CanSee(ctx, actor, c) && actor.Can(perm) {
+		var inv *apperr.Invalid
+		var cf *apperr.Conflict
+		if _, err := fn(s.db, c, nil); errors.As(err, &inv) || errors.As(err, &cf) {
+			return nil, err
+		}
+	}
+	return s.change(ctx, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+		var w later
+		recs, err := fn(tx, c, &w)
+		if err != nil {
+			return nil, err
+		}
+		for _, f := range w {
+			if err := f(ctx, tx); err != nil {
+				return nil, err
+			}
+		}
+		return recs, nil
+	})
 }
 
 // finish fills in what a changed case shows once committed: its watchers
@@ -163,7 +206,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, func(q db.Querier, c *Case, w *later) ([]eventRec, error) {
 		v := &apperr.Invalid{}
 		var changes []Change
 		set := func(field string, old, new any) {
@@ -171,7 +214,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		}
 		if in.Title != nil {
 			t := strings.TrimSpace(*in.Title)
-			checkText(v, "title", t, maxTitle, true)
+			input.Required(v, "title", input.Title, t)
 			if t != c.Title {
 				set("title", c.Title, t)
 				c.Title = t
@@ -179,7 +222,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		}
 		if in.Description != nil {
 			d := strings.TrimSpace(*in.Description)
-			checkText(v, "description", d, maxDescription, false)
+			input.Check(v, "description", input.LongText, d)
 			if d != c.Description {
 				set("description", "(previous text)", "(new text)")
 				c.Description = d
@@ -196,7 +239,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		}
 		if in.Language != nil {
 			l := strings.TrimSpace(*in.Language)
-			checkLanguage(v, l)
+			l = checkLanguage(v, l)
 			if l != c.Language {
 				set("language", c.Language, l)
 				c.Language = l
@@ -241,7 +284,7 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 			old := deref(c.SellerID)
 			if id == "" {
 				c.SellerID = nil
-			} else if seller, ok, err := desk.SellerByID(ctx, tx, id); err != nil {
+			} else if seller, ok, err := desk.SellerByID(ctx, q, id); err != nil {
 				return nil, err
 			} else if !ok {
 				v.Add("seller_id", "unknown seller %q", id)
@@ -295,16 +338,16 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 			}
 		}
 		if in.Owner != nil {
-			if err := s.setOwner(ctx, tx, v, c, strings.TrimSpace(*in.Owner), set); err != nil {
+			if err := s.setOwner(ctx, q, v, c, strings.TrimSpace(*in.Owner), set); err != nil {
 				return nil, err
 			}
 		}
-		if in.Watchers != nil {
-			if err := setWatchers(ctx, tx, v, c, *in.Watchers, set); err != nil {
+		if in.Watchers != nil && input.CheckList(v, "watchers", len(*in.Watchers), input.MaxWatchers) {
+			if err := setWatchers(ctx, q, w, v, c, *in.Watchers, set); err != nil {
 				return nil, err
 			}
 		}
-		routed, err := s.updatePriority(ctx, tx, cfg, v, c, in, set)
+		routed, assessed, err := s.updatePriority(ctx, q, w, cfg, v, c, in, set)
 		if err != nil {
 			return nil, err
 		}
@@ -314,7 +357,11 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		if len(changes) == 0 {
 			return nil, nil
 		}
-		events := []eventRec{{typ: "update", data: map[string]any{"changes": changes}}}
+		data := map[string]any{"changes": changes}
+		if assessed != nil {
+			data[assessedKey] = assessed // what the priority and the routing were decided on
+		}
+		events := []eventRec{{typ: "update", data: data}}
 		if routed != nil {
 			events = append(events, *routed)
 		}
@@ -331,17 +378,27 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 // one (priority "auto"); otherwise it scores the case and runs the routing
 // rules for the update, recording what they changed (a team a person set
 // in this update is kept). It returns the "routed" timeline entry when a
-// rule changed something.
-func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Config, v *apperr.Invalid, c *Case,
-	in UpdateInput, set func(string, any, any)) (*eventRec, error) {
+// rule changed something, and the facts the case was assessed on (nil when
+// it was not: a priority set by hand, or an update refused anyway).
+func (s *Service) updatePriority(ctx context.Context, q db.Querier, w *later, cfg *desk.Config, v *apperr.Invalid, c *Case,
+	in UpdateInput, set func(string, any, any)) (*eventRec, *routing.Facts, error) {
 	old := c.Priority
+	// A pinned priority is the priority and its reason: pinning the
+	// priority it has, changing the reason or unpinning is a change too.
+	var oldReason any
+	if overridden(c.PriorityReasons) {
+		oldReason = c.PriorityReasons[0].Detail
+	}
 	switch {
 	case in.Priority != nil && *in.Priority == "auto":
 		c.PriorityReasons = nil
+		if oldReason != nil {
+			set("priority_reason", oldReason, nil)
+		}
 	case in.Priority != nil:
 		if !slices.Contains(Priorities, *in.Priority) {
 			v.Add("priority", "must be P1, P2, P3, P4 or auto")
-			return nil, nil
+			return nil, nil, nil
 		}
 		reason := ""
 		if in.PriorityReason != nil {
@@ -349,31 +406,37 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 		}
 		if reason == "" {
 			v.Add("priority_reason", "say why you are overriding the priority")
-			return nil, nil
+			return nil, nil, nil
+		}
+		if !input.Check(v, "priority_reason", input.Reason, reason) {
+			return nil, nil, nil
 		}
 		c.Priority = *in.Priority
 		c.PriorityReasons = []Reason{{Factor: "override", Detail: reason}}
 		if old != c.Priority {
 			set("priority", old, c.Priority)
 		}
-		return nil, nil
+		if oldReason != reason {
+			set("priority_reason", oldReason, reason)
+		}
+		return nil, nil, nil
 	}
 	if len(v.Errors) > 0 {
-		return nil, nil // the update is refused anyway
+		return nil, nil, nil // the update is refused anyway
 	}
 	var seller *desk.Seller
 	if c.SellerID != nil {
-		sl, ok, err := desk.SellerByID(ctx, tx, *c.SellerID)
+		sl, ok, err := desk.SellerByID(ctx, q, *c.SellerID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if ok {
 			seller = &sl
 		}
 	}
-	f, err := factsFor(ctx, tx, cfg, c, seller, s.clock.Now())
+	f, err := factsFor(ctx, q, cfg, c, seller, s.clock.Now())
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
 	team, risk, sens, tags, policy := c.Team, c.HighRisk, c.Sensitivity, slices.Clone(c.Tags), c.SLAPolicy
 	a := assess(cfg, c, f, routing.EventUpdate, in.Team != nil)
@@ -394,21 +457,21 @@ func (s *Service) updatePriority(ctx context.Context, tx *db.Tx, cfg *desk.Confi
 		}
 	}
 	if add := a.Outcome.Watchers; len(add) > 0 {
-		cur, err := watchers(ctx, tx, c.ID)
+		cur, err := watchers(ctx, q, c.ID)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
-		if err := setWatchers(ctx, tx, &apperr.Invalid{}, c, append(cur, add...), set); err != nil {
-			return nil, err
+		if err := setWatchers(ctx, q, w, &apperr.Invalid{}, c, append(cur, add...), set); err != nil {
+			return nil, nil, err
 		}
 	}
 	if a = onlyNew(a); len(a.Outcome.Changes) == 0 {
-		return nil, nil
+		return nil, &a.facts, nil
 	}
-	return routedEntry(a), nil
+	return routedEntry(a), &a.facts, nil
 }
 
-func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, email string, set func(string, any, any)) error {
+func (s *Service) setOwner(ctx context.Context, q db.Querier, v *apperr.Invalid, c *Case, email string, set func(string, any, any)) error {
 	old := deref(c.Owner)
 	if email == "" {
 		if c.OwnerID != 0 {
@@ -417,7 +480,7 @@ func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c 
 		c.OwnerID, c.Owner, c.OwnerName = 0, nil, ""
 		return nil
 	}
-	u, err := auth.UserByEmail(ctx, tx, email)
+	u, err := auth.UserByEmail(ctx, q, email)
 	if errors.Is(err, auth.ErrNotFound) {
 		v.Add("owner", "no user %q", email)
 		return nil
@@ -425,23 +488,53 @@ func (s *Service) setOwner(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c 
 	if err != nil {
 		return err
 	}
-	a := auth.ActorFor(u)
-	switch {
-	case !u.Active:
-		v.Add("owner", "%s is deactivated", email)
-	case a.Role != auth.RoleAgent && a.Role != auth.RoleLead && a.Role != auth.RoleAdmin:
-		v.Add("owner", "%s is a %s and cannot own cases", email, a.Role)
-	case a.Role == auth.RoleAgent && !a.InTeam(c.Team):
-		v.Add("owner", "%s is not a member of team %s", email, c.Team)
-	case u.ID != c.OwnerID:
+	if why := ownerProblem(u, c.Team); why != "" {
+		v.Add("owner", "%s %s", email, why)
+	} else if u.ID != c.OwnerID {
 		set("owner", old, u.Email)
 		c.OwnerID, c.Owner, c.OwnerName = u.ID, &u.Email, u.Name
 	}
 	return nil
 }
 
-func setWatchers(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, emails []string, set func(string, any, any)) error {
-	old, err := watchers(ctx, tx, c.ID)
+// ownerProblem says why u cannot own a case of team, "" when they can: the
+// one owner rule. Agents own their teams' cases; leads and admins any case.
+func ownerProblem(u auth.User, team string) string {
+	a := auth.ActorFor(u)
+	switch {
+	case !u.Active:
+		return "is deactivated"
+	case a.Role != auth.RoleAgent && a.Role != auth.RoleLead && a.Role != auth.RoleAdmin:
+		return fmt.Sprintf("is a %s and cannot own cases", a.Role)
+	case a.Role == auth.RoleAgent && !a.InTeam(team):
+		return "is not a member of team " + team
+	}
+	return ""
+}
+
+// CanOwn reports whether u may own a case of team.
+func CanOwn(u auth.User, team string) bool { return ownerProblem(u, team) == "" }
+
+// Owners lists the people who may own c (and its current owner), for a
+// picker.
+func (s *Service) Owners(ctx context.Context, c *Case) ([]auth.User, error) {
+	users, err := auth.ListUsers(ctx, s.db)
+	if err != nil {
+		return nil, err
+	}
+	var out []auth.User
+	for _, u := range users {
+		if CanOwn(u, c.Team) || u.ID == c.OwnerID {
+			out = append(out, u)
+		}
+	}
+	return out, nil
+}
+
+// setWatchers replaces the case's watchers, reading through q; the rows
+// are written by w (later).
+func setWatchers(ctx context.Context, q db.Querier, w *later, v *apperr.Invalid, c *Case, emails []string, set func(string, any, any)) error {
+	old, err := watchers(ctx, q, c.ID)
 	if err != nil {
 		return err
 	}
@@ -449,7 +542,7 @@ func setWatchers(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, ema
 	var norm []string
 	for i, e := range emails {
 		e = strings.ToLower(strings.TrimSpace(e))
-		u, err := auth.UserByEmail(ctx, tx, e)
+		u, err := auth.UserByEmail(ctx, q, e)
 		if errors.Is(err, auth.ErrNotFound) {
 			v.Add(fmt.Sprintf("watchers[%d]", i), "no user %q", e)
 			continue
@@ -465,14 +558,18 @@ func setWatchers(ctx context.Context, tx *db.Tx, v *apperr.Invalid, c *Case, ema
 	if len(v.Errors) > 0 || slices.Equal(old, norm) {
 		return nil
 	}
-	if _, err := tx.Exec(ctx, `DELETE FROM case_watchers WHERE case_id = ?`, c.ID); err != nil {
-		return fmt.Errorf("replace watchers: %w", err)
-	}
-	for _, id := range ids {
-		if _, err := tx.Exec(ctx, `INSERT INTO case_watchers (case_id, user_id) VALUES (?, ?)`, c.ID, id); err != nil {
-			return fmt.Errorf("add watcher: %w", err)
+	caseID := c.ID
+	w.add(func(ctx context.Context, tx *db.Tx) error {
+		if _, err := tx.Exec(ctx, `DELETE FROM case_watchers WHERE case_id = ?`, caseID); err != nil {
+			return fmt.Errorf("replace watchers: %w", err)
 		}
-	}
+		for _, id := range ids {
+			if _, err := tx.Exec(ctx, `INSERT INTO case_watchers (case_id, user_id) VALUES (?, ?)`, caseID, id); err != nil {
+				return fmt.Errorf("add watcher: %w", err)
+			}
+		}
+		return nil
+	})
 	set("watchers", old, norm)
 	return nil
 }
@@ -505,7 +602,7 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	return s.change(ctx, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, func(_ db.Querier, c *Case, _ *later) ([]eventRec, error) {
 		v := &apperr.Invalid{}
 		if !in.To.Valid() {
 			v.Add("to", "unknown status %q", in.To)
@@ -515,7 +612,7 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 			return nil, &apperr.Conflict{Detail: err.Error()}
 		}
 		note := strings.TrimSpace(in.Note)
-		checkText(v, "note", note, maxNote, false)
+		input.Check(v, "note", input.Text, note)
 		data := map[string]any{"from": c.Status, "to": in.To}
 		now := s.clock.Now()
 		switch in.To {
@@ -562,7 +659,7 @@ func (s *Service) AddComment(ctx context.Context, actor auth.Actor, ref string, 
 	}
 	body := strings.TrimSpace(in.Body)
 	v := &apperr.Invalid{}
-	checkText(v, "body", body, maxComment, true)
+	input.Required(v, "body", input.Comment, body)
 	if err := v.Err(); err != nil {
 		return nil, err
 	}

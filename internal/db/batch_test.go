@@ -84,3 +84,61 @@ func TestClosedStoreRefusesTransactions(t *testing.T) {
 		t.Fatalf("after Close: %v", err)
 	}
 }
+
+// A transaction run with a Join context runs inside the joined one: its
+// writes commit with it, its after-commit work waits for that commit, and
+// its error fails the joined transaction.
+func TestJoinedTransactions(t *testing.T) {
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		count := func() int {
+			var n int
+			if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM counters WHERE name LIKE 'join-%'`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		var after atomic.Int64
+		err := d.InTx(ctx, func(tx *db.Tx) error {
+			jctx := db.Join(ctx, tx)
+			for i := range 3 {
+				err := d.InTx(jctx, func(inner *db.Tx) error {
+					inner.AfterCommit(func() { after.Add(1) })
+					_, err := inner.Exec(ctx, `INSERT INTO counters (name, value) VALUES (?, ?)`, fmt.Sprintf("join-%d", i), i)
+					return err
+				})
+				if err != nil {
+					return err
+				}
+			}
+			if after.Load() != 0 {
+				t.Error("after-commit work ran before the joined transaction committed")
+			}
+			// The store's own reads and writes go through the joined transaction.
+			var n int
+			if err := d.QueryRow(jctx, `SELECT COUNT(*) FROM counters WHERE name LIKE 'join-%'`).Scan(&n); err != nil || n != 3 {
+				t.Errorf("a read in the joined context sees %d rows (%v), want the transaction's 3", n, err)
+			}
+			if _, err := d.Exec(jctx, `UPDATE counters SET value = value + 10 WHERE name = 'join-0'`); err != nil {
+				t.Errorf("a write in the joined context: %v", err)
+			}
+			return nil
+		})
+		if err != nil || count() != 3 || after.Load() != 3 {
+			t.Fatalf("joined writes: %v, %d rows, %d after-commit calls; want 3 and 3", err, count(), after.Load())
+		}
+		err = d.InTx(ctx, func(tx *db.Tx) error {
+			jctx := db.Join(ctx, tx)
+			if err := d.InTx(jctx, func(inner *db.Tx) error {
+				_, err := inner.Exec(ctx, `INSERT INTO counters (name, value) VALUES ('join-x', 0)`)
+				return err
+			}); err != nil {
+				return err
+			}
+			return d.InTx(jctx, func(*db.Tx) error { return errors.New("the second fails") })
+		})
+		if err == nil || count() != 3 {
+			t.Fatalf("a failing joined transaction: %v, %d rows; want an error and nothing written", err, count())
+		}
+	})
+}

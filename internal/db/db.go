@@ -21,10 +21,10 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5/pgconn"
-
-	"github.com/flare-desk/flare/internal/clock"
 	_ "github.com/jackc/pgx/v5/stdlib" // PostgreSQL driver for database/sql
 	_ "modernc.org/sqlite"             // pure-Go SQLite driver
+
+	"github.com/flare-desk/flare/internal/clock"
 )
 
 // Dialect names the SQL dialect of a store.
@@ -56,6 +56,7 @@ type DB struct {
 	batch   batcher
 	stopCP  func() // stops the SQLite checkpointer
 	wal     walStats
+	txs     atomic.Int64
 }
 
 // stmtCache keeps prepared statements for SQLite, where preparing costs
@@ -332,24 +333,36 @@ type Querier interface {
 	Dialect() Dialect
 }
 
-// Exec runs a statement on the writer pool outside a transaction.
+// Exec runs a statement on the writer pool outside a transaction (in the
+// joined transaction in a Join context).
 func (d *DB) Exec(ctx context.Context, q string, args ...any) (sql.Result, error) {
+	if tx, ok := joined(ctx, d); ok {
+		return tx.Exec(ctx, q, args...)
+	}
 	if st := d.writeStmt(ctx, q); st != nil {
 		return st.ExecContext(ctx, args...)
 	}
 	return d.W.ExecContext(ctx, d.Rebind(q), args...)
 }
 
-// Query reads through the reader pool.
+// Query reads through the reader pool (through the joined transaction in
+// a Join context).
 func (d *DB) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	if tx, ok := joined(ctx, d); ok {
+		return tx.Query(ctx, q, args...)
+	}
 	if st := d.readStmt(ctx, q); st != nil {
 		return st.QueryContext(ctx, args...)
 	}
 	return d.R.QueryContext(ctx, d.Rebind(q), args...)
 }
 
-// QueryRow reads one row through the reader pool.
+// QueryRow reads one row through the reader pool (through the joined
+// transaction in a Join context).
 func (d *DB) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	if tx, ok := joined(ctx, d); ok {
+		return tx.QueryRow(ctx, q, args...)
+	}
 	if st := d.readStmt(ctx, q); st != nil {
 		return st.QueryRowContext(ctx, args...)
 	}
@@ -449,9 +462,56 @@ func (t *Tx) DB() *DB { return t.db }
 func (t *Tx) AfterCommit(f func()) { t.after = append(t.after, f) }
 
 // InTx runs fn in a write transaction, committing when it returns nil.
-// Concurrent transactions are group-committed (see batch.go).
+// Concurrent transactions are group-committed (see batch.go), and that
+// sets the contract every caller keeps:
+//
+//   - Validate before calling InTx. A callback that fails rolls back the
+//     whole batch it was committed with, which then runs again with a
+//     savepoint per request: a failure in fn should be a conflict found
+//     under the lock (a status that changed meanwhile), not bad input.
+//   - fn may run more than once, and must not mutate its inputs: build
+//     what it writes inside it, or from values computed before.
+//   - Durable work goes in tx, with the change that causes it (outbox
+//     events, jobs, deadlines on indexed columns); Tx.AfterCommit is for
+//     wake-ups and caches only.
+//
+// In a Join context fn runs inside the joined transaction.
 func (d *DB) InTx(ctx context.Context, fn func(tx *Tx) error) error {
+	d.txs.Add(1)
+	if outer, ok := joined(ctx, d); ok {
+		return outer.join(fn)
+	}
 	return d.batchTx(ctx, fn)
+}
+
+// Transactions counts the InTx calls so far (for metrics and tests).
+func (d *DB) Transactions() int64 { return d.txs.Load() }
+
+type joinKey struct{}
+
+// Join returns a context in which the store works inside tx: InTx runs
+// its function in tx instead of a transaction of its own, and Query,
+// QueryRow and Exec read and write through tx, so they see what tx wrote.
+// A loader (the demo) puts many service calls into one transaction this
+// way. A joined function's error fails the whole of tx: return it.
+func Join(ctx context.Context, tx *Tx) context.Context {
+	return context.WithValue(ctx, joinKey{}, tx)
+}
+
+// joined returns the transaction of d that ctx joins, if any.
+func joined(ctx context.Context, d *DB) (*Tx, bool) {
+	tx, ok := ctx.Value(joinKey{}).(*Tx)
+	return tx, ok && tx.db == d
+}
+
+func (t *Tx) join(fn func(tx *Tx) error) error {
+	inner := &Tx{Tx: t.Tx, db: t.db, batch: t.batch}
+	err := fn(inner)
+	t.unprepared = append(t.unprepared, inner.unprepared...)
+	if err == nil {
+		t.after = append(t.after, inner.after...)
+	}
+	return err
 }
 
 // IsUniqueViolation reports whether err is a unique-constraint violation

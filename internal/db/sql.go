@@ -2,6 +2,7 @@ package db
 
 import (
 	"context"
+	"database/sql"
 	"strings"
 )
 
@@ -44,4 +45,22 @@ func JSONInt(d Dialect, col, key string) string {
 		return "(" + col + "->>'" + key + "')::bigint"
 	}
 	return "json_extract(" + col + ", '$." + key + "')"
+}
+
+// Scanner is a row to scan: *sql.Row or *sql.Rows.
+type Scanner interface{ Scan(dest ...any) error }
+
+// Collect scans every row of rows with scan, closes rows and reports the
+// first error, the rows' own included.
+func Collect[T any](rows *sql.Rows, scan func(Scanner) (T, error)) ([]T, error) {
+	defer rows.Close()
+	var out []T
+	for rows.Next() {
+		v, err := scan(rows)
+		if err != nil {
+			return nil, err
+		}
+		out = append(out, v)
+	}
+	return out, rows.Err()
 }

@@ -8,6 +8,7 @@ package demo
 
 import (
 	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/sla"
 
 	"fmt"
@@ -23,8 +24,13 @@ import (
 // Password is every demo user's password.
 const Password = "flare-demo-2026"
 
-// EmailDomain is the domain of every demo user.
-const EmailDomain = "flare-demo.example"
+// Company and EmailDomain are the demo desk's marketplace: a fictional
+// company, on a reserved domain (RFC 2606) so that no mail ever reaches
+// anyone. Every demo user and internal mailbox is at EmailDomain.
+const (
+	Company     = "Larkspur Market"
+	EmailDomain = "larkspur.example"
+)
 
 // newRand returns the generator used everywhere in the package: a PCG
 // seeded from seed, with stream distinguishing independent uses (the
@@ -109,7 +115,9 @@ func (p person) email() string {
 func (p person) name() string { return p.first + " " + p.last }
 
 var people = []person{
-	{"hannah", "Hannah", "Okafor", auth.RoleAdmin, nil, nil, []string{"en"}},
+	// The first admin (whose API token flare demo prints) works in logistics
+	// too, so that take-next answers in the README's examples.
+	{"hannah", "Hannah", "Okafor", auth.RoleAdmin, []string{"logistics"}, nil, []string{"en"}},
 	{"lukas", "Lukas", "Brandt", auth.RoleAdmin, nil, nil, []string{"de", "en"}},
 
 	{"sophie", "Sophie", "Laurent", auth.RoleLead, []string{"escalations", "governance", "seller_support"}, nil, []string{"fr", "en"}},
@@ -259,9 +267,9 @@ func Desk(seed int64) *desk.Config {
 			Markets: slices.Clone(p.markets), Languages: slices.Clone(p.languages), Profile: profiles[p.key]})
 	}
 	cfg.Sellers = sellers(seed)
-	desk.Set(cfg, routing.WeightsKey, routing.Weights{MoneyFields: []string{"amount_held"},
+	desk.Set(cfg, routingdesk.WeightsKey, routing.Weights{MoneyFields: []string{"amount_held"},
 		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}})
-	desk.Set(cfg, routing.RulesKey, routingRules())
+	desk.Set(cfg, routingdesk.RulesKey, routingRules())
 	return cfg
 }
 
@@ -318,6 +326,12 @@ func routingRules() []routing.Rule {
 	}
 }
 
+// Showcase is the seller the README's examples raise cases about: one of
+// the 300, with the same id, name and tier whatever the seed (its account
+// manager is its market's).
+var Showcase = desk.Seller{ID: "S-2001", Name: "Bayern Elektronik GmbH", Market: "DE", Tier: 2,
+	RiskFlags: []string{"high_chargeback_rate"}}
+
 // sellers returns 300 sellers: ≈5% tier 1, 15% tier 2, 40% tier 3, 40%
 // tier 4, each with the account manager of its market and a few risk flags.
 func sellers(seed int64) []desk.Seller {
@@ -339,11 +353,19 @@ func sellers(seed int64) []desk.Seller {
 	r.Shuffle(len(tiers), func(i, j int) { tiers[i], tiers[j] = tiers[j], tiers[i] })
 
 	var out []desk.Seller
-	used := map[string]bool{}
+	used := map[string]bool{Showcase.Name: true}
 	id := 10001
 	for _, m := range markets {
 		am := personByKey(m.AM).email()
-		for range m.Sellers {
+		for i := range m.Sellers {
+			if m.Code == Showcase.Market && i == 0 { // the documented seller, the same for every seed
+				j := slices.Index(tiers[len(out):], Showcase.Tier) + len(out)
+				tiers[len(out)], tiers[j] = tiers[j], tiers[len(out)] // keep the tier mix exact
+				sc := Showcase
+				sc.AccountManager, sc.RiskFlags = am, slices.Clone(Showcase.RiskFlags)
+				out = append(out, sc)
+				continue
+			}
 			tier := tiers[len(out)]
 			name := sellerName(r, m.Code)
 			for used[name] {

@@ -13,7 +13,6 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
-	"github.com/flare-desk/flare/internal/routing"
 )
 
 // Window is how far back the generated cases go.
@@ -25,7 +24,11 @@ type CaseSpec struct {
 	At      time.Time
 	Creator string // email of the user who raises it; "" for Flare's intake (email, API, alerts…)
 	Input   cases.CreateInput
-	Steps   []Step // in time order, all after At and before the generation's now
+	// Priority and Team are what the desk's score and routing rules give
+	// the case when it is created (cases.AssessNew): the people in Steps
+	// are of that team and work at that pace.
+	Priority, Team string
+	Steps          []Step // in time order, all after At and before the generation's now
 }
 
 // Step kinds.
@@ -176,22 +179,74 @@ type generator struct {
 // older cases end resolved or closed and recent ones new, open or pending.
 // Users, team members and sellers of cfg are used when present; without
 // them cases have no owner steps or no seller.
+//
+// Each case is scored and routed by the desk's own code (cases.AssessNew),
+// in creation order so that its repeat contacts are the earlier generated
+// cases, as the store will count them.
 func Generate(cfg *desk.Config, seed int64, n int, now time.Time) []CaseSpec {
 	if n <= 0 || cfg == nil || len(cfg.Markets) == 0 || len(cfg.Categories) == 0 {
 		return nil
 	}
 	now = now.UTC().Truncate(time.Second)
 	g := newGenerator(cfg, seed, now)
-	specs := make([]CaseSpec, 0, n)
 	surgeN := 0
 	if _, ok := g.locs[g.surge.Market]; ok && n >= 50 {
 		surgeN = int(math.Round(float64(n) * surgeShare))
 	}
+	drafts := make([]draft, 0, n)
 	for i := range n {
-		specs = append(specs, g.spec(i < surgeN))
+		drafts = append(drafts, g.spec(i < surgeN))
 	}
-	slices.SortStableFunc(specs, func(a, b CaseSpec) int { return a.At.Compare(b.At) })
+	slices.SortStableFunc(drafts, func(a, b draft) int { return a.spec.At.Compare(b.spec.At) })
+	specs := make([]CaseSpec, len(drafts))
+	earlier := map[string][]time.Time{} // seller|category → creation instants so far, in order
+	for i := range drafts {
+		d := &drafts[i]
+		repeats := 0
+		if d.cc.seller != nil {
+			key := d.cc.seller.ID + "|" + d.cc.cat.Key
+			repeats = countWithin(earlier[key], d.spec.At.Add(-repeatWindow), d.spec.At)
+			earlier[key] = append(earlier[key], d.spec.At)
+		}
+		g.route(d, repeats)
+		d.spec.Steps = g.life(&d.cc, d.spec.Creator, d.spec.Input.Requester)
+		specs[i] = d.spec
+	}
 	return specs
+}
+
+// repeatWindow is the desk's: earlier cases about the same seller and
+// category in the 30 days before a case count as repeat contacts.
+const repeatWindow = 30 * 24 * time.Hour
+
+// countWithin counts the instants in ts (ascending) in [from, to]: the
+// cases created before one at to, those at the same instant included (they
+// are written before it).
+func countWithin(ts []time.Time, from, to time.Time) int {
+	lo, _ := slices.BinarySearchFunc(ts, from, func(a, b time.Time) int { return a.Compare(b) })
+	hi := lo
+	for hi < len(ts) && !ts[hi].After(to) {
+		hi++
+	}
+	return hi - lo
+}
+
+// draft is a generated case before it is routed and its life played out.
+type draft struct {
+	spec CaseSpec
+	cc   caseCtx
+}
+
+// route scores and routes the draft as the desk will when it is created.
+// A body the desk would refuse (another configuration than the demo's)
+// keeps its category's team and P4; Replay reports the refusal.
+func (g *generator) route(d *draft, repeatContacts int) {
+	d.cc.priority, d.cc.team = "P4", d.cc.cat.Team
+	a, err := cases.AssessNew(g.cfg, d.spec.Input, d.cc.seller, repeatContacts, d.spec.At)
+	if err == nil {
+		d.cc.priority, d.cc.team = a.Priority, a.Outcome.Team
+	}
+	d.spec.Priority, d.spec.Team = d.cc.priority, d.cc.team
 }
 
 func newGenerator(cfg *desk.Config, seed int64, now time.Time) *generator {
@@ -274,7 +329,7 @@ type caseCtx struct {
 	team     string // the owning team once the routing rules ran
 }
 
-func (g *generator) spec(surge bool) CaseSpec {
+func (g *generator) spec(surge bool) draft {
 	r := g.r
 	var cc caseCtx
 	if surge {
@@ -376,20 +431,9 @@ func (g *generator) spec(surge bool) CaseSpec {
 	in.Fields = g.fields(&cc)
 	in.Title, in.Description = g.texts(&cc)
 	in.Tags = g.tags(&cc, surge)
+	cc.team = cc.cat.Team // internal requesters are of the category's team; routing comes later
 	spec.Creator, in.Requester = g.requester(&cc)
-
-	// Score and route it as the desk will (repeat contacts aside), so that
-	// the people who work it are of the team that gets it.
-	f := routing.Facts{Category: cc.cat.Key, CategorySeverity: cc.cat.Severity, Channel: string(cc.channel), HighRisk: in.HighRisk,
-		Market: in.Market, Language: in.Language, Team: cc.cat.Team, Tags: in.Tags, Title: in.Title, Description: in.Description,
-		Sensitivity: in.Sensitivity, Now: cc.at, Calendar: g.cfg.Calendar}
-	if cc.seller != nil {
-		f.SellerTier, f.SellerRiskFlags = cc.seller.Tier, cc.seller.RiskFlags
-	}
-	a := routing.Assess(routing.WeightsOf(g.cfg), routing.RulesetOf(g.cfg), f, routing.EventCreate)
-	cc.priority, cc.team = a.Priority, a.Outcome.Team
-	spec.Steps = g.life(&cc, spec.Creator, in.Requester)
-	return spec
+	return draft{spec: spec, cc: cc}
 }
 
 func choose[T any](c bool, a, b T) T {

@@ -39,6 +39,26 @@ type Login struct {
 // generated cases through the case service in time order, acting as the
 // desk's users. It returns one login per role, admin first.
 func Load(ctx context.Context, a *app.App, opt Options) ([]Login, error) {
+	p, err := Prepare(ctx, a, opt)
+	if err != nil {
+		return nil, err
+	}
+	return p.Logins, p.LoadCases(ctx)
+}
+
+// Prepared is a demo desk whose configuration, users and API token are in
+// the store; LoadCases writes its cases. flare demo serves in between.
+type Prepared struct {
+	Logins []Login // one per role, admin first
+	Specs  []CaseSpec
+
+	a      *app.App
+	actors map[string]auth.Actor // by email
+}
+
+// Prepare applies the demo desk, sets the demo users' password, issues the
+// first admin's API token and generates the cases, without writing them.
+func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	now := opt.Now
 	if now.IsZero() {
 		now = a.Clock.Now()
@@ -56,19 +76,26 @@ func Load(ctx context.Context, a *app.App, opt Options) ([]Login, error) {
 	if err != nil {
 		return nil, err
 	}
-	actors := make(map[string]auth.Actor, len(users))
+	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users))}
 	demoUsers := map[string]bool{}
 	for _, u := range cfg.Users {
 		demoUsers[strings.ToLower(u.Email)] = true
 	}
+	// One hash for the shared password: argon2 is slow by design, and one
+	// per user would hold the single writer for a second.
+	hash, err := auth.HashPassword(Password)
+	if err != nil {
+		return nil, err
+	}
 	var logins []Login
 	err = a.DB.InTx(ctx, func(tx *db.Tx) error {
+		logins = nil // a re-run starts afresh
 		for _, u := range users {
 			if !demoUsers[u.Email] {
 				continue
 			}
-			actors[u.Email] = auth.ActorFor(u)
-			if err := auth.SetPassword(ctx, tx, now, u.ID, Password); err != nil {
+			p.actors[u.Email] = auth.ActorFor(u)
+			if err := auth.SetPasswordHash(ctx, tx, now, u.ID, hash); err != nil {
 				return fmt.Errorf("demo user %s: %w", u.Email, err)
 			}
 		}
@@ -79,7 +106,7 @@ func Load(ctx context.Context, a *app.App, opt Options) ([]Login, error) {
 				}
 				l := Login{Role: role, Email: strings.ToLower(spec.Email), Name: spec.Name}
 				if len(logins) == 0 {
-					tok, _, err := auth.CreateToken(ctx, tx, now, actors[l.Email].UserID, "demo")
+					tok, _, err := auth.CreateToken(ctx, tx, now, p.actors[l.Email].UserID, "demo")
 					if err != nil {
 						return err
 					}
@@ -94,23 +121,37 @@ func Load(ctx context.Context, a *app.App, opt Options) ([]Login, error) {
 	if err != nil {
 		return nil, err
 	}
+	p.Logins = logins
 	if n > 0 {
-		if err := Replay(ctx, a, Generate(cfg, opt.Seed, n, now), actors); err != nil {
-			return nil, err
-		}
+		p.Specs = Generate(cfg, opt.Seed, n, now)
 	}
-	return logins, nil
+	return p, nil
 }
 
-// Replay creates specs' cases and plays their steps in global time order
-// through a case service whose clock is set to each event's time, so that
-// case numbers grow with creation time and timelines interleave as they
-// would have happened. actors maps user emails to who acts for them.
+// LoadCases writes the generated cases and their histories (see Replay).
+func (p *Prepared) LoadCases(ctx context.Context) error {
+	return Replay(ctx, p.a, p.Specs, p.actors)
+}
+
+// batchEvents is how many creates and steps Replay writes per transaction:
+// enough that commits no longer count, few enough that a request to the
+// server meanwhile does not wait long for the single writer.
+const batchEvents = 250
+
+type event struct {
+	at         time.Time
+	spec, step int // step -1: create
+}
+
+// Replay creates specs' cases and plays their steps in global time order,
+// through the case service — the write path of the API, with its
+// validation, routing, assignment, SLA clocks, timeline and audit — whose
+// clock is set to each event's time, so that case numbers grow with
+// creation time and timelines interleave as they would have happened.
+// Events are written batchEvents to a transaction, in order, so the result
+// is the same for the same specs. actors maps user emails to who acts for
+// them.
 func Replay(ctx context.Context, a *app.App, specs []CaseSpec, actors map[string]auth.Actor) error {
-	type event struct {
-		at         time.Time
-		spec, step int // step -1: create
-	}
 	var events []event
 	for i, s := range specs {
 		events = append(events, event{s.At, i, -1})
@@ -120,51 +161,107 @@ func Replay(ctx context.Context, a *app.App, specs []CaseSpec, actors map[string
 	}
 	slices.SortStableFunc(events, func(x, y event) int { return x.at.Compare(y.at) })
 
-	fake := clock.NewFake(time.Time{})
-	svc := app.Wire(a.DB, a.Desk, fake, a.Log, nil)
-	system := auth.System("demo")
-	actorOf := func(email string) (auth.Actor, error) {
-		if email == "" {
-			return system, nil
-		}
-		act, ok := actors[strings.ToLower(email)]
-		if !ok {
-			return auth.Actor{}, fmt.Errorf("no demo user %s", email)
-		}
-		return act, nil
-	}
-	refs := make([]string, len(specs))
-	for _, e := range events {
-		fake.Set(e.at)
-		spec := &specs[e.spec]
-		if e.step < 0 {
-			act, err := actorOf(spec.Creator)
-			if err != nil {
-				return err
+	r := &replay{specs: specs, actors: actors, refs: make([]string, len(specs)), handoffs: make([]int64, len(specs)),
+		clock: clock.NewFake(time.Time{})}
+	r.caps = app.Wire(a.DB, a.Desk, r.clock, a.Log, nil)
+	for start := 0; start < len(events); {
+		end := min(start+batchEvents, len(events))
+		part := events[start:end]
+		var refs map[int]string
+		var handoffs map[int]int64
+		err := a.DB.InTx(ctx, func(tx *db.Tx) error {
+			refs, handoffs = map[int]string{}, map[int]int64{} // a re-run starts afresh
+			// The services' transactions join this one, and their reads
+			// see what it wrote.
+			jctx := db.Join(ctx, tx)
+			for _, e := range part {
+				if err := r.play(jctx, tx, e, refs, handoffs); err != nil {
+					return err
+				}
 			}
-			c, err := svc.Cases.Create(ctx, act, spec.Input, nil)
-			if err != nil {
-				return fmt.Errorf("demo case %q: %w", spec.Input.Title, err)
-			}
-			refs[e.spec] = strconv.FormatInt(c.ID, 10)
-			continue
-		}
-		st := spec.Steps[e.step]
-		if refs[e.spec] == "" {
-			return fmt.Errorf("demo: step %s before its case was created", st.Kind)
-		}
-		act, err := actorOf(st.Actor)
+			return nil
+		})
 		if err != nil {
 			return err
 		}
-		if err := apply(ctx, svc, act, refs[e.spec], st); err != nil {
-			return fmt.Errorf("demo case %s step %s by %s: %w", refs[e.spec], st.Kind, act.Email, err)
+		for i, ref := range refs {
+			r.refs[i] = ref
 		}
+		for i, id := range handoffs {
+			r.handoffs[i] = id
+		}
+		start = end
 	}
 	return nil
 }
 
-func apply(ctx context.Context, caps app.Capabilities, act auth.Actor, ref string, st Step) error {
+// replay is the state of one Replay.
+type replay struct {
+	specs    []CaseSpec
+	actors   map[string]auth.Actor
+	clock    *clock.Fake
+	caps     app.Capabilities
+	refs     []string // case id by spec, once created
+	handoffs []int64  // the spec's case's open handoff
+}
+
+func (r *replay) actor(email string) (auth.Actor, error) {
+	if email == "" {
+		return auth.System("demo"), nil
+	}
+	act, ok := r.actors[strings.ToLower(email)]
+	if !ok {
+		return auth.Actor{}, fmt.Errorf("no demo user %s", email)
+	}
+	return act, nil
+}
+
+// play writes one event in tx; refs and handoffs collect what the batch
+// created.
+func (r *replay) play(ctx context.Context, tx *db.Tx, e event, refs map[int]string, handoffs map[int]int64) error {
+	r.clock.Set(e.at)
+	spec := &r.specs[e.spec]
+	if e.step < 0 {
+		act, err := r.actor(spec.Creator)
+		if err != nil {
+			return err
+		}
+		c, err := r.caps.Cases.Prepare(ctx, act, spec.Input)
+		if err != nil {
+			return fmt.Errorf("demo case %q: %w", spec.Input.Title, err)
+		}
+		if err := r.caps.Cases.Write(ctx, tx, act, c); err != nil {
+			return fmt.Errorf("demo case %q: %w", spec.Input.Title, err)
+		}
+		refs[e.spec] = strconv.FormatInt(c.ID, 10)
+		return nil
+	}
+	ref, ok := refs[e.spec]
+	if !ok {
+		ref = r.refs[e.spec]
+	}
+	st := spec.Steps[e.step]
+	if ref == "" {
+		return fmt.Errorf("demo: step %s before its case was created", st.Kind)
+	}
+	act, err := r.actor(st.Actor)
+	if err != nil {
+		return err
+	}
+	handoff, ok := handoffs[e.spec]
+	if !ok {
+		handoff = r.handoffs[e.spec]
+	}
+	if err := apply(ctx, r.caps, act, ref, st, &handoff); err != nil {
+		return fmt.Errorf("demo case %s step %s by %s: %w", ref, st.Kind, act.Email, err)
+	}
+	handoffs[e.spec] = handoff
+	return nil
+}
+
+// apply plays one step through the case service; *handoff is the case's
+// open handoff, which a handoff step sets and its answer completes.
+func apply(ctx context.Context, caps app.Capabilities, act auth.Actor, ref string, st Step, handoff *int64) error {
 	svc := caps.Cases
 	var err error
 	transition := func(to cases.Status) {
@@ -191,18 +288,16 @@ func apply(ctx context.Context, caps app.Capabilities, act auth.Actor, ref strin
 			transition(cases.StatusPendingInternal)
 			break
 		}
-		_, err = caps.Handoffs.Create(ctx, act, ref, handoffs.Input{Team: st.Team, Request: st.Body}, nil)
+		var h *handoffs.Handoff
+		if h, err = caps.Handoffs.Create(ctx, act, ref, handoffs.Input{Team: st.Team, Request: st.Body}, nil); err == nil {
+			*handoff = h.ID
+		}
 	case StepHandoffDone:
-		var hs []*handoffs.Handoff
-		if hs, err = caps.Handoffs.ForCase(ctx, auth.System("demo"), ref); err != nil {
-			break
+		if *handoff == 0 {
+			return fmt.Errorf("no open handoff to complete")
 		}
-		for _, h := range hs {
-			if h.Active() {
-				_, err = caps.Handoffs.Complete(ctx, act, h.ID, st.Body)
-				break
-			}
-		}
+		_, err = caps.Handoffs.Complete(ctx, act, *handoff, st.Body)
+		*handoff = 0
 	case StepOpen, StepReopen:
 		transition(cases.StatusOpen)
 	case StepResolve:

@@ -115,10 +115,10 @@ var contactBoxes = []string{"support", "ops", "info", "accounts", "logistics", "
 // Requesters outside the seller base, by channel.
 var (
 	leadershipRequesters = []struct{ Name, Email string }{
-		{"Office of the COO", "coo-office@marketplace.example"},
-		{"VP Seller Experience", "vp-seller-experience@marketplace.example"},
-		{"Head of EMEA Operations", "emea-ops-head@marketplace.example"},
-		{"Director, US Marketplace", "us-marketplace-director@marketplace.example"},
+		{"Office of the COO", "coo-office@" + EmailDomain},
+		{"VP Seller Experience", "vp-seller-experience@" + EmailDomain},
+		{"Head of EMEA Operations", "emea-ops-head@" + EmailDomain},
+		{"Director, US Marketplace", "us-marketplace-director@" + EmailDomain},
 	}
 	externalRequesters = map[string][]struct{ Name, Email string }{
 		"GB": {{"Trading Standards", "enquiries@tradingstandards.example"}, {"Brand Protection — Anglia Legal LLP", "brands@anglialegal.example"}},
@@ -133,11 +133,11 @@ var (
 		"US": {{"CPSC Compliance", "compliance@cpsc.example"}, {"Brand Integrity Partners LLC", "takedowns@brandintegrity.example"}},
 	}
 	alertSources = map[string]struct{ Name, Email string }{
-		"logistics":    {"Carrier scan monitor", "alerts+carrier-scans@marketplace.example"},
-		"payments":     {"Payout reconciliation", "alerts+payouts@marketplace.example"},
-		"trust_safety": {"Risk engine", "alerts+risk@marketplace.example"},
-		"safety":       {"Product safety feed", "alerts+safety@marketplace.example"},
-		"governance":   {"Listing policy scanner", "alerts+listings@marketplace.example"},
+		"logistics":    {"Carrier scan monitor", "alerts+carrier-scans@" + EmailDomain},
+		"payments":     {"Payout reconciliation", "alerts+payouts@" + EmailDomain},
+		"trust_safety": {"Risk engine", "alerts+risk@" + EmailDomain},
+		"safety":       {"Product safety feed", "alerts+safety@" + EmailDomain},
+		"governance":   {"Listing policy scanner", "alerts+listings@" + EmailDomain},
 	}
 	socialHandles = []string{"@angry_shopper_92", "@mumof3buys", "@techdealz", "@consumer_watch", "@parcelpatrol", "@deal_hunter_eu", "@shopsafe_now", "@honest_reviews"}
 )

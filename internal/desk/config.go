@@ -25,6 +25,7 @@ import (
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/assign"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -204,7 +205,6 @@ func invalid(errs ...apperr.FieldError) *apperr.Invalid {
 
 var (
 	reMarketCode  = regexp.MustCompile(`^[A-Z]{2}$`)
-	reLanguage    = regexp.MustCompile(`^[a-z]{2,3}(-[A-Z][a-z]{3})?(-([A-Z]{2}|[0-9]{3}))?$`)
 	reHolidays    = regexp.MustCompile(`^[A-Z]{2}(-[A-Z0-9]{1,3})?$`)
 	reKey         = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	reTeamKey     = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)       // teams read like "trust-safety"
@@ -241,12 +241,13 @@ func (l *errList) languages(path string, langs []string) {
 	seen := map[string]bool{}
 	for i, lang := range langs {
 		p := at(path, i)
-		if !reLanguage.MatchString(lang) {
-			l.add(p, "%q is not a language tag like \"en\", \"de\" or \"fr-BE\"", lang)
-		} else if seen[lang] {
+		canon, err := input.ParseLanguage(lang)
+		if err != nil {
+			l.add(p, "%s", err.Error())
+		} else if seen[canon] {
 			l.add(p, "duplicate language %q", lang)
 		}
-		seen[lang] = true
+		seen[canon] = true
 	}
 }
 
@@ -621,4 +622,23 @@ func (c *Config) knownSkill(skill string) bool {
 		}
 	}
 	return false
+}
+
+// CheckTeams adds a problem to v for each of keys that names no team, as
+// field: a list filter names what exists or is refused.
+func (c *Config) CheckTeams(v *apperr.Invalid, field string, keys []string) {
+	for _, k := range keys {
+		if _, ok := c.Team(k); !ok {
+			v.Add(field, "unknown team %q", k)
+		}
+	}
+}
+
+// CheckMarkets is CheckTeams for market codes.
+func (c *Config) CheckMarkets(v *apperr.Invalid, field string, codes []string) {
+	for _, m := range codes {
+		if _, ok := c.Market(m); !ok {
+			v.Add(field, "unknown market %q", m)
+		}
+	}
 }

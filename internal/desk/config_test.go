@@ -10,7 +10,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/apperr"
 	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
-	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 // These tests live outside package desk because the example document has
@@ -21,7 +21,7 @@ import (
 // testSchema is desk's own keys and routing's sections.
 func testSchema(t testing.TB) *Schema {
 	t.Helper()
-	s, err := NewSchema(routing.Sections()...)
+	s, err := NewSchema(routingdesk.Sections()...)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -30,7 +30,7 @@ func testSchema(t testing.TB) *Schema {
 
 // Parse parses a desk document with the sections routing registers.
 func Parse(data []byte) (*Config, error) {
-	s, err := NewSchema(routing.Sections()...)
+	s, err := NewSchema(routingdesk.Sections()...)
 	if err != nil {
 		return nil, err
 	}

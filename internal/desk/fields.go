@@ -11,9 +11,9 @@ import (
 	"strings"
 	"time"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Limits on custom field values.
@@ -98,10 +98,10 @@ func normaliseValue(f FieldDef, raw any) (any, string) {
 		switch {
 		case s == "":
 			return nil, ""
-		case !utf8.ValidString(s):
-			return nil, "must be valid UTF-8 text"
 		case len(s) > MaxTextFieldLen:
 			return nil, fmt.Sprintf("is longer than %d bytes", MaxTextFieldLen)
+		case input.Text.Problem(s) != "":
+			return nil, input.Text.Problem(s)
 		}
 		return s, ""
 

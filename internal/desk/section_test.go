@@ -17,7 +17,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
-	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 // Two sections as a capability would register them from its own package:
@@ -137,7 +137,7 @@ func testSections() []desk.Section {
 // extra.
 func newTestSchema(t testing.TB, extra ...desk.Section) *desk.Schema {
 	t.Helper()
-	s, err := desk.NewSchema(append(routing.Sections(), extra...)...)
+	s, err := desk.NewSchema(append(routingdesk.Sections(), extra...)...)
 	if err != nil {
 		t.Fatal(err)
 	}

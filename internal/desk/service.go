@@ -1,6 +1,7 @@
 package desk
 
 import (
+	"bytes"
 	"context"
 	"database/sql"
 	"encoding/json"
@@ -181,6 +182,9 @@ type ApplyResult struct {
 // from admin, returns an *apperr.Invalid and writes nothing. When c changes
 // nothing, nothing is written and the current version is returned.
 func (s *Service) Apply(ctx context.Context, actor auth.Actor, now time.Time, c *Config) (ApplyResult, error) {
+	if !actor.Can(auth.PermDeskWrite) {
+		return ApplyResult{}, &apperr.Forbidden{Detail: "only admins can change the desk configuration"}
+	}
 	if c == nil {
 		return ApplyResult{}, invalid(apperr.FieldError{Message: "no configuration given"})
 	}
@@ -550,6 +554,41 @@ func SellerByID(ctx context.Context, q db.Querier, externalID string) (Seller, b
 // Export returns the whole current configuration as a document: the stored
 // document, active sellers, active users and team members. Apply of the
 // result (or of Parse(Marshal(result))) changes nothing.
+// ApplyDocument parses data (YAML, or JSON, which is YAML too) and applies
+// it as actor; dryRun only validates it (the result is then nil). Only
+// admins may, and the permission is checked before anything is read.
+func (s *Service) ApplyDocument(ctx context.Context, actor auth.Actor, now time.Time, data []byte, dryRun bool) (*ApplyResult, error) {
+	if !actor.Can(auth.PermDeskWrite) {
+		return nil, &apperr.Forbidden{Detail: "only admins can change the desk configuration"}
+	}
+	c, err := s.schema.Parse(bytes.TrimSpace(data))
+	if err != nil || dryRun {
+		return nil, err
+	}
+	res, err := s.Apply(ctx, actor, now, c)
+	if err != nil {
+		return nil, err
+	}
+	return &res, nil
+}
+
+// ExportFor is Export for actor: the whole document, users and sellers
+// included, is for admins and leads.
+func (s *Service) ExportFor(ctx context.Context, actor auth.Actor) (*Config, error) {
+	if !actor.Can(auth.PermDeskWrite) && actor.Role != auth.RoleLead {
+		return nil, &apperr.Forbidden{Detail: "only admins and leads can read the desk configuration"}
+	}
+	return s.Export(ctx)
+}
+
+// ConfigFor is Config for actor, who must hold desk.read.
+func (s *Service) ConfigFor(ctx context.Context, actor auth.Actor) (*Config, error) {
+	if !actor.Can(auth.PermDeskRead) {
+		return nil, &apperr.Forbidden{Detail: "your role cannot read the desk configuration"}
+	}
+	return s.Config(ctx)
+}
+
 func (s *Service) Export(ctx context.Context) (*Config, error) {
 	doc, _, err := latestDoc(ctx, s.db, s.schema)
 	if err != nil {

@@ -17,7 +17,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	. "github.com/flare-desk/flare/internal/desk" // read as if inside desk: see config_test.go
-	"github.com/flare-desk/flare/internal/routing"
+	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
 var t0 = time.Date(2026, 3, 2, 9, 0, 0, 0, time.UTC)
@@ -26,7 +26,7 @@ var system = auth.System("test")
 
 // newService is a Service with the schema of testSchema.
 func newService(d *db.DB, opts ...Option) *Service {
-	s, err := NewSchema(routing.Sections()...)
+	s, err := NewSchema(routingdesk.Sections()...)
 	if err != nil {
 		panic(err)
 	}

@@ -15,6 +15,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // MaxDocumentSize bounds a desk document (about 100 000 sellers).
@@ -135,7 +136,7 @@ func (c *Config) canonical() *Config {
 	out.Resolutions = nilIfEmpty(c.Resolutions)
 	out.Markets = nil
 	for _, m := range c.Markets {
-		m.Languages = nilIfEmpty(m.Languages)
+		m.Languages = nilIfEmpty(canonLanguages(m.Languages))
 		out.Markets = append(out.Markets, m)
 	}
 	out.Calendars = nil
@@ -168,7 +169,7 @@ func (c *Config) canonical() *Config {
 	for _, u := range c.Users {
 		u.Email = auth.NormaliseEmail(u.Email)
 		u.Markets = nilIfEmpty(u.Markets)
-		u.Languages = nilIfEmpty(u.Languages)
+		u.Languages = nilIfEmpty(canonLanguages(u.Languages))
 		out.Users = append(out.Users, u)
 	}
 	slices.SortStableFunc(out.Users, func(a, b UserSpec) int { return strings.Compare(a.Email, b.Email) })
@@ -181,6 +182,24 @@ func (c *Config) canonical() *Config {
 	}
 	slices.SortStableFunc(out.Sellers, func(a, b Seller) int { return strings.Compare(a.ID, b.ID) })
 	return &out
+}
+
+// canonLanguages returns langs with each valid tag in its canonical case;
+// langs itself is shared when nothing changes.
+func canonLanguages(langs []string) []string {
+	var out []string
+	for i, l := range langs {
+		if c, err := input.ParseLanguage(l); err == nil && c != l {
+			if out == nil {
+				out = slices.Clone(langs)
+			}
+			out[i] = c
+		}
+	}
+	if out == nil {
+		return langs
+	}
+	return out
 }
 
 func nilIfEmpty[T any](s []T) []T {
@@ -302,6 +321,10 @@ func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 				d.fail(path, k, "keys must be plain strings")
 				continue
 			}
+			if msg := input.Key.Problem(k.Value); msg != "" {
+				d.fail(join(path, input.Printable(k.Value)), k, "key %s", msg)
+				continue
+			}
 			kv := reflect.New(v.Type().Key()).Elem()
 			kv.SetString(k.Value)
 			if m.MapIndex(kv).IsValid() {
@@ -327,6 +350,10 @@ func (d *nodeDecoder) decode(n *yaml.Node, v reflect.Value, path string) {
 	case reflect.String:
 		if n.Kind != yaml.ScalarNode || n.ShortTag() == "!!binary" {
 			d.fail(path, n, "must be a string, not %s", kindName(n))
+			return
+		}
+		if msg := input.LongText.Problem(n.Value); msg != "" { // the input rules hold here too
+			d.fail(path, n, "%s", msg)
 			return
 		}
 		v.SetString(n.Value)

@@ -49,7 +49,6 @@ import (
 	"strconv"
 	"strings"
 	"time"
-	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/audit"
@@ -59,6 +58,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -109,9 +109,8 @@ func (st Status) Allowed() []string {
 // receiverAction reports whether action is the receiving team's to take.
 func receiverAction(action string) bool { return action != Cancel }
 
-// Limits on handoff text.
+// Limits on handoffs (their text is input.Text).
 const (
-	maxText   = 10_000
 	maxWithin = 90 * 24 * time.Hour // due_within and due_at at most this far ahead
 )
 
@@ -255,7 +254,7 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, ref string, in I
 	now := s.clock.Now()
 	v := &apperr.Invalid{}
 	request := strings.TrimSpace(in.Request)
-	checkText(v, "request", request, maxText, true)
+	input.Required(v, "request", input.Text, request)
 	key := strings.TrimSpace(in.Team)
 	team, teamOK := cfg.Team(key)
 	switch {
@@ -414,7 +413,11 @@ func (s *Service) handoffAction(ctx context.Context, actor auth.Actor, id int64,
 	if action == Answer || action == Complete {
 		field = "answer"
 	}
-	checkText(v, field, text, maxText, action == Answer)
+	if action == Answer {
+		input.Required(v, field, input.Text, text)
+	} else {
+		input.Check(v, field, input.Text, text)
+	}
 	if action == Decline && text == "" {
 		v.Add("reason", "say why the team cannot do this")
 	}
@@ -639,7 +642,7 @@ const columns = `h.id, h.case_id, c.number, c.title, c.priority, c.status, c.own
 	LEFT JOIN users wu ON wu.id = h.answered_by
 	LEFT JOIN users cu ON cu.id = h.closed_by`
 
-func (s *Service) scanHandoff(r interface{ Scan(...any) error }) (*Handoff, error) {
+func (s *Service) scanHandoff(r db.Scanner) (*Handoff, error) {
 	var (
 		h                                     Handoff
 		number                                int64
@@ -689,11 +692,17 @@ func (s *Service) handoffByID(ctx context.Context, q db.Querier, id int64) (*Han
 	return h, nil
 }
 
+// SeesHandoffs reports whether actor sees any handoffs: not account
+// managers, who see the public side of cases.
+func SeesHandoffs(actor auth.Actor) bool {
+	return actor.Can(auth.PermCaseRead) && !cases.PublicOnly(actor)
+}
+
 // sees is who may see a handoff of c to the team toTeam (see the package
 // comment): never account managers; whoever sees the case; and the
 // receiving team's members who hold case.write (they act on it).
 func (s *Service) sees(ctx context.Context, a auth.Actor, c *cases.Case, toTeam string) bool {
-	if cases.PublicOnly(a) || !a.Can(auth.PermCaseRead) {
+	if !SeesHandoffs(a) {
 		return false
 	}
 	return receives(a, toTeam) || s.cases.CanSee(ctx, a, c)
@@ -817,16 +826,11 @@ func (s *Service) ForCase(ctx context.Context, actor auth.Actor, ref string) ([]
 	if err != nil {
 		return nil, fmt.Errorf("case handoffs: %w", err)
 	}
-	defer rows.Close()
-	out := []*Handoff{}
-	for rows.Next() {
-		h, err := s.scanHandoff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("case handoffs: %w", err)
-		}
-		out = append(out, h)
+	out, err := db.Collect(rows, s.scanHandoff)
+	if err != nil {
+		return nil, fmt.Errorf("case handoffs: %w", err)
 	}
-	return out, rows.Err()
+	return append([]*Handoff{}, out...), nil
 }
 
 // Filter selects handoffs for GET /handoffs.
@@ -850,7 +854,7 @@ type Page struct {
 
 // List lists the handoffs actor may see that match f, by due time.
 func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, error) {
-	if !actor.Can(auth.PermCaseRead) || cases.PublicOnly(actor) {
+	if !SeesHandoffs(actor) {
 		return nil, &apperr.Forbidden{Detail: "handoffs are the desk's internal work; your role sees the public side of cases"}
 	}
 	v := &apperr.Invalid{}
@@ -885,6 +889,12 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, 
 			add(cond, sargs...)
 		}
 	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	cfg.CheckTeams(v, "team", f.Team)
+	cfg.CheckTeams(v, "from_team", f.FromTeam)
 	in("h.to_team", f.Team)
 	in("h.from_team", f.FromTeam)
 	sts := make([]string, len(f.Status))
@@ -939,18 +949,12 @@ func (s *Service) List(ctx context.Context, actor auth.Actor, f Filter) (*Page, 
 	if err != nil {
 		return nil, fmt.Errorf("list handoffs: %w", err)
 	}
-	defer rows.Close()
 	page := &Page{Handoffs: []*Handoff{}}
-	for rows.Next() {
-		h, err := s.scanHandoff(rows)
-		if err != nil {
-			return nil, fmt.Errorf("list handoffs: %w", err)
-		}
-		page.Handoffs = append(page.Handoffs, h)
-	}
-	if err := rows.Err(); err != nil {
+	got, err := db.Collect(rows, s.scanHandoff)
+	if err != nil {
 		return nil, fmt.Errorf("list handoffs: %w", err)
 	}
+	page.Handoffs = append(page.Handoffs, got...)
 	if len(page.Handoffs) > f.Limit {
 		page.Handoffs = page.Handoffs[:f.Limit]
 		last := page.Handoffs[f.Limit-1]
@@ -1244,16 +1248,4 @@ func (s *Service) cancelOnResolve(ctx context.Context, tx *db.Tx, e events.Event
 		}
 	}
 	return nil
-}
-
-// checkText checks a handoff text field.
-func checkText(v *apperr.Invalid, field, s string, max int, required bool) {
-	switch {
-	case required && s == "":
-		v.Add(field, "is required")
-	case !utf8.ValidString(s) || strings.ContainsRune(s, 0):
-		v.Add(field, "must be valid UTF-8 text without NUL characters")
-	case utf8.RuneCountInString(s) > max:
-		v.Add(field, "is longer than %d characters", max)
-	}
 }

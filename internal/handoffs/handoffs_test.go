@@ -2,9 +2,11 @@ package handoffs_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -49,30 +51,9 @@ func slaApp(t *testing.T, d *db.DB) (*app.App, *fixture) {
 	return f.App, f
 }
 
-// suspension is a restricted governance case: logistics agents cannot see it.
-func suspension() cases.CreateInput {
-	return cases.CreateInput{Title: "Seller suspended for late shipments", Category: "governance/account_suspension",
-		Market: "GB", Sensitivity: "restricted", Fields: map[string]any{"policy": "late_shipment_rate"}}
-}
+var suspension = apptest.Suspension
 
-// ownedCase creates in as amelia (admin, governance) and takes it: an open case she owns.
-func ownedCase(t *testing.T, f *fixture, in cases.CreateInput) *cases.Case {
-	t.Helper()
-	ctx := context.Background()
-	amelia := f.actor("amelia.clarke")
-	c, err := f.svc.Create(ctx, amelia, in, nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	owner := amelia.Email
-	if c, err = f.svc.Update(ctx, amelia, c.Number, cases.UpdateInput{Owner: &owner}); err != nil {
-		t.Fatal(err)
-	}
-	if c.Status != cases.StatusOpen {
-		t.Fatalf("owned case is %s", c.Status)
-	}
-	return c
-}
+func ownedCase(t *testing.T, f *fixture, in cases.CreateInput) *cases.Case { return f.OwnedCase(t, in) }
 
 func eventTypes(t *testing.T, f *fixture, ref string) []string {
 	t.Helper()
@@ -103,19 +84,7 @@ func wantConflict(t *testing.T, err error, allowed ...string) {
 	}
 }
 
-func wantInvalid(t *testing.T, err error, field string) {
-	t.Helper()
-	var inv *apperr.Invalid
-	if !errors.As(err, &inv) {
-		t.Fatalf("want invalid %s, got %v", field, err)
-	}
-	for _, e := range inv.Errors {
-		if e.Field == field {
-			return
-		}
-	}
-	t.Fatalf("no error for %s in %+v", field, inv.Errors)
-}
+var wantInvalid = apptest.WantInvalid
 
 // A full cycle: the owner asks logistics on a Friday afternoon, logistics
 // accepts, answers and completes on Monday, the owner is told and the case
@@ -698,4 +667,49 @@ func clockOf(t *testing.T, c *cases.Case, m sla.Metric) cases.Clock {
 	}
 	t.Fatalf("case %s has no %s clock: %+v", c.Number, m, c.SLA)
 	return cases.Clock{}
+}
+
+// Each action's audit record keeps the handoff as it was before and after.
+func TestHandoffAuditBeforeAndAfter(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		amelia := f.actor("amelia.clarke")
+		c := ownedCase(t, f, lostParcelCase())
+		h, err := f.ho.Create(ctx, amelia, c.Number, handoffs.Input{Team: "payments", Request: "Is a payout held?"}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		lead := f.actor("jonas.weber") // a member of payments
+		if _, err := f.ho.Accept(ctx, lead, h.ID); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := f.ho.Complete(ctx, lead, h.ID, "No payout is held."); err != nil {
+			t.Fatal(err)
+		}
+		recs, err := audit.List(ctx, d, audit.Filter{ObjectType: "handoff", ObjectID: strconv.FormatInt(h.ID, 10)})
+		if err != nil {
+			t.Fatal(err)
+		}
+		status := func(raw []byte) string {
+			var m map[string]any
+			if err := json.Unmarshal(raw, &m); err != nil || m == nil {
+				return "-"
+			}
+			return fmt.Sprint(m["status"])
+		}
+		var got []string
+		for i := len(recs) - 1; i >= 0; i-- { // oldest first
+			got = append(got, recs[i].Action+" "+status(recs[i].Before)+">"+status(recs[i].After))
+		}
+		want := []string{"handoff.create ->open", "handoff.accept open>accepted", "handoff.complete accepted>completed"}
+		if !slices.Equal(got, want) {
+			t.Fatalf("audit %v, want %v", got, want)
+		}
+	})
+}
+
+func lostParcelCase() cases.CreateInput {
+	return cases.CreateInput{Title: "Parcel never arrived", Category: "logistics/lost_parcel", Market: "GB", SellerID: "S-1001",
+		Fields: map[string]any{"order_id": "ORD-778812", "tracking_number": "JD0002211", "carrier": "DPD"}}
 }

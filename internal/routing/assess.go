@@ -22,6 +22,20 @@ type Assessment struct {
 //
 // rs may be nil (no routing rules).
 func Assess(w Weights, rs *Ruleset, f Facts, ev Event) Assessment {
+	return assess(w, rs, f, ev, nil)
+}
+
+// AssessExplain is Assess with the rule-by-rule explanation of the same
+// evaluation: the rules table and the outcome are those of the assessment,
+// never a second run that could see other facts.
+func AssessExplain(w Weights, rs *Ruleset, f Facts, ev Event) (Assessment, Explanation) {
+	x := Explanation{Rules: []RuleResult{}}
+	a := assess(w, rs, f, ev, &x)
+	x.Outcome = a.Outcome
+	return a, x
+}
+
+func assess(w Weights, rs *Ruleset, f Facts, ev Event, x *Explanation) Assessment {
 	prio, reasons, total := Score(w, f)
 	if !f.PriorityOverridden {
 		f.Priority = prio
@@ -30,7 +44,7 @@ func Assess(w Weights, rs *Ruleset, f Facts, ev Event) Assessment {
 		return Assessment{Priority: f.Priority, Score: total, Reasons: reasons,
 			Outcome: Outcome{Fired: []string{}, Team: f.Team, Priority: f.Priority, HighRisk: f.HighRisk, Sensitivity: f.Sensitivity}}
 	}
-	out := rs.Route(f, ev)
+	out := rs.run(&f, ev, x)
 	if out.HighRisk && !f.HighRisk {
 		g := f
 		g.HighRisk = true

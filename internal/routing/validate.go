@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Refs are the desk's names that rules and weights may refer to. Each is a
@@ -33,7 +34,6 @@ func known(f func(string) bool, v string) bool { return f == nil || f(v) }
 
 var (
 	reMarket    = regexp.MustCompile(`^[A-Z]{2}$`)
-	reLanguage  = regexp.MustCompile(`^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})*$`)
 	reTeamKey   = regexp.MustCompile(`^[a-z][a-z0-9_-]*$`)
 	reKey       = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 	reCategory  = regexp.MustCompile(`^[a-z][a-z0-9_]*(/([a-z][a-z0-9_]*)?)?$`)
@@ -138,8 +138,8 @@ func (e *errs) conditions(p string, c Conditions, refs Refs) {
 		return ""
 	})
 	e.list(p+".language", c.Language, true, func(v string) string {
-		if !reLanguage.MatchString(v) {
-			return fmt.Sprintf("%q is not a language tag like \"en\", \"de\" or \"fr-BE\"", v)
+		if _, err := input.ParseLanguage(v); err != nil {
+			return err.Error()
 		}
 		return ""
 	})

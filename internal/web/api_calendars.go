@@ -2,13 +2,10 @@ package web
 
 import (
 	"net/http"
-	"strconv"
-	"strings"
 	"time"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/sla"
 )
 
@@ -23,10 +20,7 @@ type calendarInfo struct {
 }
 
 func (s *Server) listCalendars(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	if !a.Can(auth.PermDeskRead) {
-		return &apperr.Forbidden{Detail: "your role cannot read the desk configuration"}
-	}
-	cfg, err := s.app.Desk.Config(r.Context())
+	cfg, err := s.app.Desk.ConfigFor(r.Context(), a)
 	if err != nil {
 		return err
 	}
@@ -46,10 +40,7 @@ func (s *Server) listCalendars(w http.ResponseWriter, r *http.Request, a auth.Ac
 
 // calendarFor returns the calendar named in the path, or a 404 problem.
 func (s *Server) calendarFor(r *http.Request, a auth.Actor) (*sla.Calendar, error) {
-	if !a.Can(auth.PermDeskRead) {
-		return nil, &apperr.Forbidden{Detail: "your role cannot read the desk configuration"}
-	}
-	cfg, err := s.app.Desk.Config(r.Context())
+	cfg, err := s.app.Desk.ConfigFor(r.Context(), a)
 	if err != nil {
 		return nil, err
 	}
@@ -118,53 +109,5 @@ func (s *Server) calendarBetween(w http.ResponseWriter, r *http.Request, a auth.
 	d := cal.Between(from, to)
 	writeJSON(w, http.StatusOK, map[string]any{"calendar": cal.Key(), "from": from.UTC().Format(time.RFC3339Nano),
 		"to": to.UTC().Format(time.RFC3339Nano), "business": d.String(), "seconds": d.Seconds()})
-	return nil
-}
-
-// slaEvents lists recorded breaches (or warnings) of the cases the caller may see.
-func (s *Server) slaEvents(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	q := r.URL.Query()
-	v := &apperr.Invalid{}
-	for k := range q {
-		switch k {
-		case "kind", "team", "market", "metric", "from", "to", "before", "limit":
-		default:
-			v.Add(k, "unknown query parameter")
-		}
-	}
-	f := cases.SLAEventFilter{Kind: q.Get("kind"), Team: splitList(q["team"]), Market: splitList(q["market"]), Metric: splitList(q["metric"])}
-	for i, m := range f.Market {
-		f.Market[i] = strings.ToUpper(m)
-	}
-	if q.Get("from") != "" {
-		f.From = instantParam(r, "from", v)
-	}
-	if q.Get("to") != "" {
-		f.To = instantParam(r, "to", v)
-	}
-	for _, p := range []struct {
-		name string
-		dst  *int64
-	}{{"before", &f.Before}} {
-		if raw := q.Get(p.name); raw != "" {
-			n, err := strconv.ParseInt(raw, 10, 64)
-			if err != nil || n < 1 {
-				v.Add(p.name, "must be a positive number")
-			}
-			*p.dst = n
-		}
-	}
-	if raw := q.Get("limit"); raw != "" {
-		n, err := strconv.Atoi(raw)
-		if err != nil || n < 1 {
-			v.Add("limit", "must be between 1 and 500")
-		}
-		f.Limit = n
-	}
-	page, err := s.app.Cases.SLAEvents(r.Context(), a, f)
-	if err := mergeInvalid(v.Err(), err); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
 	return nil
 }

@@ -4,29 +4,16 @@ import (
 	"errors"
 	"io"
 	"net/http"
+	"net/url"
+	"slices"
 	"strconv"
 	"strings"
-
-	"github.com/flare-desk/flare/internal/handoffs"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
-
-// handoffRoutes registers the handoff API: a case's owner asks another
-// team to do a piece of work; the team accepts, answers, completes or
-// declines it (internal/cases/handoff.go).
-func (s *Server) handoffRoutes() {
-	s.api("POST", "/cases/{ref}/handoffs", s.createHandoff)
-	s.api("GET", "/cases/{ref}/handoffs", s.caseHandoffs)
-	s.api("GET", "/handoffs", s.listHandoffs)
-	s.api("GET", "/handoffs/stats", s.handoffStats)
-	s.api("GET", "/handoffs/{id}", s.getHandoff)
-	for _, action := range []string{handoffs.Accept, handoffs.Answer, handoffs.Complete, handoffs.Decline, handoffs.Cancel} {
-		s.api("POST", "/handoffs/{id}/"+action, s.handoffAction(action))
-	}
-}
 
 func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var in handoffs.Input
@@ -65,7 +52,17 @@ var handoffQueryKeys = map[string]bool{"team": true, "from_team": true, "status"
 	"unread": true, "overdue": true, "cursor": true, "limit": true}
 
 func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	q := r.URL.Query()
+	f, perr := parseHandoffFilter(r.URL.Query())
+	page, err := s.app.Handoffs.List(r.Context(), a, f)
+	if err := mergeInvalid(perr, err); err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, page)
+	return nil
+}
+
+// parseHandoffFilter reads GET /handoffs' query parameters.
+func parseHandoffFilter(q url.Values) (handoffs.Filter, error) {
 	v := &apperr.Invalid{}
 	for k := range q {
 		if !handoffQueryKeys[k] {
@@ -75,10 +72,14 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Act
 	f := handoffs.Filter{Team: splitList(q["team"]), FromTeam: splitList(q["from_team"]), Case: q.Get("case"),
 		Owner: q.Get("owner"), Cursor: q.Get("cursor")}
 	for _, st := range splitList(q["status"]) {
+		sts := []handoffs.Status{handoffs.Status(st)}
 		if st == "active" {
-			f.Status = append(f.Status, handoffs.ActiveStatuses...)
-		} else {
-			f.Status = append(f.Status, handoffs.Status(st))
+			sts = handoffs.ActiveStatuses
+		}
+		for _, hs := range sts { // each once: "active" must not multiply a capped list
+			if !slices.Contains(f.Status, hs) {
+				f.Status = append(f.Status, hs)
+			}
 		}
 	}
 	f.Unread = boolParam(q.Get("unread"), "unread", v)
@@ -94,12 +95,7 @@ func (s *Server) listHandoffs(w http.ResponseWriter, r *http.Request, a auth.Act
 			f.Limit = n
 		}
 	}
-	page, err := s.app.Handoffs.List(r.Context(), a, f)
-	if err := mergeInvalid(v.Err(), err); err != nil {
-		return err
-	}
-	writeJSON(w, http.StatusOK, page)
-	return nil
+	return f, v.Err()
 }
 
 func boolParam(s, name string, v *apperr.Invalid) bool {

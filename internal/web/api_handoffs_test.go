@@ -11,14 +11,13 @@ import (
 	"testing"
 	"time"
 
-	"github.com/flare-desk/flare/internal/handoffs"
-
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
 
 // ownedCase creates a case as Flare and gives it to owner; it returns its number.

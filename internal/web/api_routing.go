@@ -7,9 +7,11 @@ import (
 	"github.com/flare-desk/flare/internal/cases"
 )
 
-// explainRouting answers "what would the rules do with this case?": for a
-// case body (as POST /cases takes) as if created now, or with ?case=ESC-12
-// for a stored case on its next update. Nothing is written.
+// explainRouting answers "what do the score and the rules make of this
+// case?": for a case body (as POST /cases takes) as if created now, or with
+// ?case=ESC-12 for a stored case as its last assessment decided it (the
+// facts it read then), so that it agrees with the case's priority reasons.
+// Nothing is written.
 func (s *Server) explainRouting(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	var x *cases.Explanation
 	var err error

@@ -180,6 +180,9 @@ func TestEndpointRoles(t *testing.T) {
 			{"take next", "POST", "/api/v1/teams/logistics/take-next", nil, []int{403, 409, 200, 403, 403, 403, 401}, false},
 			{"team agents", "GET", "/api/v1/teams/logistics/agents", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
 			{"away", "PUT", "/api/v1/agents/priya.shah@flare.example/away", map[string]any{"away": false}, []int{200, 200, 200, 403, 403, 403, 401}, false},
+			{"event subscribers", "GET", "/api/v1/admin/subscribers", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"event deliveries", "GET", "/api/v1/admin/deliveries", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"replay deliveries", "POST", "/api/v1/admin/deliveries/replay", map[string]any{"subscriber": "none"}, []int{200, 403, 403, 403, 403, 403, 401}, false},
 			// Away status is for people who own cases: QA and viewers cannot set even their own.
 			{"away self qa", "PUT", "/api/v1/agents/quinn.qa@flare.example/away", map[string]any{"away": true}, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"away self viewer", "PUT", "/api/v1/agents/vera.viewer@flare.example/away", map[string]any{"away": true}, []int{200, 200, 403, 403, 403, 403, 401}, false},
@@ -549,7 +552,7 @@ func TestRoutingExplainAPI(t *testing.T) {
 			t.Fatal("explain wrote a case")
 		}
 		num := e.newCase("")
-		if r := e.do("admin", "POST", "/api/v1/routing/explain?case="+num, nil); r.status != 200 || !strings.Contains(string(r.body), `"event":"update"`) {
+		if r := e.do("admin", "POST", "/api/v1/routing/explain?case="+num, nil); r.status != 200 || !strings.Contains(string(r.body), `"event":"create"`) {
 			t.Fatalf("explain a stored case: %d %s", r.status, r.body)
 		}
 		if r := e.do("admin", "POST", "/api/v1/routing/explain", map[string]any{"title": "x", "categroy": "x"}); r.status != 400 || !strings.Contains(string(r.body), "categroy") {

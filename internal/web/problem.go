@@ -7,10 +7,10 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
-	"strings"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // Problem is an RFC 9457 problem document.
@@ -73,6 +73,9 @@ func writeProblem(w http.ResponseWriter, r *http.Request, log *slog.Logger, err 
 		log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	}
 	p.Instance = r.URL.Path
+	if p.Type == "/problems/validation" && (r.Method == http.MethodGet || r.Method == http.MethodHead) {
+		p.Detail = "Fix the query parameters listed in errors." // a read writes nothing anyway
+	}
 	w.Header().Set("Content-Type", "application/problem+json")
 	if p.Status == http.StatusUnauthorized {
 		w.Header().Set("WWW-Authenticate", `Bearer realm="flare"`)
@@ -88,7 +91,8 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 }
 
 // decodeJSON reads a JSON request body into v: it must be JSON, within the
-// size limit, one object, and name no unknown fields.
+// size limit, exactly one object, name no unknown fields, and its strings
+// must pass the input rules.
 func decodeJSON(r *http.Request, v any) error {
 	_, err := readJSON(r, v)
 	return err
@@ -107,46 +111,17 @@ func readJSON(r *http.Request, v any) ([]byte, error) {
 	return body, unmarshalStrict(body, v)
 }
 
+// unmarshalStrict decodes body, exactly one JSON object, into v (see
+// input.DecodeJSON): a malformed body is a 400 naming the member where it
+// can; strings that break the input rules are a 422 naming each member.
 func unmarshalStrict(body []byte, v any) error {
-	if len(strings.TrimSpace(string(body))) == 0 {
-		return badRequest("The request body is empty; send a JSON object.")
-	}
-	dec := json.NewDecoder(strings.NewReader(string(body)))
-	dec.DisallowUnknownFields()
-	if err := dec.Decode(v); err != nil {
-		var se *json.SyntaxError
-		var te *json.UnmarshalTypeError
-		switch {
-		case errors.As(err, &se):
-			return badRequest(fmt.Sprintf("The body is not valid JSON (at byte %d).", se.Offset))
-		case errors.As(err, &te):
-			return badRequest("A field has the wrong type.", apperr.FieldError{Field: te.Field, Message: "must be " + jsonType(te.Type.Kind().String())})
-		case strings.HasPrefix(err.Error(), "json: unknown field "):
-			name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-			return badRequest("The body has a field this endpoint does not know.", apperr.FieldError{Field: name, Message: "unknown field"})
-		case errors.Is(err, io.ErrUnexpectedEOF):
-			return badRequest("The body is not valid JSON (it ends early).")
+	err := input.DecodeJSON(body, v)
+	var be *input.BodyError
+	if errors.As(err, &be) {
+		if be.Field != "" {
+			return badRequest(be.Detail, apperr.FieldError{Field: be.Field, Message: be.Message})
 		}
-		return badRequest("The body is not valid JSON: " + err.Error())
+		return badRequest(be.Detail)
 	}
-	if dec.More() {
-		return badRequest("The body holds more than one JSON value.")
-	}
-	return nil
-}
-
-func jsonType(kind string) string {
-	switch kind {
-	case "string":
-		return "a string"
-	case "bool":
-		return "true or false"
-	case "slice":
-		return "an array"
-	case "map", "struct", "ptr":
-		return "an object"
-	case "int", "int64", "float64":
-		return "a number"
-	}
-	return "a " + kind
+	return err
 }

@@ -18,12 +18,12 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
-	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/input"
 )
 
 // MaxBody is the largest request body accepted (desk YAML included).
@@ -74,18 +74,14 @@ func New(a *app.App, opt Options) (*Server, error) {
 	s.guard = newGuard(opt, a.Clock, s.reg)
 	s.reg.MustRegister(prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: "flare_db_open_connections",
 		Help: "Open connections in the writer pool."}, func() float64 { return float64(a.DB.W.Stats().OpenConnections) }))
+	s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flare_db_transactions_total",
+		Help: "Write transactions run."}, func() float64 { return float64(a.DB.Transactions()) }))
 
-	s.mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
-		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
-	})
-	s.mux.HandleFunc("GET /readyz", s.ready)
-	s.mux.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
-	s.apiRoutes()
 	var err error
 	if s.ui, err = newUI(s); err != nil {
 		return nil, err
 	}
-	s.ui.routes()
+	s.registerRoutes() // routes.go
 	return s, nil
 }
 
@@ -109,7 +105,7 @@ func (s *Server) Handler() http.Handler {
 		writeProblem(w, r, s.log, problem(http.StatusForbidden, "cross-origin", "Cross-origin request refused",
 			"State-changing browser requests must come from Flare's own pages."))
 	}))
-	return s.recoverer(s.observe(s.protect(cop.Handler(s.mux))))
+	return s.recoverer(s.observe(s.protect(cop.Handler(s.checkInput(s.mux)))))
 }
 
 type statusWriter struct {
@@ -149,7 +145,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		start := time.Now()
 		id := r.Header.Get("X-Request-Id")
-		if id == "" || len(id) > 64 {
+		if id == "" || len(id) > 64 || input.Key.Problem(id) != "" { // it goes to logs and the audit log
 			var b [8]byte
 			_, _ = rand.Read(b[:])
 			id = hex.EncodeToString(b[:])
@@ -197,8 +193,9 @@ const sessionCookie = "flare_session"
 func (s *Server) actorFrom(r *http.Request) (a auth.Actor, err error) {
 	defer func() { noteActor(r, a, err) }() // for the access log
 	if h := r.Header.Get("Authorization"); h != "" {
-		token, ok := strings.CutPrefix(h, "Bearer ")
-		if !ok {
+		// Auth schemes are case-insensitive (RFC 9110 §11.1).
+		scheme, token, ok := strings.Cut(strings.TrimSpace(h), " ")
+		if !ok || !strings.EqualFold(scheme, "Bearer") {
 			return auth.Actor{}, auth.ErrUnauthenticated
 		}
 		return s.tokens.actor(r.Context(), s.app.DB, strings.TrimSpace(token))

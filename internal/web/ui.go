@@ -21,7 +21,6 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/db"
 )
 
 //go:embed templates/*.html
@@ -68,31 +67,6 @@ func newUI(s *Server) (*ui, error) {
 		u.pages[name] = t
 	}
 	return u, nil
-}
-
-func (u *ui) routes() {
-	m := u.s.mux
-	m.Handle("GET /static/", u.staticHandler())
-	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/cases", http.StatusSeeOther)
-	})
-	m.HandleFunc("GET /login", u.loginPage)
-	m.HandleFunc("POST /login", u.login)
-	m.HandleFunc("POST /logout", u.logout)
-	m.HandleFunc("GET /cases", u.page(u.queue))
-	m.HandleFunc("GET /cases/new", u.page(u.newCasePage))
-	m.HandleFunc("POST /cases/new", u.page(u.createCase))
-	m.HandleFunc("GET /cases/{ref}", u.page(u.casePage))
-	m.HandleFunc("POST /cases/{ref}/comments", u.page(u.postComment))
-	m.HandleFunc("POST /cases/{ref}/transitions", u.page(u.postTransition))
-	m.HandleFunc("POST /cases/{ref}/update", u.page(u.postUpdate))
-	u.assignRoutes(m)
-	u.handoffRoutes() // ui_handoffs.go
-	// Anything else a browser asks for gets a friendly 404 page; API clients
-	// keep getting problem JSON.
-	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
-		u.errorPage(w, r, nil, problem(http.StatusNotFound, "not-found", "Page not found", "There is no page at this address."))
-	})
 }
 
 func (u *ui) staticHandler() http.Handler {
@@ -277,12 +251,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	}
 	attempt.Succeeded()
 	noteActor(r, auth.ActorFor(user), nil)
-	var token string
-	err = u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
-		var err error
-		token, err = auth.CreateSession(r.Context(), tx, u.s.app.Clock.Now(), user.ID)
-		return err
-	})
+	token, err := auth.SignIn(r.Context(), u.s.app.DB, u.s.app.Clock.Now(), user.ID)
 	if err != nil {
 		u.errorPage(w, r, nil, err)
 		return
@@ -294,10 +263,7 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 
 func (u *ui) logout(w http.ResponseWriter, r *http.Request) {
 	if c, err := r.Cookie(sessionCookie); err == nil && c.Value != "" {
-		err := u.s.app.DB.InTx(r.Context(), func(tx *db.Tx) error {
-			return auth.DeleteSession(r.Context(), tx, c.Value)
-		})
-		if err != nil {
+		if err := auth.SignOut(r.Context(), u.s.app.DB, c.Value); err != nil {
 			u.errorPage(w, r, nil, err)
 			return
 		}

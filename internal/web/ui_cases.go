@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
@@ -78,7 +79,7 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	default:
 		f.Owner = "none_of_these" // reported below
 	}
-	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses, TakeTeams: takeTeams(a, cfg), TakeMsg: q.Get("take")}
+	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses, TakeTeams: assignment.TakeTeams(a, cfg), TakeMsg: q.Get("take")}
 	for _, k := range []string{"q", "team", "status", "priority", "market", "owner"} {
 		if q.Get(k) != "" {
 			d.Filtered = true
@@ -416,35 +417,17 @@ func (u *ui) renderCase(w http.ResponseWriter, r *http.Request, a auth.Actor, c 
 		IsOwner: c.OwnerID != 0 && c.OwnerID == a.UserID, Failed: failed, Error: msg, Form: form}
 	d.Category, d.HasCat = cfg.Category(c.Category)
 	if d.CanWrite {
-		users, err := auth.ListUsers(r.Context(), u.s.app.DB)
-		if err != nil {
+		if d.Owners, err = u.s.app.Cases.Owners(r.Context(), c); err != nil {
 			return err
 		}
-		for _, usr := range users {
-			if canOwn(usr, c.Team) || usr.ID == c.OwnerID {
-				d.Owners = append(d.Owners, usr)
-			}
-			if usr.ID == a.UserID && canOwn(usr, c.Team) && !d.IsOwner {
+		for _, usr := range d.Owners {
+			if usr.ID == a.UserID && usr.ID != c.OwnerID && cases.CanOwn(usr, c.Team) {
 				d.CanTake = true
 			}
 		}
 	}
 	u.render(w, r, status, "case", view{Me: &a, Title: c.Number + " " + c.Title, Data: d})
 	return nil
-}
-
-// canOwn mirrors the case service's owner rule, to offer only valid owners.
-func canOwn(usr auth.User, team string) bool {
-	if !usr.Active {
-		return false
-	}
-	switch usr.Role {
-	case auth.RoleLead, auth.RoleAdmin:
-		return true
-	case auth.RoleAgent:
-		return slices.Contains(usr.Teams, team)
-	}
-	return false
 }
 
 // caseAction runs a form post on a case: on success back to the case page,

@@ -20,31 +20,19 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flare-desk/flare/internal/handoffs"
-
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/handoffs"
 )
-
-func (u *ui) handoffRoutes() {
-	m := u.s.mux
-	m.HandleFunc("GET /handoffs", u.page(u.handoffQueue))
-	m.HandleFunc("GET /handoffs/{id}", u.page(u.handoffPage))
-	m.HandleFunc("POST /handoffs/{id}", u.page(u.postHandoffAction))
-	m.HandleFunc("POST /cases/{ref}/handoffs", u.page(u.postHandoff))
-	// After signing in, a form post comes back as a GET of its address.
-	m.HandleFunc("GET /cases/{ref}/handoffs", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#handoffs", http.StatusSeeOther)
-	})
-}
 
 // addHandoffFuncs adds the template functions the handoff parts of the
 // case page, the timeline and the nav use.
 func (u *ui) addHandoffFuncs(fm template.FuncMap) {
 	fm["handoffPanel"] = u.handoffPanel
 	fm["handoffNews"] = u.handoffNews
+	fm["seesHandoffs"] = func(a *auth.Actor) bool { return a != nil && handoffs.SeesHandoffs(*a) }
 	fm["handoffDue"] = func(h *handoffs.Handoff) dueView { return handoffDue(u.s.app.Clock.Now(), h) }
 	fm["isHandoffEvent"] = func(typ string) bool { return strings.HasPrefix(typ, "handoff_") }
 	fm["handoffSummary"] = handoffSummary

@@ -770,3 +770,27 @@ func TestUISLAFormatting(t *testing.T) {
 		t.Errorf("a paused clock should show when nothing runs")
 	}
 }
+
+// Account managers work the public side: no handoffs in the navigation,
+// and the handoff queue is not theirs.
+func TestUIAccountManagerSeesNoHandoffs(t *testing.T) {
+	ctx := context.Background()
+	e := newUIEnv(t)
+	err := e.app.DB.InTx(ctx, func(tx *db.Tx) error {
+		_, err := auth.CreateUser(ctx, tx, e.app.Clock.Now(), auth.User{Email: "ana@flare.test", Name: "Ana Manager", Role: auth.RoleAccountManager}, uiTestPassword)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := e.client(t)
+	e.email = "ana@flare.test"
+	e.signIn(t, c, "")
+	resp, body := e.get(t, c, "/cases")
+	if resp.StatusCode != http.StatusOK || strings.Contains(body, `id="nav-handoffs"`) {
+		t.Fatalf("queue as an account manager: %d, handoffs in the navigation: %v", resp.StatusCode, strings.Contains(body, "nav-handoffs"))
+	}
+	if resp, _ := e.get(t, c, "/handoffs"); resp.StatusCode != http.StatusForbidden {
+		t.Errorf("handoff queue as an account manager: %d", resp.StatusCode)
+	}
+}

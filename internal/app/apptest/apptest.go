@@ -4,11 +4,14 @@ package apptest
 
 import (
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
@@ -93,4 +96,46 @@ func Team(c *desk.Config, key string) *desk.Team {
 		}
 	}
 	panic("no team " + key)
+}
+
+// WantInvalid fails t unless err is an *apperr.Invalid naming field.
+func WantInvalid(t testing.TB, err error, field string) {
+	t.Helper()
+	var inv *apperr.Invalid
+	if !errors.As(err, &inv) {
+		t.Fatalf("want invalid %s, got %v", field, err)
+	}
+	for _, e := range inv.Errors {
+		if e.Field == field {
+			return
+		}
+	}
+	t.Fatalf("no error for %s in %+v", field, inv.Errors)
+}
+
+// Suspension is a restricted governance case of the example desk:
+// logistics agents cannot see it.
+func Suspension() cases.CreateInput {
+	return cases.CreateInput{Title: "Seller suspended for late shipments", Category: "governance/account_suspension",
+		Market: "GB", Sensitivity: "restricted", Fields: map[string]any{"policy": "late_shipment_rate"}}
+}
+
+// OwnedCase creates in as amelia (admin, governance) and takes it: an open
+// case she owns.
+func (f *Fixture) OwnedCase(t testing.TB, in cases.CreateInput) *cases.Case {
+	t.Helper()
+	ctx := context.Background()
+	amelia := f.Actor("amelia.clarke")
+	c, err := f.App.Cases.Create(ctx, amelia, in, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	owner := amelia.Email
+	if c, err = f.App.Cases.Update(ctx, amelia, c.Number, cases.UpdateInput{Owner: &owner}); err != nil {
+		t.Fatal(err)
+	}
+	if c.Status != cases.StatusOpen {
+		t.Fatalf("owned case is %s", c.Status)
+	}
+	return c
 }

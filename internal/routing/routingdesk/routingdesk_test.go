@@ -1,4 +1,4 @@
-package routing
+package routingdesk
 
 import (
 	"errors"
@@ -9,6 +9,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing"
 )
 
 func deskSchema(t *testing.T) *desk.Schema {
@@ -37,13 +38,13 @@ func TestSections(t *testing.T) {
 	if rs == nil || RulesetOf(c) != rs {
 		t.Fatal("RulesetOf does not keep one compiled ruleset per Config")
 	}
-	out := rs.Route(Facts{Category: "logistics/lost_parcel", Title: "Fake trainers", Description: "counterfeit"}, EventCreate)
+	out := rs.Route(routing.Facts{Category: "logistics/lost_parcel", Title: "Fake trainers", Description: "counterfeit"}, routing.EventCreate)
 	if out.Team != "trust_safety" {
 		t.Errorf("route %+v", out)
 	}
 	// A desk without the sections has default weights and no rules.
 	var empty desk.Config
-	if RulesOf(&empty) != nil || !reflect.DeepEqual(WeightsOf(&empty), Weights{}) || RulesetOf(&empty) == nil {
+	if RulesOf(&empty) != nil || !reflect.DeepEqual(WeightsOf(&empty), routing.Weights{}) || RulesetOf(&empty) == nil {
 		t.Error("empty desk")
 	}
 }
@@ -70,8 +71,8 @@ func TestSectionsValidate(t *testing.T) {
 }
 
 func TestDiffRules(t *testing.T) {
-	a := []Rule{{Name: "A", Then: Actions{AddTags: []string{"a"}}}, {Name: "B", Then: Actions{AddTags: []string{"b"}}}}
-	b := []Rule{a[1], {Name: "A", Then: Actions{AddTags: []string{"x"}}}}
+	a := []routing.Rule{{Name: "A", Then: routing.Actions{AddTags: []string{"a"}}}, {Name: "B", Then: routing.Actions{AddTags: []string{"b"}}}}
+	b := []routing.Rule{a[1], {Name: "A", Then: routing.Actions{AddTags: []string{"x"}}}}
 	got := diffRules(a, b)
 	want := []string{`routing rule A definition {"name":"A","then":{"add_tags":["a"]}} -> {"name":"A","then":{"add_tags":["x"]}}`, "routing rules reordered"}
 	if !slices.Equal(got, want) {

@@ -9,9 +9,8 @@ import (
 	"strings"
 	"time"
 
-	"github.com/flare-desk/flare/internal/assignment"
-
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
@@ -19,27 +18,6 @@ import (
 
 // Assignment pages: take-next from the queue, a team's people (away,
 // shift, load) and, for admins and leads, why the rules routed a case.
-
-func (u *ui) assignRoutes(m *http.ServeMux) {
-	m.HandleFunc("POST /cases/take-next", u.page(u.takeNext))
-	m.HandleFunc("GET /teams/{team}", u.page(u.teamPage))
-	m.HandleFunc("POST /teams/{team}/away", u.page(u.postAway))
-	m.HandleFunc("GET /routing/explain", u.page(u.explainPage))
-}
-
-// takeTeams are the teams whose queue a can take from.
-func takeTeams(a auth.Actor, cfg *desk.Config) []desk.Team {
-	if !a.Can(auth.PermCaseWrite) {
-		return nil
-	}
-	var out []desk.Team
-	for _, t := range cfg.Teams {
-		if a.InTeam(t.Key) {
-			out = append(out, t)
-		}
-	}
-	return out
-}
 
 // takeNext claims the next case and opens it; a refusal goes back to the
 // team's queue with the reason.
@@ -88,7 +66,7 @@ func (u *ui) renderTeam(w http.ResponseWriter, r *http.Request, a auth.Actor, st
 	if err != nil {
 		return err
 	}
-	d := teamData{Team: t, Agents: agents, CanSet: a.Role == auth.RoleLead || a.Role == auth.RoleAdmin, Message: msg,
+	d := teamData{Team: t, Agents: agents, CanSet: assignment.MaySetOthersAway(a), Message: msg,
 		Now: u.s.app.Clock.Now()}
 	if i := slices.IndexFunc(agents, func(s assignment.AgentStatus) bool { return strings.EqualFold(s.Email, a.Email) }); i >= 0 {
 		d.Me = &agents[i]
@@ -127,32 +105,6 @@ func (u *ui) postAway(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		return u.renderTeam(w, r, a, p.Status, msg)
 	}
 	http.Redirect(w, r, "/teams/"+url.PathEscape(r.PathValue("team")), http.StatusSeeOther)
-	return nil
-}
-
-// explainData is the routing explanation page.
-type explainData struct {
-	Case *cases.Case
-	X    *cases.Explanation
-	Desk *desk.Config
-}
-
-func (u *ui) explainPage(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	ref := r.URL.Query().Get("case")
-	x, err := u.s.app.Cases.ExplainCase(r.Context(), a, ref)
-	if err != nil {
-		return err
-	}
-	c, err := u.s.app.Cases.Get(r.Context(), a, ref)
-	if err != nil {
-		return err
-	}
-	cfg, err := u.s.app.Desk.Config(r.Context())
-	if err != nil {
-		return err
-	}
-	u.render(w, r, http.StatusOK, "explain", view{Me: &a, Title: "Routing of " + c.Number, Nav: "queue",
-		Data: explainData{Case: c, X: x, Desk: cfg}})
 	return nil
 }
 

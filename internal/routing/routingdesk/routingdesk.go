@@ -1,34 +1,41 @@
-package routing
+// Package routingdesk is routing's part of the desk document: its sections
+// (the priority weights and the routing rules), their validation against
+// the rest of the document, and the typed accessors the running code reads
+// them by. It stands apart from internal/routing so that the rules stay a
+// pure core: routing imports neither the desk service nor a store.
+package routingdesk
 
 import (
 	"slices"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/routing"
 )
 
 // The desk document's sections this package owns.
 const (
-	WeightsKey desk.Key[Weights] = "priority"
-	RulesKey   desk.Key[[]Rule]  = "routing_rules"
+	WeightsKey desk.Key[routing.Weights] = "priority"
+	RulesKey   desk.Key[[]routing.Rule]  = "routing_rules"
 )
 
 // Sections are the desk sections of routing, for desk.NewSchema:
-// `priority:` (Weights) and `routing_rules:` ([]Rule), checked against the
-// document's markets, teams, categories, calendars, SLA policies and users.
+// `priority:` (routing.Weights) and `routing_rules:` ([]routing.Rule), checked
+// against the document's markets, teams, categories, calendars, SLA policies
+// and users.
 func Sections() []desk.Section {
 	return []desk.Section{
-		desk.SectionOf[Weights]{
+		desk.SectionOf[routing.Weights]{
 			Key: WeightsKey,
-			Validate: func(doc *desk.Config, w Weights) []apperr.FieldError {
-				return ValidateWeights(w, RefsOf(doc))
+			Validate: func(doc *desk.Config, w routing.Weights) []apperr.FieldError {
+				return routing.ValidateWeights(w, RefsOf(doc))
 			},
-			Diff: func(prev, next Weights) []string { return desk.DiffFields("priority", "weights", prev, next) },
+			Diff: func(prev, next routing.Weights) []string { return desk.DiffFields("priority", "weights", prev, next) },
 		},
-		desk.SectionOf[[]Rule]{
+		desk.SectionOf[[]routing.Rule]{
 			Key: RulesKey,
-			Validate: func(doc *desk.Config, rules []Rule) []apperr.FieldError {
-				return ValidateRules(rules, RefsOf(doc))
+			Validate: func(doc *desk.Config, rules []routing.Rule) []apperr.FieldError {
+				return routing.ValidateRules(rules, RefsOf(doc))
 			},
 			Diff: diffRules,
 		},
@@ -36,17 +43,17 @@ func Sections() []desk.Section {
 }
 
 // WeightsOf returns the desk's priority weights (as written: see
-// Weights.Effective for the defaults merged in).
-func WeightsOf(c *desk.Config) Weights { return desk.Get(c, WeightsKey) }
+// routing.Weights.Effective for the defaults merged in).
+func WeightsOf(c *desk.Config) routing.Weights { return desk.Get(c, WeightsKey) }
 
 // RulesOf returns the desk's routing rules as written.
-func RulesOf(c *desk.Config) []Rule { return desk.Get(c, RulesKey) }
+func RulesOf(c *desk.Config) []routing.Rule { return desk.Get(c, RulesKey) }
 
 // RulesetOf returns the desk's routing rules compiled, once per Config;
 // nil when they do not compile, which a validated desk rules out.
-func RulesetOf(c *desk.Config) *Ruleset {
-	return desk.Memo(c, RulesKey, func(rules []Rule) *Ruleset {
-		rs, err := Compile(rules)
+func RulesetOf(c *desk.Config) *routing.Ruleset {
+	return desk.Memo(c, RulesKey, func(rules []routing.Rule) *routing.Ruleset {
+		rs, err := routing.Compile(rules)
 		if err != nil {
 			return nil
 		}
@@ -57,7 +64,7 @@ func RulesetOf(c *desk.Config) *Ruleset {
 // RefsOf returns the names of doc that rules and weights may refer to.
 // Users are checked only in a document that has them (a stored one has
 // none: they were checked when it was applied).
-func RefsOf(doc *desk.Config) Refs {
+func RefsOf(doc *desk.Config) routing.Refs {
 	markets := map[string]bool{}
 	for _, m := range doc.Markets {
 		markets[m.Code] = true
@@ -84,7 +91,7 @@ func RefsOf(doc *desk.Config) Refs {
 			}
 		}
 	}
-	refs := Refs{
+	refs := routing.Refs{
 		Market:     func(m string) bool { return markets[m] },
 		Team:       func(t string) bool { return teams[t] },
 		Category:   func(k string) bool { return categories[k] },
@@ -101,11 +108,11 @@ func RefsOf(doc *desk.Config) Refs {
 
 // diffRules describes rules added, removed and changed, and a new order
 // (rules run in it).
-func diffRules(prev, next []Rule) []string {
+func diffRules(prev, next []routing.Rule) []string {
 	out := desk.DiffList("routing rule", prev, next,
-		func(r Rule) string { return r.Name },
-		func(a, b Rule) []string { return desk.DiffFields("routing rule "+a.Name, "definition", a, b) })
-	names := func(rs []Rule) []string {
+		func(r routing.Rule) string { return r.Name },
+		func(a, b routing.Rule) []string { return desk.DiffFields("routing rule "+a.Name, "definition", a, b) })
+	names := func(rs []routing.Rule) []string {
 		var n []string
 		for _, r := range rs {
 			n = append(n, r.Name)

@@ -4,7 +4,6 @@ import (
 	"net/http"
 
 	"github.com/flare-desk/flare/internal/assignment"
-
 	"github.com/flare-desk/flare/internal/auth"
 )
 

@@ -1,0 +1,106 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+
+	"github.com/prometheus/client_golang/prometheus/promhttp"
+
+	"github.com/flare-desk/flare/internal/handoffs"
+)
+
+// registerRoutes is the server's one route table: every API endpoint and
+// page, by capability. Handlers live in api_<capability>.go and
+// ui_<capability>.go; each asks its capability, which decides.
+func (s *Server) registerRoutes() {
+	m, u := s.mux, s.ui
+
+	// Health, metrics, the API's description.
+	m.HandleFunc("GET /healthz", func(w http.ResponseWriter, _ *http.Request) {
+		writeJSON(w, http.StatusOK, map[string]string{"status": "ok"})
+	})
+	m.HandleFunc("GET /readyz", s.ready)
+	m.Handle("GET /metrics", promhttp.HandlerFor(s.reg, promhttp.HandlerOpts{}))
+	m.HandleFunc("GET /api/v1/openapi.json", func(w http.ResponseWriter, _ *http.Request) {
+		w.Header().Set("Content-Type", "application/json")
+		_, _ = w.Write(openAPI)
+	})
+
+	// The API under /api/v1 (api.go wraps each with authentication).
+	s.api("GET", "/me", s.me)
+	// cases (api_cases.go)
+	s.api("POST", "/cases", s.createCase)
+	s.api("GET", "/cases", s.listCases)
+	s.api("GET", "/cases/{ref}", s.getCase)
+	s.api("PATCH", "/cases/{ref}", s.updateCase)
+	s.api("POST", "/cases/{ref}/transitions", s.transitionCase)
+	s.api("POST", "/cases/{ref}/comments", s.commentCase)
+	s.api("GET", "/cases/{ref}/events", s.caseEvents)
+	// handoffs (api_handoffs.go)
+	s.api("POST", "/cases/{ref}/handoffs", s.createHandoff)
+	s.api("GET", "/cases/{ref}/handoffs", s.caseHandoffs)
+	s.api("GET", "/handoffs", s.listHandoffs)
+	s.api("GET", "/handoffs/stats", s.handoffStats)
+	s.api("GET", "/handoffs/{id}", s.getHandoff)
+	for _, action := range []string{handoffs.Accept, handoffs.Answer, handoffs.Complete, handoffs.Decline, handoffs.Cancel} {
+		s.api("POST", "/handoffs/{id}/"+action, s.handoffAction(action))
+	}
+	// assignment (api_assignment.go)
+	s.api("POST", "/teams/{team}/take-next", s.takeNext)
+	s.api("GET", "/teams/{team}/agents", s.teamAgents)
+	s.api("PUT", "/agents/{email}/away", s.setAway)
+	// routing (api_routing.go)
+	s.api("POST", "/routing/explain", s.explainRouting)
+	// SLA: calendars (api_calendars.go) and breaches (api_sla.go)
+	s.api("GET", "/calendars", s.listCalendars)
+	s.api("GET", "/calendars/{key}/due", s.calendarDue)
+	s.api("GET", "/calendars/{key}/between", s.calendarBetween)
+	s.api("GET", "/sla/breaches", s.slaEvents)
+	// the desk document (api_desk.go) and the audit log (api_audit.go)
+	s.api("GET", "/desk", s.getDesk)
+	s.api("PUT", "/desk", s.putDesk)
+	s.api("GET", "/audit", s.listAudit)
+	// event deliveries (api_events.go)
+	s.api("GET", "/admin/subscribers", s.eventSubscribers)
+	s.api("GET", "/admin/deliveries", s.listDeliveries)
+	s.api("POST", "/admin/deliveries/replay", s.replayDeliveries)
+	for _, method := range apiMethods {
+		m.HandleFunc(method+" /api/", s.apiFallback)
+	}
+
+	// Pages (ui.go wraps each with the session and the error page).
+	m.Handle("GET /static/", u.staticHandler())
+	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/cases", http.StatusSeeOther)
+	})
+	m.HandleFunc("GET /login", u.loginPage)
+	m.HandleFunc("POST /login", u.login)
+	m.HandleFunc("POST /logout", u.logout)
+	// cases (ui_cases.go)
+	m.HandleFunc("GET /cases", u.page(u.queue))
+	m.HandleFunc("GET /cases/new", u.page(u.newCasePage))
+	m.HandleFunc("POST /cases/new", u.page(u.createCase))
+	m.HandleFunc("GET /cases/{ref}", u.page(u.casePage))
+	m.HandleFunc("POST /cases/{ref}/comments", u.page(u.postComment))
+	m.HandleFunc("POST /cases/{ref}/transitions", u.page(u.postTransition))
+	m.HandleFunc("POST /cases/{ref}/update", u.page(u.postUpdate))
+	// handoffs (ui_handoffs.go)
+	m.HandleFunc("GET /handoffs", u.page(u.handoffQueue))
+	m.HandleFunc("GET /handoffs/{id}", u.page(u.handoffPage))
+	m.HandleFunc("POST /handoffs/{id}", u.page(u.postHandoffAction))
+	m.HandleFunc("POST /cases/{ref}/handoffs", u.page(u.postHandoff))
+	m.HandleFunc("GET /cases/{ref}/handoffs", func(w http.ResponseWriter, r *http.Request) {
+		// After signing in, a form post comes back as a GET of its address.
+		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#handoffs", http.StatusSeeOther)
+	})
+	// assignment (ui_assignment.go) and routing (ui_routing.go)
+	m.HandleFunc("POST /cases/take-next", u.page(u.takeNext))
+	m.HandleFunc("GET /teams/{team}", u.page(u.teamPage))
+	m.HandleFunc("POST /teams/{team}/away", u.page(u.postAway))
+	m.HandleFunc("GET /routing/explain", u.page(u.explainPage))
+	// Anything else a browser asks for gets a friendly 404 page; API clients
+	// keep getting problem JSON.
+	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
+		u.errorPage(w, r, nil, problem(http.StatusNotFound, "not-found", "Page not found", "There is no page at this address."))
+	})
+}
