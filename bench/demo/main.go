@@ -33,7 +33,7 @@ func main() {
 	bin := flag.String("bin", "", "the flare binary to measure (required)")
 	baseline := flag.String("baseline", "", "another flare binary to measure alternately (e.g. an earlier commit)")
 	runs := flag.Int("runs", 3, "starts per binary")
-	cases := flag.Int("cases", 3000, "demo cases (--cases)")
+	cases := flag.Int("cases", 1000, "demo cases (--cases)")
 	flag.Parse()
 	if *bin == "" {
 		fmt.Fprintln(os.Stderr, "demo: -bin is required")

@@ -22,7 +22,7 @@ const usage = `flare — escalation and emergency-response desk
 
 Usage:
   flare serve   [--addr 127.0.0.1:8080] [--db sqlite:flare.db] [--base-url URL]
-  flare demo    [--addr 127.0.0.1:8080] [--db URL] [--seed 1] [--cases 3000]
+  flare demo    [--addr 127.0.0.1:8080] [--db URL] [--seed 1] [--cases 1000]
   flare migrate [--db URL]
   flare user add --email E --name N --role R [--team T]... [--market M]... [--password-stdin]
   flare user passwd --email E            (reads the new password from stdin)

@@ -58,6 +58,11 @@ func (l *later) add(f func(ctx context.Context, tx *db.Tx) error) {
 // other write committed with it is rolled back and retried (db.InTx).
 // The plan runs again in the transaction, against the case locked.
 func (s *Service) changeChecked(ctx context.Context, actor auth.Actor, ref string, perm auth.Permission, fn plan) (*Case, error) {
+	// Inside a caller's transaction (db.Join) there is no batch of others to
+	// spare: its failure fails it whole anyway.
+	if s.db.Joined(ctx) {
+		return s.change(ctx, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) { return runPlan(ctx, tx, c, fn) })
+	}
 	if c, err := s.load(ctx, s.db, ref, false); err == nil && s.CanSee(ctx, actor, c) && actor.Can(perm) {
 		var inv *apperr.Invalid
 		var cf *apperr.Conflict
@@ -65,19 +70,22 @@ func (s *Service) changeChecked(ctx context.Context, actor auth.Actor, ref strin
 			return nil, err
 		}
 	}
-	return s.change(ctx, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) {
-		var w later
-		recs, err := fn(tx, c, &w)
-		if err != nil {
+	return s.change(ctx, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) { return runPlan(ctx, tx, c, fn) })
+}
+
+// runPlan runs fn in tx and then the writes it deferred.
+func runPlan(ctx context.Context, tx *db.Tx, c *Case, fn plan) ([]eventRec, error) {
+	var w later
+	recs, err := fn(tx, c, &w)
+	if err != nil {
+		return nil, err
+	}
+	for _, f := range w {
+		if err := f(ctx, tx); err != nil {
 			return nil, err
 		}
-		for _, f := range w {
-			if err := f(ctx, tx); err != nil {
-				return nil, err
-			}
-		}
-		return recs, nil
-	})
+	}
+	return recs, nil
 }
 
 // finish fills in what a changed case shows once committed: its watchers

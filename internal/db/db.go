@@ -498,6 +498,9 @@ func Join(ctx context.Context, tx *Tx) context.Context {
 	return context.WithValue(ctx, joinKey{}, tx)
 }
 
+// Joined reports whether ctx works inside a transaction of d (Join).
+func (d *DB) Joined(ctx context.Context) bool { _, ok := joined(ctx, d); return ok }
+
 // joined returns the transaction of d that ctx joins, if any.
 func joined(ctx context.Context, d *DB) (*Tx, bool) {
 	tx, ok := ctx.Value(joinKey{}).(*Tx)

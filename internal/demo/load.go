@@ -17,7 +17,7 @@ import (
 )
 
 // DefaultCases is the number of cases Load generates when Options.Cases is 0.
-const DefaultCases = 3000
+const DefaultCases = 1000
 
 // Options configure Load.
 type Options struct {
