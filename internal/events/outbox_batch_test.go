@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
@@ -102,6 +103,43 @@ func TestGroupCommittedPublishesKeepTheirOwnRows(t *testing.T) {
 					t.Fatalf("case %d delivered out of order: %v", w+1, got)
 				}
 			}
+		}
+	})
+}
+
+// A loop that has just delivered something waits until Coalesce after
+// that round's start before the next, so that a steady stream of commits
+// is delivered in a few larger rounds; an idle loop answers at once.
+func TestBusyLoopCoalescesRounds(t *testing.T) {
+	each(t, func(t *testing.T, d *db.DB) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		clk := clock.NewFake(t0)
+		b := events.New(d, clk, quiet, events.Options{Coalesce: 50 * time.Millisecond})
+		got := make(chan string, 10)
+		b.Subscribe("rec", func(_ context.Context, e events.Event) error { got <- note(e); return nil }, events.SubscriberOptions{})
+		done := make(chan struct{})
+		go func() { b.Run(ctx); close(done) }()
+		defer func() { cancel(); <-done }()
+		if err := clk.BlockUntilDeadline(ctx, t0.Add(time.Second)); err != nil { // idle: polling
+			t.Fatal(err)
+		}
+		publish(t, d, b, caseEvent(1, events.CaseCreated, "first"))
+		if n := <-got; n != "first" { // at once
+			t.Fatalf("got %q", n)
+		}
+		publish(t, d, b, caseEvent(2, events.CaseCreated, "second"))
+		if err := clk.BlockUntilDeadline(ctx, t0.Add(50*time.Millisecond)); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case n := <-got:
+			t.Fatalf("delivered %q without waiting", n)
+		default:
+		}
+		clk.Advance(50 * time.Millisecond)
+		if n := <-got; n != "second" {
+			t.Fatalf("got %q", n)
 		}
 	})
 }
