@@ -19,19 +19,20 @@ import (
 )
 
 type config struct {
-	db       string
-	phases   map[string]bool
-	n        int           // cases per intake measurement
-	rounds   int           // intake measurements per variant
-	clients  int           // concurrent HTTP clients (intake)
-	variants []string      // intake variants
-	rate     int           // paced intake, cases/s (latency)
-	duration time.Duration // of the paced intake
-	latency  []string      // latency variants
-	kills    int           // crash rounds
-	crashCli int           // clients during the crash rounds
-	lease    time.Duration // FLARE_EVENTS_LEASE of the crash rounds (0: the default, 60 s)
-	seed     int64
+	db        string
+	phases    map[string]bool
+	n         int           // cases per intake measurement
+	rounds    int           // intake measurements per variant
+	clients   int           // concurrent HTTP clients (intake)
+	variants  []string      // intake variants
+	rate      int           // paced intake, cases/s (latency)
+	riverRate int           // River's second latency run, cases/s
+	duration  time.Duration // of the paced intake
+	latency   []string      // latency variants
+	kills     int           // crash rounds
+	crashCli  int           // clients during the crash rounds
+	lease     time.Duration // FLARE_EVENTS_LEASE of the crash rounds (0: the default, 60 s)
+	seed      int64
 }
 
 func main() {
@@ -44,6 +45,7 @@ func main() {
 	flag.IntVar(&c.rounds, "rounds", 5, "intake measurements per variant")
 	flag.IntVar(&c.clients, "clients", 16, "concurrent HTTP clients for intake")
 	flag.IntVar(&c.rate, "rate", 1000, "paced intake for the latency measurement, cases/s")
+	flag.IntVar(&c.riverRate, "river-rate", 100, "a second River latency run at this rate, one it can follow (0: none)")
 	flag.DurationVar(&c.duration, "duration", 25*time.Second, "length of the paced intake")
 	flag.IntVar(&c.kills, "kills", 5, "SIGKILLs of flare serve in the crash measurement")
 	flag.IntVar(&c.crashCli, "crash-clients", 32, "concurrent HTTP clients during the crash rounds")
