@@ -247,4 +247,3 @@ func backendCPU(ctx context.Context, d *db.DB) time.Duration {
 	}
 	return total
 }
-
