@@ -99,7 +99,7 @@ func paced(ctx context.Context, s *store, p *poster, kind string, rate int, dura
 	q := func(p float64) string {
 		i := min(n-1, int(float64(n)*p))
 		if i >= len(lat) {
-			return fmt.Sprintf("> %s", patience+sent-duration)
+			return fmt.Sprintf("> %.0f s", (patience + sent - duration).Seconds())
 		}
 		return ms(lat[i])
 	}
