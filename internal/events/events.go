@@ -51,6 +51,11 @@ const (
 	HandoffCompleted Type = "handoff.completed"
 	HandoffDeclined  Type = "handoff.declined"
 	HandoffCancelled Type = "handoff.cancelled"
+
+	EscalationStarted      Type = "escalation.started"      // a case was escalated (a policy's first step, or by hand)
+	EscalationStepped      Type = "escalation.stepped"      // an acknowledgement deadline passed: the next step, a repeat or the fallback
+	EscalationAcknowledged Type = "escalation.acknowledged" // someone took it: the step's clock stops
+	EscalationClosed       Type = "escalation.closed"       // the case was resolved, or de-escalated with a reason
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -79,13 +84,19 @@ var kinds = map[Type]kind{
 	HandoffCompleted:  {1, func() Payload { return &Handoff{} }},
 	HandoffDeclined:   {1, func() Payload { return &Handoff{} }},
 	HandoffCancelled:  {1, func() Payload { return &Handoff{} }},
+
+	EscalationStarted:      {1, func() Payload { return &Escalation{} }},
+	EscalationStepped:      {1, func() Payload { return &Escalation{} }},
+	EscalationAcknowledged: {1, func() Payload { return &Escalation{} }},
+	EscalationClosed:       {1, func() Payload { return &Escalation{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
 func Types() []Type {
 	return []Type{CaseCreated, CaseChanged, CaseStatusChanged, CaseAssigned, CaseUnassigned, CaseReplied,
 		CaseNoteAdded, CaseRouted, SLAWarning, SLABreached, SLAMet, HandoffRequested, HandoffAccepted,
-		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled}
+		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled, EscalationStarted, EscalationStepped,
+		EscalationAcknowledged, EscalationClosed}
 }
 
 // Known reports whether t is an event type.
@@ -242,6 +253,21 @@ type Handoff struct {
 	Hold      bool      `json:"hold"`
 }
 
+// Escalation: an escalation of a case changed.
+type Escalation struct {
+	EscalationID int64     `json:"escalation_id"`
+	Policy       string    `json:"policy,omitempty"` // empty: escalated by hand without a policy
+	Trigger      string    `json:"trigger"`          // manual, sla_warning, sla_breach, high_risk, p1, reopen, routing_rule
+	Level        int       `json:"level"`            // the case's escalation level after the change
+	FromLevel    int       `json:"from_level"`       // and before it
+	Step         int       `json:"step"`             // the policy step now waiting (0-based); -1: the fallback
+	Round        int       `json:"round"`            // the policy's repeat now running (0: the first pass)
+	Reason       string    `json:"reason,omitempty"`
+	Targets      []string  `json:"targets,omitempty"` // emails of the people the step asks (on-call resolved)
+	AckDeadline  time.Time `json:"ack_deadline,omitzero"`
+	AckedBy      string    `json:"acked_by,omitempty"` // email
+}
+
 func (*Created) payload()       {}
 func (*Changed) payload()       {}
 func (*StatusChanged) payload() {}
@@ -251,6 +277,7 @@ func (*Comment) payload()       {}
 func (*Routed) payload()        {}
 func (*SLA) payload()           {}
 func (*Handoff) payload()       {}
+func (*Escalation) payload()    {}
 
 // check reports an event that cannot be published: an unknown type or a
 // payload of the wrong kind.
