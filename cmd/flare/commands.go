@@ -22,6 +22,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/demo"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/limit"
 	"github.com/flare-desk/flare/internal/sla"
 	"github.com/flare-desk/flare/internal/web"
@@ -29,6 +30,11 @@ import (
 
 // openApp opens and migrates the store and builds the services.
 func openApp(ctx context.Context, dbURL string, work bool, log *slog.Logger) (*app.App, error) {
+	return openAppWith(ctx, dbURL, app.Options{Logger: log, Work: work})
+}
+
+// openAppWith is openApp with every option (serve, demo).
+func openAppWith(ctx context.Context, dbURL string, opt app.Options) (*app.App, error) {
 	d, err := db.Open(ctx, dbURL)
 	if err != nil {
 		return nil, err
@@ -37,7 +43,7 @@ func openApp(ctx context.Context, dbURL string, work bool, log *slog.Logger) (*a
 		d.Close()
 		return nil, err
 	}
-	a, err := app.New(d, app.Options{Logger: log, Work: work})
+	a, err := app.New(d, opt)
 	if err != nil {
 		d.Close()
 		return nil, err
@@ -53,6 +59,8 @@ type serveFlags struct {
 	trustedProxies   *string
 	accessLog        *string
 	loginConcurrency *int
+	eventsWebhook    *string
+	eventsLease      *time.Duration
 	envErrs          []error // environment values that did not parse
 }
 
@@ -73,7 +81,29 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		"level of the per-request log lines (debug, info, warn) or off (FLARE_ACCESS_LOG)")
 	sf.loginConcurrency = fs.Int("login-concurrency", envParse(sf, "FLARE_LOGIN_CONCURRENCY", 0, strconv.Atoi),
 		"password hashes at once (64 MiB and two cores each); 0: one per two CPUs, at most 3 (FLARE_LOGIN_CONCURRENCY)")
+	sf.eventsWebhook = fs.String("events-webhook", envOr("FLARE_EVENTS_WEBHOOK", ""),
+		"URL to POST every domain event to, signed when FLARE_EVENTS_WEBHOOK_SECRET is set (FLARE_EVENTS_WEBHOOK)")
+	sf.eventsLease = fs.Duration("events-lease", envParse(sf, "FLARE_EVENTS_LEASE", time.Minute, time.ParseDuration),
+		"how long a node holds the events it is delivering before another may take them over (FLARE_EVENTS_LEASE)")
 	return sf
+}
+
+// appOptions turns the flags into the app's options. The webhook's secret
+// comes from the environment only: command lines are visible to every
+// user of the machine.
+func (sf *serveFlags) appOptions(log *slog.Logger) (app.Options, error) {
+	opt := app.Options{Logger: log, Work: true}
+	if *sf.eventsLease <= 0 {
+		return opt, usageError{"--events-lease must be positive"}
+	}
+	opt.Events.Lease = *sf.eventsLease
+	if *sf.eventsWebhook != "" {
+		opt.Webhook = events.WebhookOptions{URL: *sf.eventsWebhook, Secret: os.Getenv("FLARE_EVENTS_WEBHOOK_SECRET")}
+		if _, err := events.NewWebhook(opt.Webhook, nil); err != nil {
+			return opt, usageError{"--events-webhook: " + err.Error()}
+		}
+	}
+	return opt, nil
 }
 
 func parseFloat(s string) (float64, error) { return strconv.ParseFloat(s, 64) }
@@ -130,7 +160,11 @@ func cmdServe(ctx context.Context, args []string, stdout io.Writer, log *slog.Lo
 	if err != nil {
 		return err
 	}
-	a, err := openApp(ctx, *dbURL, true, log)
+	aopt, err := sf.appOptions(log)
+	if err != nil {
+		return err
+	}
+	a, err := openAppWith(ctx, *dbURL, aopt)
 	if err != nil {
 		return err
 	}
@@ -217,6 +251,10 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 	if err != nil {
 		return err
 	}
+	aopt, err := sf.appOptions(log)
+	if err != nil {
+		return err
+	}
 	if *dbURL == "" {
 		dir, err := os.MkdirTemp("", "flare-demo-")
 		if err != nil {
@@ -225,7 +263,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		defer os.RemoveAll(dir)
 		*dbURL = "sqlite:" + filepath.Join(dir, "demo.db")
 	}
-	a, err := openApp(ctx, *dbURL, true, log)
+	a, err := openAppWith(ctx, *dbURL, aopt)
 	if err != nil {
 		return err
 	}

@@ -47,6 +47,11 @@ type Options struct {
 	Logger *slog.Logger // default: slog.Default()
 	Work   bool         // run job workers (serve, demo); false for one-shot CLI commands
 	Events events.Options
+	// Webhook, when its URL is set, ships every event to that URL through
+	// the durable subscriber "webhook". Every process that writes to the
+	// store needs the same subscribers: events are stored only for the
+	// durable subscribers registered where they are published.
+	Webhook events.WebhookOptions
 }
 
 // App is a running Flare instance's services.
@@ -96,6 +101,13 @@ func New(d *db.DB, opt Options) (*App, error) {
 	}
 	a := &App{DB: d, Clock: opt.Clock, Log: opt.Logger, Desk: desk.NewService(d, desk.WithSchema(schema))}
 	a.Bus = events.New(d, a.Clock, a.Log, opt.Events)
+	if opt.Webhook.URL != "" {
+		wh, err := events.NewWebhook(opt.Webhook, a.Clock)
+		if err != nil {
+			return nil, err
+		}
+		a.Bus.Subscribe(events.WebhookSubscriber, wh.Deliver, wh.SubscriberOptions())
+	}
 	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)

@@ -150,7 +150,6 @@ func (d *DB) runOptimistic(batch []*txReq) bool {
 		r.tx = &Tx{Tx: stx, db: d, batch: tb}
 		last = r.tx
 		r.err, r.panic = call(r.fn, r.tx)
-		unprepared = append(unprepared, r.tx.unprepared...)
 		if r.err != nil || r.panic != nil {
 			if alone {
 				fail()
@@ -172,6 +171,11 @@ func (d *DB) runOptimistic(batch []*txReq) bool {
 		for _, r := range batch {
 			r.err = fmt.Errorf("commit: %w", err)
 		}
+	}
+	// Collected after the flush, whose statements are noted on the last
+	// request's Tx.
+	for _, r := range batch {
+		unprepared = append(unprepared, r.tx.unprepared...)
 	}
 	for _, q := range unprepared {
 		d.writeStmt(ctx, q)
@@ -203,10 +207,10 @@ func (d *DB) runBatch(batch []*txReq) {
 			continue
 		}
 		r.err, r.panic = call(r.fn, r.tx)
-		unprepared = append(unprepared, r.tx.unprepared...)
 		if r.err == nil && r.panic == nil {
 			r.err = tb.flush(ctx, r.tx)
 		}
+		unprepared = append(unprepared, r.tx.unprepared...)
 		if r.err != nil || r.panic != nil {
 			tb.discard()
 			if _, err := stx.ExecContext(ctx, "ROLLBACK TO SAVEPOINT request"); err != nil {

@@ -397,10 +397,24 @@ type txBatch struct {
 	order    []Deferred
 }
 
+// FlushFirst marks deferred work that is flushed before the rest of its
+// batch, in registration order like the rest: the audit chain's flush takes
+// a lock on PostgreSQL that it holds until commit, and work that needs no
+// lock should not run inside it.
+type FlushFirst interface {
+	Deferred
+	FlushFirst()
+}
+
 func (b *txBatch) flush(ctx context.Context, tx *Tx) error {
-	for _, d := range b.order {
-		if err := d.Flush(ctx, tx); err != nil {
-			return err
+	for _, first := range []bool{true, false} {
+		for _, d := range b.order {
+			if _, ok := d.(FlushFirst); ok != first {
+				continue
+			}
+			if err := d.Flush(ctx, tx); err != nil {
+				return err
+			}
 		}
 	}
 	return nil

@@ -4,6 +4,8 @@ import (
 	"database/sql/driver"
 	"fmt"
 	"time"
+
+	"github.com/jackc/pgx/v5/pgtype"
 )
 
 // timeLayout is fixed-width so that SQLite's text comparison is time order.
@@ -23,6 +25,17 @@ func (t Time) Value() (driver.Value, error) {
 		return nil, nil
 	}
 	return t.UTC().Truncate(time.Microsecond).Format(timeLayout), nil
+}
+
+// TimestamptzValue lets the PostgreSQL driver (pgx) encode the instant
+// itself. Without it pgx gets Value's text, fails to encode that as a
+// timestamptz, formats an error, parses the text and encodes the result —
+// for every timestamp argument.
+func (t Time) TimestamptzValue() (pgtype.Timestamptz, error) {
+	if t.IsZero() {
+		return pgtype.Timestamptz{}, nil // NULL, as Value gives
+	}
+	return pgtype.Timestamptz{Time: t.UTC().Truncate(time.Microsecond), Valid: true}, nil
 }
 
 // Scan implements sql.Scanner for TIMESTAMPTZ values and SQLite text.

@@ -23,7 +23,7 @@ type TxHandler func(ctx context.Context, tx *db.Tx, e Event) error
 // Handler is a durable subscriber: it gets each event after commit, at
 // least once (deduplicate by Event.ID), in publish order per stream. An
 // error retries the event later with back-off; the stream's later events
-// wait for it.
+// wait for it. An error wrapped by Permanent gives the event up at once.
 type Handler func(ctx context.Context, e Event) error
 
 // SubscriberOptions tune a durable subscriber.
@@ -39,6 +39,7 @@ type Options struct {
 	Batch       int           // events claimed at once per subscriber (default 500)
 	Lease       time.Duration // how long a claimed event is reserved for its deliverer (default 60 s)
 	Poll        time.Duration // how often an idle subscriber looks for events other nodes published (default 1 s)
+	Coalesce    time.Duration // a busy subscriber's rounds start at most this often (default 50 ms; negative: no wait)
 	BackoffBase time.Duration // first retry after (default 1 s), doubling to BackoffMax
 	BackoffMax  time.Duration // default 10 min
 	Retention   time.Duration // events are kept this long once delivered (default 7 days)
@@ -53,6 +54,9 @@ func (o *Options) defaults() {
 	}
 	if o.Poll <= 0 {
 		o.Poll = time.Second
+	}
+	if o.Coalesce == 0 {
+		o.Coalesce = 50 * time.Millisecond
 	}
 	if o.BackoffBase <= 0 {
 		o.BackoffBase = time.Second

@@ -105,7 +105,7 @@ func (t Type) Known() bool { _, ok := kinds[t]; return ok }
 // Event is one thing that happened.
 type Event struct {
 	ID      string    `json:"id"`  // UUIDv7, set by Publish
-	Seq     int64     `json:"seq"` // the outbox's sequence number once stored (0 otherwise)
+	Seq     int64     `json:"seq"` // the outbox's sequence number once stored, just before commit (0 before, and when no durable subscriber wants it)
 	Type    Type      `json:"type"`
 	Version int       `json:"version"` // of the payload's schema
 	At      time.Time `json:"at"`
