@@ -60,6 +60,16 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
 	s.api("GET", "/audit", s.listAudit)
+	// on-call (api_oncall.go): who is on call, shifts, overrides, calendar feeds
+	s.api("GET", "/oncall", s.whoIsOnCall)
+	s.api("GET", "/oncall/{team}/shifts", s.oncallShifts)
+	s.api("GET", "/oncall/{team}/overrides", s.listOverrides)
+	s.api("POST", "/oncall/{team}/overrides", s.createOverride)
+	s.api("DELETE", "/oncall/{team}/overrides/{id}", s.endOverride)
+	s.api("GET", "/oncall/{team}/feeds", s.listFeeds)
+	s.api("POST", "/oncall/{team}/feeds", s.createFeed)
+	s.api("DELETE", "/oncall/{team}/feeds/{id}", s.revokeFeed)
+	s.oncallFeedRoute() // GET /oncall/{team}.ics: a feed token in the URL instead of a login
 	// event deliveries (api_events.go)
 	s.api("GET", "/admin/subscribers", s.eventSubscribers)
 	s.api("GET", "/admin/deliveries", s.listDeliveries)
