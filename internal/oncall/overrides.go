@@ -315,3 +315,26 @@ func actorName(a auth.Actor) string {
 	}
 	return a.Name
 }
+
+// Person is someone who can be on call.
+type Person struct {
+	Email string `json:"email"`
+	Name  string `json:"name"`
+}
+
+// People lists who can be on call (active admins, leads and agents), by
+// name: the choices of the override form.
+func (s *Service) People(ctx context.Context, actor auth.Actor) ([]Person, error) {
+	if !MayManage(actor) {
+		return nil, forbiddenManage()
+	}
+	rows, err := s.db.Query(ctx, `SELECT email, name FROM users WHERE active = TRUE AND role IN (?, ?, ?) ORDER BY name, email`,
+		string(auth.RoleAdmin), string(auth.RoleLead), string(auth.RoleAgent))
+	if err != nil {
+		return nil, fmt.Errorf("on-call people: %w", err)
+	}
+	return db.Collect(rows, func(r db.Scanner) (Person, error) {
+		var p Person
+		return p, r.Scan(&p.Email, &p.Name)
+	})
+}

@@ -108,6 +108,17 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("GET /teams/{team}", u.page(u.teamPage))
 	m.HandleFunc("POST /teams/{team}/away", u.page(u.postAway))
 	m.HandleFunc("GET /routing/explain", u.page(u.explainPage))
+	// on-call (ui_oncall.go)
+	m.HandleFunc("GET /oncall", u.page(u.oncallPage))
+	m.HandleFunc("GET /oncall/{team}", u.page(u.oncallTeamPage))
+	m.HandleFunc("POST /oncall/{team}/overrides", u.page(u.postOverride))
+	m.HandleFunc("POST /oncall/{team}/overrides/{id}/end", u.page(u.postEndOverride))
+	m.HandleFunc("POST /oncall/{team}/feeds", u.page(u.postFeed))
+	m.HandleFunc("POST /oncall/{team}/feeds/{id}/revoke", u.page(u.postRevokeFeed))
+	m.HandleFunc("GET /oncall/{team}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+		// After signing in, a form post comes back as a GET of its address.
+		http.Redirect(w, r, "/oncall/"+url.PathEscape(r.PathValue("team")), http.StatusSeeOther)
+	})
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
