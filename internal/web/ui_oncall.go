@@ -5,6 +5,7 @@ import (
 	"html/template"
 	"net/http"
 	"net/url"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -127,7 +128,7 @@ func (u *ui) renderOncallTeam(w http.ResponseWriter, r *http.Request, a auth.Act
 	return nil
 }
 
-// oncallDays lays shifts and holes out by UTC day, cutting at midnight.
+// oncallDays lays shifts and holes out by the UTC day they start on.
 func oncallDays(ts *oncall.TeamShifts, now time.Time) []oncallDay {
 	var rows []oncallRow
 	for i := range ts.Shifts {
@@ -139,27 +140,15 @@ func oncallDays(ts *oncall.TeamShifts, now time.Time) []oncallDay {
 			rows = append(rows, oncallRow{Start: g.Start, End: g.End})
 		}
 	}
-	// In time order (shifts and gaps never overlap).
-	for i := 1; i < len(rows); i++ {
-		for j := i; j > 0 && rows[j].Start.Before(rows[j-1].Start); j-- {
-			rows[j], rows[j-1] = rows[j-1], rows[j]
-		}
-	}
+	slices.SortFunc(rows, func(a, b oncallRow) int { return a.Start.Compare(b.Start) }) // they never overlap
 	var days []oncallDay
 	for _, row := range rows {
-		for start := row.Start; start.Before(row.End); {
-			day := start.UTC().Truncate(24 * time.Hour)
-			end := row.End
-			if next := day.Add(24 * time.Hour); end.After(next) {
-				end = next
-			}
-			if len(days) == 0 || !days[len(days)-1].Day.Equal(day) {
-				days = append(days, oncallDay{Day: day})
-			}
-			part := oncallRow{Start: start, End: end, Shift: row.Shift, Current: !now.Before(start) && now.Before(end)}
-			days[len(days)-1].Rows = append(days[len(days)-1].Rows, part)
-			start = end
+		day := row.Start.UTC().Truncate(24 * time.Hour)
+		if len(days) == 0 || !days[len(days)-1].Day.Equal(day) {
+			days = append(days, oncallDay{Day: day})
 		}
+		row.Current = !now.Before(row.Start) && now.Before(row.End)
+		days[len(days)-1].Rows = append(days[len(days)-1].Rows, row)
 	}
 	return days
 }
@@ -285,6 +274,12 @@ func (u *ui) addOncallFuncs(fm template.FuncMap) {
 	fm["oncallSummary"] = u.oncallSummary
 	fm["span"] = func(a, b time.Time) string { return spanText(a, b) }
 	fm["hm"] = func(t time.Time) string { return t.UTC().Format("15:04") }
+	fm["endHM"] = func(start, end time.Time) string { // the end's weekday when it is another day
+		if end.UTC().Truncate(24 * time.Hour).Equal(start.UTC().Truncate(24 * time.Hour)) {
+			return end.UTC().Format("15:04")
+		}
+		return end.UTC().Format("15:04 Mon")
+	}
 	fm["dayName"] = func(t time.Time) string { return t.UTC().Format("Mon 2 Jan") }
 	fm["hoursOf"] = func(a, b time.Time) string { return durationText(b.Sub(a)) }
 }
