@@ -412,3 +412,15 @@ func TestCompileErrors(t *testing.T) {
 		t.Errorf("too many layers: %v", errs)
 	}
 }
+
+func TestShiftsOfASchedule(t *testing.T) {
+	shifts, gaps, err := Shifts(Schedule{Team: "t", Layers: []Layer{daily("a@x", "b@x")}}, nil,
+		utc("2026-01-05T00:00:00Z"), utc("2026-01-06T12:00:00Z"))
+	if err != nil || len(shifts) != 2 || len(gaps) != 1 || shifts[1].Person != "b@x" || !gaps[0].End.Equal(utc("2026-01-05T09:00:00Z")) {
+		t.Errorf("%v %v %v", shifts, gaps, err)
+	}
+	if _, _, err := Shifts(Schedule{Team: "t"}, nil, utc("2026-01-05T00:00:00Z"), utc("2026-01-06T00:00:00Z")); err == nil ||
+		!strings.Contains(err.Error(), "schedule.layers") {
+		t.Errorf("a schedule without layers: %v", err)
+	}
+}

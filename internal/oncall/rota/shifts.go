@@ -3,6 +3,8 @@ package rota
 import (
 	"slices"
 	"time"
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 // Sources of a shift: why its person is on call.
@@ -280,4 +282,16 @@ func earlier(a, b time.Time) time.Time {
 		return a
 	}
 	return b
+}
+
+// Shifts compiles s and computes its shifts and gaps over [from, to), with
+// extra overrides above its standing ones: Plan.Shifts for a schedule not
+// compiled yet. Problems with s are returned as they are from Compile.
+func Shifts(s Schedule, extra []Cover, from, to time.Time) ([]Shift, []Gap, error) {
+	p, errs := Compile("schedule", s)
+	if len(errs) > 0 {
+		return nil, nil, &apperr.Invalid{Subject: "on-call schedule", Errors: errs}
+	}
+	shifts, gaps := p.Shifts(from, to, extra)
+	return shifts, gaps, nil
 }
