@@ -98,7 +98,6 @@ func (s *Server) createOverride(w http.ResponseWriter, r *http.Request, a auth.A
 	if err != nil {
 		return err
 	}
-	w.Header().Set("Location", "/api/v1/oncall/"+url.PathEscape(o.Team)+"/overrides/"+strconv.FormatInt(o.ID, 10))
 	writeJSON(w, http.StatusCreated, o)
 	return nil
 }
@@ -160,7 +159,6 @@ func (s *Server) createFeed(w http.ResponseWriter, r *http.Request, a auth.Actor
 	// No Idempotency-Key here: a stored response would keep the token in
 	// the clear.
 	ans := s.feedAnswer(r, f)
-	w.Header().Set("Location", "/api/v1/oncall/"+url.PathEscape(f.Team)+"/feeds/"+strconv.FormatInt(f.ID, 10))
 	writeJSON(w, http.StatusCreated, ans)
 	return nil
 }
