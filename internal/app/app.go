@@ -19,6 +19,7 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/oncall"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
@@ -34,7 +35,7 @@ func Migrate(ctx context.Context, d *db.DB) error {
 // sections of every capability. A capability with a desk section adds its
 // Sections() here, and nowhere else.
 func DeskSchema() (*desk.Schema, error) {
-	schema, err := desk.NewSchema(routingdesk.Sections()...)
+	schema, err := desk.NewSchema(append(routingdesk.Sections(), oncall.Sections()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
 	}
@@ -73,6 +74,7 @@ type Capabilities struct {
 	Cases      *cases.Service
 	Handoffs   *handoffs.Service
 	Assignment *assignment.Service
+	OnCall     *oncall.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -84,6 +86,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Cases.SetAssigner(cs.Assignment)
 	cs.Handoffs = handoffs.New(d, dk, cs.Cases, c)
 	cs.Handoffs.Register(cs.Cases.Bus())
+	cs.OnCall = oncall.New(d, dk, c)
 	return cs
 }
 

@@ -122,6 +122,9 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 		return nil, err
 	}
 	p.Logins = logins
+	if err := loadOncall(ctx, a, p.actors); err != nil { // oncall.go
+		return nil, err
+	}
 	if n > 0 {
 		p.Specs = Generate(cfg, opt.Seed, n, now)
 	}

@@ -186,6 +186,15 @@ func TestEndpointRoles(t *testing.T) {
 			// Away status is for people who own cases: QA and viewers cannot set even their own.
 			{"away self qa", "PUT", "/api/v1/agents/quinn.qa@flare.example/away", map[string]any{"away": true}, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"away self viewer", "PUT", "/api/v1/agents/vera.viewer@flare.example/away", map[string]any{"away": true}, []int{200, 200, 403, 403, 403, 403, 401}, false},
+			// On-call: the desk's staff see, leads and admins change (more in api_oncall_test.go).
+			{"oncall now", "GET", "/api/v1/oncall", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			{"oncall shifts", "GET", "/api/v1/oncall/trust_safety/shifts", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			{"oncall overrides", "GET", "/api/v1/oncall/trust_safety/overrides", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			{"oncall override", "POST", "/api/v1/oncall/trust_safety/overrides", map[string]any{"person": "priya.shah@flare.example",
+				"from": "2026-11-02T10:00:00Z", "to": "2026-11-02T11:00:00Z"}, []int{201, 201, 403, 403, 403, 403, 401}, false},
+			{"oncall feeds", "GET", "/api/v1/oncall/trust_safety/feeds", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
+			{"oncall feed", "POST", "/api/v1/oncall/trust_safety/feeds", map[string]any{"name": "x"}, []int{201, 201, 403, 403, 403, 403, 401}, false},
+			{"oncall calendar", "GET", "/api/v1/oncall/trust_safety.ics", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
 			{"calendars", "GET", "/api/v1/calendars", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar due", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar between", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-24T17:30:00Z", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},

@@ -60,6 +60,16 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
 	s.api("GET", "/audit", s.listAudit)
+	// on-call (api_oncall.go): who is on call, shifts, overrides, calendar feeds
+	s.api("GET", "/oncall", s.whoIsOnCall)
+	s.api("GET", "/oncall/{team}/shifts", s.oncallShifts)
+	s.api("GET", "/oncall/{team}/overrides", s.listOverrides)
+	s.api("POST", "/oncall/{team}/overrides", s.createOverride)
+	s.api("DELETE", "/oncall/{team}/overrides/{id}", s.endOverride)
+	s.api("GET", "/oncall/{team}/feeds", s.listFeeds)
+	s.api("POST", "/oncall/{team}/feeds", s.createFeed)
+	s.api("DELETE", "/oncall/{team}/feeds/{id}", s.revokeFeed)
+	s.oncallFeedRoute() // GET /oncall/{team}.ics: a feed token in the URL instead of a login
 	// event deliveries (api_events.go)
 	s.api("GET", "/admin/subscribers", s.eventSubscribers)
 	s.api("GET", "/admin/deliveries", s.listDeliveries)
@@ -98,6 +108,17 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("GET /teams/{team}", u.page(u.teamPage))
 	m.HandleFunc("POST /teams/{team}/away", u.page(u.postAway))
 	m.HandleFunc("GET /routing/explain", u.page(u.explainPage))
+	// on-call (ui_oncall.go)
+	m.HandleFunc("GET /oncall", u.page(u.oncallPage))
+	m.HandleFunc("GET /oncall/{team}", u.page(u.oncallTeamPage))
+	m.HandleFunc("POST /oncall/{team}/overrides", u.page(u.postOverride))
+	m.HandleFunc("POST /oncall/{team}/overrides/{id}/end", u.page(u.postEndOverride))
+	m.HandleFunc("POST /oncall/{team}/feeds", u.page(u.postFeed))
+	m.HandleFunc("POST /oncall/{team}/feeds/{id}/revoke", u.page(u.postRevokeFeed))
+	m.HandleFunc("GET /oncall/{team}/{rest...}", func(w http.ResponseWriter, r *http.Request) {
+		// After signing in, a form post comes back as a GET of its address.
+		http.Redirect(w, r, "/oncall/"+url.PathEscape(r.PathValue("team")), http.StatusSeeOther)
+	})
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
