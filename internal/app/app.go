@@ -15,6 +15,7 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/escalation"
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
@@ -34,7 +35,10 @@ func Migrate(ctx context.Context, d *db.DB) error {
 // sections of every capability. A capability with a desk section adds its
 // Sections() here, and nowhere else.
 func DeskSchema() (*desk.Schema, error) {
-	schema, err := desk.NewSchema(routingdesk.Sections()...)
+	var sections []desk.Section
+	sections = append(sections, routingdesk.Sections()...)
+	sections = append(sections, escalation.Sections()...)
+	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
 	}
@@ -68,6 +72,7 @@ type Capabilities struct {
 	Cases      *cases.Service
 	Handoffs   *handoffs.Service
 	Assignment *assignment.Service
+	Escalation *escalation.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -79,6 +84,9 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Cases.SetAssigner(cs.Assignment)
 	cs.Handoffs = handoffs.New(d, dk, cs.Cases, c)
 	cs.Handoffs.Register(cs.Cases.Bus())
+	// On-call: no schedules until internal/oncall is wired (its Service is the OnCall).
+	cs.Escalation = escalation.New(d, dk, cs.Cases, c, log, escalation.NoSchedule{})
+	cs.Escalation.Register(cs.Cases.Bus())
 	return cs
 }
 
@@ -109,7 +117,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 }
 
 // Start starts background work: the job queue's workers, the search
-// indexer and the SLA deadline timer.
+// indexer, and the SLA and escalation deadline timers.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.Jobs.Start(ctx); err != nil {
 		return err
@@ -118,6 +126,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.stopLoops = cancel
 	a.loops.Go(func() { a.Cases.RunSearchIndexer(lctx, 2*time.Second) })
 	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
+	a.loops.Go(func() { a.Escalation.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	return nil
 }
