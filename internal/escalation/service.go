@@ -143,7 +143,7 @@ type DeescalateInput struct {
 // Escalate escalates the case ref by hand: with a reason, to a level, under
 // a policy (named, or the first with the manual trigger that fits the case)
 // or without one (the level's targets are asked, with no deadline).
-func (s *Service) Escalate(ctx context.Context, actor auth.Actor, ref string, in Input) (*Escalation, error) {
+func (s *Service) Escalate(ctx context.Context, actor auth.Actor, ref string, in Input, within Within) (*Escalation, error) {
 	if !actor.Can(auth.PermCaseWrite) {
 		return nil, &apperr.Forbidden{Detail: "your role cannot change cases, so it cannot escalate them"}
 	}
@@ -199,11 +199,17 @@ func (s *Service) Escalate(ctx context.Context, actor auth.Actor, ref string, in
 	var out *Escalation
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		var err error
-		out, err = s.start(ctx, tx, cfg, actor, strconv.FormatInt(c.ID, 10), sp)
-		return err
+		if out, err = s.start(ctx, tx, cfg, actor, strconv.FormatInt(c.ID, 10), sp); err != nil || within == nil {
+			return err
+		}
+		return within(tx, out)
 	})
 	return out, err
 }
+
+// Within runs extra writes in the transaction that escalates a case by
+// hand, such as storing an idempotent response.
+type Within func(tx *db.Tx, e *Escalation) error
 
 // startSpec is what starts an escalation.
 type startSpec struct {

@@ -306,20 +306,20 @@ func TestEscalateByHand(t *testing.T) {
 		amelia, jonas, priya, sophie := f.Actor("amelia.clarke"), f.Actor("jonas.weber"), f.Actor("priya.shah"), f.Actor("sophie.martin")
 		c := f.OwnedCase(t, apptest.Suspension()) // restricted governance, amelia owns it
 
-		_, err := f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Level: 3})
+		_, err := f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Level: 3}, nil)
 		wantInvalid(t, err, "reason", "say why")
-		_, err = f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "x", Level: 9})
+		_, err = f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "x", Level: 9}, nil)
 		wantInvalid(t, err, "level", "from 1 to 5")
-		_, err = f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "x", Policy: "Nope"})
+		_, err = f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "x", Policy: "Nope"}, nil)
 		wantInvalid(t, err, "policy", "no escalation policy")
-		if _, err := f.esc.Escalate(ctx, priya, c.Number, escalation.Input{Reason: "x"}); !errors.Is(err, apperr.ErrNotFound) {
+		if _, err := f.esc.Escalate(ctx, priya, c.Number, escalation.Input{Reason: "x"}, nil); !errors.Is(err, apperr.ErrNotFound) {
 			t.Errorf("an agent who cannot see the case escalated it: %v", err)
 		}
-		if _, err := f.esc.Escalate(ctx, sophie, c.Number, escalation.Input{Reason: "x"}); err == nil {
+		if _, err := f.esc.Escalate(ctx, sophie, c.Number, escalation.Input{Reason: "x"}, nil); err == nil {
 			t.Error("an account manager escalated a case")
 		}
 
-		e, err := f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "Seller threatens legal action", Level: 3})
+		e, err := f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "Seller threatens legal action", Level: 3}, nil)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -331,7 +331,7 @@ func TestEscalateByHand(t *testing.T) {
 		if got.EscalationLevel != 3 {
 			t.Fatalf("case at L%d", got.EscalationLevel)
 		}
-		_, err = f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "again", Level: 2})
+		_, err = f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "again", Level: 2}, nil)
 		wantInvalid(t, err, "level", "at L3 Specialist team / team lead already")
 
 		// The case's PATCH refuses the level and points here.
@@ -367,7 +367,7 @@ func TestEscalateByHand(t *testing.T) {
 		wantInvalid(t, err, "level", "nothing to de-escalate")
 
 		// Resolving closes what is open.
-		if _, err := f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "Press enquiry"}); err != nil {
+		if _, err := f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "Press enquiry"}, nil); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := f.App.Cases.Transition(ctx, amelia, c.Number, cases.TransitionInput{To: cases.StatusResolved,
@@ -378,7 +378,7 @@ func TestEscalateByHand(t *testing.T) {
 		if v.Level != 3 || v.Escalations[0].State != escalation.Closed || v.Escalations[0].CloseReason != "the case was resolved" {
 			t.Fatalf("after resolving: L%d %+v", v.Level, v.Escalations[0])
 		}
-		if _, err := f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "x"}); !isConflict(err) {
+		if _, err := f.esc.Escalate(ctx, amelia, c.Number, escalation.Input{Reason: "x"}, nil); !isConflict(err) {
 			t.Fatalf("escalated a resolved case: %v", err)
 		}
 		tl := f.timeline(t, c.Number)

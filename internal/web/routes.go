@@ -45,6 +45,12 @@ func (s *Server) registerRoutes() {
 	for _, action := range []string{handoffs.Accept, handoffs.Answer, handoffs.Complete, handoffs.Decline, handoffs.Cancel} {
 		s.api("POST", "/handoffs/{id}/"+action, s.handoffAction(action))
 	}
+	// escalation (api_escalation.go)
+	s.api("POST", "/cases/{ref}/escalations", s.escalateCase)
+	s.api("GET", "/cases/{ref}/escalations", s.caseEscalations)
+	s.api("POST", "/cases/{ref}/escalations/{id}/ack", s.ackEscalation)
+	s.api("POST", "/cases/{ref}/deescalate", s.deescalateCase)
+	s.api("GET", "/escalations", s.listEscalations)
 	// assignment (api_assignment.go)
 	s.api("POST", "/teams/{team}/take-next", s.takeNext)
 	s.api("GET", "/teams/{team}/agents", s.teamAgents)
