@@ -136,4 +136,3 @@ func parseEscalationFilter(q url.Values) (escalation.Filter, error) {
 	num("limit", &f.Limit)
 	return f, v.Err()
 }
-
