@@ -69,7 +69,7 @@ type Match struct {
 	Markets     []string `yaml:"markets,omitempty" json:"markets,omitempty"`
 	Priorities  []string `yaml:"priorities,omitempty" json:"priorities,omitempty"`
 	SellerTiers []int    `yaml:"seller_tiers,omitempty" json:"seller_tiers,omitempty"`
-	HighRisk    *bool    `yaml:"high_risk,omitempty" json:"high_risk,omitempty"`
+	HighRisk    bool     `yaml:"high_risk,omitempty" json:"high_risk,omitempty"` // only high-risk cases
 }
 
 // Step is one step of a policy.
@@ -198,7 +198,7 @@ func (m Match) Fits(f Facts) bool {
 	if len(m.SellerTiers) > 0 && !slices.Contains(m.SellerTiers, f.SellerTier) {
 		return false
 	}
-	return m.HighRisk == nil || *m.HighRisk == f.HighRisk
+	return !m.HighRisk || f.HighRisk
 }
 
 // Starts reports whether t starts p on a case with facts f.

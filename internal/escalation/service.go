@@ -190,6 +190,15 @@ func (s *Service) Escalate(ctx context.Context, actor auth.Actor, ref string, in
 		}
 		if p, ok := FirstFor(PoliciesOf(cfg), Trigger{Kind: TriggerManual}, f); ok {
 			pol = &p
+			// Running already: this escalation goes to the level without it.
+			var n int
+			if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM escalations WHERE case_id = ? AND policy = ? AND state <> 'closed'`,
+				c.ID, p.Name).Scan(&n); err != nil {
+				return nil, fmt.Errorf("running escalation: %w", err)
+			}
+			if n > 0 {
+				pol = nil
+			}
 		}
 	}
 	sp := startSpec{trigger: TriggerManual, reason: reason, policy: pol, level: in.Level, manual: true}
