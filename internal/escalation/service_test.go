@@ -3,6 +3,7 @@ package escalation_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -17,6 +18,7 @@ import (
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/escalation"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/routing"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
@@ -147,6 +149,12 @@ func TestEscalationTiming(t *testing.T) {
 			t.Fatal(err)
 		}
 
+		var seen []string
+		f.App.Cases.Bus().OnTx("test", func(_ context.Context, _ *db.Tx, e events.Event) error {
+			p := e.Data.(*events.Escalation)
+			seen = append(seen, fmt.Sprintf("%s L%d>L%d step %d %v", e.Type, p.FromLevel, p.Level, p.Step, p.Targets))
+			return nil
+		}, events.EscalationStarted, events.EscalationStepped, events.EscalationAcknowledged, events.EscalationClosed)
 		c := f.highRisk(t)
 		if c.Priority != "P1" || !c.HighRisk {
 			t.Fatalf("case is %s high risk %v", c.Priority, c.HighRisk)
@@ -207,6 +215,15 @@ func TestEscalationTiming(t *testing.T) {
 		tl := f.timeline(t, c.Number)
 		if tl["escalation_started"] != 1 || tl["escalation_stepped"] != 2 || tl["escalation_acknowledged"] != 1 {
 			t.Errorf("timeline: %v", tl)
+		}
+		wantSeen := []string{
+			"escalation.started L1>L1 step 0 [amelia.clarke@flare.example marcus.reed@flare.example]",
+			"escalation.stepped L1>L2 step 1 [jonas.weber@flare.example]",
+			"escalation.stepped L2>L3 step 2 [jonas.weber@flare.example]",
+			"escalation.acknowledged L3>L3 step 2 [jonas.weber@flare.example]",
+		}
+		if !slices.Equal(seen, wantSeen) {
+			t.Errorf("events:\n%s\nwant\n%s", strings.Join(seen, "\n"), strings.Join(wantSeen, "\n"))
 		}
 		if _, err := f.esc.Acknowledge(ctx, f.Actor("amelia.clarke"), c.Number, e.ID); !isConflict(err) {
 			t.Errorf("acknowledged twice: %v", err)
