@@ -98,8 +98,9 @@ type Service struct {
 }
 
 // timerMaxSleep bounds the timer's sleep: it looks this often for
-// deadlines other nodes wrote.
-const timerMaxSleep = 30 * time.Second
+// deadlines other nodes wrote. It differs from the SLA timer's 30 s so that
+// tests waiting on the fake clock for one timer's look tell the two apart.
+const timerMaxSleep = 20 * time.Second
 
 // New returns the escalation service; oc answers who is on call (nil: no
 // schedules, whole teams are asked). Register wires its reactions to cases.

@@ -101,7 +101,7 @@ func (f *fixture) timeline(t *testing.T, ref string) map[string]int {
 	return out
 }
 
-const look = 30 * time.Second // the timer's longest sleep
+const look = 20 * time.Second // the timer's longest sleep
 
 // walk moves the fake clock to `to` in the timer's steps, each time waiting
 // for it to sleep again: until the earliest of its next look and the next
@@ -264,10 +264,9 @@ func TestEscalationSurvivesRestart(t *testing.T) {
 		stop1, stop2 := runTimer(t, f.esc), runTimer(t, a2.Escalation)
 		defer stop1()
 		defer stop2()
-		for range 2 {
-			if err := f.Clock.BlockUntilDeadline(wait, f.Clock.Now().Add(look)); err != nil {
-				t.Fatal(err)
-			}
+		// Both have run a round and sleep until their next look.
+		if err := f.Clock.BlockUntil(wait, 2); err != nil {
+			t.Fatal(err)
 		}
 		for _, w := range f.Clock.Waiting() {
 			if w.Before(f.Clock.Now().Add(look)) {
