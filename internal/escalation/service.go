@@ -77,7 +77,7 @@ type Escalation struct {
 	AgeSeconds    int64      `json:"age_seconds"` // since it started (until it closed)
 }
 
-// Open reports whether the escalation is not closed.
+// Active reports whether the escalation is not closed.
 func (e *Escalation) Active() bool { return e.State != Closed }
 
 // OnCall answers who is on call for a team at an instant: internal/oncall.
