@@ -15,6 +15,7 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/escalation"
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
@@ -35,7 +36,11 @@ func Migrate(ctx context.Context, d *db.DB) error {
 // sections of every capability. A capability with a desk section adds its
 // Sections() here, and nowhere else.
 func DeskSchema() (*desk.Schema, error) {
-	schema, err := desk.NewSchema(append(routingdesk.Sections(), oncall.Sections()...)...)
+	var sections []desk.Section
+	sections = append(sections, routingdesk.Sections()...)
+	sections = append(sections, oncall.Sections()...)
+	sections = append(sections, escalation.Sections()...)
+	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
 	}
@@ -75,6 +80,7 @@ type Capabilities struct {
 	Handoffs   *handoffs.Service
 	Assignment *assignment.Service
 	OnCall     *oncall.Service
+	Escalation *escalation.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -87,6 +93,8 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Handoffs = handoffs.New(d, dk, cs.Cases, c)
 	cs.Handoffs.Register(cs.Cases.Bus())
 	cs.OnCall = oncall.New(d, dk, c)
+	cs.Escalation = escalation.New(d, dk, cs.Cases, c, log, cs.OnCall) // a team's on-call answers escalation steps
+	cs.Escalation.Register(cs.Cases.Bus())
 	return cs
 }
 
@@ -124,7 +132,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 }
 
 // Start starts background work: the job queue's workers, the search
-// indexer and the SLA deadline timer.
+// indexer, and the SLA and escalation deadline timers.
 func (a *App) Start(ctx context.Context) error {
 	if err := a.Jobs.Start(ctx); err != nil {
 		return err
@@ -133,6 +141,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.stopLoops = cancel
 	a.loops.Go(func() { a.Cases.RunSearchIndexer(lctx, 2*time.Second) })
 	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
+	a.loops.Go(func() { a.Escalation.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	return nil
 }

@@ -89,6 +89,7 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, 
 	if err != nil {
 		return nil, err
 	}
+	ctx, nest := watchNested(ctx)
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		if err := s.Write(ctx, tx, actor, c); err != nil {
 			return err
@@ -100,6 +101,9 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, 
 	})
 	if err != nil {
 		return nil, err
+	}
+	if nest.take(c.ID) { // a subscriber changed the new case (nested.go)
+		return s.Get(ctx, auth.System("create"), strconv.FormatInt(c.ID, 10))
 	}
 	return c, nil
 }

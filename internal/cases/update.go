@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"maps"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -125,15 +126,34 @@ func (s *Service) changeTx(ctx context.Context, tx *db.Tx, cfg *desk.Config, act
 	if err := saveCase(ctx, tx, c); err != nil {
 		return nil, err
 	}
+	noteChange(ctx, c.ID)
 	for _, e := range events {
 		if err := addEvent(ctx, tx, c.ID, actor, now, e.typ, e.data); err != nil {
 			return nil, err
 		}
 	}
+	// Subscribers may change the case in answer (nested.go): re-read it then.
+	ctx, nest := watchNested(ctx)
+	refresh := func() error {
+		if !nest.take(c.ID) {
+			return nil
+		}
+		fresh, err := s.load(ctx, tx, strconv.FormatInt(c.ID, 10), false)
+		if err == nil {
+			c = fresh
+		}
+		return err
+	}
 	if err := s.publishChange(ctx, tx, actor, &before, c, events, now); err != nil {
 		return nil, err
 	}
+	if err := refresh(); err != nil {
+		return nil, err
+	}
 	if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
+		return nil, err
+	}
+	if err := refresh(); err != nil {
 		return nil, err
 	}
 	return c, audit.Append(ctx, tx, now, auditEntry(actor, "case."+events[0].typ, c, snapshot(&before), snapshot(c)))
@@ -338,12 +358,10 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 			}
 		}
 		if in.EscalationLevel != nil && *in.EscalationLevel != c.EscalationLevel {
-			if *in.EscalationLevel < 1 || *in.EscalationLevel > 5 {
-				v.Add("escalation_level", "must be between 1 (frontline) and 5 (leadership)")
-			} else {
-				set("escalation_level", c.EscalationLevel, *in.EscalationLevel)
-				c.EscalationLevel = *in.EscalationLevel
-			}
+			// The level is the result of escalations (internal/escalation),
+			// each with its reason and the people it asks.
+			v.Add("escalation_level", "is changed by escalating or de-escalating the case with a reason: "+
+				"POST /api/v1/cases/%s/escalations or /api/v1/cases/%s/deescalate", c.Number, c.Number)
 		}
 		if in.Owner != nil {
 			if err := s.setOwner(ctx, q, v, c, strings.TrimSpace(*in.Owner), set); err != nil {

@@ -271,6 +271,7 @@ func Desk(seed int64) *desk.Config {
 		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}})
 	desk.Set(cfg, routingdesk.RulesKey, routingRules())
 	setOncall(cfg) // oncall.go
+	escalationDesk(cfg) // escalation.go
 	return cfg
 }
 

@@ -13,6 +13,7 @@ import (
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/escalation"
 	"github.com/flare-desk/flare/internal/handoffs"
 )
 
@@ -195,7 +196,10 @@ func Replay(ctx context.Context, a *app.App, specs []CaseSpec, actors map[string
 		}
 		start = end
 	}
-	return nil
+	// Escalations still waiting: most acknowledged, the latest open (escalation.go).
+	return a.DB.InTx(ctx, func(tx *db.Tx) error {
+		return settleEscalations(db.Join(ctx, tx), r.caps, r.clock, actors, a.Clock.Now())
+	})
 }
 
 // replay is the state of one Replay.
@@ -278,10 +282,11 @@ func apply(ctx context.Context, caps app.Capabilities, act auth.Actor, ref strin
 		if st.Team != "" {
 			in.Team = &st.Team
 		}
-		if st.Level > 0 {
-			in.EscalationLevel = &st.Level
+		var c *cases.Case
+		if c, err = svc.Update(ctx, act, ref, in); err == nil && st.Level > c.EscalationLevel {
+			// The level follows an escalation, with its reason (escalation.go).
+			_, err = caps.Escalation.Escalate(ctx, act, ref, escalation.Input{Reason: escalateReason(ref), Level: st.Level}, nil)
 		}
-		_, err = svc.Update(ctx, act, ref, in)
 	case StepComment, StepNote:
 		_, err = svc.AddComment(ctx, act, ref, cases.CommentInput{Body: st.Body, Internal: st.Kind == StepNote})
 	case StepPendingRequester:

@@ -195,6 +195,11 @@ func TestEndpointRoles(t *testing.T) {
 			{"oncall feeds", "GET", "/api/v1/oncall/trust_safety/feeds", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"oncall feed", "POST", "/api/v1/oncall/trust_safety/feeds", map[string]any{"name": "x"}, []int{201, 201, 403, 403, 403, 403, 401}, false},
 			{"oncall calendar", "GET", "/api/v1/oncall/trust_safety.ics", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			// escalation (acknowledging: TestEscalationAPI)
+			{"escalate", "POST", "/api/v1/cases/%s/escalations", map[string]any{"reason": "Seller threatens press", "level": 2}, []int{201, 201, 201, 403, 403, 403, 401}, false},
+			{"case escalations", "GET", "/api/v1/cases/%s/escalations", nil, []int{200, 200, 200, 404, 200, 200, 401}, false},
+			{"deescalate", "POST", "/api/v1/cases/%s/deescalate", map[string]any{"reason": "Calm again"}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"escalations", "GET", "/api/v1/escalations?state=open", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
 			{"calendars", "GET", "/api/v1/calendars", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar due", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar between", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-24T17:30:00Z", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},

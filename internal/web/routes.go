@@ -45,6 +45,12 @@ func (s *Server) registerRoutes() {
 	for _, action := range []string{handoffs.Accept, handoffs.Answer, handoffs.Complete, handoffs.Decline, handoffs.Cancel} {
 		s.api("POST", "/handoffs/{id}/"+action, s.handoffAction(action))
 	}
+	// escalation (api_escalation.go)
+	s.api("POST", "/cases/{ref}/escalations", s.escalateCase)
+	s.api("GET", "/cases/{ref}/escalations", s.caseEscalations)
+	s.api("POST", "/cases/{ref}/escalations/{id}/ack", s.ackEscalation)
+	s.api("POST", "/cases/{ref}/deescalate", s.deescalateCase)
+	s.api("GET", "/escalations", s.listEscalations)
 	// assignment (api_assignment.go)
 	s.api("POST", "/teams/{team}/take-next", s.takeNext)
 	s.api("GET", "/teams/{team}/agents", s.teamAgents)
@@ -103,6 +109,17 @@ func (s *Server) registerRoutes() {
 		// After signing in, a form post comes back as a GET of its address.
 		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#handoffs", http.StatusSeeOther)
 	})
+	// escalation (ui_escalation.go)
+	m.HandleFunc("GET /escalations", u.page(u.escalationsPage))
+	m.HandleFunc("POST /cases/{ref}/escalations", u.page(u.postEscalate))
+	m.HandleFunc("POST /cases/{ref}/escalations/{id}/ack", u.page(u.postAckEscalation))
+	m.HandleFunc("POST /cases/{ref}/deescalate", u.page(u.postDeescalate))
+	for _, path := range []string{"/cases/{ref}/escalations", "/cases/{ref}/escalations/{id}/ack", "/cases/{ref}/deescalate"} {
+		m.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			// After signing in, a form post comes back as a GET of its address.
+			http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#escalation", http.StatusSeeOther)
+		})
+	}
 	// assignment (ui_assignment.go) and routing (ui_routing.go)
 	m.HandleFunc("POST /cases/take-next", u.page(u.takeNext))
 	m.HandleFunc("GET /teams/{team}", u.page(u.teamPage))

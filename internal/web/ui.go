@@ -38,8 +38,9 @@ type ui struct {
 	secure bool              // cookies get Secure (BaseURL is https)
 }
 
-// pageNames are the page templates; each is parsed together with layout.html.
-var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall"}
+// pageNames are the page templates; each is parsed together with layout.html
+// and the parts (part_*.html) pages share.
+var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -57,11 +58,12 @@ func newUI(s *Server) (*ui, error) {
 		u.assets[name] = "/static/" + name + "?v=" + hex.EncodeToString(h[:6])
 	}
 	funcs := u.funcs()
-	u.addHandoffFuncs(funcs) // ui_handoffs.go
-	u.addAssignFuncs(funcs)  // ui_assign.go
-	u.addOncallFuncs(funcs)  // ui_oncall.go
+	u.addHandoffFuncs(funcs)    // ui_handoffs.go
+	u.addAssignFuncs(funcs)     // ui_assign.go
+	u.addOncallFuncs(funcs)     // ui_oncall.go
+	u.addEscalationFuncs(funcs) // ui_escalation.go
 	for _, name := range pageNames {
-		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
+		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
 		if err != nil {
 			return nil, fmt.Errorf("ui: template %s: %w", name, err)
 		}

@@ -5,7 +5,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -503,13 +502,6 @@ func (u *ui) postUpdate(w http.ResponseWriter, r *http.Request, a auth.Actor) er
 		if p := f.Get("priority"); p != "" {
 			reason := f.Get("priority_reason")
 			in.Priority, in.PriorityReason, changed = &p, &reason, true
-		}
-		if lv := f.Get("escalation_level"); lv != "" {
-			n, err := strconv.Atoi(lv)
-			if err != nil {
-				return &apperr.Invalid{Errors: []apperr.FieldError{{Field: "escalation_level", Message: "must be a number from 1 to 5"}}}
-			}
-			in.EscalationLevel, changed = &n, true
 		}
 		if !changed {
 			return nil
