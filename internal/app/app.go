@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -19,6 +20,7 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
@@ -34,7 +36,7 @@ func Migrate(ctx context.Context, d *db.DB) error {
 // sections of every capability. A capability with a desk section adds its
 // Sections() here, and nowhere else.
 func DeskSchema() (*desk.Schema, error) {
-	schema, err := desk.NewSchema(routingdesk.Sections()...)
+	schema, err := desk.NewSchema(append(routingdesk.Sections(), notify.Sections()...)...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
 	}
@@ -68,6 +70,7 @@ type Capabilities struct {
 	Cases      *cases.Service
 	Handoffs   *handoffs.Service
 	Assignment *assignment.Service
+	Notify     *notify.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -79,6 +82,12 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Cases.SetAssigner(cs.Assignment)
 	cs.Handoffs = handoffs.New(d, dk, cs.Cases, c)
 	cs.Handoffs.Register(cs.Cases.Bus())
+	// Notifications are a durable subscriber of the app's bus; a Wire
+	// without one (the demo's loader) tells nobody.
+	cs.Notify = notify.New(d, dk, cs.Cases, c, log, notify.Options{SMTPPassword: os.Getenv(notify.PasswordEnv)})
+	if bus != nil {
+		cs.Notify.Register(bus)
+	}
 	return cs
 }
 
@@ -119,6 +128,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Cases.RunSearchIndexer(lctx, 2*time.Second) })
 	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
+	a.loops.Go(func() { a.Notify.Run(lctx) })
 	return nil
 }
 
