@@ -39,7 +39,7 @@ type ui struct {
 }
 
 // pageNames are the page templates; each is parsed together with layout.html.
-var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain"}
+var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "notifications", "webhooks"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -59,6 +59,7 @@ func newUI(s *Server) (*ui, error) {
 	funcs := u.funcs()
 	u.addHandoffFuncs(funcs) // ui_handoffs.go
 	u.addAssignFuncs(funcs)  // ui_assign.go
+	u.addNotifyFuncs(funcs)  // ui_notify.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/"+name+".html")
 		if err != nil {
