@@ -121,7 +121,7 @@ func (s *Service) plan(ctx context.Context, cfg *desk.Config, set Settings, e ev
 		if err != nil {
 			return nil, err
 		}
-		mailOK := set.Email != nil || s.opt.Mailer != nil
+		mailOK := set.Mail() || s.opt.Mailer != nil
 		for _, r := range rs {
 			pr := prefs[r.ID]
 			loc := zone(r.Timezone)
@@ -396,7 +396,7 @@ func (s *Service) thread(ctx context.Context, tx *db.Tx, caseID int64, rcpt stri
 }
 
 func emailFrom(set Settings) string {
-	if set.Email != nil {
+	if set.Mail() {
 		return set.Email.From
 	}
 	return "flare@flare.invalid"

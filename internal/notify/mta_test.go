@@ -45,7 +45,7 @@ func TestRealMTA(t *testing.T) {
 		c.Users = append(c.Users, desk.UserSpec{Email: probe, Name: "Mta Probe", Role: auth.RoleAgent, Markets: []string{"GB"}})
 		apptest.Team(c, "logistics").Members = append(apptest.Team(c, "logistics").Members, probe)
 		desk.Set(c, notify.SettingsKey, notify.Settings{BaseURL: "https://flare.test",
-			Email: &notify.EmailSettings{Host: host, Port: p, Security: notify.SecurityNone, From: "Flare <flare@flare.test>", HELO: "flare.test"}})
+			Email: notify.EmailSettings{Host: host, Port: p, Security: notify.SecurityNone, From: "Flare <flare@flare.test>", HELO: "flare.test"}})
 	})
 	ctx := t.Context()
 	amelia := f.Actor("amelia.clarke")

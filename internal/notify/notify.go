@@ -125,10 +125,10 @@ func (s *Service) mailer(set Settings) Mailer {
 	if s.opt.Mailer != nil {
 		return s.opt.Mailer
 	}
-	if set.Email == nil {
+	if !set.Mail() {
 		return nil
 	}
-	return NewSMTP(*set.Email, s.opt.SMTPPassword, s.clock.Now)
+	return NewSMTP(set.Email, s.opt.SMTPPassword, s.clock.Now)
 }
 
 // backoff is the wait before try attempts+1.

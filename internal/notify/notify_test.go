@@ -43,7 +43,7 @@ func newFixture(t *testing.T, d *db.DB) *fixture {
 	p, _ := strconv.Atoi(port)
 	f.Reapply(t, func(c *desk.Config) {
 		desk.Set(c, notify.SettingsKey, notify.Settings{BaseURL: "https://flare.test",
-			Email: &notify.EmailSettings{Host: host, Port: p, Security: notify.SecurityNone, From: "Flare <flare@desk.test>"}})
+			Email: notify.EmailSettings{Host: host, Port: p, Security: notify.SecurityNone, From: "Flare <flare@desk.test>"}})
 	})
 	f.n = f.App.Notify
 	return f

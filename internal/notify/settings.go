@@ -30,8 +30,11 @@ const SettingsKey desk.Key[Settings] = "notifications"
 // Settings are the desk-wide notification settings.
 type Settings struct {
 	BaseURL string         `yaml:"base_url,omitempty" json:"base_url,omitempty"`
-	Email   *EmailSettings `yaml:"email,omitempty" json:"email,omitempty"`
+	Email   EmailSettings `yaml:"email,omitempty" json:"email,omitzero"`
 }
+
+// Mail reports whether email is set up.
+func (s Settings) Mail() bool { return s.Email != (EmailSettings{}) }
 
 // EmailSettings is the SMTP server mail goes through.
 type EmailSettings struct {
@@ -80,11 +83,7 @@ func Sections() []desk.Section {
 		Validate: func(_ *desk.Config, s Settings) []apperr.FieldError { return validateSettings(s) },
 		Canonical: func(s Settings) Settings {
 			s.BaseURL = strings.TrimRight(s.BaseURL, "/")
-			if s.Email != nil {
-				e := *s.Email
-				e.Host, e.Security = strings.ToLower(e.Host), strings.ToLower(e.Security)
-				s.Email = &e
-			}
+			s.Email.Host, s.Email.Security = strings.ToLower(s.Email.Host), strings.ToLower(s.Email.Security)
 			return s
 		},
 		Diff: func(prev, next Settings) []string {
@@ -103,7 +102,7 @@ func validateSettings(s Settings) []apperr.FieldError {
 			v.Add(p+"base_url", "must be Flare's address, http:// or https:// with a host and no query")
 		}
 	}
-	if e := s.Email; e != nil {
+	if e := s.Email; s.Mail() {
 		switch {
 		case strings.TrimSpace(e.Host) == "":
 			v.Add(p+"email.smtp_host", "is required: the SMTP server mail goes through")
