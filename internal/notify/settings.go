@@ -29,7 +29,7 @@ const SettingsKey desk.Key[Settings] = "notifications"
 
 // Settings are the desk-wide notification settings.
 type Settings struct {
-	BaseURL string         `yaml:"base_url,omitempty" json:"base_url,omitempty"`
+	BaseURL string        `yaml:"base_url,omitempty" json:"base_url,omitempty"`
 	Email   EmailSettings `yaml:"email,omitempty" json:"email,omitzero"`
 }
 
