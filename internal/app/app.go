@@ -7,6 +7,7 @@ import (
 	"context"
 	"fmt"
 	"log/slog"
+	"os"
 	"sync"
 	"time"
 
@@ -20,6 +21,7 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
@@ -40,6 +42,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, routingdesk.Sections()...)
 	sections = append(sections, oncall.Sections()...)
 	sections = append(sections, escalation.Sections()...)
+	sections = append(sections, notify.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -81,6 +84,7 @@ type Capabilities struct {
 	Assignment *assignment.Service
 	OnCall     *oncall.Service
 	Escalation *escalation.Service
+	Notify     *notify.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -95,6 +99,12 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.OnCall = oncall.New(d, dk, c)
 	cs.Escalation = escalation.New(d, dk, cs.Cases, c, log, cs.OnCall) // a team's on-call answers escalation steps
 	cs.Escalation.Register(cs.Cases.Bus())
+	// Notifications are a durable subscriber of the app's bus; a Wire
+	// without one (the demo's loader) tells nobody.
+	cs.Notify = notify.New(d, dk, cs.Cases, c, log, notify.Options{SMTPPassword: os.Getenv(notify.PasswordEnv)})
+	if bus != nil {
+		cs.Notify.Register(bus)
+	}
 	return cs
 }
 
@@ -143,6 +153,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
 	a.loops.Go(func() { a.Escalation.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
+	a.loops.Go(func() { a.Notify.Run(lctx) })
 	return nil
 }
 

@@ -270,7 +270,7 @@ func Desk(seed int64) *desk.Config {
 	desk.Set(cfg, routingdesk.WeightsKey, routing.Weights{MoneyFields: []string{"amount_held"},
 		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}})
 	desk.Set(cfg, routingdesk.RulesKey, routingRules())
-	setOncall(cfg) // oncall.go
+	setOncall(cfg)      // oncall.go
 	escalationDesk(cfg) // escalation.go
 	return cfg
 }

@@ -134,7 +134,10 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 
 // LoadCases writes the generated cases and their histories (see Replay).
 func (p *Prepared) LoadCases(ctx context.Context) error {
-	return Replay(ctx, p.a, p.Specs, p.actors)
+	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
+		return err
+	}
+	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written
 }
 
 // batchEvents is how many creates and steps Replay writes per transaction:

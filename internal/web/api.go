@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"net/http"
+	"strconv"
 	"strings"
 
 	"github.com/flare-desk/flare/internal/apperr"
@@ -116,4 +117,14 @@ func (s *Server) idempotent(w http.ResponseWriter, r *http.Request, a auth.Actor
 		}
 		return idempotency.Save(r.Context(), tx, s.app.Clock.Now(), k, http.StatusCreated, append(b, '\n'))
 	}, false, nil
+}
+
+// pathID reads a positive {id} path value; anything else is a 404.
+// pathID reads the path's {id}: a positive number, else not found.
+func pathID(r *http.Request) (int64, error) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil || id <= 0 {
+		return 0, apperr.ErrNotFound
+	}
+	return id, nil
 }

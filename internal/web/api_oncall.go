@@ -4,7 +4,6 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
-	"strconv"
 	"strings"
 	"time"
 
@@ -100,15 +99,6 @@ func (s *Server) createOverride(w http.ResponseWriter, r *http.Request, a auth.A
 	}
 	writeJSON(w, http.StatusCreated, o)
 	return nil
-}
-
-// pathID reads a positive {id} path value; anything else is a 404.
-func pathID(r *http.Request) (int64, error) {
-	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-	if err != nil || id <= 0 {
-		return 0, apperr.ErrNotFound
-	}
-	return id, nil
 }
 
 func (s *Server) endOverride(w http.ResponseWriter, r *http.Request, a auth.Actor) error {

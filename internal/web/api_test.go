@@ -203,6 +203,19 @@ func TestEndpointRoles(t *testing.T) {
 			{"calendars", "GET", "/api/v1/calendars", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar due", "GET", "/api/v1/calendars/emea_business/due?from=2026-12-23T17:30:00Z&add=1h", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"calendar between", "GET", "/api/v1/calendars/emea_business/between?from=2026-12-23T17:30:00Z&to=2026-12-24T17:30:00Z", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			// notifications: everyone's own bell and preferences; webhooks and the delivery log for admins
+			{"notifications", "GET", "/api/v1/notifications?unread=true", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"notifications read", "POST", "/api/v1/notifications/read", map[string]any{"all": true}, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"notification preferences", "GET", "/api/v1/notifications/preferences", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"notification preferences put", "PUT", "/api/v1/notifications/preferences", map[string]any{"quiet_hours": map[string]any{"start": "22:00", "end": "07:00"}}, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"webhooks", "GET", "/api/v1/admin/webhooks", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"webhook create", "POST", "/api/v1/admin/webhooks", map[string]any{"name": "x", "url": "https://hooks.invalid/x", "active": false}, []int{201, 403, 403, 403, 403, 403, 401}, false},
+			{"webhook get", "GET", "/api/v1/admin/webhooks/999999", nil, []int{404, 403, 403, 403, 403, 403, 401}, false},
+			{"webhook patch", "PATCH", "/api/v1/admin/webhooks/999999", map[string]any{"active": true}, []int{404, 403, 403, 403, 403, 403, 401}, false},
+			{"webhook delete", "DELETE", "/api/v1/admin/webhooks/999999", nil, []int{404, 403, 403, 403, 403, 403, 401}, false},
+			{"notification deliveries", "GET", "/api/v1/admin/notification-deliveries?channel=webhook", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"notification delivery", "GET", "/api/v1/admin/notification-deliveries/999999", nil, []int{404, 403, 403, 403, 403, 403, 401}, false},
+			{"notification replay", "POST", "/api/v1/admin/notification-deliveries/replay", map[string]any{"webhook_id": 1}, []int{200, 403, 403, 403, 403, 403, 401}, false},
 		}
 		for _, r := range rows {
 			for i, role := range roles {

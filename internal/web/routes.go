@@ -80,6 +80,19 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/admin/subscribers", s.eventSubscribers)
 	s.api("GET", "/admin/deliveries", s.listDeliveries)
 	s.api("POST", "/admin/deliveries/replay", s.replayDeliveries)
+	// notifications (api_notify.go): the bell and preferences; webhooks and the delivery log (admins)
+	s.api("GET", "/notifications", s.listNotifications)
+	s.api("POST", "/notifications/read", s.readNotifications)
+	s.api("GET", "/notifications/preferences", s.getNotifyPreferences)
+	s.api("PUT", "/notifications/preferences", s.putNotifyPreferences)
+	s.api("GET", "/admin/webhooks", s.listWebhooks)
+	s.api("POST", "/admin/webhooks", s.createWebhook)
+	s.api("GET", "/admin/webhooks/{id}", s.getWebhook)
+	s.api("PATCH", "/admin/webhooks/{id}", s.updateWebhook)
+	s.api("DELETE", "/admin/webhooks/{id}", s.deleteWebhook)
+	s.api("GET", "/admin/notification-deliveries", s.listNotifyDeliveries)
+	s.api("GET", "/admin/notification-deliveries/{id}", s.getNotifyDelivery)
+	s.api("POST", "/admin/notification-deliveries/replay", s.replayNotifyDeliveries)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
@@ -136,6 +149,14 @@ func (s *Server) registerRoutes() {
 		// After signing in, a form post comes back as a GET of its address.
 		http.Redirect(w, r, "/oncall/"+url.PathEscape(r.PathValue("team")), http.StatusSeeOther)
 	})
+	// notifications (ui_notify.go): the bell's page and preferences; webhooks (admins)
+	m.HandleFunc("GET /notifications", u.page(u.notificationsPage))
+	m.HandleFunc("POST /notifications/read", u.page(u.postNotificationsRead))
+	m.HandleFunc("POST /notifications/preferences", u.page(u.postNotifyPreferences))
+	m.HandleFunc("GET /admin/webhooks", u.page(u.webhooksPage))
+	m.HandleFunc("POST /admin/webhooks", u.page(u.postWebhook))
+	m.HandleFunc("GET /admin/webhooks/{id}", u.page(u.webhookPage))
+	m.HandleFunc("POST /admin/webhooks/{id}", u.page(u.postWebhookAction))
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {

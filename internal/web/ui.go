@@ -40,7 +40,8 @@ type ui struct {
 
 // pageNames are the page templates; each is parsed together with layout.html
 // and the parts (part_*.html) pages share.
-var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations"}
+var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations",
+	"notifications", "webhooks"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -62,6 +63,7 @@ func newUI(s *Server) (*ui, error) {
 	u.addAssignFuncs(funcs)     // ui_assign.go
 	u.addOncallFuncs(funcs)     // ui_oncall.go
 	u.addEscalationFuncs(funcs) // ui_escalation.go
+	u.addNotifyFuncs(funcs)     // ui_notify.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
 		if err != nil {

@@ -1,0 +1,213 @@
+package notify
+
+import (
+	"slices"
+	"strings"
+
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/events"
+)
+
+// Kind is why someone is told: the preference key of a notification.
+type Kind string
+
+// The kinds of notification, in the order the preferences list them.
+const (
+	KindAssigned         Kind = "assigned"          // a case was assigned to you
+	KindMention          Kind = "mention"           // you were @-mentioned in a reply or note
+	KindHandoffRequested Kind = "handoff_requested" // your team was asked for a piece of work
+	KindHandoffAnswered  Kind = "handoff_answered"  // a handoff on your case was answered, completed or declined
+	KindSLAWarning       Kind = "sla_warning"       // a clock of your (or your team's unowned) case is close to its target
+	KindSLABreach        Kind = "sla_breach"        // … or past it
+	KindEscalation       Kind = "escalation"        // a case was escalated to you (or to your on-call)
+	KindAckMissed        Kind = "ack_missed"        // nobody acknowledged an escalation of your case in time
+	KindResolved         Kind = "resolved"          // your case was resolved
+	KindReopened         Kind = "reopened"          // your case was reopened
+	KindStatus           Kind = "status_changed"    // a case you watch, or of a seller you manage, changed status
+)
+
+// Kinds lists every kind.
+var Kinds = []Kind{KindAssigned, KindMention, KindHandoffRequested, KindHandoffAnswered, KindSLAWarning,
+	KindSLABreach, KindEscalation, KindAckMissed, KindResolved, KindReopened, KindStatus}
+
+// Valid reports whether k is a kind.
+func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
+
+// Channel is how a person is told.
+type Channel string
+
+// The channels a person chooses between; webhooks are subscriptions, not people.
+const (
+	InApp Channel = "in_app"
+	Email Channel = "email"
+)
+
+// Channels lists the personal channels.
+var Channels = []Channel{InApp, Email}
+
+// Person is what the rules know of a user.
+type Person struct {
+	ID       int64
+	Email    string
+	Name     string
+	Role     auth.Role
+	Teams    []string
+	Markets  []string
+	Timezone string // IANA; the desk profile's, empty: UTC
+}
+
+// Actor is the person as an auth.Actor, for the visibility rule.
+func (p Person) Actor() auth.Actor {
+	return auth.Actor{UserID: p.ID, Email: p.Email, Name: p.Name, Role: p.Role, Teams: p.Teams, Markets: p.Markets}
+}
+
+// publicOnly mirrors cases.PublicOnly: account managers see the public
+// side of cases only.
+func (p Person) publicOnly() bool { return p.Role == auth.RoleAccountManager }
+
+// Facts are what the rules need beyond the event: the case's people, as
+// they are when the event is handled.
+type Facts struct {
+	Owner          string              // the case owner's email ("" unassigned)
+	Watchers       []string            // emails
+	AccountManager string              // of the case's seller
+	Members        map[string][]string // team key → the members' emails (the teams the event names)
+	People         map[string]Person   // by lower-case email: every active user the rules may name
+	// Sees is the visibility rule for the case (cases.Service.CanSee): a
+	// restricted case tells only those who may see it.
+	Sees func(Person) bool
+}
+
+// Recipient is someone to tell about an event, and why.
+type Recipient struct {
+	Person
+	Kind Kind
+	// Public: tell the public side only (status, public replies, the
+	// resolution): watchers and account managers.
+	Public bool
+}
+
+// publicKind reports whether k can be told to someone who sees only the
+// public side of a case (an account manager).
+func publicKind(k Kind, e events.Event) bool {
+	switch k {
+	case KindStatus, KindResolved, KindReopened:
+		return true
+	case KindMention:
+		return e.Type == events.CaseReplied
+	}
+	return false
+}
+
+// Recipients is who is told about e, each once with the first reason that
+// applies (the most specific: a case's owner hears "resolved", not "status
+// changed" as a watcher). It is a pure function of the event and the facts:
+//
+//   - case.assigned: the new owner;
+//   - case.replied, case.note_added: the people @-mentioned;
+//   - handoff.requested: the members of the team asked;
+//   - handoff.answered, .completed, .declined: the case's owner;
+//   - sla.warning, sla.breached: the case's owner, or the team's members
+//     while it has none; a breach also the team's leads;
+//   - escalation.started, .stepped: the people the step asks (on-call
+//     resolved); a stepped one also the case's owner (no acknowledgement in time);
+//   - case.status_changed: the owner when resolved or reopened; the
+//     watchers and the seller's account manager on every change (public facts).
+//
+// Never the actor; never anyone the case is hidden from (Facts.Sees); an
+// account manager only what is on the public side.
+func Recipients(e events.Event, f Facts) []Recipient {
+	var out []Recipient
+	seen := map[string]bool{}
+	add := func(email string, k Kind, public bool) {
+		email = strings.ToLower(strings.TrimSpace(email))
+		if email == "" || seen[email] || strings.EqualFold(email, e.Actor.Email) {
+			return
+		}
+		p, ok := f.People[email]
+		if !ok {
+			return // not an active user
+		}
+		seen[email] = true
+		if p.publicOnly() {
+			if !publicKind(k, e) {
+				return
+			}
+			public = true
+		}
+		if f.Sees != nil && !f.Sees(p) {
+			return
+		}
+		out = append(out, Recipient{Person: p, Kind: k, Public: public})
+	}
+	members := func(team string, k Kind, roles ...auth.Role) {
+		for _, m := range f.Members[team] {
+			if p, ok := f.People[strings.ToLower(m)]; ok && (len(roles) == 0 || slices.Contains(roles, p.Role)) {
+				add(m, k, false)
+			}
+		}
+	}
+	team := ""
+	if e.Case != nil {
+		team = e.Case.Team
+	}
+	switch d := e.Data.(type) {
+	case *events.Assigned:
+		add(d.Owner, KindAssigned, false)
+	case *events.Comment:
+		for _, m := range d.Mentions {
+			add(m, KindMention, false)
+		}
+	case *events.Handoff:
+		switch e.Type {
+		case events.HandoffRequested:
+			members(d.ToTeam, KindHandoffRequested)
+		case events.HandoffAnswered, events.HandoffCompleted, events.HandoffDeclined:
+			add(f.Owner, KindHandoffAnswered, false)
+		}
+	case *events.SLA:
+		k := KindSLAWarning
+		switch e.Type {
+		case events.SLABreached:
+			k = KindSLABreach
+		case events.SLAMet:
+			return nil
+		}
+		if f.Owner != "" {
+			add(f.Owner, k, false)
+		} else {
+			members(team, k)
+		}
+		if k == KindSLABreach {
+			members(team, k, auth.RoleLead)
+		}
+	case *events.Escalation:
+		switch e.Type {
+		case events.EscalationStarted, events.EscalationStepped:
+			for _, t := range d.Targets {
+				add(t, KindEscalation, false)
+			}
+			if e.Type == events.EscalationStepped {
+				add(f.Owner, KindAckMissed, false)
+			}
+		}
+	case *events.StatusChanged:
+		switch {
+		case d.To == "resolved":
+			add(f.Owner, KindResolved, false)
+		case d.Reopened:
+			add(f.Owner, KindReopened, false)
+		}
+		for _, w := range f.Watchers {
+			add(w, KindStatus, true)
+		}
+		add(f.AccountManager, KindStatus, true)
+	}
+	return out
+}
+
+// Urgent reports whether a notification goes out even in quiet hours: P1
+// cases, and escalations to the recipient.
+func Urgent(e events.Event, k Kind) bool {
+	return k == KindEscalation || (e.Case != nil && e.Case.Priority == "P1")
+}
