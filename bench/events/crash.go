@@ -228,7 +228,7 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 		http.Error(w, "rejected", http.StatusBadRequest)
 	}
-	if err := events.VerifySignature([]byte(crashSecret), r.Header.Get(events.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
+	if err := events.VerifySignature([]byte(crashSecret), r.Header.Get(events.HeaderTimestamp), r.Header.Get(events.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
 		reject("signature: %v", err)
 		return
 	}

@@ -81,7 +81,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		http.Error(w, "read", http.StatusBadRequest)
 		return
 	}
-	if err := notify.VerifySignature(r.secret, req.Header.Get(notify.HeaderTimestamp), req.Header.Get(notify.HeaderSignature),
+	if err := events.VerifySignature(r.secret, req.Header.Get(events.HeaderTimestamp), req.Header.Get(events.HeaderSignature),
 		body, now, 5*time.Minute); err != nil {
 		r.mu.Lock()
 		r.badSig++
@@ -93,7 +93,7 @@ func (r *receiver) ServeHTTP(w http.ResponseWriter, req *http.Request) {
 		ID string    `json:"id"`
 		At time.Time `json:"at"`
 	}
-	if err := json.Unmarshal(body, &e); err != nil || e.ID != req.Header.Get(notify.HeaderEventID) {
+	if err := json.Unmarshal(body, &e); err != nil || e.ID != req.Header.Get(events.HeaderEventID) {
 		http.Error(w, "body", http.StatusBadRequest)
 		return
 	}

@@ -223,7 +223,7 @@ func (s *eventSink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.mu.Unlock()
 		http.Error(w, "rejected", http.StatusBadRequest)
 	}
-	if err := events.VerifySignature(s.secret, r.Header.Get(events.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
+	if err := events.VerifySignature(s.secret, r.Header.Get(events.HeaderTimestamp), r.Header.Get(events.HeaderSignature), body, time.Now(), 5*time.Minute); err != nil {
 		problem("signature: %v", err)
 		return
 	}

@@ -3,9 +3,6 @@ package events
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -13,7 +10,6 @@ import (
 	"net"
 	"net/http"
 	"net/url"
-	"strconv"
 	"strings"
 	"time"
 
@@ -22,12 +18,9 @@ import (
 
 // A webhook is a durable subscriber that ships every event to another
 // system: one POST per event, its body the event's JSON (as Event marshals
-// it), with these headers:
-//
-//	Content-Type:     application/json
-//	Flare-Event-Id:   the event's id (the same on every redelivery: deduplicate by it)
-//	Flare-Event-Type: e.g. case.created
-//	Flare-Signature:  t=<unix seconds>,v1=<hex HMAC-SHA256>   (when a secret is set)
+// it), with the headers of signature.go: X-Flare-Event (the type),
+// X-Flare-Event-Id (deduplicate by it) and, when a secret is set,
+// X-Flare-Timestamp and X-Flare-Signature.
 //
 // Delivery is at least once and in order per case (see outbox.go). A 2xx
 // answer is success. Anything else — another status, a redirect (never
@@ -37,28 +30,6 @@ import (
 // is dead at once (an admin replays it once the receiver is back). Other
 // 4xx answers are retried: they are as often a receiver's deployment or
 // configuration mistake, fixed within minutes, as a verdict on the event.
-//
-// The signature. v1 is HMAC-SHA256 keyed with the secret over the
-// timestamp, a dot and the exact body bytes: "<t>.<body>". A receiver:
-//
-//  1. reads the raw body (before any JSON decoding: re-encoding changes bytes);
-//  2. splits Flare-Signature on commas into t= and v1= parts (there may be
-//     several v1 parts while a secret is being rotated; one must match);
-//  3. rejects the request if t is more than a tolerance (5 minutes is
-//     usual) away from its own clock — a replayed old request fails here,
-//     since t is inside the signed text;
-//  4. computes HMAC-SHA256(secret, t + "." + body), hex-encodes it and
-//     compares it with v1 in constant time (hmac.Equal).
-//
-// VerifySignature does exactly this. Each attempt is signed afresh, so a
-// retry hours later carries a current timestamp.
-
-// Webhook header names.
-const (
-	HeaderEventID   = "Flare-Event-Id"
-	HeaderEventType = "Flare-Event-Type"
-	HeaderSignature = "Flare-Signature"
-)
 
 // WebhookSubscriber is the durable subscriber name of the webhook in the
 // outbox: keep it stable (see Bus.Subscribe).
@@ -87,7 +58,7 @@ type Webhook struct {
 func NewWebhook(opt WebhookOptions, c clock.Clock) (*Webhook, error) {
 	u, err := url.Parse(opt.URL)
 	if err != nil || (u.Scheme != "http" && u.Scheme != "https") || u.Host == "" {
-		return nil, fmt.Errorf("events webhook: %q is not an http:// or https:// URL", redactURL(opt.URL))
+		return nil, fmt.Errorf("events webhook: %q is not an http:// or https:// URL", RedactURL(opt.URL))
 	}
 	if opt.Timeout <= 0 {
 		opt.Timeout = 10 * time.Second
@@ -113,7 +84,7 @@ func NewWebhook(opt WebhookOptions, c clock.Clock) (*Webhook, error) {
 		// A redirect of a POST would turn into a GET elsewhere: answer it as a failure.
 		CheckRedirect: func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse },
 	}
-	return &Webhook{url: opt.URL, where: redactURL(opt.URL), secret: []byte(opt.Secret), client: client, clock: c, opt: opt}, nil
+	return &Webhook{url: opt.URL, where: RedactURL(opt.URL), secret: []byte(opt.Secret), client: client, clock: c, opt: opt}, nil
 }
 
 // SubscriberOptions are the options to subscribe the webhook with.
@@ -143,9 +114,11 @@ func (w *Webhook) Deliver(ctx context.Context, e Event) error {
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set("User-Agent", "Flare-Webhook/1")
 	req.Header.Set(HeaderEventID, e.ID)
-	req.Header.Set(HeaderEventType, string(e.Type))
+	req.Header.Set(HeaderEvent, string(e.Type))
 	if len(w.secret) > 0 {
-		req.Header.Set(HeaderSignature, Sign(w.secret, w.clock.Now(), body))
+		ts, sig := Sign(w.secret, w.clock.Now(), body)
+		req.Header.Set(HeaderTimestamp, ts)
+		req.Header.Set(HeaderSignature, sig)
 	}
 	res, err := w.client.Do(req)
 	if err != nil {
@@ -177,69 +150,4 @@ func excerpt(b []byte) string {
 		s = s[:300] + "…"
 	}
 	return ": " + s
-}
-
-// redactURL drops credentials and the query, which often carry tokens.
-func redactURL(raw string) string {
-	u, err := url.Parse(raw)
-	if err != nil {
-		return "(unparsable URL)"
-	}
-	u.User, u.RawQuery, u.ForceQuery, u.Fragment = nil, "", false, ""
-	return u.String()
-}
-
-// Sign is the Flare-Signature value for body sent at t.
-func Sign(secret []byte, t time.Time, body []byte) string {
-	ts := strconv.FormatInt(t.Unix(), 10)
-	return "t=" + ts + ",v1=" + hex.EncodeToString(mac(secret, ts, body))
-}
-
-func mac(secret []byte, ts string, body []byte) []byte {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return m.Sum(nil)
-}
-
-// Signature errors.
-var (
-	ErrSignatureMissing  = errors.New("no usable Flare-Signature (want t=<unix>,v1=<hex>)")
-	ErrSignatureMismatch = errors.New("Flare-Signature does not match the body")
-	ErrSignatureTooOld   = errors.New("Flare-Signature timestamp is outside the tolerance")
-)
-
-// VerifySignature checks a Flare-Signature header value for body, as a
-// receiver does: t within tolerance of now (either side: clocks differ),
-// and one v1 equal to HMAC-SHA256(secret, t + "." + body).
-func VerifySignature(secret []byte, header string, body []byte, now time.Time, tolerance time.Duration) error {
-	var ts string
-	var sigs [][]byte
-	for part := range strings.SplitSeq(header, ",") {
-		k, v, ok := strings.Cut(strings.TrimSpace(part), "=")
-		switch {
-		case !ok:
-		case k == "t":
-			ts = v
-		case k == "v1":
-			if b, err := hex.DecodeString(v); err == nil {
-				sigs = append(sigs, b)
-			}
-		}
-	}
-	sec, err := strconv.ParseInt(ts, 10, 64)
-	if err != nil || len(sigs) == 0 {
-		return ErrSignatureMissing
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return ErrSignatureTooOld
-	}
-	want := mac(secret, ts, body)
-	for _, s := range sigs {
-		if hmac.Equal(s, want) {
-			return nil
-		}
-	}
-	return ErrSignatureMismatch
 }

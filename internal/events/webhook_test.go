@@ -58,7 +58,8 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if len(s.secret) > 0 {
-		if err := events.VerifySignature(s.secret, r.Header.Get(events.HeaderSignature), body, s.clk.Now(), 5*time.Minute); err != nil {
+		if err := events.VerifySignature(s.secret, r.Header.Get(events.HeaderTimestamp), r.Header.Get(events.HeaderSignature), body,
+			s.clk.Now(), 5*time.Minute); err != nil {
 			bad("signature: %v", err)
 			return
 		}
@@ -68,8 +69,8 @@ func (s *sink) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		bad("body: %v", err)
 		return
 	}
-	if r.Header.Get(events.HeaderEventID) != e.ID || r.Header.Get(events.HeaderEventType) != string(e.Type) {
-		bad("headers %q %q for event %s %s", r.Header.Get(events.HeaderEventID), r.Header.Get(events.HeaderEventType), e.ID, e.Type)
+	if r.Header.Get(events.HeaderEventID) != e.ID || r.Header.Get(events.HeaderEvent) != string(e.Type) {
+		bad("headers %q %q for event %s %s", r.Header.Get(events.HeaderEventID), r.Header.Get(events.HeaderEvent), e.ID, e.Type)
 		return
 	}
 	s.attempts[e.ID]++
@@ -293,29 +294,30 @@ func TestWebhookFailures(t *testing.T) {
 func TestVerifySignature(t *testing.T) {
 	secret, body := []byte("whsec"), []byte(`{"id":"0192","type":"case.created"}`)
 	sent := time.Date(2026, 11, 2, 9, 0, 0, 0, time.UTC)
-	h := events.Sign(secret, sent, body)
-	if !strings.HasPrefix(h, fmt.Sprintf("t=%d,v1=", sent.Unix())) {
-		t.Fatalf("header %q", h)
+	ts, sig := events.Sign(secret, sent, body)
+	if ts != "1793610000" || !strings.HasPrefix(sig, "v1=") || len(sig) != 3+64 {
+		t.Fatalf("signed %q %q", ts, sig)
 	}
+	_, old := events.Sign([]byte("old secret"), sent, body)
 	for _, tc := range []struct {
-		name   string
-		secret []byte
-		header string
-		body   []byte
-		now    time.Time
-		want   error
+		name    string
+		secret  []byte
+		ts, sig string
+		body    []byte
+		now     time.Time
+		want    error
 	}{
-		{"as sent", secret, h, body, sent.Add(30 * time.Second), nil},
-		{"receiver's clock behind", secret, h, body, sent.Add(-4 * time.Minute), nil},
-		{"rotating: a second v1", secret, h + ",v1=" + strings.Repeat("ab", 32), body, sent, nil},
-		{"replayed later", secret, h, body, sent.Add(6 * time.Minute), events.ErrSignatureTooOld},
-		{"body changed", secret, h, []byte(`{"id":"0193","type":"case.created"}`), sent, events.ErrSignatureMismatch},
-		{"other secret", []byte("other"), h, body, sent, events.ErrSignatureMismatch},
-		{"timestamp changed", secret, strings.Replace(h, fmt.Sprint(sent.Unix()), fmt.Sprint(sent.Unix()+1), 1), body, sent, events.ErrSignatureMismatch},
-		{"no header", secret, "", body, sent, events.ErrSignatureMissing},
-		{"no v1", secret, fmt.Sprintf("t=%d", sent.Unix()), body, sent, events.ErrSignatureMissing},
+		{"as sent", secret, ts, sig, body, sent.Add(30 * time.Second), nil},
+		{"receiver's clock behind", secret, ts, sig, body, sent.Add(-4 * time.Minute), nil},
+		{"rotating: one of two v1", secret, ts, old + ", " + sig, body, sent, nil},
+		{"replayed later", secret, ts, sig, body, sent.Add(6 * time.Minute), events.ErrSignatureTooOld},
+		{"body changed", secret, ts, sig, []byte(`{"id":"0193","type":"case.created"}`), sent, events.ErrSignatureMismatch},
+		{"other secret", []byte("other"), ts, sig, body, sent, events.ErrSignatureMismatch},
+		{"timestamp changed", secret, "1793610001", sig, body, sent, events.ErrSignatureMismatch},
+		{"no timestamp", secret, "", sig, body, sent, events.ErrSignatureMissing},
+		{"no v1", secret, ts, "", body, sent, events.ErrSignatureMissing},
 	} {
-		if err := events.VerifySignature(tc.secret, tc.header, tc.body, tc.now, 5*time.Minute); !errors.Is(err, tc.want) {
+		if err := events.VerifySignature(tc.secret, tc.ts, tc.sig, tc.body, tc.now, 5*time.Minute); !errors.Is(err, tc.want) {
 			t.Errorf("%s: %v, want %v", tc.name, err, tc.want)
 		}
 	}

@@ -353,7 +353,7 @@ func TestRestrictedCase(t *testing.T) {
 		}
 		for _, m := range rcv.got() {
 			if m.query == "" {
-				t.Errorf("the plain subscription got %s of a restricted case", m.header.Get(notify.HeaderEvent))
+				t.Errorf("the plain subscription got %s of a restricted case", m.header.Get(events.HeaderEvent))
 			}
 		}
 		if len(rcv.got()) == 0 {
@@ -420,13 +420,13 @@ func newReceiver(t *testing.T, failFirst int) *receiver {
 		if len(r.secrets) > 0 {
 			ok := false
 			for _, s := range r.secrets {
-				if notify.VerifySignature([]byte(s), req.Header.Get(notify.HeaderTimestamp), req.Header.Get(notify.HeaderSignature),
+				if events.VerifySignature([]byte(s), req.Header.Get(events.HeaderTimestamp), req.Header.Get(events.HeaderSignature),
 					body, r.now(), 5*time.Minute) == nil {
 					ok = true
 				}
 			}
 			if !ok {
-				r.bad = append(r.bad, req.Header.Get(notify.HeaderSignature))
+				r.bad = append(r.bad, req.Header.Get(events.HeaderSignature))
 				http.Error(w, "bad signature", http.StatusUnauthorized)
 				return
 			}
@@ -488,7 +488,7 @@ func TestWebhooks(t *testing.T) {
 		}{&body.Type, &body.URL}); err != nil {
 			t.Fatal(err)
 		}
-		if body.Type != events.CaseAssigned || body.URL != "https://flare.test/cases/"+c.Number || hits[0].header.Get(notify.HeaderEvent) != "case.assigned" {
+		if body.Type != events.CaseAssigned || body.URL != "https://flare.test/cases/"+c.Number || hits[0].header.Get(events.HeaderEvent) != "case.assigned" {
 			t.Fatalf("body %s", hits[0].body)
 		}
 		if data, _ := raw["data"].(map[string]any); data["owner"] != priya {

@@ -195,25 +195,3 @@ func TestPreferences(t *testing.T) {
 		}
 	}
 }
-
-func TestSignature(t *testing.T) {
-	secret, body := []byte("whsec_test"), []byte(`{"id":"e1"}`)
-	at := time.Date(2026, 11, 2, 10, 0, 0, 0, time.UTC)
-	sig := Sign(secret, at, body)
-	ts := "1793613600" // at, in Unix seconds
-	if err := VerifySignature(secret, ts, sig, body, at.Add(time.Minute), 5*time.Minute); err != nil {
-		t.Fatalf("a fresh signature: %v", err)
-	}
-	if err := VerifySignature(secret, ts, sig, body, at.Add(6*time.Minute), 5*time.Minute); err != ErrStale {
-		t.Fatalf("a replay six minutes later: %v", err)
-	}
-	if err := VerifySignature(secret, ts, sig, []byte(`{"id":"e2"}`), at, 5*time.Minute); err != ErrSignature {
-		t.Fatalf("another body: %v", err)
-	}
-	if err := VerifySignature(secret, "1793613601", sig, body, at, 5*time.Minute); err != ErrSignature {
-		t.Fatalf("another timestamp: %v", err)
-	}
-	if err := VerifySignature(secret, ts, Sign([]byte("old"), at, body)+", "+sig, body, at, 5*time.Minute); err != nil {
-		t.Fatalf("one of two signatures (a rotation): %v", err)
-	}
-}

@@ -3,9 +3,6 @@ package notify
 import (
 	"bytes"
 	"context"
-	"crypto/hmac"
-	"crypto/sha256"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -32,7 +29,7 @@ import (
 //	X-Flare-Timestamp: when this attempt was signed, in Unix seconds
 //	X-Flare-Signature: v1=<hex HMAC-SHA256(secret, timestamp + "." + body)>
 //
-// A receiver verifies (VerifySignature does): it reads the raw body,
+// A receiver verifies (events.VerifySignature does): it reads the raw body,
 // refuses a timestamp more than five minutes from its own clock (a
 // replayed old request fails here: the timestamp is signed), computes the
 // HMAC over "<timestamp>.<body>" with the subscription's secret and
@@ -53,14 +50,9 @@ const (
 // Formats lists the formats.
 var Formats = []string{FormatJSON, FormatSlack, FormatTeams}
 
-// The webhook headers.
-const (
-	HeaderEvent     = "X-Flare-Event"
-	HeaderEventID   = "X-Flare-Event-Id"
-	HeaderDelivery  = "X-Flare-Delivery"
-	HeaderTimestamp = "X-Flare-Timestamp"
-	HeaderSignature = "X-Flare-Signature"
-)
+// HeaderDelivery names the delivery in each request; the other headers and
+// the signature are the event stream's (events.HeaderEvent … events.Sign).
+const HeaderDelivery = "X-Flare-Delivery"
 
 // WebhookBody is the json format's body: the event as the event stream
 // carries it (id, type, schema version, time, actor, the case after the
@@ -137,47 +129,6 @@ func teamsBody(c Content) map[string]any {
 	return card
 }
 
-// Sign is the X-Flare-Signature of body signed at t with secret:
-// "v1=" and the hex HMAC-SHA256 of "<unix seconds>.<body>".
-func Sign(secret []byte, t time.Time, body []byte) string {
-	return "v1=" + signature(secret, strconv.FormatInt(t.Unix(), 10), body)
-}
-
-func signature(secret []byte, ts string, body []byte) string {
-	m := hmac.New(sha256.New, secret)
-	m.Write([]byte(ts))
-	m.Write([]byte{'.'})
-	m.Write(body)
-	return hex.EncodeToString(m.Sum(nil))
-}
-
-// Errors of VerifySignature.
-var (
-	ErrSignature = errors.New("webhook signature does not match")
-	ErrStale     = errors.New("webhook timestamp is too old or too far ahead")
-)
-
-// VerifySignature checks a request as a receiver should: the timestamp
-// header ts within tolerance of now (a replay of an old request fails),
-// and sig (X-Flare-Signature; several comma-separated v1= values may be
-// given while a secret rotates) the HMAC of "<ts>.<body>".
-func VerifySignature(secret []byte, ts, sig string, body []byte, now time.Time, tolerance time.Duration) error {
-	sec, err := strconv.ParseInt(strings.TrimSpace(ts), 10, 64)
-	if err != nil {
-		return fmt.Errorf("%w: no timestamp", ErrStale)
-	}
-	if d := now.Sub(time.Unix(sec, 0)); d > tolerance || d < -tolerance {
-		return ErrStale
-	}
-	want := signature(secret, strconv.FormatInt(sec, 10), body)
-	for _, part := range strings.Split(sig, ",") {
-		if v, ok := strings.CutPrefix(strings.TrimSpace(part), "v1="); ok && hmac.Equal([]byte(v), []byte(want)) {
-			return nil
-		}
-	}
-	return ErrSignature
-}
-
 // Poster sends webhook requests.
 type Poster struct {
 	client *http.Client
@@ -210,24 +161,24 @@ var errGone = errors.New("the receiver answered 410 Gone")
 func (p *Poster) post(ctx context.Context, target, secret string, d *delivery) (int, error) {
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, target, bytes.NewReader(d.payload))
 	if err != nil {
-		return 0, fmt.Errorf("webhook %s: %w", redactURL(target), err)
+		return 0, fmt.Errorf("webhook %s: %w", events.RedactURL(target), err)
 	}
 	h := req.Header
 	h.Set("Content-Type", "application/json")
 	h.Set("User-Agent", "Flare-Webhook/1")
-	h.Set(HeaderEvent, d.eventType)
-	h.Set(HeaderEventID, d.eventID)
+	h.Set(events.HeaderEvent, d.eventType)
+	h.Set(events.HeaderEventID, d.eventID)
 	h.Set(HeaderDelivery, strconv.FormatInt(d.id, 10))
-	now := p.now()
-	h.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	h.Set(HeaderSignature, Sign([]byte(secret), now, d.payload))
+	ts, sig := events.Sign([]byte(secret), p.now(), d.payload)
+	h.Set(events.HeaderTimestamp, ts)
+	h.Set(events.HeaderSignature, sig)
 	res, err := p.client.Do(req)
 	if err != nil {
 		var ue *url.Error
 		if errors.As(err, &ue) {
 			err = ue.Err // the URL may carry credentials: say where without them
 		}
-		return 0, fmt.Errorf("webhook %s: %w", redactURL(target), err)
+		return 0, fmt.Errorf("webhook %s: %w", events.RedactURL(target), err)
 	}
 	defer res.Body.Close()
 	head, _ := io.ReadAll(io.LimitReader(res.Body, 64<<10)) // read on so the connection is reused
@@ -241,15 +192,5 @@ func (p *Poster) post(ctx context.Context, target, secret string, d *delivery) (
 	if len(msg) > 200 {
 		msg = msg[:200]
 	}
-	return res.StatusCode, fmt.Errorf("webhook %s answered %d %s", redactURL(target), res.StatusCode, msg)
-}
-
-// redactURL is u without credentials, query or fragment: what admins see in errors.
-func redactURL(u string) string {
-	p, err := url.Parse(u)
-	if err != nil {
-		return "(unreadable URL)"
-	}
-	p.User, p.RawQuery, p.Fragment = nil, "", ""
-	return p.String()
+	return res.StatusCode, fmt.Errorf("webhook %s answered %d %s", events.RedactURL(target), res.StatusCode, msg)
 }

@@ -345,7 +345,7 @@ func (s *Service) auditWebhook(ctx context.Context, tx *db.Tx, a auth.Actor, act
 			return nil
 		}
 		// Never the secret: the audit log is read by admins and kept.
-		return map[string]any{"name": w.Name, "url": redactURL(w.URL), "format": w.Format, "event_types": w.EventTypes,
+		return map[string]any{"name": w.Name, "url": events.RedactURL(w.URL), "format": w.Format, "event_types": w.EventTypes,
 			"include_restricted": w.IncludeRestricted, "active": w.Active}
 	}
 	id := int64(0)
