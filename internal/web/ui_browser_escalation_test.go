@@ -2,25 +2,45 @@ package web
 
 import (
 	"context"
+	"slices"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
 
+	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/escalation"
+	"github.com/flare-desk/flare/internal/notify"
 )
 
 // TestUIBrowserEscalation drives an escalation in Chromium: a lead
 // escalates a case by hand from its page with a reason and a level, finds
-// it in the open-escalations list from the nav, and acknowledges it there.
+// it in the open-escalations list from the nav, and acknowledges it there;
+// the person the level asks finds the notification in their bell.
 func TestUIBrowserEscalation(t *testing.T) {
-	ctx := newBrowser(t, 60*time.Second)
-	e := newUIEnv(t)
+	ctx := newBrowser(t, 90*time.Second)
+	cfg := uiTestDesk()
+	levels := slices.Clone(escalation.DefaultLevels)
+	levels[2].Targets = []escalation.Target{{User: bobEmail}} // L3 asks Bob
+	desk.Set(cfg, escalation.LevelsKey, levels)
+	e := newUIEnvWith(t, cfg, app.Options{})
 	seedQueue(t, e)
 	bg := context.Background()
+	if err := e.app.DB.InTx(bg, func(tx *db.Tx) error {
+		bob, err := auth.UserByEmail(bg, tx, bobEmail)
+		if err != nil {
+			return err
+		}
+		return auth.SetPassword(bg, tx, e.app.Clock.Now(), bob.ID, bobPassword)
+	}); err != nil {
+		t.Fatal(err)
+	}
 	c, err := e.app.Cases.Create(bg, auth.System("seed"), cases.CreateInput{Title: "Seller's warehouse fire: 300 orders stuck",
 		Category: "logistics/delayed_delivery", Market: "DE"}, nil)
 	if err != nil {
@@ -99,6 +119,28 @@ func TestUIBrowserEscalation(t *testing.T) {
 	if err != nil || len(v.Escalations) != 1 || v.Escalations[0].State != escalation.Acknowledged || v.Level != 3 ||
 		v.Escalations[0].Reason != reason {
 		t.Fatalf("stored: %+v %v", v, err)
+	}
+	// Bob, whom L3 asks, has it in his bell once notifications ran.
+	if _, err := e.app.Bus.Deliver(bg, notify.Subscriber); err != nil {
+		t.Fatal(err)
+	}
+	do("sign in as the person asked",
+		chromedp.Click(css(`form[action="/logout"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`input[name=email]`)),
+		chromedp.SendKeys(css(`input[name=email]`), bobEmail),
+		chromedp.SendKeys(css(`input[name=password]`), bobPassword),
+		chromedp.Click(css(`form[action="/login"] button[type=submit]`)),
+		chromedp.WaitVisible(css(`#nav-bell #bell-count`)),
+		shot("escalation-bell", ""))
+	if n, err := strconv.Atoi(text(`#bell-count`)); err != nil || n < 1 {
+		t.Errorf("Bob's bell shows %q", text(`#bell-count`))
+	}
+	do("open the bell",
+		chromedp.Click(css(`#nav-bell`)),
+		chromedp.WaitVisible(css(`main`)),
+		shot("escalation-notifications", ""))
+	if page := text(`main`); !strings.Contains(page, c.Number+" was escalated to you (L3)") || !strings.Contains(page, reason) {
+		t.Errorf("notifications page: %q", page)
 	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("the browser reported errors: %v", p)

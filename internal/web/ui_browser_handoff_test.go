@@ -37,7 +37,6 @@ func TestUIBrowserHandoffRoundTrip(t *testing.T) {
 	if _, err := e.app.Cases.Update(bg, sys, c.Number, cases.UpdateInput{Owner: &owner}); err != nil {
 		t.Fatal(err)
 	}
-	const bobEmail, bobPassword = "bob@flare.test", "bob's long passphrase"
 	err = e.app.DB.InTx(bg, func(tx *db.Tx) error {
 		bob, err := auth.UserByEmail(bg, tx, bobEmail)
 		if err != nil {

@@ -35,6 +35,8 @@ type uiEnv struct {
 
 const (
 	uiTestEmail    = "alice@flare.test"
+	bobEmail       = "bob@flare.test" // an agent of logistics
+	bobPassword    = "bob's long passphrase"
 	uiTestPassword = "correct horse battery"
 )
 
