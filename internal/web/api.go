@@ -87,6 +87,30 @@ func mergeInvalid(perr, err error) error {
 	return pinv
 }
 
+// createIdempotent runs a create whose body is In: it reads the body
+// strictly, answers a repeated Idempotency-Key with the stored response
+// (done), and otherwise runs create with the within that stores the 201
+// answer in the create's own transaction (nil without a key). done is set
+// when the request has been answered or failed: return err then.
+func createIdempotent[In, Out any](s *Server, w http.ResponseWriter, r *http.Request, a auth.Actor,
+	create func(in In, within func(tx *db.Tx, out Out) error) (Out, error)) (out Out, done bool, err error) {
+	var in In
+	body, err := readJSON(r, &in)
+	if err != nil {
+		return out, true, err
+	}
+	save, replayed, err := s.idempotent(w, r, a, body)
+	if err != nil || replayed {
+		return out, true, err
+	}
+	var within func(tx *db.Tx, out Out) error
+	if save != nil {
+		within = func(tx *db.Tx, v Out) error { return save(tx, v) }
+	}
+	out, err = create(in, within)
+	return out, err != nil, err
+}
+
 // idempotent honours an Idempotency-Key on a create: a request seen before
 // gets its stored response again (replayed); otherwise save, when a key was
 // given, stores the 201 response in the create's own transaction.

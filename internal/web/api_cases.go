@@ -16,21 +16,10 @@ import (
 // comment, timeline (internal/cases).
 
 func (s *Server) createCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	var in cases.CreateInput
-	body, err := readJSON(r, &in)
-	if err != nil {
-		return err
-	}
-	save, replayed, err := s.idempotent(w, r, a, body)
-	if err != nil || replayed {
-		return err
-	}
-	var within cases.Within
-	if save != nil {
-		within = func(tx *db.Tx, c *cases.Case) error { return save(tx, c) }
-	}
-	c, err := s.app.Cases.Create(r.Context(), a, in, within)
-	if err != nil {
+	c, done, err := createIdempotent(s, w, r, a, func(in cases.CreateInput, within func(*db.Tx, *cases.Case) error) (*cases.Case, error) {
+		return s.app.Cases.Create(r.Context(), a, in, within)
+	})
+	if done {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/cases/"+strconv.FormatInt(c.ID, 10))

@@ -19,21 +19,10 @@ import (
 // open-escalations list.
 
 func (s *Server) escalateCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	var in escalation.Input
-	body, err := readJSON(r, &in)
-	if err != nil {
-		return err
-	}
-	save, replayed, err := s.idempotent(w, r, a, body)
-	if err != nil || replayed {
-		return err
-	}
-	var within escalation.Within
-	if save != nil {
-		within = func(tx *db.Tx, e *escalation.Escalation) error { return save(tx, e) }
-	}
-	e, err := s.app.Escalation.Escalate(r.Context(), a, r.PathValue("ref"), in, within)
-	if err != nil {
+	e, done, err := createIdempotent(s, w, r, a, func(in escalation.Input, within func(*db.Tx, *escalation.Escalation) error) (*escalation.Escalation, error) {
+		return s.app.Escalation.Escalate(r.Context(), a, r.PathValue("ref"), in, within)
+	})
+	if done {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/cases/"+e.Case+"/escalations")

@@ -16,21 +16,10 @@ import (
 )
 
 func (s *Server) createHandoff(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	var in handoffs.Input
-	body, err := readJSON(r, &in)
-	if err != nil {
-		return err
-	}
-	save, replayed, err := s.idempotent(w, r, a, body)
-	if err != nil || replayed {
-		return err
-	}
-	var within handoffs.Within
-	if save != nil {
-		within = func(tx *db.Tx, h *handoffs.Handoff) error { return save(tx, h) }
-	}
-	h, err := s.app.Handoffs.Create(r.Context(), a, r.PathValue("ref"), in, within)
-	if err != nil {
+	h, done, err := createIdempotent(s, w, r, a, func(in handoffs.Input, within func(*db.Tx, *handoffs.Handoff) error) (*handoffs.Handoff, error) {
+		return s.app.Handoffs.Create(r.Context(), a, r.PathValue("ref"), in, within)
+	})
+	if done {
 		return err
 	}
 	w.Header().Set("Location", "/api/v1/handoffs/"+strconv.FormatInt(h.ID, 10))

@@ -80,21 +80,10 @@ func (s *Server) listOverrides(w http.ResponseWriter, r *http.Request, a auth.Ac
 }
 
 func (s *Server) createOverride(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	var in oncall.OverrideInput
-	body, err := readJSON(r, &in)
-	if err != nil {
-		return err
-	}
-	save, replayed, err := s.idempotent(w, r, a, body)
-	if err != nil || replayed {
-		return err
-	}
-	var within oncall.Within
-	if save != nil {
-		within = func(tx *db.Tx, o *oncall.Override) error { return save(tx, o) }
-	}
-	o, err := s.app.OnCall.AddOverride(r.Context(), a, r.PathValue("team"), in, within)
-	if err != nil {
+	o, done, err := createIdempotent(s, w, r, a, func(in oncall.OverrideInput, within func(*db.Tx, *oncall.Override) error) (*oncall.Override, error) {
+		return s.app.OnCall.AddOverride(r.Context(), a, r.PathValue("team"), in, within)
+	})
+	if done {
 		return err
 	}
 	writeJSON(w, http.StatusCreated, o)
