@@ -473,10 +473,7 @@ func (s *Service) SetAway(ctx context.Context, actor auth.Actor, email string, i
 
 // auditAgent records a change to a person's assignment status.
 func auditAgent(ctx context.Context, tx *db.Tx, actor auth.Actor, action, email string, now time.Time, after any) error {
-	name := actor.Email
-	if name == "" {
-		name = actor.Name
-	}
+	name := audit.ActorName(actor)
 	return audit.Append(ctx, tx, now, audit.Entry{ActorID: actor.UserID, Actor: name, Action: action,
 		ObjectType: "user", ObjectID: email, After: after})
 }

@@ -411,3 +411,12 @@ func checkLink(r *Record, prevSeq int64, prevHash string) string {
 	}
 	return ""
 }
+
+// ActorName is how a record names its actor: the user's email, or the
+// name of Flare's own actor (a job, the CLI).
+func ActorName(a auth.Actor) string {
+	if a.Email != "" {
+		return a.Email
+	}
+	return a.Name
+}

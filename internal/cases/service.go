@@ -442,10 +442,7 @@ func addEvent(ctx context.Context, tx *db.Tx, caseID int64, actor auth.Actor, at
 }
 
 func auditEntry(actor auth.Actor, action string, c *Case, before, after any) audit.Entry {
-	name := actor.Email
-	if name == "" {
-		name = actor.Name
-	}
+	name := audit.ActorName(actor)
 	return audit.Entry{ActorID: actor.UserID, Actor: name, Action: action, ObjectType: "case",
 		ObjectID: c.Number, Before: before, After: after}
 }

@@ -420,10 +420,7 @@ func apply(ctx context.Context, tx *db.Tx, schema *Schema, actor auth.Actor, now
 		return ApplyResult{}, fmt.Errorf("desk apply: store config: %w", err)
 	}
 
-	name := actor.Email
-	if name == "" {
-		name = actor.Name
-	}
+	name := audit.ActorName(actor)
 	before := summary(prevVersion, prev, prevActiveUsers, prevActiveSellers)
 	after := summary(version, next, len(next.Users), len(next.Sellers))
 	const maxAuditLines = 1000

@@ -614,10 +614,7 @@ func (s *Service) publish(ctx context.Context, tx *db.Tx, actor auth.Actor, c *c
 }
 
 func (s *Service) audit(ctx context.Context, tx *db.Tx, actor auth.Actor, action string, after, before *Escalation, now time.Time) error {
-	name := actor.Email
-	if name == "" {
-		name = actor.Name
-	}
+	name := audit.ActorName(actor)
 	e := audit.Entry{ActorID: actor.UserID, Actor: name, Action: action, ObjectType: "escalation",
 		ObjectID: strconv.FormatInt(after.ID, 10), After: snapshot(after)}
 	if before != nil {

@@ -603,10 +603,7 @@ func (s *Service) applyHandoff(ctx context.Context, tx *db.Tx, actor auth.Actor,
 }
 
 func (s *Service) auditHandoff(ctx context.Context, tx *db.Tx, actor auth.Actor, action string, after, before *Handoff, now time.Time) error {
-	name := actor.Email
-	if name == "" {
-		name = actor.Name
-	}
+	name := audit.ActorName(actor)
 	e := audit.Entry{ActorID: actor.UserID, Actor: name, Action: action, ObjectType: "handoff",
 		ObjectID: strconv.FormatInt(after.ID, 10), After: snapshot(after)}
 	if before != nil {
