@@ -24,6 +24,7 @@ import (
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
+	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
@@ -88,6 +89,7 @@ type Capabilities struct {
 	Escalation *escalation.Service
 	Notify     *notify.Service
 	Intake     *intake.Service
+	Reports    *reports.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -109,6 +111,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 		cs.Notify.Register(bus)
 	}
 	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
+	cs.Reports = reports.New(d, dk, c)
 	return cs
 }
 
