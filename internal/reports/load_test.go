@@ -84,4 +84,3 @@ func TestReportFromTheStore(t *testing.T) {
 		}
 	})
 }
-
