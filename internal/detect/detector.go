@@ -19,11 +19,12 @@ type Params struct {
 	Chans    int     // bitmask of channels (0: all)
 	Refract  int     // points after a score during which lower ones are damped
 	Damp     float64 // factor applied to damped scores
+	Cap      float64 // if > 0, a point beyond the record raises it at most by this factor
 }
 
 // DefaultParams is the parameter set used for every series.
 func DefaultParams() Params {
-	return Params{Window: 1000, Smooth: 8, History: 2000, Learn: 150, Seasonal: true}
+	return Params{Window: 1000, Smooth: 20, History: 4000, Learn: 150, Seasonal: true, Refract: 50, Damp: 0.5, Cap: 1.2}
 }
 
 // robustZ is a channel's feature: how far x lies from the median of its
@@ -53,6 +54,7 @@ func (z *robustZ) update(x float64) float64 {
 type record struct {
 	peak  *slidingMax
 	decay float64
+	cap   float64
 	m     float64
 }
 
@@ -60,10 +62,17 @@ func (r *record) ratio(f float64) float64 {
 	var prev float64
 	if r.decay > 0 {
 		prev = r.m
-		r.m = math.Max(f, r.m*r.decay)
 	} else {
 		prev = r.peak.max()
-		r.peak.push(f)
+	}
+	g := f
+	if r.cap > 0 && prev > 0 && g > prev*r.cap {
+		g = prev * r.cap
+	}
+	if r.decay > 0 {
+		r.m = math.Max(g, r.m*r.decay)
+	} else {
+		r.peak.push(g)
 	}
 	if prev <= 0 {
 		return 0
@@ -94,7 +103,7 @@ type Detector struct {
 func New(p Params) *Detector {
 	d := &Detector{p: p, smooth: newRing(p.Smooth), recent: newSlidingMax(max(p.Refract, 1))}
 	for range 4 {
-		rec := &record{peak: newSlidingMax(p.History), decay: p.Decay}
+		rec := &record{peak: newSlidingMax(p.History), decay: p.Decay, cap: p.Cap}
 		d.chans = append(d.chans, &channel{z: newRobustZ(p.Window), rec: rec})
 	}
 	return d
