@@ -33,6 +33,8 @@ Usage:
   flare sla between --calendar KEY --from RFC3339 --to RFC3339
                                    (durations and ranges: at most 3660d)
   flare audit verify
+  flare detect nab-run --data DIR --out DIR | nab-score --results DIR --labels FILE [--thresholds FILE]
+  flare classify eval --train FILE --test FILE | cv --data FILE [--folds 5] | split --data FILE --train-out F --test-out F
   flare version
 
 Every command accepts --db (or FLARE_DB); serve and demo accept --addr (FLARE_ADDR),
@@ -93,6 +95,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdSLA(ctx, sub, rest, stdout, log)
 	case "audit verify":
 		return cmdAuditVerify(ctx, rest, stdout, log)
+	case "detect ", "classify ":
+		return cmdAnalytics(ctx, cmd, rest, stdout)
 	case "version ", "--version ":
 		fmt.Fprintln(stdout, "flare", version)
 		return nil
