@@ -147,3 +147,16 @@ func TestStalledDailyCycleBreaksTheRecord(t *testing.T) {
 		t.Errorf("%d quiet points break the record, want at most 2 in 2,000", above)
 	}
 }
+
+// BenchmarkUpdate measures one series' scoring cost per point (the
+// reported figure: points/s on one core).
+func BenchmarkUpdate(b *testing.B) {
+	ts, vs := series(20000, 9)
+	d := detect.New(detect.DefaultParams())
+	b.ReportAllocs()
+	b.ResetTimer()
+	for i := range b.N {
+		d.Update(ts[i%len(ts)], vs[i%len(vs)])
+	}
+	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "points/s")
+}
