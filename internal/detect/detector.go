@@ -39,7 +39,7 @@ type Params struct {
 // DefaultParams is the one parameter set used for every series (and
 // measured on all 58 NAB files).
 func DefaultParams() Params {
-	return Params{Window: 1000, Smooth: 10, History: 4000, Learn: 150, Refract: 50, Damp: 0.5, Cap: 1.2}
+	return Params{Window: 5000, Smooth: 20, History: 5000, Learn: 150, Refract: 50, Damp: 0.5, Cap: 1.2}
 }
 
 // maxPeriod bounds the daily lag buffer (one-minute points at most).
