@@ -126,11 +126,6 @@ func (w *sortedWindow) mad(m float64) float64 {
 	return (kth(n/2-1) + kth(n/2)) / 2
 }
 
-// normalTail is P(Z > z) for a standard normal Z.
-func normalTail(z float64) float64 {
-	return 0.5 * math.Erfc(z/math.Sqrt2)
-}
-
 // slidingMax is the maximum of the last n values pushed (a monotonic
 // deque: O(1) amortised per push, at most n entries).
 type slidingMax struct {
