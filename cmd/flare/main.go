@@ -29,6 +29,7 @@ Usage:
   flare token create --email E [--name N] (prints the token on the last line)
   flare desk apply FILE [--dry-run]
   flare desk export [--out FILE]
+  flare desk impact FILE [--days 30]    (what FILE would have done to the last days' cases; writes nothing)
   flare sla due --calendar KEY --from RFC3339 --add DURATION   (due instant, UTC, on the last line)
   flare sla between --calendar KEY --from RFC3339 --to RFC3339
                                    (durations and ranges: at most 3660d)
@@ -93,6 +94,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdDeskApply(ctx, rest, stdin, stdout, log)
 	case "desk export":
 		return cmdDeskExport(ctx, rest, stdout, log)
+	case "desk impact":
+		return cmdDeskImpact(ctx, rest, stdout, log)
 	case "sla due", "sla between":
 		return cmdSLA(ctx, sub, rest, stdout, log)
 	case "audit verify":

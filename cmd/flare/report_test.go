@@ -4,8 +4,12 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"os"
+	"path/filepath"
 	"strings"
 	"testing"
+
+	"github.com/flare-desk/flare/internal/desk"
 )
 
 func staffingLastLine(t *testing.T, args ...string) (string, error) {
@@ -39,5 +43,38 @@ func TestCLIStaffing(t *testing.T) {
 		if _, err := staffingLastLine(t, bad...); !errors.As(err, &ue) {
 			t.Errorf("flare report staffing %s: %v, want a usage error", strings.Join(bad, " "), err)
 		}
+	}
+}
+
+// desk impact reads a proposed document, refuses a broken one with its
+// problems, and prints the comparison's summary on its last line.
+func TestCLIDeskImpact(t *testing.T) {
+	dir := t.TempDir()
+	dbURL := "sqlite:" + filepath.Join(dir, "flare.db")
+	deskFile := filepath.Join(dir, "desk.yaml")
+	if err := os.WriteFile(deskFile, desk.ExampleYAML, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	flare(t, "", false, "migrate", "--db", dbURL)
+	flare(t, "", false, "desk", "apply", deskFile, "--db", dbURL)
+	var out bytes.Buffer
+	if err := run(context.Background(), []string{"desk", "impact", deskFile, "--days", "30", "--db", dbURL}, strings.NewReader(""), &out, &out); err != nil {
+		t.Fatalf("impact: %v\n%s", err, out.String())
+	}
+	lines := strings.Split(strings.TrimSpace(out.String()), "\n")
+	if last := lines[len(lines)-1]; last != "changed_team=0 changed_priority=0 breaches=0→0" {
+		t.Fatalf("last line %q\n%s", last, out.String())
+	}
+	broken := filepath.Join(dir, "broken.yaml")
+	if err := os.WriteFile(broken, []byte("markets: 3\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	out.Reset()
+	if err := run(context.Background(), []string{"desk", "impact", broken, "--db", dbURL}, strings.NewReader(""), &out, &out); err == nil {
+		t.Fatalf("a broken document was replayed: %s", out.String())
+	}
+	var ue usageError
+	if err := run(context.Background(), []string{"desk", "impact", deskFile, "--days", "0", "--db", dbURL}, strings.NewReader(""), &out, &out); !errors.As(err, &ue) {
+		t.Fatalf("--days 0: %v", err)
 	}
 }

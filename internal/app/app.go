@@ -111,7 +111,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 		cs.Notify.Register(bus)
 	}
 	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
-	cs.Reports = reports.New(d, dk, c)
+	cs.Reports = reports.New(d, dk, cs.Cases, c)
 	return cs
 }
 

@@ -21,12 +21,13 @@ import (
 type Service struct {
 	db    *db.DB
 	desk  *desk.Service
+	cases *cases.Service
 	clock clock.Clock
 }
 
 // New returns the reports service.
-func New(d *db.DB, dk *desk.Service, c clock.Clock) *Service {
-	return &Service{db: d, desk: dk, clock: c}
+func New(d *db.DB, dk *desk.Service, cs *cases.Service, c clock.Clock) *Service {
+	return &Service{db: d, desk: dk, cases: cs, clock: c}
 }
 
 // Filter selects the cases a report covers and how it slices them.
