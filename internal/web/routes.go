@@ -182,6 +182,15 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /admin/webhooks", u.page(u.postWebhook))
 	m.HandleFunc("GET /admin/webhooks/{id}", u.page(u.webhookPage))
 	m.HandleFunc("POST /admin/webhooks/{id}", u.page(u.postWebhookAction))
+	// incidents (ui_incidents.go): the list and declare form, the command page and its forms
+	m.HandleFunc("GET /incidents", u.page(u.incidentsPage))
+	m.HandleFunc("POST /incidents", u.page(u.postDeclare))
+	m.HandleFunc("GET /incidents/{ref}", u.page(u.incidentPage))
+	m.HandleFunc("POST /incidents/{ref}/{action}", u.page(u.postIncident))
+	m.HandleFunc("GET /incidents/{ref}/{action}", func(w http.ResponseWriter, r *http.Request) {
+		// After signing in, a form post comes back as a GET of its address.
+		http.Redirect(w, r, "/incidents/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
+	})
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
