@@ -347,7 +347,7 @@ func (s *Service) bulkBatch(ctx context.Context, id int64) (bool, error) {
 			ids   []any
 		}{{"done", done}, {"skipped", skipped}} {
 			for chunk := range slices.Chunk(p.ids, 500) {
-				if _, err := tx.Exec(ctx, `UPDATE incident_cases SET reply_state = ?, replied_at = ? WHERE bulk_id = ? AND case_id IN (`+
+				if _, err := tx.Exec(ctx, `UPDATE incident_cases SET reply_state = ?, replied_at = ? WHERE bulk_id = ? AND reply_state = 'pending' AND case_id IN (`+
 					db.Placeholders(len(chunk))+`)`, append([]any{p.state, db.T(now), id}, chunk...)...); err != nil {
 					return fmt.Errorf("bulk %d progress: %w", id, err)
 				}
