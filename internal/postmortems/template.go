@@ -44,7 +44,7 @@ type DocSection struct {
 	Title    string `json:"title"`
 	Required bool   `json:"required,omitempty"`
 	Prompt   string `json:"prompt,omitempty"`
-	Body     string `json:"body"`        // Markdown
+	Body     string `json:"body"`          // Markdown
 	HTML     string `json:"html,omitzero"` // rendered (sanitised) on read, never stored
 }
 
