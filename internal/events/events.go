@@ -57,6 +57,17 @@ const (
 	EscalationAcknowledged Type = "escalation.acknowledged" // someone took it: the step's clock stops
 	EscalationClosed       Type = "escalation.closed"       // the case was resolved, or de-escalated with a reason
 
+	IncidentDeclared        Type = "incident.declared"         // an incident was declared (from scratch or from a case)
+	IncidentStatusChanged   Type = "incident.status_changed"   // investigating → identified → monitoring → resolved → closed, reopened
+	IncidentSeverityChanged Type = "incident.severity_changed" // SEV1 … SEV4
+	IncidentRoleAssigned    Type = "incident.role_assigned"    // a role was assigned or handed over
+	IncidentPaged           Type = "incident.paged"            // the on-call commander was paged (again, or stepped up)
+	IncidentAcknowledged    Type = "incident.acknowledged"     // the page was acknowledged
+	IncidentUpdatePosted    Type = "incident.update_posted"    // a status update went to its stakeholders
+	IncidentUpdateDue       Type = "incident.update_due"       // the next status update is due (the cadence of its severity)
+	IncidentCasesLinked     Type = "incident.cases_linked"     // cases were linked (by hand, in bulk, by an auto-link rule)
+	IncidentCasesResolved   Type = "incident.cases_resolved"   // a bulk resolve of the linked cases finished
+
 	PostmortemCreated   Type = "postmortem.created"   // an incident's postmortem was started from the template
 	PostmortemSubmitted Type = "postmortem.submitted" // sent for review
 	PostmortemReturned  Type = "postmortem.returned"  // sent back to draft by its reviewer
@@ -100,6 +111,17 @@ var kinds = map[Type]kind{
 	EscalationAcknowledged: {1, func() Payload { return &Escalation{} }},
 	EscalationClosed:       {1, func() Payload { return &Escalation{} }},
 
+	IncidentDeclared:        {1, func() Payload { return &Incident{} }},
+	IncidentStatusChanged:   {1, func() Payload { return &Incident{} }},
+	IncidentSeverityChanged: {1, func() Payload { return &Incident{} }},
+	IncidentRoleAssigned:    {1, func() Payload { return &Incident{} }},
+	IncidentPaged:           {1, func() Payload { return &Incident{} }},
+	IncidentAcknowledged:    {1, func() Payload { return &Incident{} }},
+	IncidentUpdatePosted:    {1, func() Payload { return &Incident{} }},
+	IncidentUpdateDue:       {1, func() Payload { return &Incident{} }},
+	IncidentCasesLinked:     {1, func() Payload { return &Incident{} }},
+	IncidentCasesResolved:   {1, func() Payload { return &Incident{} }},
+
 	PostmortemCreated:   {1, func() Payload { return &Postmortem{} }},
 	PostmortemSubmitted: {1, func() Payload { return &Postmortem{} }},
 	PostmortemReturned:  {1, func() Payload { return &Postmortem{} }},
@@ -115,7 +137,9 @@ func Types() []Type {
 	return []Type{CaseCreated, CaseChanged, CaseStatusChanged, CaseAssigned, CaseUnassigned, CaseReplied,
 		CaseNoteAdded, CaseRouted, SLAWarning, SLABreached, SLAMet, HandoffRequested, HandoffAccepted,
 		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled, EscalationStarted, EscalationStepped,
-		EscalationAcknowledged, EscalationClosed,
+		EscalationAcknowledged, EscalationClosed, IncidentDeclared, IncidentStatusChanged, IncidentSeverityChanged,
+		IncidentRoleAssigned, IncidentPaged, IncidentAcknowledged, IncidentUpdatePosted, IncidentUpdateDue,
+		IncidentCasesLinked, IncidentCasesResolved,
 		PostmortemCreated, PostmortemSubmitted, PostmortemReturned, PostmortemPublished,
 		ActionItemAssigned, ActionItemChanged, ActionItemDueSoon, ActionItemOverdue}
 }
@@ -289,6 +313,42 @@ type Escalation struct {
 	AckedBy      string    `json:"acked_by,omitempty"` // email
 }
 
+// Incident: an incident changed. Events about an incident carry no case
+// (they are ordered per type); Notify names the people to tell (the page's
+// targets, an update's stakeholders, whoever owes the next update).
+type Incident struct {
+	IncidentID  int64     `json:"incident_id"`
+	Number      string    `json:"number"` // INC-7
+	Title       string    `json:"title"`
+	Type        string    `json:"type"`
+	Severity    string    `json:"severity"`
+	Status      string    `json:"status"`
+	Markets     []string  `json:"markets,omitempty"`
+	From        string    `json:"from,omitempty"` // status_changed, severity_changed: before; role_assigned: the previous holder
+	To          string    `json:"to,omitempty"`   // … after; role_assigned: the new holder (email)
+	Role        string    `json:"role,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Audience    string    `json:"audience,omitempty"` // update_posted
+	Body        string    `json:"body,omitempty"`     // update_posted: the update
+	Count       int       `json:"count,omitempty"`    // cases_linked, cases_resolved: how many
+	Cases       []string  `json:"cases,omitempty"`    // cases_linked: the case numbers (up to 100)
+	Round       int       `json:"round,omitempty"`    // paged: the page's round (0: the first)
+	AckDeadline time.Time `json:"ack_deadline,omitzero"`
+	Notify      []string  `json:"notify,omitempty"` // emails
+}
+
+func (*Incident) payload()      {}
+func (*Created) payload()       {}
+func (*Changed) payload()       {}
+func (*StatusChanged) payload() {}
+func (*Assigned) payload()      {}
+func (*Unassigned) payload()    {}
+func (*Comment) payload()       {}
+func (*Routed) payload()        {}
+func (*SLA) payload()           {}
+func (*Handoff) payload()       {}
+func (*Escalation) payload()    {}
+
 // Postmortem: an incident's postmortem moved between draft, in review
 // and published.
 type Postmortem struct {
@@ -313,18 +373,8 @@ type ActionItem struct {
 	Changes      []FieldChange `json:"changes,omitempty"`
 }
 
-func (*Postmortem) payload()    {}
-func (*ActionItem) payload()    {}
-func (*Created) payload()       {}
-func (*Changed) payload()       {}
-func (*StatusChanged) payload() {}
-func (*Assigned) payload()      {}
-func (*Unassigned) payload()    {}
-func (*Comment) payload()       {}
-func (*Routed) payload()        {}
-func (*SLA) payload()           {}
-func (*Handoff) payload()       {}
-func (*Escalation) payload()    {}
+func (*Postmortem) payload() {}
+func (*ActionItem) payload() {}
 
 // check reports an event that cannot be published: an unknown type or a
 // payload of the wrong kind.
