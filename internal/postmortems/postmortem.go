@@ -394,7 +394,11 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 // to close an incident whose severity needs a postmortem while that is
 // not published. q is the closing transaction, so the check holds under
 // the incident's lock.
-func (s *Service) CloseCheck(ctx context.Context, q db.Querier, cfg *desk.Config, inc IncidentFacts) error {
+func (s *Service) CloseCheck(ctx context.Context, q db.Querier, inc IncidentFacts) error {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return err
+	}
 	if s.incidents == nil || !s.incidents.RequiresPostmortem(cfg, inc.Severity) {
 		return nil
 	}
