@@ -165,3 +165,19 @@ func TestDeclareFromCasePagesAndAcknowledges(t *testing.T) {
 		}
 	})
 }
+
+func apptestWantInvalid(t *testing.T, err error, field string) {
+	t.Helper()
+	apptest.WantInvalid(t, err, field)
+}
+
+func joinStrings(s []string) string {
+	out := ""
+	for i, x := range s {
+		if i > 0 {
+			out += " "
+		}
+		out += x
+	}
+	return out
+}
