@@ -42,27 +42,18 @@ func (a adapter) RequiresPostmortem(cfg *desk.Config, severity string) bool {
 	return incidents.RequiresPostmortem(cfg, incidents.Severity(severity))
 }
 
-// Details reads the incident's timeline and linked cases. Until
-// internal/incidents exports them through q (requested), it reads their
-// rows itself.
+// Details reads the incident's timeline (its postmortem report) and
+// linked cases. internal/incidents exports no list of the linked cases'
+// ids through a transaction: until it does (requested), the adapter reads
+// incident_cases itself.
 func (a adapter) Details(ctx context.Context, q db.Querier, id int64) ([]Moment, []int64, error) {
-	rows, err := q.Query(ctx, `SELECT t.at, t.kind, t.body, COALESCE(u.name, '') FROM incident_timeline t
-		LEFT JOIN users u ON u.id = t.actor_id WHERE t.incident_id = ? ORDER BY t.at, t.id`, id)
+	r, err := a.svc.ReportTx(ctx, q, id)
 	if err != nil {
-		return nil, nil, fmt.Errorf("incident %d timeline: %w", id, err)
+		return nil, nil, err
 	}
-	timeline, err := db.Collect(rows, func(r db.Scanner) (Moment, error) {
-		var m Moment
-		var at db.Time
-		var kind, body, who string
-		if err := r.Scan(&at, &kind, &body, &who); err != nil {
-			return m, err
-		}
-		m.At, m.Text = at.Time, momentText(kind, body, who)
-		return m, nil
-	})
-	if err != nil {
-		return nil, nil, fmt.Errorf("incident %d timeline: %w", id, err)
+	timeline := make([]Moment, len(r.Timeline))
+	for i, e := range r.Timeline {
+		timeline[i] = Moment{At: e.At, Text: momentText(e.Kind, e.Body, e.ActorName)}
 	}
 	linked, err := db.QueryIDs(ctx, q, `SELECT case_id FROM incident_cases WHERE incident_id = ? ORDER BY case_id`, id)
 	if err != nil {

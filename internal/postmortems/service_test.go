@@ -92,9 +92,18 @@ func TestPostmortemGatesClose(t *testing.T) {
 		inc := f.declare(t, incidents.SEV2)
 		f.link(t, inc)
 		facts := postmortems.IncidentFacts{ID: inc.ID, Number: inc.Number, Severity: "SEV2"}
+		if p, err := f.pm.Get(f.ctx, amelia, inc.Number); !errors.Is(err, apperr.ErrNotFound) {
+			t.Fatalf("before it starts: %+v %v", p, err)
+		}
 
-		err := f.pm.CloseCheck(f.ctx, d, facts)
-		if !isConflict(err, "has none yet") {
+		if _, err := f.App.Incidents.Transition(f.ctx, amelia, inc.Number, incidents.TransitionInput{To: incidents.Resolved}); err != nil {
+			t.Fatal(err)
+		}
+		closeIt := func() error {
+			_, err := f.App.Incidents.Transition(f.ctx, amelia, inc.Number, incidents.TransitionInput{To: incidents.Closed})
+			return err
+		}
+		if err := closeIt(); !isConflict(err, "has none yet") {
 			t.Fatalf("close without a postmortem: %v", err)
 		}
 		p, err := f.pm.Start(f.ctx, priya, inc.Number, nil)
@@ -120,7 +129,7 @@ func TestPostmortemGatesClose(t *testing.T) {
 		if _, err := f.pm.Start(f.ctx, priya, inc.Number, nil); !isConflict(err, "has a postmortem already") {
 			t.Errorf("second start: %v", err)
 		}
-		if err := f.pm.CloseCheck(f.ctx, d, facts); !isConflict(err, "write Summary, Root cause") {
+		if err := closeIt(); !isConflict(err, "the postmortem is draft — write Summary, Root cause, then send it for review") {
 			t.Fatalf("close with a draft: %v", err)
 		}
 
@@ -169,9 +178,6 @@ func TestPostmortemGatesClose(t *testing.T) {
 		if p.State != postmortems.Published || p.PublishedBy == nil || *p.PublishedBy != "jonas.weber@flare.example" {
 			t.Fatalf("published: %+v", p)
 		}
-		if err := f.pm.CloseCheck(f.ctx, d, facts); err != nil {
-			t.Fatalf("close once published: %v", err)
-		}
 		if _, err := f.pm.Edit(f.ctx, amelia, inc.Number, postmortems.EditInput{Version: p.Version, Sections: edit.Sections}); !isConflict(err, "published") {
 			t.Errorf("edited once published: %v", err)
 		}
@@ -182,6 +188,9 @@ func TestPostmortemGatesClose(t *testing.T) {
 		}
 		if p, err = f.pm.Get(f.ctx, amelia, inc.Number); err != nil || p.Impact.Cases != 3 {
 			t.Fatalf("published impact %+v %v", p.Impact, err)
+		}
+		if err := closeIt(); err != nil {
+			t.Fatalf("close once published: %v", err)
 		}
 		if _, err := f.pm.Get(f.ctx, f.Actor("sophie.martin"), inc.Number); err == nil {
 			t.Error("an account manager read the postmortem")
