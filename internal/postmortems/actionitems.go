@@ -440,6 +440,25 @@ func (s *Service) ListItems(ctx context.Context, actor auth.Actor, f Filter) ([]
 	return s.Query(ctx, f)
 }
 
+// IncidentItems lists the incident ref's action items in state (every
+// one when empty), soonest due first.
+func (s *Service) IncidentItems(ctx context.Context, actor auth.Actor, ref, state string) ([]ActionItem, error) {
+	if !MayRead(actor) {
+		return nil, forbiddenRead()
+	}
+	if state == "" {
+		state = StateAll
+	}
+	if !slices.Contains(ListStates, state) {
+		return nil, apperr.InvalidField("state", "must be one of %s", strings.Join(ListStates, ", "))
+	}
+	inc, err := s.incident(ctx, actor, ref)
+	if err != nil {
+		return nil, err
+	}
+	return s.Query(ctx, Filter{IncidentID: inc.ID, State: state})
+}
+
 // Query lists the action items f selects, soonest due first, without a
 // permission check: the exported query for in-process readers such as
 // the review packs, which decide who reads them.
