@@ -118,6 +118,16 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/incidents/{ref}/resolve-cases", incidentRead(s.incidentBulk))
 	s.api("GET", "/incidents/{ref}/report", incidentRead(s.incidentReport))
 	s.api("GET", "/cases/{ref}/incidents", incidentRead(s.caseIncidents))
+	// postmortems and action items (api_postmortems.go)
+	s.api("GET", "/incidents/{ref}/postmortem", s.getPostmortem)
+	s.api("POST", "/incidents/{ref}/postmortem", s.startPostmortem)
+	s.api("PATCH", "/incidents/{ref}/postmortem", s.editPostmortem)
+	s.api("POST", "/incidents/{ref}/postmortem/transitions", s.transitionPostmortem)
+	s.api("GET", "/incidents/{ref}/action-items", s.incidentActionItems)
+	s.api("POST", "/incidents/{ref}/action-items", s.createActionItem)
+	s.api("GET", "/action-items", s.listActionItems)
+	s.api("GET", "/action-items/{id}", s.getActionItem)
+	s.api("PATCH", "/action-items/{id}", s.updateActionItem)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
