@@ -197,6 +197,13 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /incidents", u.page(u.postDeclare))
 	m.HandleFunc("GET /incidents/{ref}", u.page(u.incidentPage))
 	m.HandleFunc("POST /incidents/{ref}/{action}", u.page(u.postIncident))
+	// postmortems (ui_postmortems.go): the command page's postmortem forms, the action items page
+	m.HandleFunc("POST /incidents/{ref}/postmortem/{action}", u.page(u.postPostmortem))
+	m.HandleFunc("GET /incidents/{ref}/postmortem/{action}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/incidents/"+url.PathEscape(r.PathValue("ref"))+"#postmortem", http.StatusSeeOther)
+	})
+	m.HandleFunc("GET /action-items", u.page(u.actionItemsPage))
+	m.HandleFunc("POST /action-items/{id}", u.page(u.postActionItem))
 	m.HandleFunc("GET /incidents/{ref}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		// After signing in, a form post comes back as a GET of its address.
 		http.Redirect(w, r, "/incidents/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
