@@ -53,7 +53,7 @@ func (a adapter) Details(ctx context.Context, q db.Querier, id int64) ([]Moment,
 	}
 	timeline := make([]Moment, len(r.Timeline))
 	for i, e := range r.Timeline {
-		timeline[i] = Moment{At: e.At, Text: momentText(e.Kind, e.Body, e.ActorName)}
+		timeline[i] = Moment{At: e.At, Text: momentText(e)}
 	}
 	linked, err := db.QueryIDs(ctx, q, `SELECT case_id FROM incident_cases WHERE incident_id = ? ORDER BY case_id`, id)
 	if err != nil {
@@ -63,13 +63,33 @@ func (a adapter) Details(ctx context.Context, q db.Querier, id int64) ([]Moment,
 }
 
 // momentText is one timeline line: "Decision: roll back the release (Amelia Clarke)".
-func momentText(kind, body, who string) string {
-	s := strings.ToUpper(kind[:min(1, len(kind))]) + strings.ReplaceAll(kind[min(1, len(kind)):], "_", " ")
-	if body = strings.Join(strings.Fields(body), " "); body != "" {
+func momentText(e incidents.Entry) string {
+	d := func(k string) string {
+		if v, ok := e.Data[k]; ok && v != nil {
+			return fmt.Sprint(v)
+		}
+		return ""
+	}
+	var s string
+	switch e.Kind {
+	case "declared":
+		s = "Declared " + d("severity")
+	case "status", "severity":
+		s = strings.ToUpper(e.Kind[:1]) + e.Kind[1:] + " " + d("from") + " → " + d("to")
+	case "role_assigned", "role_handed_over":
+		s = d("role_name") + ": " + d("to_name")
+	case "moment", "moment_corrected":
+		s = "Key moment: " + d("moment")
+	case "cases_linked":
+		s = "Linked " + d("count") + " cases"
+	default:
+		s = strings.ToUpper(e.Kind[:min(1, len(e.Kind))]) + strings.ReplaceAll(e.Kind[min(1, len(e.Kind)):], "_", " ")
+	}
+	if body := strings.Join(strings.Fields(e.Body), " "); body != "" {
 		s += ": " + body
 	}
-	if who != "" {
-		s += " (" + who + ")"
+	if e.ActorName != "" {
+		s += " (" + e.ActorName + ")"
 	}
 	return s
 }

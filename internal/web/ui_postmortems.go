@@ -91,7 +91,9 @@ func (u *ui) postmortemView(ctx context.Context, a auth.Actor, d incidentData) (
 		md := u.s.app.Cases.Markdown()
 		pv.Preview = map[string]template.HTML{}
 		for _, s := range pv.P.Sections {
-			pv.Preview[s.Key] = template.HTML(md.HTML(pv.Body(s))) //nolint:gosec // sanitised by cases.Markdown
+			if b := pv.Body(s); strings.TrimSpace(b) != "" {
+				pv.Preview[s.Key] = template.HTML(md.HTML(b)) //nolint:gosec // sanitised by cases.Markdown
+			}
 		}
 	}
 	if pv.CanWrite {
