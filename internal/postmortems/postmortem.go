@@ -30,9 +30,6 @@ const (
 	Published State = "published"
 )
 
-// States lists the states in order.
-var States = []State{Draft, InReview, Published}
-
 // Postmortem is an incident's postmortem.
 type Postmortem struct {
 	ID         int64    `json:"id"`

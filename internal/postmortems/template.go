@@ -126,16 +126,3 @@ func (d Doc) Section(key string) (DocSection, bool) {
 	}
 	return d[i], true
 }
-
-// Markdown is the whole document as one Markdown text, for export.
-func (d Doc) Markdown(title string) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "# %s\n", title)
-	for _, s := range d {
-		fmt.Fprintf(&b, "\n## %s\n\n%s", s.Title, s.Body)
-		if !strings.HasSuffix(s.Body, "\n") {
-			b.WriteString("\n")
-		}
-	}
-	return b.String()
-}
