@@ -25,6 +25,7 @@ import (
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
+	"github.com/flare-desk/flare/internal/postmortems"
 	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
@@ -48,6 +49,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, notify.Sections()...)
 	sections = append(sections, intake.Sections()...)
 	sections = append(sections, incidents.Sections()...)
+	sections = append(sections, postmortems.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -84,15 +86,16 @@ type App struct {
 
 // Capabilities are the domain services.
 type Capabilities struct {
-	Cases      *cases.Service
-	Handoffs   *handoffs.Service
-	Assignment *assignment.Service
-	OnCall     *oncall.Service
-	Escalation *escalation.Service
-	Notify     *notify.Service
-	Intake     *intake.Service
-	Reports    *reports.Service
-	Incidents  *incidents.Service
+	Cases       *cases.Service
+	Handoffs    *handoffs.Service
+	Assignment  *assignment.Service
+	OnCall      *oncall.Service
+	Escalation  *escalation.Service
+	Notify      *notify.Service
+	Intake      *intake.Service
+	Reports     *reports.Service
+	Incidents   *incidents.Service
+	Postmortems *postmortems.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -109,6 +112,8 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Escalation.Register(cs.Cases.Bus())
 	cs.Incidents = incidents.New(d, dk, cs.Cases, c, log, cs.OnCall) // pages the commander team's on-call
 	cs.Incidents.Register(cs.Cases.Bus())
+	cs.Postmortems = postmortems.New(d, dk, cs.Cases, c, log)
+	cs.Postmortems.Follow(cs.Incidents) // reads incidents; refuses closing one without the postmortem it needs
 	// Notifications are a durable subscriber of the app's bus; a Wire
 	// without one (the demo's loader) tells nobody.
 	cs.Notify = notify.New(d, dk, cs.Cases, c, log, notify.Options{SMTPPassword: os.Getenv(notify.PasswordEnv)})
@@ -165,6 +170,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
 	a.loops.Go(func() { a.Escalation.RunTimer(lctx) })
 	a.loops.Go(func() { a.Incidents.RunTimer(lctx) })
+	a.loops.Go(func() { a.Postmortems.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
 	return nil

@@ -141,6 +141,9 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := loadIncidents(ctx, p.a, p.actors, p.now); err != nil { // incidents.go
 		return err
 	}
+	if err := loadPostmortems(ctx, p.a, p.actors, p.now); err != nil { // postmortems.go
+		return err
+	}
 	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written
 }
 

@@ -67,6 +67,16 @@ const (
 	IncidentUpdateDue       Type = "incident.update_due"       // the next status update is due (the cadence of its severity)
 	IncidentCasesLinked     Type = "incident.cases_linked"     // cases were linked (by hand, in bulk, by an auto-link rule)
 	IncidentCasesResolved   Type = "incident.cases_resolved"   // a bulk resolve of the linked cases finished
+
+	PostmortemCreated   Type = "postmortem.created"   // an incident's postmortem was started from the template
+	PostmortemSubmitted Type = "postmortem.submitted" // sent for review
+	PostmortemReturned  Type = "postmortem.returned"  // sent back to draft by its reviewer
+	PostmortemPublished Type = "postmortem.published" // final: the incident may close
+
+	ActionItemAssigned Type = "action_item.assigned" // an action item was created for its owner, or handed to another
+	ActionItemChanged  Type = "action_item.changed"  // its title, team, due date or status changed
+	ActionItemDueSoon  Type = "action_item.due_soon" // the reminder before its due date
+	ActionItemOverdue  Type = "action_item.overdue"  // its due date passed while it was open
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -111,6 +121,15 @@ var kinds = map[Type]kind{
 	IncidentUpdateDue:       {1, func() Payload { return &Incident{} }},
 	IncidentCasesLinked:     {1, func() Payload { return &Incident{} }},
 	IncidentCasesResolved:   {1, func() Payload { return &Incident{} }},
+
+	PostmortemCreated:   {1, func() Payload { return &Postmortem{} }},
+	PostmortemSubmitted: {1, func() Payload { return &Postmortem{} }},
+	PostmortemReturned:  {1, func() Payload { return &Postmortem{} }},
+	PostmortemPublished: {1, func() Payload { return &Postmortem{} }},
+	ActionItemAssigned:  {1, func() Payload { return &ActionItem{} }},
+	ActionItemChanged:   {1, func() Payload { return &ActionItem{} }},
+	ActionItemDueSoon:   {1, func() Payload { return &ActionItem{} }},
+	ActionItemOverdue:   {1, func() Payload { return &ActionItem{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
@@ -120,7 +139,9 @@ func Types() []Type {
 		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled, EscalationStarted, EscalationStepped,
 		EscalationAcknowledged, EscalationClosed, IncidentDeclared, IncidentStatusChanged, IncidentSeverityChanged,
 		IncidentRoleAssigned, IncidentPaged, IncidentAcknowledged, IncidentUpdatePosted, IncidentUpdateDue,
-		IncidentCasesLinked, IncidentCasesResolved}
+		IncidentCasesLinked, IncidentCasesResolved,
+		PostmortemCreated, PostmortemSubmitted, PostmortemReturned, PostmortemPublished,
+		ActionItemAssigned, ActionItemChanged, ActionItemDueSoon, ActionItemOverdue}
 }
 
 // Known reports whether t is an event type.
@@ -327,6 +348,33 @@ func (*Routed) payload()        {}
 func (*SLA) payload()           {}
 func (*Handoff) payload()       {}
 func (*Escalation) payload()    {}
+
+// Postmortem: an incident's postmortem moved between draft, in review
+// and published.
+type Postmortem struct {
+	PostmortemID int64  `json:"postmortem_id"`
+	Incident     string `json:"incident"` // INC-7
+	From         string `json:"from,omitempty"`
+	State        string `json:"state"` // draft | in_review | published
+	Note         string `json:"note,omitempty"`
+}
+
+// ActionItem: a follow-up of an incident's postmortem, owned by a person.
+type ActionItem struct {
+	ActionItemID int64         `json:"action_item_id"`
+	Incident     string        `json:"incident"` // INC-7
+	Title        string        `json:"title"`
+	Owner        string        `json:"owner"`              // email
+	Previous     string        `json:"previous,omitempty"` // the owner before a hand-over
+	Team         string        `json:"team"`
+	Status       string        `json:"status"`   // open | in_progress | done | wont_do
+	DueDate      string        `json:"due_date"` // YYYY-MM-DD
+	DueAt        time.Time     `json:"due_at"`   // the end of the due date in the owner's time zone
+	Changes      []FieldChange `json:"changes,omitempty"`
+}
+
+func (*Postmortem) payload() {}
+func (*ActionItem) payload() {}
 
 // check reports an event that cannot be published: an unknown type or a
 // payload of the wrong kind.

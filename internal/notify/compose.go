@@ -210,6 +210,9 @@ func Describe(e events.Event, r *Recipient, t Text, loc *time.Location) Content 
 	case *events.Incident:
 		describeIncident(&c, e, d, you, when, fact)
 		c.Link = strings.TrimRight(t.BaseURL, "/") + "/incidents/" + url.PathEscape(d.Number)
+	case *events.ActionItem:
+		describeActionItem(&c, e, d, you, team, fact)
+		c.Link = strings.TrimRight(t.BaseURL, "/") + "/action-items?mine=1"
 	default:
 		c.Title = fmt.Sprintf("%s on %s", e.Type, n)
 	}
@@ -240,6 +243,8 @@ func why(k Kind) string {
 		return "you watch the case or manage its seller's account"
 	case KindIncident:
 		return "the incident names you: paged, given a role, a stakeholder or a subscriber"
+	case KindActionItem:
+		return "you own the action item"
 	}
 	return string(k)
 }
@@ -338,4 +343,27 @@ func describeIncident(c *Content, e events.Event, d *events.Incident, you bool, 
 	if !d.AckDeadline.IsZero() {
 		fact("Acknowledge by", when(d.AckDeadline))
 	}
+}
+
+// describeActionItem composes what an action item's event says
+// (internal/postmortems).
+func describeActionItem(c *Content, e events.Event, d *events.ActionItem, you bool, team func(string) string, fact func(label, value string)) {
+	c.Number, c.Case = d.Incident, d.Title
+	switch e.Type {
+	case events.ActionItemAssigned:
+		c.Title = fmt.Sprintf("Action item for %s: %s", d.Owner, d.Title)
+		if you {
+			c.Title = fmt.Sprintf("An action item of %s is yours: %s", d.Incident, d.Title)
+		}
+	case events.ActionItemDueSoon:
+		c.Title = fmt.Sprintf("Due %s: %s (%s)", d.DueDate, d.Title, d.Incident)
+	case events.ActionItemOverdue:
+		c.Title = fmt.Sprintf("Overdue since %s: %s (%s)", d.DueDate, d.Title, d.Incident)
+	default:
+		c.Title = fmt.Sprintf("Action item of %s changed: %s", d.Incident, d.Title)
+	}
+	fact("Incident", d.Incident)
+	fact("Due", d.DueDate)
+	fact("Team", team(d.Team))
+	fact("Status", humanize(d.Status))
 }

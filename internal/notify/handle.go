@@ -193,6 +193,8 @@ func (s *Service) recipients(ctx context.Context, cfg *desk.Config, e events.Eve
 		emails = append(emails, d.Targets...)
 	case *events.Incident:
 		emails = append(emails, d.Notify...)
+	case *events.ActionItem:
+		emails = append(emails, d.Owner)
 	}
 	people, members, err := s.people(ctx, cfg, emails, teams)
 	if err != nil {

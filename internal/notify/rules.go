@@ -25,11 +25,13 @@ const (
 	KindReopened         Kind = "reopened"          // your case was reopened
 	KindStatus           Kind = "status_changed"    // a case you watch, or of a seller you manage, changed status
 	KindIncident         Kind = "incident"          // an incident pages you, gives you a role, or sends you its status update
+	KindActionItem       Kind = "action_item"       // an incident's action item is yours, due soon or overdue
 )
 
 // Kinds lists every kind.
 var Kinds = []Kind{KindAssigned, KindMention, KindHandoffRequested, KindHandoffAnswered, KindSLAWarning,
-	KindSLABreach, KindEscalation, KindAckMissed, KindResolved, KindReopened, KindStatus, KindIncident}
+	KindSLABreach, KindEscalation, KindAckMissed, KindResolved, KindReopened, KindStatus, KindIncident,
+	KindActionItem}
 
 // Valid reports whether k is a kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -206,6 +208,10 @@ func Recipients(e events.Event, f Facts) []Recipient {
 	case *events.Incident:
 		for _, who := range d.Notify { // the people internal/incidents names: paged, given a role, an update's stakeholders
 			add(who, KindIncident, false)
+		}
+	case *events.ActionItem:
+		if e.Type != events.ActionItemChanged { // assigned, due soon, overdue: its owner
+			add(d.Owner, KindActionItem, false)
 		}
 	}
 	return out

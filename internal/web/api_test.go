@@ -238,6 +238,16 @@ func TestEndpointRoles(t *testing.T) {
 			{"incident bulk resolve", "POST", "/api/v1/incidents/INC-1/resolve-cases", map[string]any{"resolution": "fixed", "note": "x"}, []int{409, 409, 403, 403, 403, 403, 401}, false},
 			{"incident report", "GET", "/api/v1/incidents/INC-1/report", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"case incidents", "GET", "/api/v1/cases/%s/incidents", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			// postmortems: the desk's people read them (not account managers); writers write; leads and admins publish
+			{"postmortem start", "POST", "/api/v1/incidents/INC-1/postmortem", map[string]any{}, []int{201, 409, 409, 403, 403, 403, 401}, false},
+			{"postmortem", "GET", "/api/v1/incidents/INC-1/postmortem", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			{"postmortem edit", "PATCH", "/api/v1/incidents/INC-1/postmortem", map[string]any{"version": 0}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"postmortem publish", "POST", "/api/v1/incidents/INC-1/postmortem/transitions", map[string]any{"to": "published"}, []int{409, 409, 403, 403, 403, 403, 401}, false},
+			{"incident action items", "GET", "/api/v1/incidents/INC-1/action-items", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			{"action item create", "POST", "/api/v1/incidents/INC-1/action-items", map[string]any{"title": "x", "owner": "nobody@flare.example", "due_date": "2030-01-01"}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"action items", "GET", "/api/v1/action-items?state=overdue", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			{"action item", "GET", "/api/v1/action-items/999", nil, []int{404, 404, 404, 403, 404, 404, 401}, false},
+			{"action item update", "PATCH", "/api/v1/action-items/999", map[string]any{"status": "done"}, []int{404, 404, 404, 403, 404, 404, 401}, false},
 		}
 		for _, r := range rows {
 			// Every row's requests come from one client address: a second

@@ -120,6 +120,16 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/incidents/{ref}/resolve-cases", incidentRead(s.incidentBulk))
 	s.api("GET", "/incidents/{ref}/report", incidentRead(s.incidentReport))
 	s.api("GET", "/cases/{ref}/incidents", incidentRead(s.caseIncidents))
+	// postmortems and action items (api_postmortems.go)
+	s.api("GET", "/incidents/{ref}/postmortem", s.getPostmortem)
+	s.api("POST", "/incidents/{ref}/postmortem", s.startPostmortem)
+	s.api("PATCH", "/incidents/{ref}/postmortem", s.editPostmortem)
+	s.api("POST", "/incidents/{ref}/postmortem/transitions", s.transitionPostmortem)
+	s.api("GET", "/incidents/{ref}/action-items", s.incidentActionItems)
+	s.api("POST", "/incidents/{ref}/action-items", s.createActionItem)
+	s.api("GET", "/action-items", s.listActionItems)
+	s.api("GET", "/action-items/{id}", s.getActionItem)
+	s.api("PATCH", "/action-items/{id}", s.updateActionItem)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
@@ -189,6 +199,13 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /incidents", u.page(u.postDeclare))
 	m.HandleFunc("GET /incidents/{ref}", u.page(u.incidentPage))
 	m.HandleFunc("POST /incidents/{ref}/{action}", u.page(u.postIncident))
+	// postmortems (ui_postmortems.go): the command page's postmortem forms, the action items page
+	m.HandleFunc("POST /incidents/{ref}/postmortem/{action}", u.page(u.postPostmortem))
+	m.HandleFunc("GET /incidents/{ref}/postmortem/{action}", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/incidents/"+url.PathEscape(r.PathValue("ref"))+"#postmortem", http.StatusSeeOther)
+	})
+	m.HandleFunc("GET /action-items", u.page(u.actionItemsPage))
+	m.HandleFunc("POST /action-items/{id}", u.page(u.postActionItem))
 	m.HandleFunc("GET /incidents/{ref}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		// After signing in, a form post comes back as a GET of its address.
 		http.Redirect(w, r, "/incidents/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
