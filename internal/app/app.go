@@ -21,6 +21,7 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/merge"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
@@ -85,6 +86,7 @@ type Capabilities struct {
 	OnCall     *oncall.Service
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	Merge      *merge.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -105,6 +107,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Notify.Register(bus)
 	}
+	cs.Merge = merge.New(d, cs.Cases, c) // agents merge a case into another
 	return cs
 }
 

@@ -56,6 +56,8 @@ const (
 	EscalationStepped      Type = "escalation.stepped"      // an acknowledgement deadline passed: the next step, a repeat or the fallback
 	EscalationAcknowledged Type = "escalation.acknowledged" // someone took it: the step's clock stops
 	EscalationClosed       Type = "escalation.closed"       // the case was resolved, or de-escalated with a reason
+
+	CaseMerged Type = "case.merged" // the case was merged into another (internal/merge): closed, its timeline copied there
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -89,6 +91,8 @@ var kinds = map[Type]kind{
 	EscalationStepped:      {1, func() Payload { return &Escalation{} }},
 	EscalationAcknowledged: {1, func() Payload { return &Escalation{} }},
 	EscalationClosed:       {1, func() Payload { return &Escalation{} }},
+
+	CaseMerged: {1, func() Payload { return &Merged{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
@@ -96,7 +100,7 @@ func Types() []Type {
 	return []Type{CaseCreated, CaseChanged, CaseStatusChanged, CaseAssigned, CaseUnassigned, CaseReplied,
 		CaseNoteAdded, CaseRouted, SLAWarning, SLABreached, SLAMet, HandoffRequested, HandoffAccepted,
 		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled, EscalationStarted, EscalationStepped,
-		EscalationAcknowledged, EscalationClosed}
+		EscalationAcknowledged, EscalationClosed, CaseMerged}
 }
 
 // Known reports whether t is an event type.
@@ -268,6 +272,17 @@ type Escalation struct {
 	AckedBy      string    `json:"acked_by,omitempty"` // email
 }
 
+// Merged: the event's case was merged into another, Into: closed with
+// resolution "merged", its timeline copied into Into's, its people made
+// Into's watchers.
+type Merged struct {
+	Into     string   `json:"into"` // ESC number
+	IntoID   int64    `json:"into_id"`
+	Reason   string   `json:"reason"`
+	Entries  int      `json:"entries"`            // timeline entries copied
+	Watchers []string `json:"watchers,omitempty"` // Into's watchers after the merge (emails)
+}
+
 func (*Created) payload()       {}
 func (*Changed) payload()       {}
 func (*StatusChanged) payload() {}
@@ -278,6 +293,7 @@ func (*Routed) payload()        {}
 func (*SLA) payload()           {}
 func (*Handoff) payload()       {}
 func (*Escalation) payload()    {}
+func (*Merged) payload()        {}
 
 // check reports an event that cannot be published: an unknown type or a
 // payload of the wrong kind.
