@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/assignment"
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
@@ -24,6 +25,7 @@ import (
 	"github.com/flare-desk/flare/internal/merge"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
+	"github.com/flare-desk/flare/internal/portal"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
@@ -87,6 +89,7 @@ type Capabilities struct {
 	Escalation *escalation.Service
 	Notify     *notify.Service
 	Merge      *merge.Service
+	Portal     *portal.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -108,6 +111,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 		cs.Notify.Register(bus)
 	}
 	cs.Merge = merge.New(d, cs.Cases, c) // agents merge a case into another
+	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, c, portalSubmitter(cs))
 	return cs
 }
 
@@ -167,4 +171,16 @@ func (a *App) Stop(ctx context.Context) error {
 		a.loops.Wait()
 	}
 	return a.Jobs.Stop(ctx)
+}
+
+// portalSubmitter opens the portal's requests.
+// TODO(portal): through intake.Submit (key "portal", the token as external id) once the intake core is on main.
+func portalSubmitter(cs Capabilities) portal.Submitter {
+	return func(ctx context.Context, a auth.Actor, sub portal.Submission) (*portal.Submitted, error) {
+		c, err := cs.Cases.Create(ctx, a, sub.Case, nil)
+		if err != nil {
+			return nil, err
+		}
+		return &portal.Submitted{Case: c, Outcome: "created"}, nil
+	}
 }

@@ -86,8 +86,32 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	v, err := s.caseView(r, c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// caseView is a case as GET /cases/{ref} answers it: with the merge
+// pointers of internal/merge.
+type caseView struct {
+	*cases.Case
+	MergedInto string   `json:"merged_into,omitempty"` // the case this one was merged into
+	MergedFrom []string `json:"merged_from,omitempty"` // the cases merged into this one
+}
+
+func (s *Server) caseView(r *http.Request, c *cases.Case) (*caseView, error) {
+	info, err := s.app.Merge.InfoOf(r.Context(), c)
+	if err != nil {
+		return nil, err
+	}
+	v := &caseView{Case: c, MergedInto: info.MergedInto}
+	for _, m := range info.MergedFrom {
+		v.MergedFrom = append(v.MergedFrom, m.Case)
+	}
+	return v, nil
 }
 
 func (s *Server) updateCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {

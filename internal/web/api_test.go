@@ -216,6 +216,15 @@ func TestEndpointRoles(t *testing.T) {
 			{"notification deliveries", "GET", "/api/v1/admin/notification-deliveries?channel=webhook", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"notification delivery", "GET", "/api/v1/admin/notification-deliveries/999999", nil, []int{404, 403, 403, 403, 403, 403, 401}, false},
 			{"notification replay", "POST", "/api/v1/admin/notification-deliveries/replay", map[string]any{"webhook_id": 1}, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			// merge (more in api_merge_test.go) and the account-manager portal (api_portal_test.go)
+			{"merge", "POST", "/api/v1/cases/%s/merge", map[string]any{"into": "ESC-999999", "reason": "duplicate"}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"merges", "GET", "/api/v1/cases/%s/merges", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"portal sellers", "GET", "/api/v1/portal/sellers", nil, []int{200, 200, 403, 200, 403, 403, 401}, false},
+			{"portal requests", "GET", "/api/v1/portal/requests?list=sellers", nil, []int{200, 200, 403, 200, 403, 403, 401}, false},
+			{"portal raise", "POST", "/api/v1/portal/requests", map[string]any{"seller_id": "S-1001", "category": "logistics/lost_parcel",
+				"title": "Parcel lost", "fields": map[string]any{"order_id": "ORD-1"}}, []int{201, 201, 403, 201, 403, 403, 401}, false},
+			{"portal request", "GET", "/api/v1/portal/requests/%s", nil, []int{200, 200, 403, 200, 403, 403, 401}, false},
+			{"portal reply", "POST", "/api/v1/portal/requests/%s/replies", map[string]any{"body": "Any news?"}, []int{201, 201, 403, 201, 403, 403, 401}, false},
 		}
 		for _, r := range rows {
 			for i, role := range roles {

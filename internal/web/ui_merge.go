@@ -1,0 +1,75 @@
+package web
+
+import (
+	"net/http"
+	"net/url"
+	"strings"
+
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/merge"
+)
+
+// Merging on the case page (internal/merge): the form asks for the case to
+// merge into and a reason, then shows what the merge will do and asks to
+// confirm; only the confirmed post merges.
+
+// mergeConfirm is the confirmation the case page shows before a merge.
+type mergeConfirm struct {
+	Into   *cases.Case
+	Reason string
+}
+
+// caseMergeData is what the case page shows of merges.
+type caseMergeData struct {
+	Info    *merge.Info
+	Confirm *mergeConfirm
+	CanDo   bool // the reader may merge this case
+}
+
+func (u *ui) caseMerges(r *http.Request, a auth.Actor, c *cases.Case) (caseMergeData, error) {
+	info, err := u.s.app.Merge.InfoOf(r.Context(), c)
+	if err != nil {
+		return caseMergeData{}, err
+	}
+	return caseMergeData{Info: info, CanDo: a.Can(auth.PermCaseWrite) && !cases.PublicOnly(a) && c.Status != cases.StatusClosed}, nil
+}
+
+func (u *ui) postMerge(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if err := r.ParseForm(); err != nil {
+		return badRequest("The form could not be read.")
+	}
+	f := r.PostForm
+	in := merge.Input{Into: strings.ToUpper(strings.TrimSpace(f.Get("into"))), Reason: f.Get("reason")}
+	if f.Get("confirm") == "" {
+		// The first post: check what can be checked, then ask to confirm.
+		c, err := u.s.app.Cases.Get(r.Context(), a, r.PathValue("ref"))
+		if err != nil {
+			return err
+		}
+		into, err := u.s.app.Cases.Get(r.Context(), a, in.Into)
+		switch {
+		case err != nil || strings.TrimSpace(in.Reason) == "" || into.ID == c.ID:
+			return u.caseAction(w, r, a, "merge", func(ref string, _ url.Values) error {
+				_, err := u.s.app.Merge.Merge(r.Context(), a, ref, merge.Input{Into: in.Into, Reason: in.Reason})
+				return err
+			})
+		}
+		return u.renderCaseWith(w, r, a, c, http.StatusOK, func(d *caseData) {
+			d.Merge.Confirm = &mergeConfirm{Into: into, Reason: strings.TrimSpace(in.Reason)}
+		})
+	}
+	return u.caseAction(w, r, a, "merge", func(ref string, _ url.Values) error {
+		_, err := u.s.app.Merge.Merge(r.Context(), a, ref, in)
+		return err
+	})
+}
+
+// renderMergedBodies renders the comments a merge copied into the case.
+func (u *ui) renderMergedBodies(evs []cases.Event) {
+	for _, e := range evs {
+		if body, ok := e.Data["body"].(string); ok && e.Type == merge.EntryCopied {
+			e.Data["body_html"] = u.s.app.Cases.Markdown().HTML(body)
+		}
+	}
+}
