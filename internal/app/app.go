@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/assignment"
+	"github.com/flare-desk/flare/internal/attachments"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
@@ -61,6 +62,8 @@ type Options struct {
 	// store needs the same subscribers: events are stored only for the
 	// durable subscribers registered where they are published.
 	Webhook events.WebhookOptions
+	// Attachments: where large files are written and the limits.
+	Attachments attachments.Options
 }
 
 // App is a running Flare instance's services.
@@ -79,12 +82,13 @@ type App struct {
 
 // Capabilities are the domain services.
 type Capabilities struct {
-	Cases      *cases.Service
-	Handoffs   *handoffs.Service
-	Assignment *assignment.Service
-	OnCall     *oncall.Service
-	Escalation *escalation.Service
-	Notify     *notify.Service
+	Cases       *cases.Service
+	Handoffs    *handoffs.Service
+	Assignment  *assignment.Service
+	OnCall      *oncall.Service
+	Escalation  *escalation.Service
+	Notify      *notify.Service
+	Attachments *attachments.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -105,6 +109,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Notify.Register(bus)
 	}
+	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	return cs
 }
 
@@ -130,6 +135,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 		a.Bus.Subscribe(events.WebhookSubscriber, wh.Deliver, wh.SubscriberOptions())
 	}
 	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
+	a.Attachments.Configure(opt.Attachments)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)
