@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/assignment"
+	"github.com/flare-desk/flare/internal/attachments"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
@@ -64,6 +65,8 @@ type Options struct {
 	// store needs the same subscribers: events are stored only for the
 	// durable subscribers registered where they are published.
 	Webhook events.WebhookOptions
+	// Attachments: where large files are written and the limits.
+	Attachments attachments.Options
 }
 
 // App is a running Flare instance's services.
@@ -82,14 +85,15 @@ type App struct {
 
 // Capabilities are the domain services.
 type Capabilities struct {
-	Cases      *cases.Service
-	Handoffs   *handoffs.Service
-	Assignment *assignment.Service
-	OnCall     *oncall.Service
-	Escalation *escalation.Service
-	Notify     *notify.Service
-	Merge      *merge.Service
-	Portal     *portal.Service
+	Cases       *cases.Service
+	Handoffs    *handoffs.Service
+	Assignment  *assignment.Service
+	OnCall      *oncall.Service
+	Escalation  *escalation.Service
+	Notify      *notify.Service
+	Attachments *attachments.Service
+	Merge       *merge.Service
+	Portal      *portal.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -110,7 +114,8 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Notify.Register(bus)
 	}
-	cs.Merge = merge.New(d, cs.Cases, c) // agents merge a case into another
+	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
+	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
 	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, c, portalSubmitter(cs))
 	return cs
 }
@@ -137,6 +142,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 		a.Bus.Subscribe(events.WebhookSubscriber, wh.Deliver, wh.SubscriberOptions())
 	}
 	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
+	a.Attachments.Configure(opt.Attachments)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)

@@ -45,7 +45,9 @@ func newAPIEnv(t *testing.T, d *db.DB) *apiEnv {
 	if _, err := a.Desk.Apply(ctx, auth.System("test"), a.Clock.Now(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(a, Options{})
+	// No rate limits: the role table alone sends more requests than one
+	// client address may burst (the limits are tested in protect_test.go).
+	s, err := New(a, Options{Limits: &Limits{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -195,6 +197,9 @@ func TestEndpointRoles(t *testing.T) {
 			{"oncall feeds", "GET", "/api/v1/oncall/trust_safety/feeds", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"oncall feed", "POST", "/api/v1/oncall/trust_safety/feeds", map[string]any{"name": "x"}, []int{201, 201, 403, 403, 403, 403, 401}, false},
 			{"oncall calendar", "GET", "/api/v1/oncall/trust_safety.ics", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			// attachments (uploads and downloads: TestAttachmentsAPI)
+			{"case attachments", "GET", "/api/v1/cases/%s/attachments", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"case attachments restricted", "GET", "/api/v1/cases/%s/attachments", nil, []int{200, 200, 404, 404, 404, 404, 401}, true},
 			// escalation (acknowledging: TestEscalationAPI)
 			{"escalate", "POST", "/api/v1/cases/%s/escalations", map[string]any{"reason": "Seller threatens press", "level": 2}, []int{201, 201, 201, 403, 403, 403, 401}, false},
 			{"case escalations", "GET", "/api/v1/cases/%s/escalations", nil, []int{200, 200, 200, 404, 200, 200, 401}, false},

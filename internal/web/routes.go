@@ -67,6 +67,13 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
 	s.api("GET", "/audit", s.listAudit)
+	// attachments (api_attachments.go): a case's files, downloads, uploads
+	s.api("GET", "/cases/{ref}/attachments", s.listAttachments)
+	s.api("POST", "/cases/{ref}/attachments", s.addAttachments)
+	s.api("GET", "/attachments/{id}", s.getAttachment)
+	m.HandleFunc("GET /attachments/{id}", u.page(u.downloadAttachment))
+	m.HandleFunc("POST /cases/{ref}/attachments", u.page(u.postAttachments))
+
 	// on-call (api_oncall.go): who is on call, shifts, overrides, calendar feeds
 	s.api("GET", "/oncall", s.whoIsOnCall)
 	s.api("GET", "/oncall/{team}/shifts", s.oncallShifts)

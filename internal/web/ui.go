@@ -65,6 +65,7 @@ func newUI(s *Server) (*ui, error) {
 	u.addOncallFuncs(funcs)     // ui_oncall.go
 	u.addEscalationFuncs(funcs) // ui_escalation.go
 	u.addNotifyFuncs(funcs)     // ui_notify.go
+	u.addAttachmentFuncs(funcs) // ui_attachments.go
 	u.addPortalFuncs(funcs)     // ui_portal.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
