@@ -116,7 +116,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	}
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
-	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, c, portalSubmitter(cs))
+	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
 	return cs
 }
 
@@ -183,7 +183,11 @@ func (a *App) Stop(ctx context.Context) error {
 // TODO(portal): through intake.Submit (key "portal", the token as external id) once the intake core is on main.
 func portalSubmitter(cs Capabilities) portal.Submitter {
 	return func(ctx context.Context, a auth.Actor, sub portal.Submission) (*portal.Submitted, error) {
-		c, err := cs.Cases.Create(ctx, a, sub.Case, nil)
+		var within cases.Within
+		if sub.Then != nil {
+			within = func(tx *db.Tx, c *cases.Case) error { return sub.Then(ctx, tx, c) }
+		}
+		c, err := cs.Cases.Create(ctx, a, sub.Case, within)
 		if err != nil {
 			return nil, err
 		}

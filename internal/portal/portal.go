@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/attachments"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
@@ -31,13 +32,14 @@ type Service struct {
 	desk   *desk.Service
 	cases  *cases.Service
 	merges *merge.Service
+	files  *attachments.Service
 	clock  clock.Clock
 	submit Submitter
 }
 
 // New returns the portal; submit opens the cases it raises (intake).
-func New(d *db.DB, dk *desk.Service, cs *cases.Service, ms *merge.Service, c clock.Clock, submit Submitter) *Service {
-	return &Service{db: d, desk: dk, cases: cs, merges: ms, clock: c, submit: submit}
+func New(d *db.DB, dk *desk.Service, cs *cases.Service, ms *merge.Service, fs *attachments.Service, c clock.Clock, submit Submitter) *Service {
+	return &Service{db: d, desk: dk, cases: cs, merges: ms, files: fs, clock: c, submit: submit}
 }
 
 // Uses reports whether the portal is for a: account managers, and the
@@ -114,7 +116,7 @@ type Item struct {
 // Entry is one entry of a case's public conversation.
 type Entry struct {
 	At       time.Time `json:"at"`
-	Kind     string    `json:"kind"` // created, reply, status, merged
+	Kind     string    `json:"kind"` // created, reply, status, file, merged
 	Who      string    `json:"who"`  // a name; "Flare" for Flare itself
 	Mine     bool      `json:"mine"`
 	Text     string    `json:"text"`                // a status change or merge in words; a reply's Markdown
@@ -125,9 +127,10 @@ type Entry struct {
 // conversation.
 type Request struct {
 	Item
-	Description string  `json:"description"`
-	Timeline    []Entry `json:"timeline"`
-	CanReply    bool    `json:"can_reply"`
+	Description string                    `json:"description"`
+	Timeline    []Entry                   `json:"timeline"`
+	Files       []*attachments.Attachment `json:"files"` // the public ones
+	CanReply    bool                      `json:"can_reply"`
 }
 
 // Lists of the portal's home page.
@@ -242,8 +245,12 @@ func (s *Service) request(ctx context.Context, cfg *desk.Config, a auth.Actor, r
 	if err != nil {
 		return nil, err
 	}
+	files, err := s.files.ForCase(ctx, c.ID, true)
+	if err != nil {
+		return nil, err
+	}
 	now := s.clock.Now()
-	r := &Request{Description: c.Description, Timeline: publicSide(cfg, s.cases.Markdown(), a, evs),
+	r := &Request{Files: files, Description: c.Description, Timeline: publicSide(cfg, s.cases.Markdown(), a, evs),
 		CanReply: a.Can(auth.PermCaseComment) && c.Status != cases.StatusClosed}
 	it := &r.Item
 	*it = Item{Number: c.Number, Title: c.Title, Category: c.Category, CategoryName: c.Category, Status: c.Status,
@@ -312,6 +319,11 @@ func publicSide(cfg *desk.Config, md *cases.Markdown, a auth.Actor, evs []cases.
 					en.Text += " — " + note
 				}
 			}
+		case "attachment_added":
+			if internal, _ := e.Data["internal"].(bool); internal {
+				continue
+			}
+			en.Kind, en.Text = "file", en.Who+" attached "+str("filename")
 		case merge.EntryInto:
 			en.Kind, en.Text = "merged", "Merged into "+str("into")+": the conversation continues there"
 		case merge.EntryFrom:

@@ -6,8 +6,10 @@ import (
 	"strings"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/attachments"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/input"
 )
 
@@ -59,6 +61,9 @@ type RaiseInput struct {
 	// API's Idempotency-Key) — a second submit with the same token returns
 	// the case the first one opened instead of opening another.
 	Token string `json:"token"`
+	// Files are attached to the case (the form's files; the API takes
+	// them afterwards through POST /cases/{ref}/attachments).
+	Files []attachments.Upload `json:"-"`
 }
 
 // Raised is what raising a request answers.
@@ -72,6 +77,9 @@ type Raised struct {
 type Submission struct {
 	Case  cases.CreateInput
 	Token string
+	// Then runs in the transaction that opens the case (intake's Then):
+	// the request's files.
+	Then func(ctx context.Context, tx *db.Tx, c *cases.Case) error
 }
 
 // Submitted is what the Submitter answers.
@@ -152,5 +160,30 @@ func (s *Service) validate(ctx context.Context, a auth.Actor, in RaiseInput) (Su
 	if tag := u.Tag(); tag != "" {
 		ci.Tags = []string{tag}
 	}
-	return Submission{Case: ci, Token: token}, nil
+	sub := Submission{Case: ci, Token: token}
+	if len(in.Files) > 0 {
+		files := make([]*attachments.File, 0, len(in.Files))
+		for _, up := range in.Files {
+			f, err := s.files.Prepare(ctx, up.Name, up.DeclaredType, up.R)
+			if err != nil {
+				return Submission{}, err
+			}
+			files = append(files, f)
+		}
+		if err := s.files.CheckMessage(files); err != nil {
+			return Submission{}, err
+		}
+		sub.Then = func(ctx context.Context, tx *db.Tx, c *cases.Case) error {
+			saved, err := s.files.SaveAll(ctx, tx, attachments.Where{CaseID: c.ID, Source: "portal", By: a.UserID}, files)
+			if err != nil {
+				return err
+			}
+			entries := make([]cases.Entry, len(saved))
+			for i, f := range saved {
+				entries[i] = attachments.Entry(f)
+			}
+			return s.cases.AddEntries(ctx, tx, a, c.ID, s.clock.Now(), entries)
+		}
+	}
+	return sub, nil
 }

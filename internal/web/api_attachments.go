@@ -22,7 +22,7 @@ const MaxUpload = 64 << 20
 // bodyLimit is the body cap of r: uploads of attachments get MaxUpload
 // (the attachments service applies its own, usually smaller, limits).
 func bodyLimit(r *http.Request) int64 {
-	if r.Method == http.MethodPost && isUploadPath(r.URL.Path) {
+	if r.Method == http.MethodPost && (isUploadPath(r.URL.Path) || r.URL.Path == "/portal/new") { // the portal's request form takes files (ui_portal.go)
 		return MaxUpload
 	}
 	return MaxBody

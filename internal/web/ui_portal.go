@@ -3,13 +3,16 @@ package web
 import (
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"html/template"
 	"net/http"
 	"net/url"
 	"strings"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/attachments"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/input"
 	"github.com/flare-desk/flare/internal/portal"
 )
 
@@ -81,7 +84,7 @@ func (u *ui) renderPortalNew(w http.ResponseWriter, r *http.Request, a auth.Acto
 		return err
 	}
 	d := portalNewData{newCaseData: newCaseData{Form: form, Errors: map[string]string{}, Desk: cfg, Groups: groupCategories(cfg)},
-		SellerList: sellers}
+		SellerList: sellers, Attachments: true}
 	known := map[string]bool{"title": true, "description": true, "category": true, "seller_id": true, "urgency": true, "attachments": true}
 	cat := form.Get("category")
 	for _, e := range errs {
@@ -105,17 +108,59 @@ func (u *ui) renderPortalNew(w http.ResponseWriter, r *http.Request, a auth.Acto
 	return nil
 }
 
-func (u *ui) postPortalNew(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
-	if err := r.ParseForm(); err != nil {
-		return badRequest("The form could not be read.")
+// portalForm reads the request form: url-encoded (checked by checkInput
+// already) or multipart with its files, whose values get the same input
+// rules here.
+func portalForm(r *http.Request) (url.Values, []attachments.Upload, error) {
+	if mediaType(r.Header.Get("Content-Type")) != "multipart/form-data" {
+		if err := r.ParseForm(); err != nil {
+			return nil, nil, badRequest("The form could not be read.")
+		}
+		return r.PostForm, nil, nil
 	}
-	f := r.PostForm
+	if err := r.ParseMultipartForm(8 << 20); err != nil {
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return nil, nil, err
+		}
+		return nil, nil, badRequest("The form could not be read.")
+	}
+	f := url.Values(r.MultipartForm.Value)
+	v := &apperr.Invalid{}
+	input.CheckForm(v, f)
+	if len(v.Errors) > 0 {
+		return nil, nil, badRequest("A parameter breaks the input rules; nothing was done.", v.Errors...)
+	}
+	oneLineEnds(f)
+	var ups []attachments.Upload
+	for _, fh := range r.MultipartForm.File["attachments"] {
+		if fh.Filename == "" && fh.Size == 0 { // no file chosen
+			continue
+		}
+		file, err := fh.Open()
+		if err != nil {
+			return nil, nil, badRequest("An attached file could not be read.")
+		}
+		ups = append(ups, attachments.Upload{Name: fh.Filename, DeclaredType: fh.Header.Get("Content-Type"), R: file})
+	}
+	return f, ups, nil
+}
+
+func (u *ui) postPortalNew(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	f, files, err := portalForm(r)
+	if err != nil {
+		return err
+	}
+	if r.MultipartForm != nil {
+		defer func() { _ = r.MultipartForm.RemoveAll() }()
+	}
 	cfg, err := u.s.app.Desk.Config(r.Context())
 	if err != nil {
 		return err
 	}
 	in := portal.RaiseInput{SellerID: f.Get("seller_id"), Category: strings.TrimSpace(f.Get("category")),
-		Urgency: portal.Urgency(f.Get("urgency")), Title: f.Get("title"), Description: f.Get("description"), Token: f.Get("token")}
+		Urgency: portal.Urgency(f.Get("urgency")), Title: f.Get("title"), Description: f.Get("description"), Token: f.Get("token"),
+		Files: files}
 	if cat, ok := cfg.Category(in.Category); ok {
 		in.Fields = formFields(f, cat)
 	}
