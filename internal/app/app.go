@@ -22,6 +22,7 @@ import (
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
+	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/merge"
 	"github.com/flare-desk/flare/internal/notify"
@@ -47,6 +48,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, oncall.Sections()...)
 	sections = append(sections, escalation.Sections()...)
 	sections = append(sections, notify.Sections()...)
+	sections = append(sections, intake.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -91,6 +93,7 @@ type Capabilities struct {
 	OnCall      *oncall.Service
 	Escalation  *escalation.Service
 	Notify      *notify.Service
+	Intake      *intake.Service
 	Attachments *attachments.Service
 	Merge       *merge.Service
 	Portal      *portal.Service
@@ -114,6 +117,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Notify.Register(bus)
 	}
+	cs.Intake = intake.New(d, dk, cs.Cases, c, log)                         // every channel's cases come through it
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
 	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
@@ -179,18 +183,19 @@ func (a *App) Stop(ctx context.Context) error {
 	return a.Jobs.Stop(ctx)
 }
 
-// portalSubmitter opens the portal's requests.
-// TODO(portal): through intake.Submit (key "portal", the token as external id) once the intake core is on main.
+// portalSubmitter opens the portal's requests through intake: channel
+// "internal", key "portal", the form's token as the sender's id.
 func portalSubmitter(cs Capabilities) portal.Submitter {
 	return func(ctx context.Context, a auth.Actor, sub portal.Submission) (*portal.Submitted, error) {
-		var within cases.Within
+		in := intake.Submission{Source: intake.Source{Channel: portal.Channel, Key: portal.SourceKey, ExternalID: sub.Token},
+			Case: sub.Case, RequireFields: true}
 		if sub.Then != nil {
-			within = func(tx *db.Tx, c *cases.Case) error { return sub.Then(ctx, tx, c) }
+			in.Then = func(ctx context.Context, tx *db.Tx, r *intake.Result) error { return sub.Then(ctx, tx, r.Case) }
 		}
-		c, err := cs.Cases.Create(ctx, a, sub.Case, within)
+		r, err := cs.Intake.Submit(ctx, a, in)
 		if err != nil {
 			return nil, err
 		}
-		return &portal.Submitted{Case: c, Outcome: "created"}, nil
+		return &portal.Submitted{Case: r.Case, Outcome: string(r.Outcome), RepeatOf: r.RepeatOf}, nil
 	}
 }

@@ -270,8 +270,8 @@ type copied struct {
 // body and whether it was internal; an internal note stays internal (the
 // copies are not on A's public side at all).
 func timeline(ctx context.Context, tx *db.Tx, b *cases.Case) ([]copied, error) {
-	rows, err := tx.Query(ctx, `SELECT e.type, e.actor_id, e.data, e.created_at, cm.body, cm.internal
-		FROM case_events e LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+
+	rows, err := tx.Query(ctx, `SELECT e.type, e.actor_id, e.data, e.created_at, cm.body, cm.internal,
+		cm.from_name, cm.from_email FROM case_events e LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+
 		db.JSONInt(tx.Dialect(), "e.data", "comment_id")+`
 		WHERE e.case_id = ? ORDER BY e.created_at, e.id`, b.ID)
 	if err != nil {
@@ -286,8 +286,10 @@ func timeline(ctx context.Context, tx *db.Tx, b *cases.Case) ([]copied, error) {
 			at        db.Time
 			body      sql.NullString
 			internal  sql.NullBool
+			fromName  sql.NullString
+			fromEmail sql.NullString
 		)
-		if err := rows.Scan(&typ, &actorID, &data, &at, &body, &internal); err != nil {
+		if err := rows.Scan(&typ, &actorID, &data, &at, &body, &internal, &fromName, &fromEmail); err != nil {
 			return nil, fmt.Errorf("merge: read %s's timeline: %w", b.Number, err)
 		}
 		d := map[string]any{}
@@ -298,6 +300,9 @@ func timeline(ctx context.Context, tx *db.Tx, b *cases.Case) ([]copied, error) {
 		d["from"], d["type"] = b.Number, typ
 		if body.Valid {
 			d["body"], d["internal"] = body.String, internal.Bool
+		}
+		if fromEmail.String != "" { // a requester's own words, from outside Flare
+			d["from_name"], d["from_email"] = fromName.String, fromEmail.String
 		}
 		out = append(out, copied{actorID: actorID.Int64, at: at.Time, data: d})
 	}

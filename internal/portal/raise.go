@@ -89,6 +89,12 @@ type Submitted struct {
 	RepeatOf string
 }
 
+// How the portal's requests reach intake.
+const (
+	Channel   cases.Channel = "internal" // internal requesters: account managers, leadership
+	SourceKey               = "portal"
+)
+
 // Submitter opens the case through intake (wired in internal/app):
 // channel "internal", key "portal", the token as the external id.
 type Submitter func(ctx context.Context, a auth.Actor, sub Submission) (*Submitted, error)
@@ -156,7 +162,7 @@ func (s *Service) validate(ctx context.Context, a auth.Actor, in RaiseInput) (Su
 		return Submission{}, err
 	}
 	ci := cases.CreateInput{Title: in.Title, Description: in.Description, Category: in.Category, Market: market,
-		Channel: "internal", SellerID: sellerID, Requester: &cases.Requester{Name: a.Name, Email: a.Email}, Fields: in.Fields}
+		Channel: Channel, SellerID: sellerID, Requester: &cases.Requester{Name: a.Name, Email: a.Email}, Fields: in.Fields}
 	if tag := u.Tag(); tag != "" {
 		ci.Tags = []string{tag}
 	}

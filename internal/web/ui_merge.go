@@ -1,6 +1,7 @@
 package web
 
 import (
+	"cmp"
 	"net/http"
 	"net/url"
 	"strings"
@@ -67,9 +68,17 @@ func (u *ui) postMerge(w http.ResponseWriter, r *http.Request, a auth.Actor) err
 
 // renderMergedBodies renders the comments a merge copied into the case.
 func (u *ui) renderMergedBodies(evs []cases.Event) {
-	for _, e := range evs {
-		if body, ok := e.Data["body"].(string); ok && e.Type == merge.EntryCopied {
+	for i := range evs {
+		e := &evs[i]
+		if e.Type != merge.EntryCopied {
+			continue
+		}
+		if body, ok := e.Data["body"].(string); ok {
 			e.Data["body_html"] = u.s.app.Cases.Markdown().HTML(body)
+		}
+		if mail, _ := e.Data["from_email"].(string); mail != "" && e.Actor == nil {
+			name, _ := e.Data["from_name"].(string)
+			e.Actor, e.ActorName = &mail, cmp.Or(name, mail)
 		}
 	}
 }
