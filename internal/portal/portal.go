@@ -116,7 +116,7 @@ type Item struct {
 // Entry is one entry of a case's public conversation.
 type Entry struct {
 	At       time.Time `json:"at"`
-	Kind     string    `json:"kind"` // created, reply, status, file, merged
+	Kind     string    `json:"kind"` // created, reply, status, merged (files: Request.Files)
 	Who      string    `json:"who"`  // a name; "Flare" for Flare itself
 	Mine     bool      `json:"mine"`
 	Text     string    `json:"text"`                // a status change or merge in words; a reply's Markdown
@@ -319,11 +319,6 @@ func publicSide(cfg *desk.Config, md *cases.Markdown, a auth.Actor, evs []cases.
 					en.Text += " — " + note
 				}
 			}
-		case "attachment_added":
-			if internal, _ := e.Data["internal"].(bool); internal {
-				continue
-			}
-			en.Kind, en.Text = "file", en.Who+" attached "+str("filename")
 		case merge.EntryInto:
 			en.Kind, en.Text = "merged", "Merged into "+str("into")+": the conversation continues there"
 		case merge.EntryFrom:
