@@ -8,6 +8,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/merge"
 )
 
@@ -21,11 +22,29 @@ type mergeConfirm struct {
 	Reason string
 }
 
-// caseMergeData is what the case page shows of merges.
+// caseMergeData is what the case page shows of merges and repeat
+// contacts (intake's links).
 type caseMergeData struct {
 	Info    *merge.Info
+	Repeats []intake.Link // the links to cases the reader may see
 	Confirm *mergeConfirm
 	CanDo   bool // the reader may merge this case
+}
+
+// RepeatOf is the case this one repeats, if it does.
+func (d caseMergeData) RepeatOf() []intake.Link { return d.links("repeat_of") }
+
+// RepeatedBy are the cases that repeat this one.
+func (d caseMergeData) RepeatedBy() []intake.Link { return d.links("repeated_by") }
+
+func (d caseMergeData) links(dir string) []intake.Link {
+	var out []intake.Link
+	for _, l := range d.Repeats {
+		if l.Direction == dir {
+			out = append(out, l)
+		}
+	}
+	return out
 }
 
 func (u *ui) caseMerges(r *http.Request, a auth.Actor, c *cases.Case) (caseMergeData, error) {
@@ -33,7 +52,34 @@ func (u *ui) caseMerges(r *http.Request, a auth.Actor, c *cases.Case) (caseMerge
 	if err != nil {
 		return caseMergeData{}, err
 	}
-	return caseMergeData{Info: info, CanDo: a.Can(auth.PermCaseWrite) && !cases.PublicOnly(a) && c.Status != cases.StatusClosed}, nil
+	d := caseMergeData{Info: info, CanDo: a.Can(auth.PermCaseWrite) && !cases.PublicOnly(a) && c.Status != cases.StatusClosed}
+	if d.Repeats, err = u.s.repeatLinks(r, a, c); err != nil {
+		return caseMergeData{}, err
+	}
+	return d, nil
+}
+
+// repeatLinks are the case's repeat contacts that a may see (none on the
+// public side: they are the desk's workflow).
+func (s *Server) repeatLinks(r *http.Request, a auth.Actor, c *cases.Case) ([]intake.Link, error) {
+	if cases.PublicOnly(a) {
+		return nil, nil
+	}
+	links, err := s.app.Intake.Links(r.Context(), c.ID)
+	if err != nil {
+		return nil, err
+	}
+	out := links[:0]
+	for _, l := range links {
+		other, err := s.app.Cases.Find(r.Context(), s.app.DB, l.Case)
+		if err != nil {
+			return nil, err
+		}
+		if s.app.Cases.CanSee(r.Context(), a, other) {
+			out = append(out, l)
+		}
+	}
+	return out, nil
 }
 
 func (u *ui) postMerge(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
