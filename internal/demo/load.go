@@ -25,6 +25,9 @@ type Options struct {
 	Seed  int64     // generator seed
 	Cases int       // number of cases; default DefaultCases (negative: none)
 	Now   time.Time // end of the generated window; default the app's clock
+	// Portal adds the account manager's portal story (portal.go) after the
+	// generated cases: flare demo's; tests of the generated desk go without.
+	Portal bool
 }
 
 // Login is a demo user to sign in as.
@@ -54,6 +57,7 @@ type Prepared struct {
 	Specs  []CaseSpec
 
 	a      *app.App
+	portal bool
 	actors map[string]auth.Actor // by email
 }
 
@@ -77,7 +81,7 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users))}
+	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), portal: opt.Portal}
 	demoUsers := map[string]bool{}
 	for _, u := range cfg.Users {
 		demoUsers[strings.ToLower(u.Email)] = true
@@ -136,6 +140,11 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
 		return err
+	}
+	if p.portal {
+		if err := loadPortal(ctx, p.a, p.actors, p.a.Clock.Now()); err != nil { // portal.go
+			return err
+		}
 	}
 	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written
 }
