@@ -153,9 +153,9 @@ func loadPortal(ctx context.Context, a *app.App, actors map[string]auth.Actor, n
 		// This morning: nobody has picked it up yet.
 		at(5 * time.Hour)
 		raise("listings", portal.RaiseInput{SellerID: gb[0].ID, Category: "governance/listing_removal", Urgency: portal.UrgencyCritical,
-			Title: "35 listings removed after a brand complaint the seller disputes",
+			Title:       "35 listings removed after a brand complaint the seller disputes",
 			Description: "The seller holds the distribution contract for the brand and can send it today. Their best-selling listings are gone before the weekend.",
-			Fields: map[string]any{"policy": "ip_infringement", "listing_id": "L-88231"}})
+			Fields:      map[string]any{"policy": "ip_infringement", "listing_id": "L-88231"}})
 		return err
 	})
 }
