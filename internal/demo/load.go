@@ -73,6 +73,9 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if n == 0 {
 		n = DefaultCases
 	}
+	if opt.Portal && n > PortalCases {
+		n -= PortalCases // the story's cases count among the desk's: the next case is still the 1,001st
+	}
 	cfg := Desk(opt.Seed)
 	if _, err := a.Desk.Apply(ctx, auth.System("demo"), now, cfg); err != nil {
 		return nil, fmt.Errorf("apply demo desk: %w", err)
@@ -134,6 +137,14 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 		p.Specs = Generate(cfg, opt.Seed, n, now)
 	}
 	return p, nil
+}
+
+// Cases is how many cases LoadCases writes.
+func (p *Prepared) Cases() int {
+	if p.portal {
+		return len(p.Specs) + PortalCases
+	}
+	return len(p.Specs)
 }
 
 // LoadCases writes the generated cases and their histories (see Replay).

@@ -20,6 +20,9 @@ import (
 // the account_manager login.
 const PortalManager = "eleanor.price@" + EmailDomain
 
+// PortalCases is how many cases the portal story opens.
+const PortalCases = 5
+
 // loadPortal gives the demo's account manager a portal with a history,
 // written through the portal, intake, the case service and merge as it
 // would have happened (a fake clock set to each step's time, all in one
