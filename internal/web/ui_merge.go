@@ -88,27 +88,25 @@ func (u *ui) postMerge(w http.ResponseWriter, r *http.Request, a auth.Actor) err
 	}
 	f := r.PostForm
 	in := merge.Input{Into: strings.ToUpper(strings.TrimSpace(f.Get("into"))), Reason: f.Get("reason")}
-	if f.Get("confirm") == "" {
-		// The first post: check what can be checked, then ask to confirm.
-		c, err := u.s.app.Cases.Get(r.Context(), a, r.PathValue("ref"))
-		if err != nil {
-			return err
-		}
-		into, err := u.s.app.Cases.Get(r.Context(), a, in.Into)
-		switch {
-		case err != nil || strings.TrimSpace(in.Reason) == "" || into.ID == c.ID:
-			return u.caseAction(w, r, a, "merge", func(ref string, _ url.Values) error {
-				_, err := u.s.app.Merge.Merge(r.Context(), a, ref, merge.Input{Into: in.Into, Reason: in.Reason})
-				return err
-			})
-		}
-		return u.renderCaseWith(w, r, a, c, http.StatusOK, func(d *caseData) {
-			d.Merge.Confirm = &mergeConfirm{Into: into, Reason: strings.TrimSpace(in.Reason)}
-		})
-	}
-	return u.caseAction(w, r, a, "merge", func(ref string, _ url.Values) error {
+	doMerge := func(ref string, _ url.Values) error {
 		_, err := u.s.app.Merge.Merge(r.Context(), a, ref, in)
 		return err
+	}
+	if f.Get("confirm") != "" {
+		return u.caseAction(w, r, a, "merge", doMerge)
+	}
+	// The first post asks to confirm, unless the input is refused anyway
+	// (no reason, an unknown case, the case itself): then Merge says why.
+	c, err := u.s.app.Cases.Get(r.Context(), a, r.PathValue("ref"))
+	if err != nil {
+		return err
+	}
+	into, err := u.s.app.Cases.Get(r.Context(), a, in.Into)
+	if err != nil || strings.TrimSpace(in.Reason) == "" || into.ID == c.ID {
+		return u.caseAction(w, r, a, "merge", doMerge)
+	}
+	return u.renderCaseWith(w, r, a, c, http.StatusOK, func(d *caseData) {
+		d.Merge.Confirm = &mergeConfirm{Into: into, Reason: strings.TrimSpace(in.Reason)}
 	})
 }
 
