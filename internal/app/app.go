@@ -28,6 +28,7 @@ import (
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
 	"github.com/flare-desk/flare/internal/portal"
+	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
@@ -94,6 +95,7 @@ type Capabilities struct {
 	Escalation  *escalation.Service
 	Notify      *notify.Service
 	Intake      *intake.Service
+	Reports     *reports.Service
 	Attachments *attachments.Service
 	Merge       *merge.Service
 	Portal      *portal.Service
@@ -117,7 +119,8 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Notify.Register(bus)
 	}
-	cs.Intake = intake.New(d, dk, cs.Cases, c, log)                         // every channel's cases come through it
+	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
+	cs.Reports = reports.New(d, dk, c)
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
 	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
