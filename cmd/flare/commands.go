@@ -268,14 +268,14 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 	defer a.DB.Close()
-	p, err := demo.Prepare(ctx, a, demo.Options{Seed: *seed, Cases: *n})
+	p, err := demo.Prepare(ctx, a, demo.Options{Seed: *seed, Cases: *n, Portal: true})
 	if err != nil {
 		return fmt.Errorf("demo desk: %w", err)
 	}
 	admin := p.Logins[0]
 	return serveWith(ctx, a, *sf.addr, opt, func(url string) {
 		fmt.Fprintf(stdout, "Flare is running at %s — loading the demo desk of %s (%d cases)…\n\nSign in as (password for all: %s):\n",
-			url, demo.Company, len(p.Specs), demo.Password)
+			url, demo.Company, p.Cases(), demo.Password)
 		for _, l := range p.Logins {
 			fmt.Fprintf(stdout, "  %-16s %s\n", l.Role, l.Email)
 		}
@@ -285,7 +285,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		if err := p.LoadCases(ctx); err != nil {
 			return fmt.Errorf("demo desk: %w", err)
 		}
-		fmt.Fprintf(stdout, "Demo desk loaded: %d cases, %s after start. Press Ctrl+C to stop.\n", len(p.Specs), time.Since(start).Round(time.Millisecond))
+		fmt.Fprintf(stdout, "Demo desk loaded: %d cases, %s after start. Press Ctrl+C to stop.\n", p.Cases(), time.Since(start).Round(time.Millisecond))
 		return nil
 	})
 }

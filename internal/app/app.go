@@ -12,6 +12,8 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/assignment"
+	"github.com/flare-desk/flare/internal/attachments"
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
@@ -23,8 +25,10 @@ import (
 	"github.com/flare-desk/flare/internal/incidents"
 	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/merge"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
+	"github.com/flare-desk/flare/internal/portal"
 	"github.com/flare-desk/flare/internal/postmortems"
 	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
@@ -68,6 +72,8 @@ type Options struct {
 	// store needs the same subscribers: events are stored only for the
 	// durable subscribers registered where they are published.
 	Webhook events.WebhookOptions
+	// Attachments: where large files are written and the limits.
+	Attachments attachments.Options
 }
 
 // App is a running Flare instance's services.
@@ -96,6 +102,9 @@ type Capabilities struct {
 	Reports     *reports.Service
 	Incidents   *incidents.Service
 	Postmortems *postmortems.Service
+	Attachments *attachments.Service
+	Merge       *merge.Service
+	Portal      *portal.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -122,6 +131,9 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	}
 	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
 	cs.Reports = reports.New(d, dk, cs.Cases, c)
+	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
+	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
+	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
 	return cs
 }
 
@@ -147,6 +159,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 		a.Bus.Subscribe(events.WebhookSubscriber, wh.Deliver, wh.SubscriberOptions())
 	}
 	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
+	a.Attachments.Configure(opt.Attachments)
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)
@@ -183,4 +196,21 @@ func (a *App) Stop(ctx context.Context) error {
 		a.loops.Wait()
 	}
 	return a.Jobs.Stop(ctx)
+}
+
+// portalSubmitter opens the portal's requests through intake: channel
+// "internal", key "portal", the form's token as the sender's id.
+func portalSubmitter(cs Capabilities) portal.Submitter {
+	return func(ctx context.Context, a auth.Actor, sub portal.Submission) (*portal.Submitted, error) {
+		in := intake.Submission{Source: intake.Source{Channel: portal.Channel, Key: portal.SourceKey, ExternalID: sub.Token},
+			Case: sub.Case, RequireFields: true}
+		if sub.Then != nil {
+			in.Then = func(ctx context.Context, tx *db.Tx, r *intake.Result) error { return sub.Then(ctx, tx, r.Case) }
+		}
+		r, err := cs.Intake.Submit(ctx, a, in)
+		if err != nil {
+			return nil, err
+		}
+		return &portal.Submitted{Case: r.Case, Outcome: string(r.Outcome), RepeatOf: r.RepeatOf}, nil
+	}
 }

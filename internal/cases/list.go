@@ -285,7 +285,7 @@ func DecodeCursor(s, sort string) ([]any, error) {
 	return append(out, db.T(t), id), nil
 }
 
-// Events returns a case's timeline, oldest first. Account managers see its
+// Events returns a case's timeline, oldest first (by time, then as added). Account managers see its
 // public side: its creation, status changes (the resolution's note, not
 // the desk's notes on its workflow) and public replies — not internal
 // notes, handoffs, routing, assignment or SLA entries.
@@ -298,7 +298,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		cm.body, cm.internal, cm.from_name, cm.from_email
 		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
 		LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+db.JSONInt(s.db.Dialect(), "e.data", "comment_id")+`
-		WHERE e.case_id = ? ORDER BY e.id`, c.ID)
+		WHERE e.case_id = ? ORDER BY e.created_at, e.id`, c.ID) // in time order: a merge copies entries with their own times
 	if err != nil {
 		return nil, fmt.Errorf("case events: %w", err)
 	}

@@ -25,6 +25,9 @@ type Options struct {
 	Seed  int64     // generator seed
 	Cases int       // number of cases; default DefaultCases (negative: none)
 	Now   time.Time // end of the generated window; default the app's clock
+	// Portal adds the account manager's portal story (portal.go) after the
+	// generated cases: flare demo's; tests of the generated desk go without.
+	Portal bool
 }
 
 // Login is a demo user to sign in as.
@@ -54,6 +57,7 @@ type Prepared struct {
 	Specs  []CaseSpec
 
 	a      *app.App
+	portal bool
 	actors map[string]auth.Actor // by email
 	now    time.Time             // the desk's present
 }
@@ -70,6 +74,9 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if n == 0 {
 		n = DefaultCases
 	}
+	if opt.Portal && n > PortalCases {
+		n -= PortalCases // the story's cases count among the desk's: the next case is still the 1,001st
+	}
 	cfg := Desk(opt.Seed)
 	if _, err := a.Desk.Apply(ctx, auth.System("demo"), now, cfg); err != nil {
 		return nil, fmt.Errorf("apply demo desk: %w", err)
@@ -78,7 +85,7 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), now: now}
+	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), now: now, portal: opt.Portal}
 	demoUsers := map[string]bool{}
 	for _, u := range cfg.Users {
 		demoUsers[strings.ToLower(u.Email)] = true
@@ -133,6 +140,14 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	return p, nil
 }
 
+// Cases is how many cases LoadCases writes.
+func (p *Prepared) Cases() int {
+	if p.portal {
+		return len(p.Specs) + PortalCases
+	}
+	return len(p.Specs)
+}
+
 // LoadCases writes the generated cases and their histories (see Replay).
 func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
@@ -143,6 +158,11 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	}
 	if err := loadPostmortems(ctx, p.a, p.actors, p.now); err != nil { // postmortems.go
 		return err
+	}
+	if p.portal {
+		if err := loadPortal(ctx, p.a, p.actors, p.a.Clock.Now()); err != nil { // portal.go
+			return err
+		}
 	}
 	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written
 }

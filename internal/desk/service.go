@@ -548,6 +548,30 @@ func SellerByID(ctx context.Context, q db.Querier, externalID string) (Seller, b
 	return s.Seller, true, nil
 }
 
+// Sellers returns the active sellers, by name; with accountManager set
+// (an email), only those that user is the account manager of (the
+// account-manager portal's seller list).
+func Sellers(ctx context.Context, q db.Querier, accountManager string) ([]Seller, error) {
+	cond, args := "", []any{}
+	if accountManager != "" {
+		cond, args = " AND account_manager = ?", append(args, strings.ToLower(accountManager))
+	}
+	rows, err := q.Query(ctx, `SELECT `+sellerColumns+` FROM sellers WHERE active = TRUE`+cond+` ORDER BY name, external_id`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("sellers: %w", err)
+	}
+	defer rows.Close()
+	out := []Seller{}
+	for rows.Next() {
+		s, err := scanSeller(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sellers: %w", err)
+		}
+		out = append(out, s.Seller)
+	}
+	return out, rows.Err()
+}
+
 // Export returns the whole current configuration as a document: the stored
 // document, active sellers, active users and team members. Apply of the
 // result (or of Parse(Marshal(result))) changes nothing.

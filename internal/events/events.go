@@ -77,6 +77,7 @@ const (
 	ActionItemChanged  Type = "action_item.changed"  // its title, team, due date or status changed
 	ActionItemDueSoon  Type = "action_item.due_soon" // the reminder before its due date
 	ActionItemOverdue  Type = "action_item.overdue"  // its due date passed while it was open
+	CaseMerged         Type = "case.merged"          // the case was merged into another (internal/merge): closed, its timeline copied there
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -130,6 +131,7 @@ var kinds = map[Type]kind{
 	ActionItemChanged:   {1, func() Payload { return &ActionItem{} }},
 	ActionItemDueSoon:   {1, func() Payload { return &ActionItem{} }},
 	ActionItemOverdue:   {1, func() Payload { return &ActionItem{} }},
+	CaseMerged:          {1, func() Payload { return &Merged{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
@@ -141,7 +143,7 @@ func Types() []Type {
 		IncidentRoleAssigned, IncidentPaged, IncidentAcknowledged, IncidentUpdatePosted, IncidentUpdateDue,
 		IncidentCasesLinked, IncidentCasesResolved,
 		PostmortemCreated, PostmortemSubmitted, PostmortemReturned, PostmortemPublished,
-		ActionItemAssigned, ActionItemChanged, ActionItemDueSoon, ActionItemOverdue}
+		ActionItemAssigned, ActionItemChanged, ActionItemDueSoon, ActionItemOverdue, CaseMerged}
 }
 
 // Known reports whether t is an event type.
@@ -337,7 +339,19 @@ type Incident struct {
 	Notify      []string  `json:"notify,omitempty"` // emails
 }
 
-func (*Incident) payload()      {}
+func (*Incident) payload() {}
+
+// Merged: the event's case was merged into another, Into: closed with
+// resolution "merged", its timeline copied into Into's, its people made
+// Into's watchers.
+type Merged struct {
+	Into     string   `json:"into"` // ESC number
+	IntoID   int64    `json:"into_id"`
+	Reason   string   `json:"reason"`
+	Entries  int      `json:"entries"`            // timeline entries copied
+	Watchers []string `json:"watchers,omitempty"` // Into's watchers after the merge (emails)
+}
+
 func (*Created) payload()       {}
 func (*Changed) payload()       {}
 func (*StatusChanged) payload() {}
@@ -348,6 +362,7 @@ func (*Routed) payload()        {}
 func (*SLA) payload()           {}
 func (*Handoff) payload()       {}
 func (*Escalation) payload()    {}
+func (*Merged) payload()        {}
 
 // Postmortem: an incident's postmortem moved between draft, in review
 // and published.

@@ -10,6 +10,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/intake"
 )
 
 // The case API: create, list and search, read, change, transition,
@@ -86,8 +87,37 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 	if err != nil {
 		return err
 	}
-	writeJSON(w, http.StatusOK, c)
+	v, err := s.caseView(r, a, c)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, v)
 	return nil
+}
+
+// caseView is a case as GET /cases/{ref} answers it: with the merge
+// pointers of internal/merge and the repeat contacts of internal/intake.
+type caseView struct {
+	*cases.Case
+	MergedInto  string        `json:"merged_into,omitempty"`  // the case this one was merged into
+	MergedFrom  []string      `json:"merged_from,omitempty"`  // the cases merged into this one
+	RepeatLinks []intake.Link `json:"repeat_links,omitempty"` // repeat contacts both ways (ui_merge.go)
+}
+
+func (s *Server) caseView(r *http.Request, a auth.Actor, c *cases.Case) (*caseView, error) {
+	info, err := s.app.Merge.InfoOf(r.Context(), c)
+	if err != nil {
+		return nil, err
+	}
+	links, err := s.repeatLinks(r, a, c)
+	if err != nil {
+		return nil, err
+	}
+	v := &caseView{Case: c, MergedInto: info.MergedInto, RepeatLinks: links}
+	for _, m := range info.MergedFrom {
+		v.MergedFrom = append(v.MergedFrom, m.Case)
+	}
+	return v, nil
 }
 
 func (s *Server) updateCase(w http.ResponseWriter, r *http.Request, a auth.Actor) error {

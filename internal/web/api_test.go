@@ -45,7 +45,9 @@ func newAPIEnv(t *testing.T, d *db.DB) *apiEnv {
 	if _, err := a.Desk.Apply(ctx, auth.System("test"), a.Clock.Now(), cfg); err != nil {
 		t.Fatal(err)
 	}
-	s, err := New(a, Options{})
+	// No rate limits: the role table alone sends more requests than one
+	// client address may burst (the limits are tested in protect_test.go).
+	s, err := New(a, Options{Limits: &Limits{}})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -196,6 +198,9 @@ func TestEndpointRoles(t *testing.T) {
 			{"oncall feeds", "GET", "/api/v1/oncall/trust_safety/feeds", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"oncall feed", "POST", "/api/v1/oncall/trust_safety/feeds", map[string]any{"name": "x"}, []int{201, 201, 403, 403, 403, 403, 401}, false},
 			{"oncall calendar", "GET", "/api/v1/oncall/trust_safety.ics", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			// attachments (uploads and downloads: TestAttachmentsAPI)
+			{"case attachments", "GET", "/api/v1/cases/%s/attachments", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"case attachments restricted", "GET", "/api/v1/cases/%s/attachments", nil, []int{200, 200, 404, 404, 404, 404, 401}, true},
 			// escalation (acknowledging: TestEscalationAPI)
 			{"escalate", "POST", "/api/v1/cases/%s/escalations", map[string]any{"reason": "Seller threatens press", "level": 2}, []int{201, 201, 201, 403, 403, 403, 401}, false},
 			{"case escalations", "GET", "/api/v1/cases/%s/escalations", nil, []int{200, 200, 200, 404, 200, 200, 401}, false},
@@ -248,6 +253,15 @@ func TestEndpointRoles(t *testing.T) {
 			{"action items", "GET", "/api/v1/action-items?state=overdue", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
 			{"action item", "GET", "/api/v1/action-items/999", nil, []int{404, 404, 404, 403, 404, 404, 401}, false},
 			{"action item update", "PATCH", "/api/v1/action-items/999", map[string]any{"status": "done"}, []int{404, 404, 404, 403, 404, 404, 401}, false},
+			// merge (more in api_merge_test.go) and the account-manager portal (api_portal_test.go)
+			{"merge", "POST", "/api/v1/cases/%s/merge", map[string]any{"into": "ESC-999999", "reason": "duplicate"}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"merges", "GET", "/api/v1/cases/%s/merges", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"portal sellers", "GET", "/api/v1/portal/sellers", nil, []int{200, 200, 403, 200, 403, 403, 401}, false},
+			{"portal requests", "GET", "/api/v1/portal/requests?list=sellers", nil, []int{200, 200, 403, 200, 403, 403, 401}, false},
+			{"portal raise", "POST", "/api/v1/portal/requests", map[string]any{"seller_id": "S-1001", "category": "logistics/lost_parcel",
+				"title": "Parcel lost", "fields": map[string]any{"order_id": "ORD-1"}}, []int{201, 201, 403, 201, 403, 403, 401}, false},
+			{"portal request", "GET", "/api/v1/portal/requests/%s", nil, []int{200, 200, 403, 200, 403, 403, 401}, false},
+			{"portal reply", "POST", "/api/v1/portal/requests/%s/replies", map[string]any{"body": "Any news?"}, []int{201, 201, 403, 201, 403, 403, 401}, false},
 		}
 		for _, r := range rows {
 			// Every row's requests come from one client address: a second

@@ -7,6 +7,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/flare-desk/flare/internal/handoffs"
+	"github.com/flare-desk/flare/internal/portal"
 )
 
 // registerRoutes is the server's one route table: every API endpoint and
@@ -68,6 +69,13 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
 	s.api("GET", "/audit", s.listAudit)
+	// attachments (api_attachments.go): a case's files, downloads, uploads
+	s.api("GET", "/cases/{ref}/attachments", s.listAttachments)
+	s.api("POST", "/cases/{ref}/attachments", s.addAttachments)
+	s.api("GET", "/attachments/{id}", s.getAttachment)
+	m.HandleFunc("GET /attachments/{id}", u.page(u.downloadAttachment))
+	m.HandleFunc("POST /cases/{ref}/attachments", u.page(u.postAttachments))
+
 	// on-call (api_oncall.go): who is on call, shifts, overrides, calendar feeds
 	s.api("GET", "/oncall", s.whoIsOnCall)
 	s.api("GET", "/oncall/{team}/shifts", s.oncallShifts)
@@ -130,6 +138,14 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/action-items", s.listActionItems)
 	s.api("GET", "/action-items/{id}", s.getActionItem)
 	s.api("PATCH", "/action-items/{id}", s.updateActionItem)
+	// merge (api_merge.go) and the account-manager portal (api_portal.go)
+	s.api("POST", "/cases/{ref}/merge", s.mergeCase)
+	s.api("GET", "/cases/{ref}/merges", s.caseMerges)
+	s.api("GET", "/portal/sellers", s.portalSellers)
+	s.api("GET", "/portal/requests", s.portalRequests)
+	s.api("POST", "/portal/requests", s.raisePortalRequest)
+	s.api("GET", "/portal/requests/{ref}", s.getPortalRequest)
+	s.api("POST", "/portal/requests/{ref}/replies", s.replyPortalRequest)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
@@ -137,6 +153,10 @@ func (s *Server) registerRoutes() {
 	// Pages (ui.go wraps each with the session and the error page).
 	m.Handle("GET /static/", u.staticHandler())
 	m.HandleFunc("GET /{$}", func(w http.ResponseWriter, r *http.Request) {
+		if a, err := s.actorFrom(r); err == nil && portal.Home(a) {
+			http.Redirect(w, r, "/portal", http.StatusSeeOther) // account managers' home (ui_portal.go)
+			return
+		}
 		http.Redirect(w, r, "/cases", http.StatusSeeOther)
 	})
 	m.HandleFunc("GET /login", u.loginPage)
@@ -209,6 +229,21 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("GET /incidents/{ref}/{action}", func(w http.ResponseWriter, r *http.Request) {
 		// After signing in, a form post comes back as a GET of its address.
 		http.Redirect(w, r, "/incidents/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
+	})
+	// the account-manager portal (ui_portal.go)
+	m.HandleFunc("GET /portal", u.page(u.portalPage))
+	m.HandleFunc("GET /portal/new", u.page(u.portalNewPage))
+	m.HandleFunc("POST /portal/new", u.page(u.postPortalNew))
+	m.HandleFunc("GET /portal/requests/{ref}", u.page(u.portalRequestPage))
+	m.HandleFunc("POST /portal/requests/{ref}/reply", u.page(u.postPortalReply))
+	m.HandleFunc("GET /portal/requests/{ref}/reply", func(w http.ResponseWriter, r *http.Request) {
+		// After signing in, a form post comes back as a GET of its address.
+		http.Redirect(w, r, "/portal/requests/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
+	})
+	// merge (ui_merge.go)
+	m.HandleFunc("POST /cases/{ref}/merge", u.page(u.postMerge))
+	m.HandleFunc("GET /cases/{ref}/merge", func(w http.ResponseWriter, r *http.Request) {
+		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#merge", http.StatusSeeOther)
 	})
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.

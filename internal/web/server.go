@@ -156,7 +156,7 @@ func (s *Server) observe(next http.Handler) http.Handler {
 		s.guard.securityHeaders(w.Header())
 		info := s.requestInfo(r)
 		r = r.WithContext(withInfo(audit.WithRequestID(r.Context(), id), info))
-		r.Body = http.MaxBytesReader(w, r.Body, MaxBody)
+		r.Body = http.MaxBytesReader(w, r.Body, bodyLimit(r)) // api_attachments.go: uploads get more
 		sw := &statusWriter{ResponseWriter: w}
 		next.ServeHTTP(sw, r)
 		route := info.route // r.Pattern is set on protect's copy of r

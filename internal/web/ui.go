@@ -21,6 +21,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/portal"
 )
 
 //go:embed templates/*.html
@@ -41,7 +42,7 @@ type ui struct {
 // pageNames are the page templates; each is parsed together with layout.html
 // and the parts (part_*.html) pages share.
 var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations",
-	"notifications", "webhooks", "incidents", "incident", "action_items"}
+	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -66,6 +67,8 @@ func newUI(s *Server) (*ui, error) {
 	u.addNotifyFuncs(funcs)     // ui_notify.go
 	u.addIncidentFuncs(funcs)   // ui_incidents.go
 	u.addPostmortemFuncs(funcs) // ui_postmortems.go
+	u.addAttachmentFuncs(funcs) // ui_attachments.go
+	u.addPortalFuncs(funcs)     // ui_portal.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
 		if err != nil {
@@ -258,6 +261,9 @@ func (u *ui) login(w http.ResponseWriter, r *http.Request) {
 	}
 	attempt.Succeeded()
 	noteActor(r, auth.ActorFor(user), nil)
+	if next == home && portal.Home(auth.ActorFor(user)) {
+		next = "/portal" // account managers land on the portal (ui_portal.go)
+	}
 	token, err := auth.SignIn(r.Context(), u.s.app.DB, u.s.app.Clock.Now(), user.ID)
 	if err != nil {
 		u.errorPage(w, r, nil, err)
@@ -284,10 +290,13 @@ func (u *ui) clearCookie(w http.ResponseWriter) {
 		SameSite: http.SameSiteLaxMode, MaxAge: -1})
 }
 
+// home is where a sign-in without a page to return to lands (account
+// managers: the portal).
+const home = "/cases"
+
 // safeNext returns next if it is a path on this site, else /cases: a
 // sign-in link must never send the user to another origin.
 func safeNext(next string) string {
-	const home = "/cases"
 	if next == "" || len(next) > 2000 || next[0] != '/' || strings.HasPrefix(next, "//") ||
 		strings.ContainsAny(next, "\\\r\n\t") || strings.HasPrefix(next, "/login") {
 		return home

@@ -378,7 +378,8 @@ type caseData struct {
 	CanComment bool
 	CanNote    bool
 	IsOwner    bool
-	CanTake    bool // the user may own the case and does not yet
+	CanTake    bool          // the user may own the case and does not yet
+	Merge      caseMergeData // ui_merge.go
 	// A failed form post re-renders the page with its message and input.
 	Failed string // "comment", "transition" or "update"
 	Error  string
@@ -400,6 +401,11 @@ func (u *ui) casePage(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 
 func (u *ui) renderCase(w http.ResponseWriter, r *http.Request, a auth.Actor, c *cases.Case, status int,
 	failed, msg string, form url.Values) error {
+	return u.renderCaseWith(w, r, a, c, status, func(d *caseData) { d.Failed, d.Error, d.Form = failed, msg, form })
+}
+
+// renderCaseWith renders the case page with what edit sets on its data.
+func (u *ui) renderCaseWith(w http.ResponseWriter, r *http.Request, a auth.Actor, c *cases.Case, status int, edit func(d *caseData)) error {
 	cfg, err := u.s.app.Desk.Config(r.Context())
 	if err != nil {
 		return err
@@ -408,12 +414,17 @@ func (u *ui) renderCase(w http.ResponseWriter, r *http.Request, a auth.Actor, c 
 	if err != nil {
 		return err
 	}
-	if form == nil {
-		form = url.Values{}
-	}
+	u.renderMergedBodies(evs) // ui_merge.go
 	d := caseData{Case: c, Events: evs, Desk: cfg, Allowed: c.Status.Allowed(),
 		CanWrite: a.Can(auth.PermCaseWrite), CanComment: a.Can(auth.PermCaseComment), CanNote: a.Can(auth.PermCaseInternalNote),
-		IsOwner: c.OwnerID != 0 && c.OwnerID == a.UserID, Failed: failed, Error: msg, Form: form}
+		IsOwner: c.OwnerID != 0 && c.OwnerID == a.UserID}
+	if d.Merge, err = u.caseMerges(r, a, c); err != nil { // ui_merge.go
+		return err
+	}
+	edit(&d)
+	if d.Form == nil {
+		d.Form = url.Values{}
+	}
 	d.Category, d.HasCat = cfg.Category(c.Category)
 	if d.CanWrite {
 		if d.Owners, err = u.s.app.Cases.Owners(r.Context(), c); err != nil {
