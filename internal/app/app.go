@@ -21,7 +21,9 @@ import (
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
+	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/mail"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
@@ -44,6 +46,8 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, oncall.Sections()...)
 	sections = append(sections, escalation.Sections()...)
 	sections = append(sections, notify.Sections()...)
+	sections = append(sections, intake.Sections()...)
+	sections = append(sections, mail.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -89,6 +93,8 @@ type Capabilities struct {
 	Escalation  *escalation.Service
 	Notify      *notify.Service
 	Attachments *attachments.Service
+	Intake      *intake.Service
+	Mail        *mail.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -109,7 +115,14 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Notify.Register(bus)
 	}
-	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
+	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
+	// Attachments: New configures the directory and limits from Options.
+	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{})
+	// Mail in through intake; public replies out as mail (a durable subscriber).
+	cs.Mail = mail.New(d, dk, cs.Cases, cs.Intake, cs.Attachments, cs.Notify, c, log)
+	if bus != nil {
+		cs.Mail.Register(bus)
+	}
 	return cs
 }
 

@@ -148,15 +148,8 @@ func validateSettings(doc *desk.Config, s Settings) []apperr.FieldError {
 		input.Check(v, p+"name", input.Name, m.Name)
 		if m.Category == "" {
 			v.Add(p+"category", "is required: the category of the cases this mailbox opens")
-		} else if c, ok := doc.Category(m.Category); !ok {
+		} else if _, ok := doc.Category(m.Category); !ok {
 			v.Add(p+"category", "unknown category %q", m.Category)
-		} else {
-			for _, f := range c.Fields {
-				if f.Required {
-					v.Add(p+"category", "category %q requires the field %q, which mail cannot fill in; choose one without required fields", m.Category, f.Key)
-					break
-				}
-			}
 		}
 		if m.Market == "" {
 			v.Add(p+"market", "is required: the market of the cases this mailbox opens")

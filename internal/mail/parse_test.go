@@ -5,7 +5,9 @@ import (
 	"testing"
 )
 
-func crlf(s string) []byte { return []byte(strings.ReplaceAll(strings.TrimPrefix(s, "\n"), "\n", "\r\n")) }
+func crlf(s string) []byte {
+	return []byte(strings.ReplaceAll(strings.TrimPrefix(s, "\n"), "\n", "\r\n"))
+}
 
 func TestParse(t *testing.T) {
 	for _, tc := range []struct {
@@ -188,7 +190,9 @@ func TestParseMalformed(t *testing.T) {
 	}
 }
 
-func itoa(i int) string { return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10))) }
+func itoa(i int) string {
+	return strings.TrimSpace(strings.Repeat(" ", 0) + string(rune('0'+i/10)) + string(rune('0'+i%10)))
+}
 
 func want(t *testing.T, what, got, want string) {
 	t.Helper()

@@ -108,8 +108,10 @@ func (s *SMTPServer) Close() error { return s.srv.Close() }
 
 type slogLogger struct{ log *slog.Logger }
 
-func (l slogLogger) Printf(format string, v ...any) { l.log.Warn("smtp", "msg", fmt.Sprintf(format, v...)) }
-func (l slogLogger) Println(v ...any)               { l.log.Warn("smtp", "msg", fmt.Sprint(v...)) }
+func (l slogLogger) Printf(format string, v ...any) {
+	l.log.Warn("smtp", "msg", fmt.Sprintf(format, v...))
+}
+func (l slogLogger) Println(v ...any) { l.log.Warn("smtp", "msg", fmt.Sprint(v...)) }
 
 type backend struct {
 	rcv Receiver
