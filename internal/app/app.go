@@ -68,6 +68,8 @@ type Options struct {
 	Webhook events.WebhookOptions
 	// Attachments: where large files are written and the limits.
 	Attachments attachments.Options
+	// Mail: the SMTP listener and the IMAP mailbox polled (each off when unset).
+	Mail mail.Listeners
 }
 
 // App is a running Flare instance's services.
@@ -81,6 +83,8 @@ type App struct {
 	Capabilities
 
 	stopLoops context.CancelFunc
+	mail      mail.Listeners
+	stopMail  func()
 	loops     sync.WaitGroup
 }
 
@@ -149,6 +153,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 	}
 	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
 	a.Attachments.Configure(opt.Attachments)
+	a.mail = opt.Mail
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)
@@ -173,11 +178,21 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Escalation.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
+	stopMail, err := a.Mail.Start(lctx, a.mail) // the SMTP listener and the IMAP poller, when set
+	if err != nil {
+		cancel()
+		a.loops.Wait()
+		return err
+	}
+	a.stopMail = stopMail
 	return nil
 }
 
 // Stop stops the background loops and lets running jobs finish.
 func (a *App) Stop(ctx context.Context) error {
+	if a.stopMail != nil {
+		a.stopMail()
+	}
 	if a.stopLoops != nil {
 		a.stopLoops()
 		a.loops.Wait()

@@ -180,9 +180,18 @@ func (s *session) Data(r io.Reader) error {
 	return nil
 }
 
-// answer is the SMTP reply to a failed Receive: 5xx for what sending again
-// cannot fix, 4xx only for transient faults.
+// answer is the SMTP reply to a failed Receive.
 func (b *backend) answer(err error) error {
+	se := Answer(err)
+	if se == errTransient {
+		b.log.Error("smtp: receive", "err", err)
+	}
+	return se
+}
+
+// Answer is the SMTP reply to a failed Receive: 5xx for what sending again
+// cannot fix, 4xx only for transient faults (the store is down).
+func Answer(err error) *smtp.SMTPError {
 	var (
 		se  *smtp.SMTPError
 		inv *apperr.Invalid
@@ -198,6 +207,5 @@ func (b *backend) answer(err error) error {
 	case errors.Is(err, apperr.ErrNotFound):
 		return errUnknownRcpt
 	}
-	b.log.Error("smtp: receive", "err", err)
 	return errTransient
 }
