@@ -273,6 +273,7 @@ func Desk(seed int64) *desk.Config {
 	setSafetyWatch(cfg) // safety.go
 	setOncall(cfg)      // oncall.go
 	escalationDesk(cfg) // escalation.go
+	mailDesk(cfg)       // mail.go
 	return cfg
 }
 

@@ -137,7 +137,10 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
 		return err
 	}
-	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written
+	if err := seedNotifications(ctx, p.a); err != nil { // notify.go: the bells, from the history just written
+		return err
+	}
+	return loadMail(ctx, p.a, p.actors) // mail.go: a few mails received through the real path
 }
 
 // batchEvents is how many creates and steps Replay writes per transaction:
