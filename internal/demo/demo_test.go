@@ -277,7 +277,7 @@ func testLoad(t *testing.T, d *db.DB) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	logins, err := Load(ctx, a, Options{Seed: 1, Cases: 300, Now: testNow})
+	logins, err := Load(ctx, a, Options{Seed: 1, Cases: 300, Now: testNow, Mail: true})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -473,7 +473,7 @@ func TestDemoExplanationsAgreeWithCases(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		logins, err := Load(ctx, a, Options{Seed: 1, Cases: 300, Now: testNow})
+		logins, err := Load(ctx, a, Options{Seed: 1, Cases: 300, Now: testNow, Mail: true})
 		if err != nil {
 			t.Fatal(err)
 		}

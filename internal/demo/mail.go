@@ -19,7 +19,9 @@ import (
 // intake, threading, attachments) once the history is written: a seller's
 // thread with a reply from the desk and a screenshot, a German seller's
 // ISO-8859-1 HTML-only mail with an invoice, and an out-of-office reply
-// that is ignored. `flare demo --smtp-addr 127.0.0.1:2525` takes more.
+// that is ignored. They are loaded when the demo listens for mail
+// (`flare demo --smtp-addr 127.0.0.1:2525`, Options.Mail), after the
+// generated history, so the README's examples keep their case numbers.
 
 // MailDomain is the domain of the demo desk's mailboxes.
 const MailDomain = "demo.flare.test"
