@@ -62,6 +62,8 @@ type serveFlags struct {
 	eventsWebhook    *string
 	eventsLease      *time.Duration
 	envErrs          []error // environment values that did not parse
+
+	mail *mailFlags // mail.go: email in and attachments
 }
 
 func addServeFlags(fs *flag.FlagSet) *serveFlags {
@@ -85,6 +87,7 @@ func addServeFlags(fs *flag.FlagSet) *serveFlags {
 		"URL to POST every domain event to, signed when FLARE_EVENTS_WEBHOOK_SECRET is set (FLARE_EVENTS_WEBHOOK)")
 	sf.eventsLease = fs.Duration("events-lease", envParse(sf, "FLARE_EVENTS_LEASE", time.Minute, time.ParseDuration),
 		"how long a node holds the events it is delivering before another may take them over (FLARE_EVENTS_LEASE)")
+	sf.mail = addMailFlags(fs)
 	return sf
 }
 
@@ -97,6 +100,9 @@ func (sf *serveFlags) appOptions(log *slog.Logger) (app.Options, error) {
 		return opt, usageError{"--events-lease must be positive"}
 	}
 	opt.Events.Lease = *sf.eventsLease
+	if err := sf.mail.apply(&opt); err != nil {
+		return opt, err
+	}
 	if *sf.eventsWebhook != "" {
 		opt.Webhook = events.WebhookOptions{URL: *sf.eventsWebhook, Secret: os.Getenv("FLARE_EVENTS_WEBHOOK_SECRET")}
 		if _, err := events.NewWebhook(opt.Webhook, nil); err != nil {
@@ -268,7 +274,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 	defer a.DB.Close()
-	p, err := demo.Prepare(ctx, a, demo.Options{Seed: *seed, Cases: *n, Portal: true})
+	p, err := demo.Prepare(ctx, a, demo.Options{Seed: *seed, Cases: *n, Portal: true, Mail: *sf.mail.smtpAddr != ""})
 	if err != nil {
 		return fmt.Errorf("demo desk: %w", err)
 	}

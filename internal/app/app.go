@@ -25,6 +25,7 @@ import (
 	"github.com/flare-desk/flare/internal/incidents"
 	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/mail"
 	"github.com/flare-desk/flare/internal/merge"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
@@ -54,6 +55,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, intake.Sections()...)
 	sections = append(sections, incidents.Sections()...)
 	sections = append(sections, postmortems.Sections()...)
+	sections = append(sections, mail.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -74,6 +76,8 @@ type Options struct {
 	Webhook events.WebhookOptions
 	// Attachments: where large files are written and the limits.
 	Attachments attachments.Options
+	// Mail: the SMTP listener and the IMAP mailbox polled (each off when unset).
+	Mail mail.Listeners
 }
 
 // App is a running Flare instance's services.
@@ -87,6 +91,8 @@ type App struct {
 	Capabilities
 
 	stopLoops context.CancelFunc
+	mail      mail.Listeners
+	stopMail  func()
 	loops     sync.WaitGroup
 }
 
@@ -105,6 +111,7 @@ type Capabilities struct {
 	Attachments *attachments.Service
 	Merge       *merge.Service
 	Portal      *portal.Service
+	Mail        *mail.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -134,6 +141,10 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
 	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
+	// Mail in through intake; public replies out as mail (a durable subscriber).
+	if bus != nil {
+		cs.Mail.Register(bus)
+	}
 	return cs
 }
 
@@ -160,6 +171,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 	}
 	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
 	a.Attachments.Configure(opt.Attachments)
+	a.mail = opt.Mail
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)
@@ -186,11 +198,21 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Postmortems.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
+	stopMail, err := a.Mail.Start(lctx, a.mail) // the SMTP listener and the IMAP poller, when set
+	if err != nil {
+		cancel()
+		a.loops.Wait()
+		return err
+	}
+	a.stopMail = stopMail
 	return nil
 }
 
 // Stop stops the background loops and lets running jobs finish.
 func (a *App) Stop(ctx context.Context) error {
+	if a.stopMail != nil {
+		a.stopMail()
+	}
 	if a.stopLoops != nil {
 		a.stopLoops()
 		a.loops.Wait()

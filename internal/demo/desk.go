@@ -274,6 +274,7 @@ func Desk(seed int64) *desk.Config {
 	setOncall(cfg)      // oncall.go
 	escalationDesk(cfg) // escalation.go
 	incidentDesk(cfg)   // incidents.go
+	mailDesk(cfg)       // mail.go
 	return cfg
 }
 

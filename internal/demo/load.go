@@ -28,6 +28,9 @@ type Options struct {
 	// Portal adds the account manager's portal story (portal.go) after the
 	// generated cases: flare demo's; tests of the generated desk go without.
 	Portal bool
+	// Mail receives the demo's mails after the history (mail.go); they
+	// take the case numbers after the generated ones.
+	Mail bool
 }
 
 // Login is a demo user to sign in as.
@@ -60,6 +63,7 @@ type Prepared struct {
 	portal bool
 	actors map[string]auth.Actor // by email
 	now    time.Time             // the desk's present
+	mail   bool
 }
 
 // Prepare applies the demo desk, sets the demo users' password, issues the
@@ -85,7 +89,7 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), now: now, portal: opt.Portal}
+	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), now: now, portal: opt.Portal, mail: opt.Mail}
 	demoUsers := map[string]bool{}
 	for _, u := range cfg.Users {
 		demoUsers[strings.ToLower(u.Email)] = true
@@ -164,7 +168,13 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 			return err
 		}
 	}
-	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written
+	if err := seedNotifications(ctx, p.a); err != nil { // notify.go: the bells, from the history just written
+		return err
+	}
+	if !p.mail {
+		return nil
+	}
+	return loadMail(ctx, p.a, p.actors) // mail.go: a few mails received through the real path
 }
 
 // batchEvents is how many creates and steps Replay writes per transaction:

@@ -38,6 +38,11 @@ type Mail struct {
 	InReplyTo  string   `json:"in_reply_to,omitempty"`
 	References []string `json:"references,omitempty"`
 	Case       string   `json:"case,omitempty"` // ESC-1042
+	// From replaces the desk's sender (internal/mail: a case's mailbox).
+	From string `json:"from,omitempty"`
+	// Personal marks a person's reply (internal/mail): not Auto-Submitted,
+	// so that the requester's mail program treats it as a person's mail.
+	Personal bool `json:"personal,omitempty"`
 }
 
 // mailView is what the mail templates read.
@@ -104,6 +109,9 @@ func domainOf(addr string) string {
 // message builds the MIME message of m from from at now.
 func message(from string, m Mail, now time.Time) (*gomail.Msg, error) {
 	msg := gomail.NewMsg(gomail.WithNoDefaultUserAgent())
+	if m.From != "" {
+		from = m.From
+	}
 	if err := msg.From(from); err != nil {
 		return nil, fmt.Errorf("from %q: %w", from, err)
 	}
@@ -130,14 +138,18 @@ func message(from string, m Mail, now time.Time) (*gomail.Msg, error) {
 	}
 	msg.SetDateWithValue(now)
 	msg.SetUserAgent("Flare")
-	// Automatic mail (RFC 3834): out-of-office replies should not answer it.
-	msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	if !m.Personal {
+		// Automatic mail (RFC 3834): out-of-office replies should not answer it.
+		msg.SetGenHeader("Auto-Submitted", "auto-generated")
+	}
 	msg.SetGenHeader(gomail.HeaderXAutoResponseSuppress, "All")
 	if m.Case != "" {
 		msg.SetGenHeader("X-Flare-Case", m.Case)
 	}
 	msg.SetBodyString(gomail.TypeTextPlain, m.Text)
-	msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	if m.HTML != "" {
+		msg.AddAlternativeString(gomail.TypeTextHTML, m.HTML)
+	}
 	return msg, nil
 }
 

@@ -131,6 +131,17 @@ func (s *Service) mailer(set Settings) Mailer {
 	return NewSMTP(set.Email, s.opt.SMTPPassword, s.clock.Now)
 }
 
+// Mailer is the mailer the desk's notification settings describe (nil:
+// email is not set up), for capabilities that send mail of their own
+// through the same SMTP server (internal/mail's replies to requesters).
+func (s *Service) Mailer(ctx context.Context) (Mailer, error) {
+	_, set, err := s.settings(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return s.mailer(set), nil
+}
+
 // backoff is the wait before try attempts+1.
 func (s *Service) backoff(attempts int) time.Duration {
 	d := s.opt.BackoffBase
