@@ -142,6 +142,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
 	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
 	// Mail in through intake; public replies out as mail (a durable subscriber).
+	cs.Mail = mail.New(d, dk, cs.Cases, cs.Intake, cs.Attachments, cs.Notify, c, log)
 	if bus != nil {
 		cs.Mail.Register(bus)
 	}
