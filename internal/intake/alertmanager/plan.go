@@ -89,7 +89,11 @@ func Digest(groupKey string, changes []Change) string {
 	h := sha256.New()
 	fmt.Fprintf(h, "%s\n", groupKey)
 	for _, c := range changes {
-		fmt.Fprintf(h, "%s %s %s %s\n", c.Alert.Fingerprint, c.Kind, c.Alert.StartsAt.UTC().Format(time.RFC3339Nano), c.Alert.EndsAt.UTC().Format(time.RFC3339Nano))
+		fmt.Fprintf(h, "%s %s %s", c.Alert.Fingerprint, c.Kind, c.Alert.StartsAt.UTC().Format(time.RFC3339Nano))
+		if c.Alert.Status == Resolved { // a firing alert's endsAt moves with every re-send
+			fmt.Fprintf(h, " %s", c.Alert.EndsAt.UTC().Format(time.RFC3339Nano))
+		}
+		h.Write([]byte{'\n'})
 	}
 	return hex.EncodeToString(h.Sum(nil))[:32]
 }

@@ -27,7 +27,7 @@ type template struct {
 }
 
 type part struct {
-	text     string          // literal text (ptr empty)
+	text     string           // literal text (ptr empty)
 	ptr      jsontext.Pointer // a value
 	optional bool
 	isPtr    bool
