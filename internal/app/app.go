@@ -20,6 +20,7 @@ import (
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
+	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
@@ -43,6 +44,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, oncall.Sections()...)
 	sections = append(sections, escalation.Sections()...)
 	sections = append(sections, notify.Sections()...)
+	sections = append(sections, intake.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -85,6 +87,7 @@ type Capabilities struct {
 	OnCall     *oncall.Service
 	Escalation *escalation.Service
 	Notify     *notify.Service
+	Intake     *intake.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -105,6 +108,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Notify.Register(bus)
 	}
+	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
 	return cs
 }
 

@@ -66,6 +66,7 @@ type Case struct {
 	Resolution      string         `json:"resolution,omitempty"`
 	ResolutionNote  string         `json:"resolution_note,omitempty"`
 	ReopenCount     int            `json:"reopen_count"`
+	RepeatContacts  int            `json:"repeat_contacts"` // later contacts linked to it as repeats (internal/intake)
 	CreatedAt       time.Time      `json:"created_at"`
 	UpdatedAt       time.Time      `json:"updated_at"`
 	FirstResponseAt *time.Time     `json:"first_response_at"`
@@ -112,6 +113,9 @@ type CreateInput struct {
 
 	// At backdates the case for imports and the demo desk (system actor only).
 	At time.Time `json:"-"`
+	// FieldsLater lets required custom fields be missing: a sender outside
+	// the desk (a mail, a webhook) cannot know them; the desk fills them in.
+	FieldsLater bool `json:"-"`
 }
 
 // UpdateInput is the body of PATCH /cases/{id}: only given fields change.
@@ -147,17 +151,21 @@ type TransitionInput struct {
 type CommentInput struct {
 	Body     string `json:"body"`
 	Internal bool   `json:"internal"`
+	// From is the requester who wrote it, outside Flare (a mail, a
+	// partner's message); set by intake, never by the API.
+	From *Requester `json:"-"`
 }
 
 // Comment is a public reply or an internal note.
 type Comment struct {
-	ID        int64     `json:"id"`
-	CaseID    int64     `json:"case_id"`
-	Author    *string   `json:"author"`
-	Body      string    `json:"body"`
-	BodyHTML  string    `json:"body_html"`
-	Internal  bool      `json:"internal"`
-	CreatedAt time.Time `json:"created_at"`
+	ID        int64      `json:"id"`
+	CaseID    int64      `json:"case_id"`
+	Author    *string    `json:"author"`
+	Body      string     `json:"body"`
+	BodyHTML  string     `json:"body_html"`
+	Internal  bool       `json:"internal"`
+	From      *Requester `json:"from,omitempty"` // the requester who wrote it outside Flare
+	CreatedAt time.Time  `json:"created_at"`
 }
 
 // Event is one entry on a case's timeline.

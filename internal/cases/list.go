@@ -1,6 +1,7 @@
 package cases
 
 import (
+	"cmp"
 	"context"
 	"database/sql"
 	"encoding/base64"
@@ -294,7 +295,7 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		return nil, err
 	}
 	rows, err := s.db.Query(ctx, `SELECT e.id, e.type, u.email, u.name, e.data, e.created_at,
-		cm.body, cm.internal
+		cm.body, cm.internal, cm.from_name, cm.from_email
 		FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
 		LEFT JOIN case_comments cm ON e.type = 'comment' AND cm.case_id = e.case_id AND cm.id = `+db.JSONInt(s.db.Dialect(), "e.data", "comment_id")+`
 		WHERE e.case_id = ? ORDER BY e.id`, c.ID)
@@ -305,13 +306,13 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 	out := []Event{}
 	for rows.Next() {
 		var (
-			e                 Event
-			email, name, body sql.NullString
-			internal          sql.NullBool
-			data              string
-			at                db.Time
+			e                                     Event
+			email, name, body, fromName, fromMail sql.NullString
+			internal                              sql.NullBool
+			data                                  string
+			at                                    db.Time
 		)
-		if err := rows.Scan(&e.ID, &e.Type, &email, &name, &data, &at, &body, &internal); err != nil {
+		if err := rows.Scan(&e.ID, &e.Type, &email, &name, &data, &at, &body, &internal, &fromName, &fromMail); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)
 		}
 		if PublicOnly(a) && !publicEntry(e.Type, internal) {
@@ -320,6 +321,9 @@ func (s *Service) Events(ctx context.Context, a auth.Actor, ref string) ([]Event
 		e.At = at.Time
 		if email.Valid {
 			e.Actor, e.ActorName = &email.String, name.String
+		}
+		if fromMail.String != "" { // the requester's own words, from outside Flare
+			e.Actor, e.ActorName = &fromMail.String, cmp.Or(fromName.String, fromMail.String)
 		}
 		if err := json.Unmarshal([]byte(data), &e.Data); err != nil {
 			return nil, fmt.Errorf("case events: %w", err)

@@ -59,7 +59,8 @@ func caseFacts(cfg *desk.Config, c *Case, seller *desk.Seller, now time.Time) ro
 		Channel: string(c.Channel), Team: c.Team, RequesterEmail: c.Requester.Email, Tags: c.Tags,
 		Priority: c.Priority, PriorityOverridden: overridden(c.PriorityReasons), HighRisk: c.HighRisk,
 		Sensitivity: c.Sensitivity, Title: c.Title, Description: c.Description, Reopens: c.ReopenCount,
-		SLAState: slaState(c.slaStored, now), Now: now}
+		LinkedRepeats: c.RepeatContacts,
+		SLAState:      slaState(c.slaStored, now), Now: now}
 	withCalendars(cfg, &f)
 	f.MoneyAtStake, f.Currency = moneyAtStake(routingdesk.WeightsOf(cfg), cat, c.Fields)
 	if seller != nil {

@@ -194,7 +194,7 @@ func histories(ctx context.Context, q db.Querier, ids []int64) (map[int64]sla.Hi
 		return nil, err
 	}
 	// Public comments; account managers speak for the requester's side.
-	rows, err = q.Query(ctx, `SELECT cm.case_id, cm.created_at, COALESCE(u.role, '') FROM case_comments cm
+	rows, err = q.Query(ctx, `SELECT cm.case_id, cm.created_at, COALESCE(u.role, ''), cm.from_email <> '' FROM case_comments cm
 		LEFT JOIN users u ON u.id = cm.author_id WHERE cm.case_id IN (`+in+`) AND cm.internal = FALSE ORDER BY cm.case_id, cm.id`, args...)
 	if err != nil {
 		return nil, fmt.Errorf("sla history: %w", err)
@@ -204,11 +204,12 @@ func histories(ctx context.Context, q db.Querier, ids []int64) (map[int64]sla.Hi
 		var id int64
 		var at db.Time
 		var role string
-		if err := rows.Scan(&id, &at, &role); err != nil {
+		var outside bool
+		if err := rows.Scan(&id, &at, &role, &outside); err != nil {
 			return nil, err
 		}
 		h := out[id]
-		h.Messages = append(h.Messages, sla.Message{At: at.Time, FromRequester: auth.Role(role) == auth.RoleAccountManager})
+		h.Messages = append(h.Messages, sla.Message{At: at.Time, FromRequester: outside || auth.Role(role) == auth.RoleAccountManager})
 		out[id] = h
 	}
 	return out, rows.Err()

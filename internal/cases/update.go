@@ -208,11 +208,11 @@ func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
 	_, err := tx.Exec(ctx, `UPDATE cases SET title = ?, description = ?, category = ?, market = ?, language = ?,
 		seller_id = ?, requester_name = ?, requester_email = ?, priority = ?, priority_reasons = ?, high_risk = ?,
 		sensitivity = ?, status = ?, owner_id = ?, team = ?, escalation_level = ?, tags = ?, fields = ?,
-		resolution = ?, resolution_note = ?, reopen_count = ?, updated_at = ?, first_response_at = ?,
+		resolution = ?, resolution_note = ?, reopen_count = ?, repeat_contacts = ?, updated_at = ?, first_response_at = ?,
 		resolved_at = ?, closed_at = ?, sla_policy = ? WHERE id = ?`,
 		c.Title, c.Description, c.Category, c.Market, c.Language, c.SellerID, c.Requester.Name, c.Requester.Email,
 		c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity, string(c.Status), db.NullID(c.OwnerID), c.Team,
-		c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields), c.Resolution, c.ResolutionNote, c.ReopenCount,
+		c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields), c.Resolution, c.ResolutionNote, c.ReopenCount, c.RepeatContacts,
 		db.T(c.UpdatedAt), timeArg(c.FirstResponseAt), timeArg(c.ResolvedAt), timeArg(c.ClosedAt), c.SLAPolicy, c.ID)
 	if err != nil {
 		return fmt.Errorf("save case %s: %w", c.Number, err)
@@ -628,7 +628,26 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, func(_ db.Querier, c *Case, _ *later) ([]eventRec, error) {
+	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, s.transition(cfg, in))
+}
+
+// TransitionInTx is Transition inside the caller's transaction, for
+// capabilities whose own rows commit with the move (an alert group's
+// resolution, a merge, an incident's bulk resolve).
+func (s *Service) TransitionInTx(ctx context.Context, tx *db.Tx, actor auth.Actor, ref string, in TransitionInput) (*Case, error) {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	fn := s.transition(cfg, in)
+	return s.changeTx(ctx, tx, cfg, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+		return runPlan(ctx, tx, c, fn)
+	})
+}
+
+// transition is the plan that moves a case to in.To.
+func (s *Service) transition(cfg *desk.Config, in TransitionInput) plan {
+	return func(_ db.Querier, c *Case, _ *later) ([]eventRec, error) {
 		v := &apperr.Invalid{}
 		if !in.To.Valid() {
 			v.Add("to", "unknown status %q", in.To)
@@ -673,12 +692,50 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 		}
 		c.Status = in.To
 		return []eventRec{{typ: "status", data: data}}, nil
-	})
+	}
 }
 
 // AddComment adds a public reply or an internal note. The first public reply
 // from the desk is the case's first response.
 func (s *Service) AddComment(ctx context.Context, actor auth.Actor, ref string, in CommentInput) (*Comment, error) {
+	body, perm, err := checkComment(in)
+	if err != nil {
+		return nil, err
+	}
+	var cm *Comment
+	_, err = s.change(ctx, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+		var recs []eventRec
+		cm, recs, err = s.insertComment(ctx, tx, actor, c, body, in)
+		return recs, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	return cm, nil
+}
+
+// AddCommentInTx is AddComment inside the caller's transaction: a reply
+// that arrives by mail, a capability's templated reply. With in.From set
+// the comment is the requester's own words, written down by actor (Flare).
+func (s *Service) AddCommentInTx(ctx context.Context, tx *db.Tx, actor auth.Actor, ref string, in CommentInput) (*Comment, error) {
+	body, perm, err := checkComment(in)
+	if err != nil {
+		return nil, err
+	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	var cm *Comment
+	_, err = s.changeTx(ctx, tx, cfg, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) {
+		var recs []eventRec
+		cm, recs, err = s.insertComment(ctx, tx, actor, c, body, in)
+		return recs, err
+	})
+	return cm, err
+}
+
+func checkComment(in CommentInput) (string, auth.Permission, error) {
 	perm := auth.PermCaseComment
 	if in.Internal {
 		perm = auth.PermCaseInternalNote
@@ -686,36 +743,42 @@ func (s *Service) AddComment(ctx context.Context, actor auth.Actor, ref string, 
 	body := strings.TrimSpace(in.Body)
 	v := &apperr.Invalid{}
 	input.Required(v, "body", input.Comment, body)
-	if err := v.Err(); err != nil {
-		return nil, err
+	if in.From != nil {
+		input.Check(v, "from.name", input.Name, in.From.Name)
+		input.Required(v, "from.email", input.Email, in.From.Email)
 	}
-	var cm *Comment
-	_, err := s.change(ctx, actor, ref, perm, func(tx *db.Tx, c *Case) ([]eventRec, error) {
-		now := s.clock.Now()
-		cm = &Comment{CaseID: c.ID, Body: body, BodyHTML: s.md.HTML(body), Internal: in.Internal, CreatedAt: now}
-		if actor.UserID != 0 {
-			cm.Author = &actor.Email
-		}
-		err := tx.QueryRow(ctx, `INSERT INTO case_comments (case_id, author_id, body, internal, created_at)
-			VALUES (?, ?, ?, ?, ?) RETURNING id`, c.ID, db.NullID(actor.UserID), body, in.Internal, db.T(now)).Scan(&cm.ID)
-		if err != nil {
-			return nil, fmt.Errorf("insert comment: %w", err)
-		}
-		if !in.Internal && c.FirstResponseAt == nil && isDesk(actor) {
-			c.FirstResponseAt = &now
-		}
-		data := map[string]any{"comment_id": cm.ID, "internal": in.Internal}
-		if who, err := mentions(ctx, tx, body); err != nil {
-			return nil, err
-		} else if len(who) > 0 {
-			data["mentions"] = who
-		}
-		return []eventRec{{typ: "comment", data: data}}, nil
-	})
+	return body, perm, v.Err()
+}
+
+func (s *Service) insertComment(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case, body string, in CommentInput) (*Comment, []eventRec, error) {
+	now := s.clock.Now()
+	cm := &Comment{CaseID: c.ID, Body: body, BodyHTML: s.md.HTML(body), Internal: in.Internal, CreatedAt: now, From: in.From}
+	if actor.UserID != 0 && in.From == nil {
+		cm.Author = &actor.Email
+	}
+	var from Requester
+	if in.From != nil {
+		from = *in.From
+	}
+	err := tx.QueryRow(ctx, `INSERT INTO case_comments (case_id, author_id, body, internal, created_at, from_name, from_email)
+		VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id`, c.ID, db.NullID(actor.UserID), body, in.Internal, db.T(now),
+		from.Name, from.Email).Scan(&cm.ID)
 	if err != nil {
-		return nil, err
+		return nil, nil, fmt.Errorf("insert comment: %w", err)
 	}
-	return cm, nil
+	if !in.Internal && c.FirstResponseAt == nil && isDesk(actor) && in.From == nil {
+		c.FirstResponseAt = &now
+	}
+	data := map[string]any{"comment_id": cm.ID, "internal": in.Internal}
+	if in.From != nil {
+		data["from"] = in.From.Email
+	}
+	if who, err := mentions(ctx, tx, body); err != nil {
+		return nil, nil, err
+	} else if len(who) > 0 {
+		data["mentions"] = who
+	}
+	return cm, []eventRec{{typ: "comment", data: data}}, nil
 }
 
 // isDesk reports whether the actor answers for the desk (not a requester's side).

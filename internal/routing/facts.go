@@ -42,9 +42,10 @@ type Facts struct {
 	MoneyAtStake float64 `json:"money_at_stake,omitempty"`
 	Currency     string  `json:"currency,omitempty"` // ISO 4217, only shown in the reason
 
-	RepeatContacts int    `json:"repeat_contacts"` // earlier cases about the same seller and category, in the caller's window
-	Reopens        int    `json:"reopens"`         // how often the case was reopened
-	SLAState       string `json:"sla_state"`       // the most pressing SLA clock: "", "warning" or "breached"
+	RepeatContacts int    `json:"repeat_contacts"`          // earlier cases about the same seller and category, in the caller's window
+	LinkedRepeats  int    `json:"linked_repeats,omitempty"` // later contacts intake linked to this case as repeats
+	Reopens        int    `json:"reopens"`                  // how often the case was reopened
+	SLAState       string `json:"sla_state"`                // the most pressing SLA clock: "", "warning" or "breached"
 
 	// Now is the instant business-hours conditions are checked at; the
 	// caller must set it when rules use business_hours.

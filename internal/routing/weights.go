@@ -250,13 +250,8 @@ func Score(w Weights, f Facts) (priority string, reasons []Reason, total int) {
 	if signal := safetySignal(w, f); signal != "" {
 		add(FactorSafety, orDefault(w.Safety, 30), func() string { return signal })
 	}
-	if n := f.RepeatContacts; n > 0 {
-		add(FactorRepeatContacts, perCount(w.RepeatContacts, n), func() string {
-			if n == 1 {
-				return "1 earlier contact about this seller and category"
-			}
-			return fmt.Sprintf("%d earlier contacts about this seller and category", n)
-		})
+	if n := f.RepeatContacts + f.LinkedRepeats; n > 0 {
+		add(FactorRepeatContacts, perCount(w.RepeatContacts, n), func() string { return repeatDetail(f) })
 	}
 	if n := f.Reopens; n > 0 {
 		add(FactorReopens, perCount(w.Reopens, n), func() string {
@@ -387,4 +382,24 @@ func amount(v float64) string {
 		b.WriteString("." + frac)
 	}
 	return b.String()
+}
+
+// repeatDetail says which repeat contacts raised the priority.
+func repeatDetail(f Facts) string {
+	plural := func(n int, one, many string) string {
+		if n == 1 {
+			return "1 " + one
+		}
+		return fmt.Sprintf("%d %s", n, many)
+	}
+	earlier := plural(f.RepeatContacts, "earlier contact about this seller and category",
+		"earlier contacts about this seller and category")
+	switch linked := plural(f.LinkedRepeats, "repeat contact linked to this case", "repeat contacts linked to this case"); {
+	case f.LinkedRepeats == 0:
+		return earlier
+	case f.RepeatContacts == 0:
+		return linked
+	default:
+		return linked + " and " + earlier
+	}
 }
