@@ -21,6 +21,9 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/intake"
+	"github.com/flare-desk/flare/internal/intake/alertmanager"
+	"github.com/flare-desk/flare/internal/intake/csvimport"
+	"github.com/flare-desk/flare/internal/intake/webhook"
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
@@ -45,6 +48,8 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, escalation.Sections()...)
 	sections = append(sections, notify.Sections()...)
 	sections = append(sections, intake.Sections()...)
+	sections = append(sections, webhook.Sections()...)
+	sections = append(sections, alertmanager.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -88,6 +93,10 @@ type Capabilities struct {
 	Escalation *escalation.Service
 	Notify     *notify.Service
 	Intake     *intake.Service
+	// The intake's channels: inbound webhooks, Alertmanager, CSV import.
+	Webhooks     *webhook.Service
+	Alertmanager *alertmanager.Service
+	Import       *csvimport.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -109,6 +118,10 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 		cs.Notify.Register(bus)
 	}
 	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
+	// Endpoint secrets are read from the server's environment, never the desk document.
+	cs.Webhooks = webhook.New(dk, cs.Intake, c, os.Getenv)
+	cs.Alertmanager = alertmanager.New(d, dk, cs.Cases, cs.Intake, c, os.Getenv)
+	cs.Import = csvimport.New(d, cs.Cases, cs.Intake)
 	return cs
 }
 

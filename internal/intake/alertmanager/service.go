@@ -191,17 +191,8 @@ func caseInput(e Endpoint, p *Payload) cases.CreateInput {
 
 // resolveCase resolves the group's case, in the notification's transaction.
 func (s *Service) resolveCase(ctx context.Context, tx *db.Tx, actor auth.Actor, e Endpoint, ref string) error {
-	_, err := s.cases.ChangeInTx(ctx, tx, actor, ref, auth.PermCaseWrite, func(c *cases.Case) ([]cases.Entry, error) {
-		if !c.Status.Active() || cases.CheckTransition(c.Status, cases.StatusResolved) != nil {
-			return nil, nil
-		}
-		now := s.clock.Now()
-		note := "Every alert of the group was resolved in Alertmanager."
-		from := c.Status
-		c.Status, c.Resolution, c.ResolutionNote, c.ResolvedAt = cases.StatusResolved, e.resolution(), note, &now
-		return []cases.Entry{{Type: "status", Data: map[string]any{"from": from, "to": cases.StatusResolved,
-			"resolution": e.resolution(), "note": note}}}, nil
-	})
+	_, err := s.cases.TransitionInTx(ctx, tx, actor, ref, cases.TransitionInput{To: cases.StatusResolved,
+		Resolution: e.resolution(), Note: "Every alert of the group was resolved in Alertmanager."})
 	return err
 }
 
