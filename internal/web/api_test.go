@@ -216,6 +216,9 @@ func TestEndpointRoles(t *testing.T) {
 			{"notification deliveries", "GET", "/api/v1/admin/notification-deliveries?channel=webhook", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"notification delivery", "GET", "/api/v1/admin/notification-deliveries/999999", nil, []int{404, 403, 403, 403, 403, 403, 401}, false},
 			{"notification replay", "POST", "/api/v1/admin/notification-deliveries/replay", map[string]any{"webhook_id": 1}, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"csv import", "POST", "/api/v1/admin/import/cases", map[string]any{}, []int{415, 403, 403, 403, 403, 403, 401}, false},
+			{"intake webhook", "POST", "/api/v1/intake/nowhere", map[string]any{}, []int{404, 404, 404, 404, 404, 404, 404}, false},
+			{"intake alertmanager", "POST", "/api/v1/intake/alertmanager/nowhere", map[string]any{}, []int{404, 404, 404, 404, 404, 404, 404}, false},
 		}
 		for _, r := range rows {
 			for i, role := range roles {

@@ -93,6 +93,10 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/admin/notification-deliveries", s.listNotifyDeliveries)
 	s.api("GET", "/admin/notification-deliveries/{id}", s.getNotifyDelivery)
 	s.api("POST", "/admin/notification-deliveries/replay", s.replayNotifyDeliveries)
+	// intake channels (api_intake_channels.go): webhooks and Alertmanager check their own secrets; CSV import (admins)
+	s.intakeRoute("/intake/{key}", s.webhookIntake)
+	s.intakeRoute("/intake/alertmanager/{key}", s.alertmanagerIntake)
+	s.api("POST", "/admin/import/cases", s.importCases)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
@@ -157,6 +161,9 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /admin/webhooks", u.page(u.postWebhook))
 	m.HandleFunc("GET /admin/webhooks/{id}", u.page(u.webhookPage))
 	m.HandleFunc("POST /admin/webhooks/{id}", u.page(u.postWebhookAction))
+	// CSV import (ui_import.go, admins)
+	m.HandleFunc("GET /admin/import", u.page(u.importPage))
+	m.HandleFunc("POST /admin/import", u.page(u.postImport))
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
