@@ -29,7 +29,7 @@ var (
 )
 
 // withIntakeEndpoints applies the example desk with the test endpoints.
-func withIntakeEndpoints(t *testing.T, a *app.App) {
+func withIntakeEndpoints(t testing.TB, a *app.App) {
 	t.Helper()
 	cfg, err := a.Desk.Schema().Example()
 	if err != nil {
