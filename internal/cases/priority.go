@@ -62,6 +62,9 @@ func caseFacts(cfg *desk.Config, c *Case, seller *desk.Seller, now time.Time) ro
 		LinkedRepeats: c.RepeatContacts,
 		SLAState:      slaState(c.slaStored, now), Now: now}
 	withCalendars(cfg, &f)
+	if hit, ok := routingdesk.WatchOf(cfg).Find(c.Title, c.Description); ok {
+		f.SafetyTerm = &hit
+	}
 	f.MoneyAtStake, f.Currency = moneyAtStake(routingdesk.WeightsOf(cfg), cat, c.Fields)
 	if seller != nil {
 		f.SellerID, f.SellerTier, f.SellerRiskFlags = seller.ID, seller.Tier, seller.RiskFlags

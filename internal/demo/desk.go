@@ -270,6 +270,7 @@ func Desk(seed int64) *desk.Config {
 	desk.Set(cfg, routingdesk.WeightsKey, routing.Weights{MoneyFields: []string{"amount_held"},
 		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}})
 	desk.Set(cfg, routingdesk.RulesKey, routingRules())
+	setSafetyWatch(cfg) // safety.go
 	setOncall(cfg)      // oncall.go
 	escalationDesk(cfg) // escalation.go
 	return cfg
@@ -325,6 +326,7 @@ func routingRules() []routing.Rule {
 				AddTags: []string{"leadership"}}},
 		{Name: "Tier-1 funds held are key", When: routing.Conditions{Category: []string{"payments/funds_held"}, SellerTier: []int{1}},
 			Then: routing.Actions{Priority: routing.PriorityAction{Raise: 1}, SLAPolicy: "Key sellers"}},
+		safetyRule, // safety.go
 	}
 }
 

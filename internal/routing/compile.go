@@ -33,6 +33,7 @@ const (
 	condTags
 	condPriority
 	condHighRisk
+	condSafetyTerm
 	condBusinessHours
 	condKeywords
 	condAllKeywords
@@ -40,7 +41,7 @@ const (
 
 // condNames are the YAML keys, for Explain.
 var condNames = [...]string{"category", "market", "language", "channel", "team", "seller_tier",
-	"seller_risk_flags", "requester", "tags", "priority", "high_risk", "business_hours", "keywords", "all_keywords"}
+	"seller_risk_flags", "requester", "tags", "priority", "high_risk", "safety_term", "business_hours", "keywords", "all_keywords"}
 
 type cond struct {
 	kind  condKind
@@ -203,6 +204,9 @@ func compileConds(c Conditions, kwID func(string) int32) []cond {
 	}
 	if c.HighRisk.Set() {
 		out = append(out, cond{kind: condHighRisk, want: c.HighRisk.Bool()})
+	}
+	if c.SafetyTerm.Set() {
+		out = append(out, cond{kind: condSafetyTerm, want: c.SafetyTerm.Bool()})
 	}
 	if c.BusinessHours.Open.Set() {
 		cal := c.BusinessHours.Calendar

@@ -173,6 +173,11 @@ func (st *evalState) describe(c *cond, veto bool) string {
 			return "the case is high risk"
 		}
 		return "the case is not high risk"
+	case condSafetyTerm:
+		if t := st.f.SafetyTerm; t != nil {
+			return "the safety watch found " + t.String()
+		}
+		return "the safety watch found none of its terms"
 	case condBusinessHours:
 		open, key := st.calendarOpen(c.cal)
 		name := "calendar " + key

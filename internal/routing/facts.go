@@ -42,10 +42,13 @@ type Facts struct {
 	MoneyAtStake float64 `json:"money_at_stake,omitempty"`
 	Currency     string  `json:"currency,omitempty"` // ISO 4217, only shown in the reason
 
-	RepeatContacts int    `json:"repeat_contacts"`          // earlier cases about the same seller and category, in the caller's window
-	LinkedRepeats  int    `json:"linked_repeats,omitempty"` // later contacts intake linked to this case as repeats
-	Reopens        int    `json:"reopens"`                  // how often the case was reopened
-	SLAState       string `json:"sla_state"`                // the most pressing SLA clock: "", "warning" or "breached"
+	RepeatContacts int `json:"repeat_contacts"`          // earlier cases about the same seller and category, in the caller's window
+	LinkedRepeats  int `json:"linked_repeats,omitempty"` // later contacts intake linked to this case as repeats
+	// SafetyTerm is the safety watch's term found in the title or
+	// description (see watch.go); nil when none.
+	SafetyTerm *WatchHit `json:"safety_term,omitempty"`
+	Reopens    int       `json:"reopens"`   // how often the case was reopened
+	SLAState   string    `json:"sla_state"` // the most pressing SLA clock: "", "warning" or "breached"
 
 	// Now is the instant business-hours conditions are checked at; the
 	// caller must set it when rules use business_hours.

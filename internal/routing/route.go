@@ -164,6 +164,8 @@ func (st *evalState) holds(c *cond) bool {
 		return st.prio != 0 && c.mask&(1<<st.prio) != 0
 	case condHighRisk:
 		return st.highRisk == c.want
+	case condSafetyTerm:
+		return (st.f.SafetyTerm != nil) == c.want
 	case condBusinessHours:
 		open, _ := st.calendarOpen(c.cal)
 		return open == c.want

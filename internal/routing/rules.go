@@ -59,6 +59,9 @@ type Conditions struct {
 	Tags      []string `yaml:"tags,omitempty" json:"tags,omitempty"`
 	Priority  []string `yaml:"priority,omitempty" json:"priority,omitempty"` // "P1".."P4"
 	HighRisk  OptBool  `yaml:"high_risk,omitempty" json:"high_risk,omitempty"`
+	// SafetyTerm holds when the safety watch found (or, false, did not
+	// find) one of its terms in the case's text.
+	SafetyTerm OptBool `yaml:"safety_term,omitempty" json:"safety_term,omitempty"`
 	// BusinessHours holds when the calendar is open (or closed) at the
 	// evaluation's instant.
 	BusinessHours BusinessHours `yaml:"business_hours,omitempty" json:"business_hours,omitzero"`
@@ -74,7 +77,7 @@ type Conditions struct {
 func (c Conditions) IsZero() bool {
 	return len(c.Category) == 0 && len(c.Market) == 0 && len(c.Language) == 0 && len(c.Channel) == 0 &&
 		len(c.Team) == 0 && len(c.SellerTier) == 0 && len(c.SellerRiskFlags) == 0 && len(c.Requester) == 0 &&
-		len(c.Tags) == 0 && len(c.Priority) == 0 && c.HighRisk == "" && c.BusinessHours.IsZero() &&
+		len(c.Tags) == 0 && len(c.Priority) == 0 && c.HighRisk == "" && c.SafetyTerm == "" && c.BusinessHours.IsZero() &&
 		len(c.Keywords) == 0 && len(c.AllKeywords) == 0
 }
 

@@ -183,6 +183,9 @@ func (e *errs) conditions(p string, c Conditions, refs Refs) {
 	if !c.HighRisk.valid() {
 		e.add(p+".high_risk", "must be true or false, not %q", string(c.HighRisk))
 	}
+	if !c.SafetyTerm.valid() {
+		e.add(p+".safety_term", "must be true or false, not %q", string(c.SafetyTerm))
+	}
 	if bh := c.BusinessHours; !bh.IsZero() {
 		bp := p + ".business_hours"
 		if !bh.Open.Set() {
@@ -378,6 +381,7 @@ func ValidateWeights(w Weights, refs Refs) []apperr.FieldError {
 	})
 	points(p+".high_risk", w.HighRisk)
 	points(p+".safety", w.Safety)
+	points(p+".safety_term", w.SafetyTerm)
 	e.list(p+".safety_categories", w.SafetyCategories, false, func(v string) string { return categoryCheck(v, refs) })
 	e.list(p+".safety_flags", w.SafetyFlags, false, func(v string) string {
 		if !reKey.MatchString(v) {

@@ -48,8 +48,11 @@ type Weights struct {
 	Safety           int      `yaml:"safety,omitempty" json:"safety,omitempty"`
 	SafetyCategories []string `yaml:"safety_categories,omitempty" json:"safety_categories,omitempty"` // keys or groups, as in rule conditions
 	SafetyFlags      []string `yaml:"safety_flags,omitempty" json:"safety_flags,omitempty"`
-	RepeatContacts   PerCount `yaml:"repeat_contacts,omitempty" json:"repeat_contacts,omitzero"` // per earlier contact about the same seller and category
-	Reopens          PerCount `yaml:"reopens,omitempty" json:"reopens,omitzero"`                 // per reopen
+	// SafetyTerm: points when the safety watch finds one of its terms in
+	// the title or description (Facts.SafetyTerm).
+	SafetyTerm     int      `yaml:"safety_term,omitempty" json:"safety_term,omitempty"`
+	RepeatContacts PerCount `yaml:"repeat_contacts,omitempty" json:"repeat_contacts,omitzero"` // per earlier contact about the same seller and category
+	Reopens        PerCount `yaml:"reopens,omitempty" json:"reopens,omitzero"`                 // per reopen
 	// SLAPressure: points by the most pressing clock's state, "warning"
 	// (past its warning threshold) or "breached".
 	SLAPressure map[string]int `yaml:"sla_pressure,omitempty" json:"sla_pressure,omitempty"`
@@ -81,6 +84,7 @@ const (
 	FactorChannel        = "channel"
 	FactorHighRisk       = "high_risk"
 	FactorSafety         = "safety"
+	FactorSafetyTerm     = "safety_term"
 	FactorRepeatContacts = "repeat_contacts"
 	FactorReopens        = "reopens"
 	FactorSLAPressure    = "sla_pressure"
@@ -91,7 +95,7 @@ const (
 
 // Factors lists the score factors in the order reasons are given.
 var Factors = []string{FactorSeverity, FactorSellerTier, FactorMoney, FactorChannel, FactorHighRisk,
-	FactorSafety, FactorRepeatContacts, FactorReopens, FactorSLAPressure}
+	FactorSafety, FactorSafetyTerm, FactorRepeatContacts, FactorReopens, FactorSLAPressure}
 
 // Channels are the intake channels and Priorities the priorities, most
 // urgent first: the case vocabulary as the sla package mirrors it.
@@ -115,6 +119,7 @@ func DefaultWeights() Weights {
 		MoneyAtStake:     []MoneyStep{{AtLeast: 1000, Points: 10}, {AtLeast: 10000, Points: 20}},
 		HighRisk:         30,
 		Safety:           30,
+		SafetyTerm:       30,
 		SafetyCategories: []string{"safety"},
 		RepeatContacts:   PerCount{Each: 5, Max: 15},
 		Reopens:          PerCount{Each: 5, Max: 15},
@@ -192,6 +197,7 @@ func (w Weights) Effective() Weights {
 	d.SafetyFlags = slices.Clone(w.SafetyFlags)
 	d.HighRisk = orDefault(w.HighRisk, d.HighRisk)
 	d.Safety = orDefault(w.Safety, d.Safety)
+	d.SafetyTerm = orDefault(w.SafetyTerm, d.SafetyTerm)
 	d.RepeatContacts = PerCount{orDefault(w.RepeatContacts.Each, d.RepeatContacts.Each), orDefault(w.RepeatContacts.Max, d.RepeatContacts.Max)}
 	d.Reopens = PerCount{orDefault(w.Reopens.Each, d.Reopens.Each), orDefault(w.Reopens.Max, d.Reopens.Max)}
 	d.Off = slices.Clone(w.Off)
@@ -249,6 +255,9 @@ func Score(w Weights, f Facts) (priority string, reasons []Reason, total int) {
 	}
 	if signal := safetySignal(w, f); signal != "" {
 		add(FactorSafety, orDefault(w.Safety, 30), func() string { return signal })
+	}
+	if t := f.SafetyTerm; t != nil {
+		add(FactorSafetyTerm, orDefault(w.SafetyTerm, 30), func() string { return "safety term " + t.String() })
 	}
 	if n := f.RepeatContacts + f.LinkedRepeats; n > 0 {
 		add(FactorRepeatContacts, perCount(w.RepeatContacts, n), func() string { return repeatDetail(f) })

@@ -22,6 +22,7 @@ import (
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/opsmetrics"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/input"
 )
@@ -76,6 +77,7 @@ func New(a *app.App, opt Options) (*Server, error) {
 		Help: "Open connections in the writer pool."}, func() float64 { return float64(a.DB.W.Stats().OpenConnections) }))
 	s.reg.MustRegister(prometheus.NewCounterFunc(prometheus.CounterOpts{Name: "flare_db_transactions_total",
 		Help: "Write transactions run."}, func() float64 { return float64(a.DB.Transactions()) }))
+	s.reg.MustRegister(opsmetrics.New(a.DB, a.Clock, a.Log)) // the desk's state: open cases, queues, deliveries
 
 	var err error
 	if s.ui, err = newUI(s); err != nil {

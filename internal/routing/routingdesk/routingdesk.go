@@ -17,6 +17,16 @@ import (
 const (
 	WeightsKey desk.Key[routing.Weights] = "priority"
 	RulesKey   desk.Key[[]routing.Rule]  = "routing_rules"
+	// WatchKey is the safety watch: terms per language whose presence in
+	// a case's text is a fact rules and the score read.
+	//
+	//	safety_watch:
+	//	  - language: en
+	//	    terms: [fire, "caught fire", burn*, explod*, "electric shock"]
+	//	  - language: fr
+	//	    accent_insensitive: true
+	//	    terms: [incendie, brûlé*, "choc électrique"]
+	WatchKey desk.Key[[]routing.WatchList] = "safety_watch"
 )
 
 // Sections are the desk sections of routing, for desk.NewSchema:
@@ -39,7 +49,22 @@ func Sections() []desk.Section {
 			},
 			Diff: diffRules,
 		},
+		desk.SectionOf[[]routing.WatchList]{
+			Key: WatchKey,
+			Validate: func(_ *desk.Config, lists []routing.WatchList) []apperr.FieldError {
+				return routing.ValidateWatch(string(WatchKey), lists)
+			},
+			Diff: func(prev, next []routing.WatchList) []string {
+				return desk.DiffFields("safety_watch", "lists", prev, next)
+			},
+		},
 	}
+}
+
+// WatchOf returns the desk's safety watch compiled, once per Config (nil:
+// no lists).
+func WatchOf(c *desk.Config) *routing.Watch {
+	return desk.Memo(c, WatchKey, routing.CompileWatch)
 }
 
 // WeightsOf returns the desk's priority weights (as written: see
