@@ -123,6 +123,7 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 		return nil, err
 	}
 	p.Logins = logins
+	useDemoSecrets(a)                                    // intake_channels.go
 	if err := loadOncall(ctx, a, p.actors); err != nil { // oncall.go
 		return nil, err
 	}
@@ -135,6 +136,9 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 // LoadCases writes the generated cases and their histories (see Replay).
 func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
+		return err
+	}
+	if err := seedIntakeChannels(ctx, p.a); err != nil { // intake_channels.go
 		return err
 	}
 	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written

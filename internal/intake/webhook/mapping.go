@@ -87,18 +87,22 @@ func validateMapping(v *apperr.Invalid, path string, m Mapping, externalID strin
 		v.Add(path+".map.title", "is required: a template for the case's title, such as \"{{/user/name}} on {{/platform}}\"")
 	}
 	for _, nt := range m.templates() {
-		check(v, path+".map."+nt.name, nt.t.parts[0].text)
+		kind := input.Reason // one line
+		if nt.name == "description" {
+			kind = input.Text
+		}
+		check(v, path+".map."+nt.name, kind, nt.t.parts[0].text)
 	}
 	if externalID != "" {
-		check(v, path+".external_id", externalID)
+		check(v, path+".external_id", input.Reason, externalID)
 	}
 	if len(m.Tags) > 20 {
 		v.Add(path+".map.tags", "at most 20 tags")
 	}
 }
 
-func check(v *apperr.Invalid, path, s string) {
-	if !input.Check(v, path, input.Reason, s) {
+func check(v *apperr.Invalid, path string, kind input.Kind, s string) {
+	if !input.Check(v, path, kind, s) {
 		return
 	}
 	if _, err := parseTemplate(s); err != nil {
