@@ -79,7 +79,6 @@ func NewReader(r io.Reader, maxRows int) (*Reader, error) {
 		maxRows = DefaultMaxRows
 	}
 	cr := csv.NewReader(r)
-	cr.ReuseRecord = false
 	cr.FieldsPerRecord = 0 // every row as long as the header
 	head, err := cr.Read()
 	if errors.Is(err, io.EOF) {
@@ -115,9 +114,6 @@ func NewReader(r io.Reader, maxRows int) (*Reader, error) {
 	}
 	return &Reader{r: cr, columns: cols, maxRows: maxRows}, nil
 }
-
-// Columns are the file's columns, lower-cased.
-func (r *Reader) Columns() []string { return r.columns }
 
 // Next reads the next row: io.EOF after the last. A row whose cells break
 // the rules gives its RowErrors (the file goes on); a file that cannot be

@@ -145,12 +145,3 @@ func compileEndpoints(es []Endpoint) endpoints {
 	}
 	return out
 }
-
-// Find returns the endpoint key of cfg.
-func Find(cfg *desk.Config, key string) (Endpoint, bool) {
-	e, ok := desk.Memo(cfg, EndpointsKey, compileEndpoints)[key]
-	if !ok {
-		return Endpoint{}, false
-	}
-	return e.Endpoint, true
-}
