@@ -22,9 +22,9 @@ import (
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/opsmetrics"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/input"
+	"github.com/flare-desk/flare/internal/opsmetrics"
 )
 
 // MaxBody is the largest request body accepted (desk YAML included).
