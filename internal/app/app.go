@@ -27,6 +27,7 @@ import (
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
+	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 )
 
@@ -97,6 +98,7 @@ type Capabilities struct {
 	Webhooks     *webhook.Service
 	Alertmanager *alertmanager.Service
 	Import       *csvimport.Service
+	Reports      *reports.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -122,6 +124,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Webhooks = webhook.New(dk, cs.Intake, c, os.Getenv)
 	cs.Alertmanager = alertmanager.New(d, dk, cs.Cases, cs.Intake, c, os.Getenv)
 	cs.Import = csvimport.New(d, cs.Cases, cs.Intake)
+	cs.Reports = reports.New(d, dk, c)
 	return cs
 }
 

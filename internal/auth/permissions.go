@@ -17,11 +17,12 @@ const (
 	PermAuditRead        Permission = "audit.read"
 	PermUserAdmin        Permission = "user.admin"
 	PermEventsAdmin      Permission = "events.admin" // see and replay event deliveries
+	PermReportRead       Permission = "report.read"  // the desk's performance metrics
 )
 
 // Permissions lists every permission, for clients that show what a user may do.
 var Permissions = []Permission{PermCaseRead, PermCaseCreate, PermCaseWrite, PermCaseComment, PermCaseInternalNote,
-	PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin, PermEventsAdmin}
+	PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin, PermEventsAdmin, PermReportRead}
 
 // Short names keep the matrix below readable as a table.
 const (
@@ -47,6 +48,7 @@ var rolesWith = map[Permission][]Role{
 	PermAuditRead:        {admin},
 	PermUserAdmin:        {admin},
 	PermEventsAdmin:      {admin},
+	PermReportRead:       {admin, lead, qa, viewer},
 }
 
 // Can reports whether the actor's role grants p. A zero Actor (no role)

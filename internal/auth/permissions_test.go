@@ -4,17 +4,17 @@ import "testing"
 
 func TestPermissionMatrix(t *testing.T) {
 	perms := []Permission{PermCaseRead, PermCaseCreate, PermCaseWrite, PermCaseComment, PermCaseInternalNote,
-		PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin, PermEventsAdmin}
-	// Columns follow perms: read create write comment note deskR deskW audit users events.
+		PermDeskRead, PermDeskWrite, PermAuditRead, PermUserAdmin, PermEventsAdmin, PermReportRead}
+	// Columns follow perms: read create write comment note deskR deskW audit users events reports.
 	want := map[Role]string{
-		RoleAdmin:          "1111111111",
-		RoleLead:           "1111110000",
-		RoleAgent:          "1111110000",
-		RoleAccountManager: "1101010000",
-		RoleQA:             "1000110000",
-		RoleViewer:         "1000010000",
-		"":                 "0000000000", // zero Actor: nobody
-		"superuser":        "0000000000",
+		RoleAdmin:          "11111111111",
+		RoleLead:           "11111100001",
+		RoleAgent:          "11111100000",
+		RoleAccountManager: "11010100000",
+		RoleQA:             "10001100001",
+		RoleViewer:         "10000100001",
+		"":                 "00000000000", // zero Actor: nobody
+		"superuser":        "00000000000",
 	}
 	if len(want) != len(Roles)+2 {
 		t.Fatalf("the expected table misses a role: %v", Roles)

@@ -5,10 +5,11 @@ import (
 	"strings"
 	"unicode"
 
-	"github.com/flare-desk/flare/internal/apperr"
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
 	"golang.org/x/text/unicode/norm"
+
+	"github.com/flare-desk/flare/internal/apperr"
 )
 
 // The safety watch: lists of safety and integrity terms per language

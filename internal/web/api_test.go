@@ -176,6 +176,7 @@ func TestEndpointRoles(t *testing.T) {
 			{"desk dry run", "PUT", "/api/v1/desk?dry_run=true", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"audit", "GET", "/api/v1/audit", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"sla breaches", "GET", "/api/v1/sla/breaches?kind=breach", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"report metrics", "GET", "/api/v1/reports/metrics?from=2026-10-26&to=2026-11-02&by=team", nil, []int{200, 200, 403, 403, 200, 200, 401}, false},
 			{"routing explain", "POST", "/api/v1/routing/explain", lostParcelBody(), []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"take next", "POST", "/api/v1/teams/logistics/take-next", nil, []int{403, 409, 200, 403, 403, 403, 401}, false},
 			{"team agents", "GET", "/api/v1/teams/logistics/agents", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},

@@ -62,6 +62,8 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/calendars/{key}/due", s.calendarDue)
 	s.api("GET", "/calendars/{key}/between", s.calendarBetween)
 	s.api("GET", "/sla/breaches", s.slaEvents)
+	// reports (api_reports.go)
+	s.api("GET", "/reports/metrics", s.reportMetrics)
 	// the desk document (api_desk.go) and the audit log (api_audit.go)
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)

@@ -1,0 +1,183 @@
+package reports
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/clock"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/sla"
+)
+
+// Service reads the rows the metrics are computed from.
+type Service struct {
+	db    *db.DB
+	desk  *desk.Service
+	clock clock.Clock
+}
+
+// New returns the reports service.
+func New(d *db.DB, dk *desk.Service, c clock.Clock) *Service {
+	return &Service{db: d, desk: dk, clock: c}
+}
+
+// Filter selects the cases a report covers and how it slices them.
+type Filter struct {
+	Period Period
+	By     string // a dimension of Dimensions, or "" for the whole desk
+	// Only these (empty: all).
+	Market, Team, Category, Channel, Priority string
+}
+
+// MaxPeriod bounds a report's period.
+const MaxPeriod = 400 * 24 * time.Hour
+
+// Check reports what is wrong with f, field by field.
+func (f Filter) Check() error {
+	v := &apperr.Invalid{}
+	switch {
+	case f.Period.From.IsZero() || f.Period.To.IsZero():
+		v.Add("from", "give the period as from and to (RFC 3339 instants or dates, to exclusive)")
+	case !f.Period.To.After(f.Period.From):
+		v.Add("to", "must be after from")
+	case f.Period.To.Sub(f.Period.From) > MaxPeriod:
+		v.Add("to", "a report covers at most 400 days")
+	}
+	if f.By != "" && !slices.Contains(Dimensions, f.By) {
+		v.Add("by", "must be one of %s", strings.Join(Dimensions, ", "))
+	}
+	return v.Err()
+}
+
+// Report is the metrics of a period, sliced, beside the previous period.
+type Report struct {
+	Period   Period  `json:"period"`
+	Previous Period  `json:"previous"`
+	By       string  `json:"by,omitempty"`
+	Slices   []Slice `json:"slices"`
+	// PreviousSlices are the same slices over the previous period, for
+	// the period-over-period change.
+	PreviousSlices []Slice `json:"previous_slices"`
+}
+
+// MarshalJSON writes periods as {from, to}.
+func (p Period) MarshalJSON() ([]byte, error) {
+	return json.Marshal(struct {
+		From time.Time `json:"from"`
+		To   time.Time `json:"to"`
+	}{p.From.UTC(), p.To.UTC()})
+}
+
+// Report computes f's report. Reports are for leads, QA and viewers (and
+// admins): the desk's figures across teams.
+func (s *Service) Report(ctx context.Context, actor auth.Actor, f Filter) (*Report, error) {
+	if !actor.Can(auth.PermReportRead) {
+		return nil, &apperr.Forbidden{Detail: "your role cannot read the desk's reports"}
+	}
+	if err := f.Check(); err != nil {
+		return nil, err
+	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
+	prev := f.Period.Previous()
+	rows, err := s.rows(ctx, cfg, f, prev.From, f.Period.To)
+	if err != nil {
+		return nil, err
+	}
+	return &Report{Period: f.Period, Previous: prev, By: f.By,
+		Slices: BySlice(rows, f.Period, f.By), PreviousSlices: BySlice(rows, prev, f.By)}, nil
+}
+
+// rows reads every case that can count in [from, to): created or resolved
+// in it, or open at its end.
+func (s *Service) rows(ctx context.Context, cfg *desk.Config, f Filter, from, to time.Time) ([]Row, error) {
+	active := make([]any, len(cases.ActiveStatuses))
+	for i, st := range cases.ActiveStatuses {
+		active[i] = string(st)
+	}
+	where := `c.created_at < ? AND (c.created_at >= ? OR c.resolved_at >= ? OR c.status IN (` + db.Placeholders(len(active)) + `))`
+	args := append([]any{db.T(to), db.T(from), db.T(from)}, active...)
+	for _, eq := range []struct{ col, v string }{{"c.market", f.Market}, {"c.team", f.Team}, {"c.category", f.Category},
+		{"c.channel", f.Channel}, {"c.priority", f.Priority}} {
+		if eq.v != "" {
+			where += " AND " + eq.col + " = ?"
+			args = append(args, eq.v)
+		}
+	}
+	q := `SELECT c.team, c.market, c.category, c.channel, c.priority, COALESCE(u.email, ''), COALESCE(sl.tier, 0),
+		c.created_at, c.first_response_at, c.resolved_at, c.status, c.reopen_count, c.sla,
+		EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = c.id),
+		EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = c.id AND l.kind = 'repeat')
+		FROM cases c LEFT JOIN users u ON u.id = c.owner_id LEFT JOIN sellers sl ON sl.external_id = c.seller_id
+		WHERE ` + where
+	res, err := s.db.Query(ctx, q, args...)
+	if err != nil {
+		return nil, fmt.Errorf("report rows: %w", err)
+	}
+	defer res.Close()
+	calendars := map[string]*sla.Calendar{}
+	calendarOf := func(team string) *sla.Calendar {
+		if c, ok := calendars[team]; ok {
+			return c
+		}
+		var cal *sla.Calendar
+		if t, ok := cfg.Team(team); ok {
+			cal, _ = cfg.Calendar(t.Calendar)
+		}
+		calendars[team] = cal
+		return cal
+	}
+	var out []Row
+	for res.Next() {
+		var (
+			r                       Row
+			created, first, resolve db.Time
+			status, clocks          string
+		)
+		err := res.Scan(&r.Team, &r.Market, &r.Category, &r.Channel, &r.Priority, &r.Agent, &r.SellerTier,
+			&created, &first, &resolve, &status, &r.Reopens, &clocks, &r.Escalated, &r.Repeat)
+		if err != nil {
+			return nil, fmt.Errorf("report rows: %w", err)
+		}
+		r.CreatedAt, r.FirstResponseAt, r.ResolvedAt = created.Time, first.Ptr(), resolve.Ptr()
+		r.Active = cases.Status(status).Active()
+		if r.Clocks, err = parseClocks(clocks); err != nil {
+			return nil, err
+		}
+		r.Calendar = calendarOf(r.Team)
+		out = append(out, r)
+	}
+	return out, res.Err()
+}
+
+// parseClocks reads the SLA clocks kept on a case row (internal/cases).
+func parseClocks(s string) ([]Clock, error) {
+	var stored []struct {
+		Metric   string         `json:"metric"`
+		State    sla.ClockState `json:"state"`
+		TargetS  int64          `json:"target_s"`
+		ElapsedS int64          `json:"elapsed_s"`
+	}
+	if s == "" || s == "null" {
+		return nil, nil
+	}
+	if err := json.Unmarshal([]byte(s), &stored); err != nil {
+		return nil, fmt.Errorf("report rows: stored clocks: %w", err)
+	}
+	out := make([]Clock, len(stored))
+	for i, c := range stored {
+		out[i] = Clock{Metric: c.Metric, State: c.State, Target: time.Duration(c.TargetS) * time.Second,
+			Elapsed: time.Duration(c.ElapsedS) * time.Second}
+	}
+	return out, nil
+}
