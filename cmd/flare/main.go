@@ -34,6 +34,7 @@ Usage:
   flare sla between --calendar KEY --from RFC3339 --to RFC3339
                                    (durations and ranges: at most 3660d)
   flare audit verify
+  flare import cases FILE [--dry-run] [--partial] [--max-rows N]   (CSV; - for stdin)
   flare report staffing --contacts N --period 30m --aht 180s --target 20s (--agents N | --service-level 0.8)
                                    (Erlang C: service_level=… asa=… on the last line)
   flare detect nab-run --data DIR --out DIR | nab-score --results DIR --labels FILE [--thresholds FILE]
@@ -74,7 +75,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: logLevel()}))
 	cmd, rest := args[0], args[1:]
 	sub := ""
-	if len(rest) > 0 && (cmd == "user" || cmd == "token" || cmd == "desk" || cmd == "audit" || cmd == "sla" || cmd == "report") {
+	if len(rest) > 0 && (cmd == "user" || cmd == "token" || cmd == "desk" || cmd == "audit" || cmd == "sla" || cmd == "report" || cmd == "import") {
 		sub, rest = rest[0], rest[1:]
 	}
 	switch cmd + " " + sub {
@@ -100,6 +101,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdSLA(ctx, sub, rest, stdout, log)
 	case "audit verify":
 		return cmdAuditVerify(ctx, rest, stdout, log)
+	case "import cases":
+		return cmdImportCases(ctx, rest, stdin, stdout, log) // import.go
 	case "report staffing":
 		return cmdReport(ctx, sub, rest, stdout, log)
 	case "detect ", "classify ":

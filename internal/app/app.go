@@ -24,6 +24,9 @@ import (
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/incidents"
 	"github.com/flare-desk/flare/internal/intake"
+	"github.com/flare-desk/flare/internal/intake/alertmanager"
+	"github.com/flare-desk/flare/internal/intake/csvimport"
+	"github.com/flare-desk/flare/internal/intake/webhook"
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/mail"
 	"github.com/flare-desk/flare/internal/merge"
@@ -56,6 +59,8 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, incidents.Sections()...)
 	sections = append(sections, postmortems.Sections()...)
 	sections = append(sections, mail.Sections()...)
+	sections = append(sections, webhook.Sections()...)
+	sections = append(sections, alertmanager.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -112,6 +117,10 @@ type Capabilities struct {
 	Merge       *merge.Service
 	Portal      *portal.Service
 	Mail        *mail.Service
+	// The intake's channels: inbound webhooks, Alertmanager, CSV import.
+	Webhooks     *webhook.Service
+	Alertmanager *alertmanager.Service
+	Import       *csvimport.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -146,6 +155,10 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Mail.Register(bus)
 	}
+	// Endpoint secrets are read from the server's environment, never the desk document.
+	cs.Webhooks = webhook.New(dk, cs.Intake, c, os.Getenv)
+	cs.Alertmanager = alertmanager.New(d, dk, cs.Cases, cs.Intake, c, os.Getenv)
+	cs.Import = csvimport.New(d, cs.Cases, cs.Intake)
 	return cs
 }
 

@@ -270,11 +270,12 @@ func Desk(seed int64) *desk.Config {
 	desk.Set(cfg, routingdesk.WeightsKey, routing.Weights{MoneyFields: []string{"amount_held"},
 		SafetyFlags: []string{"counterfeit_reports", "product_safety_history"}})
 	desk.Set(cfg, routingdesk.RulesKey, routingRules())
-	setSafetyWatch(cfg) // safety.go
-	setOncall(cfg)      // oncall.go
-	escalationDesk(cfg) // escalation.go
-	incidentDesk(cfg)   // incidents.go
-	mailDesk(cfg)       // mail.go
+	setSafetyWatch(cfg)     // safety.go
+	setOncall(cfg)          // oncall.go
+	escalationDesk(cfg)     // escalation.go
+	incidentDesk(cfg)       // incidents.go
+	mailDesk(cfg)           // mail.go
+	intakeChannelsDesk(cfg) // intake_channels.go
 	return cfg
 }
 

@@ -135,6 +135,7 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 		return nil, err
 	}
 	p.Logins = logins
+	useDemoSecrets(a)                                    // intake_channels.go
 	if err := loadOncall(ctx, a, p.actors); err != nil { // oncall.go
 		return nil, err
 	}
@@ -167,6 +168,9 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 		if err := loadPortal(ctx, p.a, p.actors, p.a.Clock.Now()); err != nil { // portal.go
 			return err
 		}
+	}
+	if err := seedIntakeChannels(ctx, p.a); err != nil { // intake_channels.go
+		return err
 	}
 	if err := seedNotifications(ctx, p.a); err != nil { // notify.go: the bells, from the history just written
 		return err

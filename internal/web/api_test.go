@@ -262,6 +262,9 @@ func TestEndpointRoles(t *testing.T) {
 				"title": "Parcel lost", "fields": map[string]any{"order_id": "ORD-1"}}, []int{201, 201, 403, 201, 403, 403, 401}, false},
 			{"portal request", "GET", "/api/v1/portal/requests/%s", nil, []int{200, 200, 403, 200, 403, 403, 401}, false},
 			{"portal reply", "POST", "/api/v1/portal/requests/%s/replies", map[string]any{"body": "Any news?"}, []int{201, 201, 403, 201, 403, 403, 401}, false},
+			{"csv import", "POST", "/api/v1/admin/import/cases", map[string]any{}, []int{415, 403, 403, 403, 403, 403, 401}, false},
+			{"intake webhook", "POST", "/api/v1/intake/nowhere", map[string]any{}, []int{404, 404, 404, 404, 404, 404, 404}, false},
+			{"intake alertmanager", "POST", "/api/v1/intake/alertmanager/nowhere", map[string]any{}, []int{404, 404, 404, 404, 404, 404, 404}, false},
 		}
 		for _, r := range rows {
 			// Every row's requests come from one client address: a second

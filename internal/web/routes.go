@@ -146,6 +146,10 @@ func (s *Server) registerRoutes() {
 	s.api("POST", "/portal/requests", s.raisePortalRequest)
 	s.api("GET", "/portal/requests/{ref}", s.getPortalRequest)
 	s.api("POST", "/portal/requests/{ref}/replies", s.replyPortalRequest)
+	// intake channels (api_intake_channels.go): webhooks and Alertmanager check their own secrets; CSV import (admins)
+	s.intakeRoute("/intake/{key}", s.webhookIntake)
+	s.intakeRoute("/intake/alertmanager/{key}", s.alertmanagerIntake)
+	s.api("POST", "/admin/import/cases", s.importCases)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
@@ -245,6 +249,9 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("GET /cases/{ref}/merge", func(w http.ResponseWriter, r *http.Request) {
 		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#merge", http.StatusSeeOther)
 	})
+	// CSV import (ui_import.go, admins)
+	m.HandleFunc("GET /admin/import", u.page(u.importPage))
+	m.HandleFunc("POST /admin/import", u.page(u.postImport))
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {

@@ -42,7 +42,7 @@ type ui struct {
 // pageNames are the page templates; each is parsed together with layout.html
 // and the parts (part_*.html) pages share.
 var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations",
-	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request"}
+	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request", "import"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
