@@ -24,7 +24,9 @@ import (
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
+	"github.com/flare-desk/flare/internal/problems"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
+	"github.com/flare-desk/flare/internal/suggest"
 )
 
 // Migrate brings the schema and the job queue's tables up to date.
@@ -88,6 +90,8 @@ type Capabilities struct {
 	Escalation *escalation.Service
 	Notify     *notify.Service
 	Intake     *intake.Service
+	Problems   *problems.Service
+	Suggest    *suggest.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -109,6 +113,14 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 		cs.Notify.Register(bus)
 	}
 	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
+	// Similar cases and problems, category suggestions: durable subscribers
+	// like notify (a Wire without a bus indexes its cases on the next Load).
+	cs.Problems = problems.New(d, dk, cs.Cases, c, log, problems.Options{})
+	cs.Suggest = suggest.New(d, dk, cs.Cases, c, log, suggest.Options{})
+	if bus != nil {
+		cs.Problems.Register(bus)
+		cs.Suggest.Register(bus)
+	}
 	return cs
 }
 
@@ -137,6 +149,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)
+	a.Suggest.RegisterJobs(reg) // retrain the category model periodically
 	q, err := jobs.New(d, reg, jobs.Options{Work: opt.Work, Logger: a.Log})
 	if err != nil {
 		return nil, err

@@ -56,6 +56,11 @@ const (
 	EscalationStepped      Type = "escalation.stepped"      // an acknowledgement deadline passed: the next step, a repeat or the fallback
 	EscalationAcknowledged Type = "escalation.acknowledged" // someone took it: the step's clock stops
 	EscalationClosed       Type = "escalation.closed"       // the case was resolved, or de-escalated with a reason
+
+	ProblemCreated      Type = "problem.created"       // a problem record was opened (internal/problems)
+	ProblemChanged      Type = "problem.changed"       // its title, root cause, owner, status or action changed
+	ProblemCaseLinked   Type = "problem.case_linked"   // a case was linked to it
+	ProblemCaseUnlinked Type = "problem.case_unlinked" // a case was unlinked from it
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -89,6 +94,11 @@ var kinds = map[Type]kind{
 	EscalationStepped:      {1, func() Payload { return &Escalation{} }},
 	EscalationAcknowledged: {1, func() Payload { return &Escalation{} }},
 	EscalationClosed:       {1, func() Payload { return &Escalation{} }},
+
+	ProblemCreated:      {1, func() Payload { return &Problem{} }},
+	ProblemChanged:      {1, func() Payload { return &Problem{} }},
+	ProblemCaseLinked:   {1, func() Payload { return &Problem{} }},
+	ProblemCaseUnlinked: {1, func() Payload { return &Problem{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
@@ -96,7 +106,7 @@ func Types() []Type {
 	return []Type{CaseCreated, CaseChanged, CaseStatusChanged, CaseAssigned, CaseUnassigned, CaseReplied,
 		CaseNoteAdded, CaseRouted, SLAWarning, SLABreached, SLAMet, HandoffRequested, HandoffAccepted,
 		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled, EscalationStarted, EscalationStepped,
-		EscalationAcknowledged, EscalationClosed}
+		EscalationAcknowledged, EscalationClosed, ProblemCreated, ProblemChanged, ProblemCaseLinked, ProblemCaseUnlinked}
 }
 
 // Known reports whether t is an event type.
@@ -267,6 +277,21 @@ type Escalation struct {
 	AckDeadline  time.Time `json:"ack_deadline,omitzero"`
 	AckedBy      string    `json:"acked_by,omitempty"` // email
 }
+
+// Problem: a problem record changed, or a case was linked to or unlinked
+// from it.
+type Problem struct {
+	ProblemID  int64    `json:"problem_id"`
+	Title      string   `json:"title"`
+	Status     string   `json:"status"`
+	FromStatus string   `json:"from_status,omitempty"`
+	Owner      string   `json:"owner,omitempty"`  // email
+	Fields     []string `json:"fields,omitempty"` // problem.changed: what changed
+	Cases      int      `json:"cases"`            // linked cases after the change
+	Case       string   `json:"case,omitempty"`   // linked / unlinked: the case (ESC number)
+}
+
+func (*Problem) payload() {}
 
 func (*Created) payload()       {}
 func (*Changed) payload()       {}
