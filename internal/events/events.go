@@ -130,6 +130,9 @@ func (e Event) Stream() string {
 	if e.Case != nil {
 		return "case:" + strconv.FormatInt(e.Case.ID, 10)
 	}
+	if p, ok := e.Data.(*Problem); ok { // a problem's events, in order
+		return "problem:" + strconv.FormatInt(p.ProblemID, 10)
+	}
 	return string(e.Type)
 }
 

@@ -627,6 +627,6 @@ func (s *Service) publish(ctx context.Context, tx *db.Tx, actor auth.Actor, t ev
 	if c != nil {
 		d.Case = c.Number
 	}
-	// The stream is the event type: a problem's events hold no case's lock.
+	// Its stream is the problem's (events.Event.Stream): its lock is held.
 	return s.cases.Bus().Publish(ctx, tx, events.Event{Type: t, At: now, Actor: cases.EventActor(actor), Data: d})
 }
