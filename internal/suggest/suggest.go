@@ -366,8 +366,9 @@ func (s *Service) For(ctx context.Context, actor auth.Actor, ref string) (*Sugge
 
 // Accept applies the suggestion for case ref: a case update, with its
 // validation, timeline, audit and events. The category change it makes is
-// recorded as the agents' word for the next training.
-func (s *Service) Accept(ctx context.Context, actor auth.Actor, ref string) (*cases.Case, error) {
+// recorded as the agents' word for the next training. fields are the
+// custom fields the suggested category requires that the case lacks.
+func (s *Service) Accept(ctx context.Context, actor auth.Actor, ref string, fields map[string]any) (*cases.Case, error) {
 	sg, err := s.For(ctx, actor, ref)
 	if err != nil {
 		return nil, err
@@ -375,7 +376,11 @@ func (s *Service) Accept(ctx context.Context, actor auth.Actor, ref string) (*ca
 	if sg == nil {
 		return nil, &apperr.Conflict{Detail: "There is no category suggestion for this case."}
 	}
-	return s.cases.Update(ctx, actor, ref, cases.UpdateInput{Category: &sg.Category})
+	in := cases.UpdateInput{Category: &sg.Category, Fields: fields}
+	if sg.Team != "" {
+		in.Team = &sg.Team // the category brings its team, as it would have on create
+	}
+	return s.cases.Update(ctx, actor, ref, in)
 }
 
 // Latest is the model in use (nil: none yet).
