@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 )
 
@@ -56,4 +57,12 @@ func ReviewFor(ctx context.Context, q db.Querier, from, to time.Time, top int) (
 		}
 	}
 	return r, nil
+}
+
+// Review is ReviewFor for actor, with the ten top problems.
+func (s *Service) Review(ctx context.Context, actor auth.Actor, from, to time.Time) (*Review, error) {
+	if err := canRead(actor); err != nil {
+		return nil, err
+	}
+	return ReviewFor(ctx, s.db, from, to, 10)
 }

@@ -369,6 +369,9 @@ func (s *Service) For(ctx context.Context, actor auth.Actor, ref string) (*Sugge
 // recorded as the agents' word for the next training. fields are the
 // custom fields the suggested category requires that the case lacks.
 func (s *Service) Accept(ctx context.Context, actor auth.Actor, ref string, fields map[string]any) (*cases.Case, error) {
+	if !actor.Can(auth.PermCaseWrite) {
+		return nil, &apperr.Forbidden{Detail: "Changing a case's category needs the case.write permission."}
+	}
 	sg, err := s.For(ctx, actor, ref)
 	if err != nil {
 		return nil, err

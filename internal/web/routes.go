@@ -93,6 +93,17 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/admin/notification-deliveries", s.listNotifyDeliveries)
 	s.api("GET", "/admin/notification-deliveries/{id}", s.getNotifyDelivery)
 	s.api("POST", "/admin/notification-deliveries/replay", s.replayNotifyDeliveries)
+	// problems (api_problems.go): similar open cases, problem records, the review query; category suggestions
+	s.api("GET", "/cases/{ref}/similar", s.similarCases)
+	s.api("GET", "/cases/{ref}/suggestion", s.caseSuggestion)
+	s.api("POST", "/cases/{ref}/suggestion/accept", s.acceptSuggestion)
+	s.api("GET", "/problems", s.listProblems)
+	s.api("POST", "/problems", s.createProblem)
+	s.api("GET", "/problems/review", s.problemReview)
+	s.api("GET", "/problems/{id}", s.getProblem)
+	s.api("PATCH", "/problems/{id}", s.updateProblem)
+	s.api("POST", "/problems/{id}/cases", s.linkProblemCase)
+	s.api("DELETE", "/problems/{id}/cases/{ref}", s.unlinkProblemCase)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
