@@ -168,6 +168,15 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /admin/webhooks", u.page(u.postWebhook))
 	m.HandleFunc("GET /admin/webhooks/{id}", u.page(u.webhookPage))
 	m.HandleFunc("POST /admin/webhooks/{id}", u.page(u.postWebhookAction))
+	// problems (ui_problems.go): the list, a problem's page, the case page's similar panel and suggestion
+	m.HandleFunc("GET /problems", u.page(u.problemsPage))
+	m.HandleFunc("POST /problems/new", u.page(u.postNewProblem))
+	m.HandleFunc("POST /problems/link", u.page(u.postLinkFromCase))
+	m.HandleFunc("GET /problems/{id}", u.page(u.problemPage))
+	m.HandleFunc("POST /problems/{id}", u.page(u.postProblem))
+	m.HandleFunc("POST /problems/{id}/link", u.page(u.postProblemLink))
+	m.HandleFunc("POST /problems/{id}/unlink", u.page(u.postProblemUnlink))
+	m.HandleFunc("POST /cases/{ref}/suggestion/accept", u.page(u.postAcceptSuggestion))
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
