@@ -235,7 +235,7 @@ func (s *Service) Similar(ctx context.Context, actor auth.Actor, ref string) (*S
 		return nil, err
 	}
 	d := DocOf(c)
-	ms := s.idx.Similar(Query{Doc: d, Window: s.opt.Window, MinScore: s.opt.MinScore, Limit: 3 * s.opt.Limit, OpenOnly: true})
+	ms := s.idx.Similar(Query{Doc: d, Window: s.opt.Window, MinScore: s.opt.MinScore, Limit: 3 * s.opt.Limit})
 	v := &SimilarView{Case: c.Number, Similar: []SimilarCase{}}
 	ids := make([]int64, 0, len(ms))
 	for _, m := range ms {

@@ -33,7 +33,6 @@ type Query struct {
 	Window   time.Duration // only cases created within this of the case (0: any time)
 	MinScore float64       // the least combined score shown
 	Limit    int
-	OpenOnly bool
 }
 
 // Match is a similar case with its score and why.
@@ -53,26 +52,25 @@ const (
 	boostCarrier = 0.15
 	boostTag     = 0.05
 	maxTagBoost  = 0.10
+	maxBoost     = boostSeller + boostCarrier + maxTagBoost
 )
 
-// commonShare is the share of a category's cases above which a term is
-// too common to find candidates by (it still counts in the score).
-const commonShare = 0.2
-
-// Index is the in-memory similarity index: an inverted index of terms per
-// category for candidates, and TF-IDF cosine to score them. It is safe for
-// concurrent use.
+// Index is the in-memory similarity index: an inverted index of the open
+// cases' terms per category for candidates, and TF-IDF cosine to score
+// them (document frequencies over every case). Only open cases are ever
+// answered, so resolved ones leave the postings and the candidate lists
+// stay the size of the open backlog. It is safe for concurrent use.
 type Index struct {
 	mu       sync.RWMutex
 	docs     map[int64]*indexed
 	postings map[string]map[string][]int64 // category → term → case ids
-	perCat   map[string]int
-	df       map[string]int // documents holding each term, all categories
+	perCat   map[string]int                // open cases in the postings, per category
+	df       map[string]int                // documents holding each term, all categories and states
 }
 
 type indexed struct {
 	Doc
-	norm float64 // of its TF-IDF vector when indexed
+	norm float64 // of its TF-IDF vector when indexed (idf drifts a little as cases arrive)
 }
 
 // NewIndex returns an empty index.
@@ -94,16 +92,20 @@ func (x *Index) Put(d Doc) {
 	defer x.mu.Unlock()
 	x.remove(d.CaseID)
 	in := &indexed{Doc: d}
-	p := x.postings[d.Category]
-	if p == nil {
-		p = map[string][]int64{}
-		x.postings[d.Category] = p
-	}
 	for t := range d.Terms {
-		p[t] = append(p[t], d.CaseID)
 		x.df[t]++
 	}
-	x.perCat[d.Category]++
+	if d.Open {
+		p := x.postings[d.Category]
+		if p == nil {
+			p = map[string][]int64{}
+			x.postings[d.Category] = p
+		}
+		for t := range d.Terms {
+			p[t] = append(p[t], d.CaseID)
+		}
+		x.perCat[d.Category]++
+	}
 	x.docs[d.CaseID] = in
 	in.norm = x.norm(d.Terms)
 }
@@ -122,6 +124,12 @@ func (x *Index) remove(id int64) {
 	}
 	p := x.postings[old.Category]
 	for t := range old.Terms {
+		if x.df[t]--; x.df[t] <= 0 {
+			delete(x.df, t)
+		}
+		if !old.Open {
+			continue
+		}
 		ids := p[t]
 		if i := slices.Index(ids, id); i >= 0 {
 			ids[i] = ids[len(ids)-1]
@@ -132,11 +140,10 @@ func (x *Index) remove(id int64) {
 		} else {
 			p[t] = ids
 		}
-		if x.df[t]--; x.df[t] <= 0 {
-			delete(x.df, t)
-		}
 	}
-	x.perCat[old.Category]--
+	if old.Open {
+		x.perCat[old.Category]--
+	}
 	delete(x.docs, id)
 }
 
@@ -166,9 +173,13 @@ func (x *Index) norm(terms map[string]int) float64 {
 	return math.Sqrt(s)
 }
 
-// Similar finds the cases most like q.Doc: candidates share an uncommon
-// term in the same category, within the window; each is scored by the
-// cosine of their TF-IDF vectors, boosted by a shared seller, carrier or tag.
+// Similar finds the open cases most like q.Doc, with exactly BruteForce's
+// answer: candidates are the open cases of the category, within the
+// window, that share a term of the query with it — except the query's
+// most common terms, as many as can be left out without losing a case
+// that reaches MinScore: by Cauchy–Schwarz a case sharing only terms of a
+// set S has a cosine of at most |q_S|/|q|, and boosts multiply it by at
+// most 1+maxBoost. Each candidate is then scored on all the terms.
 func (x *Index) Similar(q Query) []Match {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
@@ -176,45 +187,72 @@ func (x *Index) Similar(q Query) []Match {
 	if p == nil {
 		return nil
 	}
-	limit := max(1, int(commonShare*float64(x.perCat[q.Doc.Category])))
-	seen := map[int64]bool{q.Doc.CaseID: true}
-	var cands []*indexed
+	qn := x.norm(q.Doc.Terms)
+	if qn == 0 {
+		return nil
+	}
+	terms := make([]string, 0, len(q.Doc.Terms))
 	for t := range q.Doc.Terms {
-		ids := p[t]
-		if len(ids) > limit && len(ids) > 50 {
-			continue // too common to tell cases apart
+		terms = append(terms, t)
+	}
+	sort.Slice(terms, func(i, j int) bool { return len(p[terms[i]]) > len(p[terms[j]]) })
+	bound := q.MinScore / (1 + maxBoost) * qn
+	budget, skipped := bound*bound, 0.0
+	seen := map[int64]bool{q.Doc.CaseID: true}
+	var cands []scored
+	for _, t := range terms {
+		w := weight(q.Doc.Terms[t]) * x.idf(t)
+		if skipped+w*w < budget {
+			skipped += w * w // too common to need: it alone cannot lift a case to MinScore
+			continue
 		}
-		for _, id := range ids {
+		for _, id := range p[t] {
 			if seen[id] {
 				continue
 			}
 			seen[id] = true
 			if d := x.docs[id]; x.eligible(q, d) {
-				cands = append(cands, d)
+				cands = append(cands, scored{d, x.dot(q.Doc.Terms, d)})
 			}
 		}
 	}
 	return x.rank(q, cands)
 }
 
-// BruteForce scores every case of the category: the baseline Similar is
-// measured against, and its reference in tests.
+func (x *Index) dot(terms map[string]int, d *indexed) float64 {
+	var dot float64
+	for t, n := range terms {
+		if m, ok := d.Terms[t]; ok {
+			idf := x.idf(t)
+			dot += weight(n) * weight(m) * idf * idf
+		}
+	}
+	return dot
+}
+
+// BruteForce scores every open case of the category: the baseline Similar
+// is measured against, and its reference in tests.
 func (x *Index) BruteForce(q Query) []Match {
 	x.mu.RLock()
 	defer x.mu.RUnlock()
-	var cands []*indexed
+	var cands []scored
 	for _, d := range x.docs {
-		if d.CaseID != q.Doc.CaseID && d.Category == q.Doc.Category && x.eligible(q, d) {
-			cands = append(cands, d)
+		if d.CaseID == q.Doc.CaseID || d.Category != q.Doc.Category || !d.Open || !x.eligible(q, d) {
+			continue
+		}
+		if dot := x.dot(q.Doc.Terms, d); dot > 0 {
+			cands = append(cands, scored{d, dot})
 		}
 	}
 	return x.rank(q, cands)
 }
 
+type scored struct {
+	*indexed
+	dot float64
+}
+
 func (x *Index) eligible(q Query, d *indexed) bool {
-	if q.OpenOnly && !d.Open {
-		return false
-	}
 	if q.Window > 0 {
 		gap := d.CreatedAt.Sub(q.Doc.CreatedAt)
 		if gap < -q.Window || gap > q.Window {
@@ -224,26 +262,17 @@ func (x *Index) eligible(q Query, d *indexed) bool {
 	return true
 }
 
-func (x *Index) rank(q Query, cands []*indexed) []Match {
+func (x *Index) rank(q Query, cands []scored) []Match {
 	qn := x.norm(q.Doc.Terms)
 	if qn == 0 {
 		return nil
 	}
 	var out []Match
 	for _, d := range cands {
-		var dot float64
-		var shared []string
-		for t, n := range q.Doc.Terms {
-			if m, ok := d.Terms[t]; ok {
-				idf := x.idf(t)
-				dot += weight(n) * weight(m) * idf * idf
-				shared = append(shared, t)
-			}
-		}
-		if dot == 0 || d.norm == 0 {
+		if d.norm == 0 {
 			continue
 		}
-		text := math.Min(1, dot/(qn*x.norm(d.Terms)))
+		text := math.Min(1, d.dot/(qn*d.norm))
 		m := Match{CaseID: d.CaseID, Number: d.Number, Title: d.Title, Text: round(text)}
 		boost := 0.0
 		if q.Doc.Seller != "" && q.Doc.Seller == d.Seller {
@@ -263,15 +292,9 @@ func (x *Index) rank(q Query, cands []*indexed) []Match {
 		}
 		boost += math.Min(tb, maxTagBoost)
 		m.Score = round(math.Min(1, text*(1+boost)))
-		if m.Score < q.MinScore {
-			continue
+		if m.Score >= q.MinScore {
+			out = append(out, m)
 		}
-		sort.Slice(shared, func(i, j int) bool { return x.idf(shared[i]) > x.idf(shared[j]) })
-		if len(shared) > 5 {
-			shared = shared[:5]
-		}
-		m.Why = append([]string{"similar text: " + strings.Join(shared, ", ")}, m.Why...)
-		out = append(out, m)
 	}
 	sort.Slice(out, func(i, j int) bool {
 		if out[i].Score != out[j].Score {
@@ -281,6 +304,26 @@ func (x *Index) rank(q Query, cands []*indexed) []Match {
 	})
 	if q.Limit > 0 && len(out) > q.Limit {
 		out = out[:q.Limit]
+	}
+	// Why: the rarest words they share, for the ones shown.
+	for i := range out {
+		d := x.docs[out[i].CaseID]
+		var shared []string
+		for t := range q.Doc.Terms {
+			if _, ok := d.Terms[t]; ok {
+				shared = append(shared, t)
+			}
+		}
+		sort.Slice(shared, func(a, b int) bool {
+			if fa, fb := x.df[shared[a]], x.df[shared[b]]; fa != fb {
+				return fa < fb
+			}
+			return shared[a] < shared[b]
+		})
+		if len(shared) > 5 {
+			shared = shared[:5]
+		}
+		out[i].Why = append([]string{"similar text: " + strings.Join(shared, ", ")}, out[i].Why...)
 	}
 	return out
 }
