@@ -25,6 +25,10 @@ type Options struct {
 	Seed  int64     // generator seed
 	Cases int       // number of cases; default DefaultCases (negative: none)
 	Now   time.Time // end of the generated window; default the app's clock
+	// Showcase adds hand-written cases after the generated ones: repeat
+	// issues made into problems and mails awaiting a category suggestion
+	// (problems.go). flare demo sets it.
+	Showcase bool
 }
 
 // Login is a demo user to sign in as.
@@ -53,8 +57,9 @@ type Prepared struct {
 	Logins []Login // one per role, admin first
 	Specs  []CaseSpec
 
-	a      *app.App
-	actors map[string]auth.Actor // by email
+	a        *app.App
+	actors   map[string]auth.Actor // by email
+	showcase bool
 }
 
 // Prepare applies the demo desk, sets the demo users' password, issues the
@@ -77,7 +82,7 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users))}
+	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), showcase: opt.Showcase}
 	demoUsers := map[string]bool{}
 	for _, u := range cfg.Users {
 		demoUsers[strings.ToLower(u.Email)] = true
@@ -136,6 +141,11 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
 		return err
+	}
+	if p.showcase {
+		if err := loadProblems(ctx, p.a, p.actors); err != nil { // problems.go
+			return err
+		}
 	}
 	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written
 }
