@@ -25,7 +25,7 @@ type Options struct {
 	Seed  int64     // generator seed
 	Cases int       // number of cases; default DefaultCases (negative: none)
 	Now   time.Time // end of the generated window; default the app's clock
-	// Showcase adds hand-written cases after the generated ones: repeat
+	// Showcase makes the last cases of the count hand-written ones: repeat
 	// issues made into problems and mails awaiting a category suggestion
 	// (problems.go). flare demo sets it.
 	Showcase bool
@@ -73,6 +73,9 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	n := opt.Cases
 	if n == 0 {
 		n = DefaultCases
+	}
+	if opt.Showcase && n > showcaseCases {
+		n -= showcaseCases // the showcase's cases make up the count (problems.go)
 	}
 	cfg := Desk(opt.Seed)
 	if _, err := a.Desk.Apply(ctx, auth.System("demo"), now, cfg); err != nil {

@@ -56,6 +56,8 @@ var unsortedCases = []struct {
 
 const catchAll = "seller_support/onboarding" // the demo mailbox's default category
 
+var showcaseCases = len(depotCases) + len(powerBankCases) + len(unsortedCases)
+
 func loadProblems(ctx context.Context, a *app.App, actors map[string]auth.Actor) error {
 	sys := auth.System("demo")
 	lead, agent := actors[personByKey("daniel").email()], actors[personByKey("jonas").email()]

@@ -24,6 +24,10 @@ func TestShowcaseProblems(t *testing.T) {
 		if _, err := Load(ctx, a, Options{Seed: 1, Cases: 300, Now: testNow, Showcase: true}); err != nil {
 			t.Fatal(err)
 		}
+		var total int
+		if err := d.QueryRow(ctx, `SELECT COUNT(*) FROM cases`).Scan(&total); err != nil || total != 300 {
+			t.Errorf("cases: %d %v", total, err) // the showcase's cases make up the count
+		}
 		lead := auth.System("test")
 		ps, err := a.Problems.List(ctx, lead, problems.Filter{})
 		if err != nil || len(ps) != 2 {
