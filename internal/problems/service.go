@@ -13,7 +13,6 @@ import (
 	"fmt"
 	"log/slog"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -348,5 +347,3 @@ func canWrite(a auth.Actor) error {
 func SeesProblems(a auth.Actor) bool { return canRead(a) == nil }
 
 var errNoRows = sql.ErrNoRows
-
-func lower(s string) string { return strings.ToLower(strings.TrimSpace(s)) }

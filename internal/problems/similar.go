@@ -147,17 +147,6 @@ func (x *Index) remove(id int64) {
 	delete(x.docs, id)
 }
 
-// Get returns the indexed case id.
-func (x *Index) Get(id int64) (Doc, bool) {
-	x.mu.RLock()
-	defer x.mu.RUnlock()
-	d, ok := x.docs[id]
-	if !ok {
-		return Doc{}, false
-	}
-	return d.Doc, true
-}
-
 func (x *Index) idf(t string) float64 {
 	return math.Log(1 + float64(len(x.docs)+1)/float64(x.df[t]+1))
 }

@@ -385,6 +385,3 @@ func (s *Service) Accept(ctx context.Context, actor auth.Actor, ref string, fiel
 	}
 	return s.cases.Update(ctx, actor, ref, in)
 }
-
-// Latest is the model in use (nil: none yet).
-func (s *Service) Latest(ctx context.Context) (*Model, error) { return s.current(ctx) }
