@@ -263,7 +263,6 @@ type checked struct {
 	action              *ActionInput
 	actionOwner         int64
 	caseIDs             []int64
-	caseNumbers         []string
 	setOwner, setAction bool
 }
 
@@ -336,7 +335,7 @@ func (s *Service) check(ctx context.Context, actor auth.Actor, in Input, create 
 			continue
 		}
 		if !slices.Contains(c.caseIDs, cs.ID) {
-			c.caseIDs, c.caseNumbers = append(c.caseIDs, cs.ID), append(c.caseNumbers, cs.Number)
+			c.caseIDs = append(c.caseIDs, cs.ID)
 		}
 	}
 	return c, v.Err()
