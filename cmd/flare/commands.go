@@ -274,7 +274,7 @@ func cmdDemo(ctx context.Context, args []string, stdout io.Writer, log *slog.Log
 		return err
 	}
 	defer a.DB.Close()
-	p, err := demo.Prepare(ctx, a, demo.Options{Seed: *seed, Cases: *n, Portal: true, Mail: *sf.mail.smtpAddr != ""})
+	p, err := demo.Prepare(ctx, a, demo.Options{Seed: *seed, Cases: *n, Portal: true, Mail: *sf.mail.smtpAddr != "", Showcase: true})
 	if err != nil {
 		return fmt.Errorf("demo desk: %w", err)
 	}

@@ -34,8 +34,10 @@ import (
 	"github.com/flare-desk/flare/internal/oncall"
 	"github.com/flare-desk/flare/internal/portal"
 	"github.com/flare-desk/flare/internal/postmortems"
+	"github.com/flare-desk/flare/internal/problems"
 	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
+	"github.com/flare-desk/flare/internal/suggest"
 )
 
 // Migrate brings the schema and the job queue's tables up to date.
@@ -121,6 +123,8 @@ type Capabilities struct {
 	Webhooks     *webhook.Service
 	Alertmanager *alertmanager.Service
 	Import       *csvimport.Service
+	Problems     *problems.Service
+	Suggest      *suggest.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -159,6 +163,14 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Webhooks = webhook.New(dk, cs.Intake, c, os.Getenv)
 	cs.Alertmanager = alertmanager.New(d, dk, cs.Cases, cs.Intake, c, os.Getenv)
 	cs.Import = csvimport.New(d, cs.Cases, cs.Intake)
+	// Similar cases and problems, category suggestions: durable subscribers
+	// like notify (a Wire without a bus indexes its cases on the next Load).
+	cs.Problems = problems.New(d, dk, cs.Cases, c, log, problems.Options{})
+	cs.Suggest = suggest.New(d, dk, cs.Cases, c, log, suggest.Options{})
+	if bus != nil {
+		cs.Problems.Register(bus)
+		cs.Suggest.Register(bus)
+	}
 	return cs
 }
 
@@ -189,6 +201,7 @@ func New(d *db.DB, opt Options) (*App, error) {
 	reg := jobs.NewRegistry()
 	cases.RegisterJobs(reg, d, a.Clock)
 	idempotency.Register(reg, d, a.Clock)
+	a.Suggest.RegisterJobs(reg) // retrain the category model periodically
 	q, err := jobs.New(d, reg, jobs.Options{Work: opt.Work, Logger: a.Log})
 	if err != nil {
 		return nil, err

@@ -31,6 +31,10 @@ type Options struct {
 	// Mail receives the demo's mails after the history (mail.go); they
 	// take the case numbers after the generated ones.
 	Mail bool
+	// Showcase makes the last cases of the count hand-written ones: repeat
+	// issues made into problems and mails awaiting a category suggestion
+	// (problems.go). flare demo sets it.
+	Showcase bool
 }
 
 // Login is a demo user to sign in as.
@@ -59,11 +63,12 @@ type Prepared struct {
 	Logins []Login // one per role, admin first
 	Specs  []CaseSpec
 
-	a      *app.App
-	portal bool
-	actors map[string]auth.Actor // by email
-	now    time.Time             // the desk's present
-	mail   bool
+	a        *app.App
+	portal   bool
+	actors   map[string]auth.Actor // by email
+	now      time.Time             // the desk's present
+	mail     bool
+	showcase bool
 }
 
 // Prepare applies the demo desk, sets the demo users' password, issues the
@@ -81,6 +86,9 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if opt.Portal && n > PortalCases {
 		n -= PortalCases // the story's cases count among the desk's: the next case is still the 1,001st
 	}
+	if opt.Showcase && n > showcaseCases {
+		n -= showcaseCases // the showcase's cases make up the count (problems.go)
+	}
 	cfg := Desk(opt.Seed)
 	if _, err := a.Desk.Apply(ctx, auth.System("demo"), now, cfg); err != nil {
 		return nil, fmt.Errorf("apply demo desk: %w", err)
@@ -89,7 +97,7 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), now: now, portal: opt.Portal, mail: opt.Mail}
+	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), now: now, portal: opt.Portal, mail: opt.Mail, showcase: opt.Showcase}
 	demoUsers := map[string]bool{}
 	for _, u := range cfg.Users {
 		demoUsers[strings.ToLower(u.Email)] = true
@@ -166,6 +174,11 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	}
 	if p.portal {
 		if err := loadPortal(ctx, p.a, p.actors, p.a.Clock.Now()); err != nil { // portal.go
+			return err
+		}
+	}
+	if p.showcase {
+		if err := loadProblems(ctx, p.a, p.actors); err != nil { // problems.go
 			return err
 		}
 	}

@@ -73,11 +73,15 @@ const (
 	PostmortemReturned  Type = "postmortem.returned"  // sent back to draft by its reviewer
 	PostmortemPublished Type = "postmortem.published" // final: the incident may close
 
-	ActionItemAssigned Type = "action_item.assigned" // an action item was created for its owner, or handed to another
-	ActionItemChanged  Type = "action_item.changed"  // its title, team, due date or status changed
-	ActionItemDueSoon  Type = "action_item.due_soon" // the reminder before its due date
-	ActionItemOverdue  Type = "action_item.overdue"  // its due date passed while it was open
-	CaseMerged         Type = "case.merged"          // the case was merged into another (internal/merge): closed, its timeline copied there
+	ActionItemAssigned  Type = "action_item.assigned"  // an action item was created for its owner, or handed to another
+	ActionItemChanged   Type = "action_item.changed"   // its title, team, due date or status changed
+	ActionItemDueSoon   Type = "action_item.due_soon"  // the reminder before its due date
+	ActionItemOverdue   Type = "action_item.overdue"   // its due date passed while it was open
+	CaseMerged          Type = "case.merged"           // the case was merged into another (internal/merge): closed, its timeline copied there
+	ProblemCreated      Type = "problem.created"       // a problem record was opened (internal/problems)
+	ProblemChanged      Type = "problem.changed"       // its title, root cause, owner, status or action changed
+	ProblemCaseLinked   Type = "problem.case_linked"   // a case was linked to it
+	ProblemCaseUnlinked Type = "problem.case_unlinked" // a case was unlinked from it
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -132,6 +136,10 @@ var kinds = map[Type]kind{
 	ActionItemDueSoon:   {1, func() Payload { return &ActionItem{} }},
 	ActionItemOverdue:   {1, func() Payload { return &ActionItem{} }},
 	CaseMerged:          {1, func() Payload { return &Merged{} }},
+	ProblemCreated:      {1, func() Payload { return &Problem{} }},
+	ProblemChanged:      {1, func() Payload { return &Problem{} }},
+	ProblemCaseLinked:   {1, func() Payload { return &Problem{} }},
+	ProblemCaseUnlinked: {1, func() Payload { return &Problem{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
@@ -143,7 +151,8 @@ func Types() []Type {
 		IncidentRoleAssigned, IncidentPaged, IncidentAcknowledged, IncidentUpdatePosted, IncidentUpdateDue,
 		IncidentCasesLinked, IncidentCasesResolved,
 		PostmortemCreated, PostmortemSubmitted, PostmortemReturned, PostmortemPublished,
-		ActionItemAssigned, ActionItemChanged, ActionItemDueSoon, ActionItemOverdue, CaseMerged}
+		ActionItemAssigned, ActionItemChanged, ActionItemDueSoon, ActionItemOverdue, CaseMerged,
+		ProblemCreated, ProblemChanged, ProblemCaseLinked, ProblemCaseUnlinked}
 }
 
 // Known reports whether t is an event type.
@@ -166,6 +175,9 @@ type Event struct {
 func (e Event) Stream() string {
 	if e.Case != nil {
 		return "case:" + strconv.FormatInt(e.Case.ID, 10)
+	}
+	if p, ok := e.Data.(*Problem); ok { // a problem's events, in order
+		return "problem:" + strconv.FormatInt(p.ProblemID, 10)
 	}
 	return string(e.Type)
 }
@@ -351,6 +363,21 @@ type Merged struct {
 	Entries  int      `json:"entries"`            // timeline entries copied
 	Watchers []string `json:"watchers,omitempty"` // Into's watchers after the merge (emails)
 }
+
+// Problem: a problem record changed, or a case was linked to or unlinked
+// from it.
+type Problem struct {
+	ProblemID  int64    `json:"problem_id"`
+	Title      string   `json:"title"`
+	Status     string   `json:"status"`
+	FromStatus string   `json:"from_status,omitempty"`
+	Owner      string   `json:"owner,omitempty"`  // email
+	Fields     []string `json:"fields,omitempty"` // problem.changed: what changed
+	Cases      int      `json:"cases"`            // linked cases after the change
+	Case       string   `json:"case,omitempty"`   // linked / unlinked: the case (ESC number)
+}
+
+func (*Problem) payload() {}
 
 func (*Created) payload()       {}
 func (*Changed) payload()       {}

@@ -150,6 +150,17 @@ func (s *Server) registerRoutes() {
 	s.intakeRoute("/intake/{key}", s.webhookIntake)
 	s.intakeRoute("/intake/alertmanager/{key}", s.alertmanagerIntake)
 	s.api("POST", "/admin/import/cases", s.importCases)
+	// problems (api_problems.go): similar open cases, problem records, the review query; category suggestions
+	s.api("GET", "/cases/{ref}/similar", s.similarCases)
+	s.api("GET", "/cases/{ref}/suggestion", s.caseSuggestion)
+	s.api("POST", "/cases/{ref}/suggestion/accept", s.acceptSuggestion)
+	s.api("GET", "/problems", s.listProblems)
+	s.api("POST", "/problems", s.createProblem)
+	s.api("GET", "/problems/review", s.problemReview)
+	s.api("GET", "/problems/{id}", s.getProblem)
+	s.api("PATCH", "/problems/{id}", s.updateProblem)
+	s.api("POST", "/problems/{id}/cases", s.linkProblemCase)
+	s.api("DELETE", "/problems/{id}/cases/{ref}", s.unlinkProblemCase)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
@@ -252,6 +263,15 @@ func (s *Server) registerRoutes() {
 	// CSV import (ui_import.go, admins)
 	m.HandleFunc("GET /admin/import", u.page(u.importPage))
 	m.HandleFunc("POST /admin/import", u.page(u.postImport))
+	// problems (ui_problems.go): the list, a problem's page, the case page's similar panel and suggestion
+	m.HandleFunc("GET /problems", u.page(u.problemsPage))
+	m.HandleFunc("POST /problems/new", u.page(u.postNewProblem))
+	m.HandleFunc("POST /problems/link", u.page(u.postLinkFromCase))
+	m.HandleFunc("GET /problems/{id}", u.page(u.problemPage))
+	m.HandleFunc("POST /problems/{id}", u.page(u.postProblem))
+	m.HandleFunc("POST /problems/{id}/link", u.page(u.postProblemLink))
+	m.HandleFunc("POST /problems/{id}/unlink", u.page(u.postProblemUnlink))
+	m.HandleFunc("POST /cases/{ref}/suggestion/accept", u.page(u.postAcceptSuggestion))
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {
