@@ -35,6 +35,8 @@ Usage:
   flare audit verify
   flare report staffing --contacts N --period 30m --aht 180s --target 20s (--agents N | --service-level 0.8)
                                    (Erlang C: service_level=… asa=… on the last line)
+  flare detect nab-run --data DIR --out DIR | nab-score --results DIR --labels FILE [--thresholds FILE]
+  flare classify eval --train FILE --test FILE | cv --data FILE [--folds 5] | split --data FILE --train-out F --test-out F
   flare version
 
 Every command accepts --db (or FLARE_DB); serve and demo accept --addr (FLARE_ADDR),
@@ -97,6 +99,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAuditVerify(ctx, rest, stdout, log)
 	case "report staffing":
 		return cmdReport(ctx, sub, rest, stdout, log)
+	case "detect ", "classify ":
+		return cmdAnalytics(ctx, cmd, rest, stdout)
 	case "version ", "--version ":
 		fmt.Fprintln(stdout, "flare", version)
 		return nil
