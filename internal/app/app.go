@@ -21,6 +21,7 @@ import (
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
 	"github.com/flare-desk/flare/internal/intake"
+	"github.com/flare-desk/flare/internal/incidents"
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
@@ -45,6 +46,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, escalation.Sections()...)
 	sections = append(sections, notify.Sections()...)
 	sections = append(sections, intake.Sections()...)
+	sections = append(sections, incidents.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -88,6 +90,7 @@ type Capabilities struct {
 	Escalation *escalation.Service
 	Notify     *notify.Service
 	Intake     *intake.Service
+	Incidents  *incidents.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -102,6 +105,8 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.OnCall = oncall.New(d, dk, c)
 	cs.Escalation = escalation.New(d, dk, cs.Cases, c, log, cs.OnCall) // a team's on-call answers escalation steps
 	cs.Escalation.Register(cs.Cases.Bus())
+	cs.Incidents = incidents.New(d, dk, cs.Cases, c, log, cs.OnCall) // pages the commander team's on-call
+	cs.Incidents.Register(cs.Cases.Bus())
 	// Notifications are a durable subscriber of the app's bus; a Wire
 	// without one (the demo's loader) tells nobody.
 	cs.Notify = notify.New(d, dk, cs.Cases, c, log, notify.Options{SMTPPassword: os.Getenv(notify.PasswordEnv)})
@@ -156,6 +161,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Cases.RunSearchIndexer(lctx, 2*time.Second) })
 	a.loops.Go(func() { a.Cases.RunSLATimer(lctx) })
 	a.loops.Go(func() { a.Escalation.RunTimer(lctx) })
+	a.loops.Go(func() { a.Incidents.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
 	return nil

@@ -56,6 +56,17 @@ const (
 	EscalationStepped      Type = "escalation.stepped"      // an acknowledgement deadline passed: the next step, a repeat or the fallback
 	EscalationAcknowledged Type = "escalation.acknowledged" // someone took it: the step's clock stops
 	EscalationClosed       Type = "escalation.closed"       // the case was resolved, or de-escalated with a reason
+
+	IncidentDeclared        Type = "incident.declared"         // an incident was declared (from scratch or from a case)
+	IncidentStatusChanged   Type = "incident.status_changed"   // investigating → identified → monitoring → resolved → closed, reopened
+	IncidentSeverityChanged Type = "incident.severity_changed" // SEV1 … SEV4
+	IncidentRoleAssigned    Type = "incident.role_assigned"    // a role was assigned or handed over
+	IncidentPaged           Type = "incident.paged"            // the on-call commander was paged (again, or stepped up)
+	IncidentAcknowledged    Type = "incident.acknowledged"     // the page was acknowledged
+	IncidentUpdatePosted    Type = "incident.update_posted"    // a status update went to its stakeholders
+	IncidentUpdateDue       Type = "incident.update_due"       // the next status update is due (the cadence of its severity)
+	IncidentCasesLinked     Type = "incident.cases_linked"     // cases were linked (by hand, in bulk, by an auto-link rule)
+	IncidentCasesResolved   Type = "incident.cases_resolved"   // a bulk resolve of the linked cases finished
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -89,6 +100,17 @@ var kinds = map[Type]kind{
 	EscalationStepped:      {1, func() Payload { return &Escalation{} }},
 	EscalationAcknowledged: {1, func() Payload { return &Escalation{} }},
 	EscalationClosed:       {1, func() Payload { return &Escalation{} }},
+
+	IncidentDeclared:        {1, func() Payload { return &Incident{} }},
+	IncidentStatusChanged:   {1, func() Payload { return &Incident{} }},
+	IncidentSeverityChanged: {1, func() Payload { return &Incident{} }},
+	IncidentRoleAssigned:    {1, func() Payload { return &Incident{} }},
+	IncidentPaged:           {1, func() Payload { return &Incident{} }},
+	IncidentAcknowledged:    {1, func() Payload { return &Incident{} }},
+	IncidentUpdatePosted:    {1, func() Payload { return &Incident{} }},
+	IncidentUpdateDue:       {1, func() Payload { return &Incident{} }},
+	IncidentCasesLinked:     {1, func() Payload { return &Incident{} }},
+	IncidentCasesResolved:   {1, func() Payload { return &Incident{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
@@ -96,7 +118,9 @@ func Types() []Type {
 	return []Type{CaseCreated, CaseChanged, CaseStatusChanged, CaseAssigned, CaseUnassigned, CaseReplied,
 		CaseNoteAdded, CaseRouted, SLAWarning, SLABreached, SLAMet, HandoffRequested, HandoffAccepted,
 		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled, EscalationStarted, EscalationStepped,
-		EscalationAcknowledged, EscalationClosed}
+		EscalationAcknowledged, EscalationClosed, IncidentDeclared, IncidentStatusChanged, IncidentSeverityChanged,
+		IncidentRoleAssigned, IncidentPaged, IncidentAcknowledged, IncidentUpdatePosted, IncidentUpdateDue,
+		IncidentCasesLinked, IncidentCasesResolved}
 }
 
 // Known reports whether t is an event type.
@@ -268,6 +292,31 @@ type Escalation struct {
 	AckedBy      string    `json:"acked_by,omitempty"` // email
 }
 
+// Incident: an incident changed. Events about an incident carry no case
+// (they are ordered per type); Notify names the people to tell (the page's
+// targets, an update's stakeholders, whoever owes the next update).
+type Incident struct {
+	IncidentID  int64     `json:"incident_id"`
+	Number      string    `json:"number"` // INC-7
+	Title       string    `json:"title"`
+	Type        string    `json:"type"`
+	Severity    string    `json:"severity"`
+	Status      string    `json:"status"`
+	Markets     []string  `json:"markets,omitempty"`
+	From        string    `json:"from,omitempty"` // status_changed, severity_changed: before; role_assigned: the previous holder
+	To          string    `json:"to,omitempty"`   // … after; role_assigned: the new holder (email)
+	Role        string    `json:"role,omitempty"`
+	Reason      string    `json:"reason,omitempty"`
+	Audience    string    `json:"audience,omitempty"` // update_posted
+	Body        string    `json:"body,omitempty"`     // update_posted: the update
+	Count       int       `json:"count,omitempty"`    // cases_linked, cases_resolved: how many
+	Cases       []string  `json:"cases,omitempty"`    // cases_linked: the case numbers (up to 100)
+	Round       int       `json:"round,omitempty"`    // paged: the page's round (0: the first)
+	AckDeadline time.Time `json:"ack_deadline,omitzero"`
+	Notify      []string  `json:"notify,omitempty"` // emails
+}
+
+func (*Incident) payload()      {}
 func (*Created) payload()       {}
 func (*Changed) payload()       {}
 func (*StatusChanged) payload() {}

@@ -207,6 +207,9 @@ func Describe(e events.Event, r *Recipient, t Text, loc *time.Location) Content 
 		if d.Resolution != "" {
 			fact("Resolution", humanize(d.Resolution))
 		}
+	case *events.Incident:
+		describeIncident(&c, e, d, you, when, fact)
+		c.Link = strings.TrimRight(t.BaseURL, "/") + "/incidents/" + url.PathEscape(d.Number)
 	default:
 		c.Title = fmt.Sprintf("%s on %s", e.Type, n)
 	}
@@ -235,6 +238,8 @@ func why(k Kind) string {
 		return "you own the case"
 	case KindStatus:
 		return "you watch the case or manage its seller's account"
+	case KindIncident:
+		return "the incident names you: paged, given a role, a stakeholder or a subscriber"
 	}
 	return string(k)
 }
@@ -302,4 +307,35 @@ func (c Content) Line() string {
 		s += "“" + q + "”"
 	}
 	return s
+}
+
+// describeIncident composes what an incident event says (internal/incidents).
+func describeIncident(c *Content, e events.Event, d *events.Incident, you bool, when func(time.Time) string, fact func(label, value string)) {
+	n := d.Number + " " + d.Severity
+	c.Number, c.Case = d.Number, d.Title
+	switch e.Type {
+	case events.IncidentPaged:
+		c.Title = fmt.Sprintf("Paged: %s %s", n, d.Title)
+		if d.Round > 0 {
+			c.Title = fmt.Sprintf("Paged again, nobody acknowledged: %s %s", n, d.Title)
+		}
+	case events.IncidentRoleAssigned:
+		c.Title = fmt.Sprintf("%s: %s is %s", n, d.To, humanize(d.Role))
+		if you {
+			c.Title = fmt.Sprintf("You are %s of %s %s", humanize(d.Role), n, d.Title)
+		}
+	case events.IncidentUpdatePosted:
+		c.Title = fmt.Sprintf("Update on %s: %s (%s)", n, d.Title, d.Status)
+		c.Quote = clip(d.Body)
+	case events.IncidentUpdateDue:
+		c.Title = fmt.Sprintf("A status update on %s is due", n)
+	default:
+		c.Title = fmt.Sprintf("%s %s: %s", n, strings.TrimPrefix(string(e.Type), "incident."), d.Title)
+	}
+	fact("Incident", d.Title)
+	fact("Status", humanize(d.Status))
+	fact("Markets", strings.Join(d.Markets, ", "))
+	if !d.AckDeadline.IsZero() {
+		fact("Acknowledge by", when(d.AckDeadline))
+	}
 }

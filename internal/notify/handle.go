@@ -191,6 +191,8 @@ func (s *Service) recipients(ctx context.Context, cfg *desk.Config, e events.Eve
 		teams = append(teams, d.ToTeam)
 	case *events.Escalation:
 		emails = append(emails, d.Targets...)
+	case *events.Incident:
+		emails = append(emails, d.Notify...)
 	}
 	people, members, err := s.people(ctx, cfg, emails, teams)
 	if err != nil {

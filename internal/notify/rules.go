@@ -24,11 +24,12 @@ const (
 	KindResolved         Kind = "resolved"          // your case was resolved
 	KindReopened         Kind = "reopened"          // your case was reopened
 	KindStatus           Kind = "status_changed"    // a case you watch, or of a seller you manage, changed status
+	KindIncident         Kind = "incident"          // an incident pages you, gives you a role, or sends you its status update
 )
 
 // Kinds lists every kind.
 var Kinds = []Kind{KindAssigned, KindMention, KindHandoffRequested, KindHandoffAnswered, KindSLAWarning,
-	KindSLABreach, KindEscalation, KindAckMissed, KindResolved, KindReopened, KindStatus}
+	KindSLABreach, KindEscalation, KindAckMissed, KindResolved, KindReopened, KindStatus, KindIncident}
 
 // Valid reports whether k is a kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -91,7 +92,7 @@ type Recipient struct {
 // public side of a case (an account manager).
 func publicKind(k Kind, e events.Event) bool {
 	switch k {
-	case KindStatus, KindResolved, KindReopened:
+	case KindStatus, KindResolved, KindReopened, KindIncident: // incidents: anyone signed in reads them
 		return true
 	case KindMention:
 		return e.Type == events.CaseReplied
@@ -202,6 +203,10 @@ func Recipients(e events.Event, f Facts) []Recipient {
 			add(w, KindStatus, true)
 		}
 		add(f.AccountManager, KindStatus, true)
+	case *events.Incident:
+		for _, who := range d.Notify { // the people internal/incidents names: paged, given a role, an update's stakeholders
+			add(who, KindIncident, false)
+		}
 	}
 	return out
 }
@@ -209,5 +214,5 @@ func Recipients(e events.Event, f Facts) []Recipient {
 // Urgent reports whether a notification goes out even in quiet hours: P1
 // cases, and escalations to the recipient.
 func Urgent(e events.Event, k Kind) bool {
-	return k == KindEscalation || (e.Case != nil && e.Case.Priority == "P1")
+	return k == KindEscalation || (e.Case != nil && e.Case.Priority == "P1") || e.Type == events.IncidentPaged
 }
