@@ -20,12 +20,13 @@ import (
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/idempotency"
-	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/incidents"
+	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
+	"github.com/flare-desk/flare/internal/signals"
 )
 
 // Migrate brings the schema and the job queue's tables up to date.
@@ -47,6 +48,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, notify.Sections()...)
 	sections = append(sections, intake.Sections()...)
 	sections = append(sections, incidents.Sections()...)
+	sections = append(sections, signals.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -91,6 +93,7 @@ type Capabilities struct {
 	Notify     *notify.Service
 	Intake     *intake.Service
 	Incidents  *incidents.Service
+	Signals    *signals.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -114,6 +117,12 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 		cs.Notify.Register(bus)
 	}
 	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
+	// Signals count case.created from the app's bus; a Wire without one
+	// (the demo's loader) counts nothing.
+	cs.Signals = signals.New(d, dk, cs.Cases, cs.Intake, cs.Incidents, c, log)
+	if bus != nil {
+		cs.Signals.Register(bus)
+	}
 	return cs
 }
 
@@ -164,6 +173,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Incidents.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
+	a.loops.Go(func() { a.Signals.Run(lctx) })
 	return nil
 }
 

@@ -67,6 +67,8 @@ const (
 	IncidentUpdateDue       Type = "incident.update_due"       // the next status update is due (the cadence of its severity)
 	IncidentCasesLinked     Type = "incident.cases_linked"     // cases were linked (by hand, in bulk, by an auto-link rule)
 	IncidentCasesResolved   Type = "incident.cases_resolved"   // a bulk resolve of the linked cases finished
+
+	SignalAlert Type = "signal.alert" // a detection rule asks a team to look at an anomaly in a signal (internal/signals)
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -111,6 +113,8 @@ var kinds = map[Type]kind{
 	IncidentUpdateDue:       {1, func() Payload { return &Incident{} }},
 	IncidentCasesLinked:     {1, func() Payload { return &Incident{} }},
 	IncidentCasesResolved:   {1, func() Payload { return &Incident{} }},
+
+	SignalAlert: {1, func() Payload { return &Alert{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
@@ -120,7 +124,7 @@ func Types() []Type {
 		HandoffAnswered, HandoffCompleted, HandoffDeclined, HandoffCancelled, EscalationStarted, EscalationStepped,
 		EscalationAcknowledged, EscalationClosed, IncidentDeclared, IncidentStatusChanged, IncidentSeverityChanged,
 		IncidentRoleAssigned, IncidentPaged, IncidentAcknowledged, IncidentUpdatePosted, IncidentUpdateDue,
-		IncidentCasesLinked, IncidentCasesResolved}
+		IncidentCasesLinked, IncidentCasesResolved, SignalAlert}
 }
 
 // Known reports whether t is an event type.
@@ -316,6 +320,23 @@ type Incident struct {
 	Notify      []string  `json:"notify,omitempty"` // emails
 }
 
+// Alert: an anomaly in a signal (internal/signals) that a detection rule
+// tells a team of. It carries no case; Team is who hears of it.
+type Alert struct {
+	AlertID     int64     `json:"alert_id"`
+	Key         string    `json:"key"`    // the series and the window's start: stable for one anomaly
+	Series      string    `json:"series"` // intake|category=…|market=…
+	Label       string    `json:"label"`  // in words
+	Rule        string    `json:"rule"`
+	Team        string    `json:"team"`
+	WindowStart time.Time `json:"window_start"`
+	WindowEnd   time.Time `json:"window_end"`
+	Observed    float64   `json:"observed"`
+	Expected    float64   `json:"expected"`
+	Score       float64   `json:"score"`
+}
+
+func (*Alert) payload()         {}
 func (*Incident) payload()      {}
 func (*Created) payload()       {}
 func (*Changed) payload()       {}

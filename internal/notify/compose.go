@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -210,6 +211,12 @@ func Describe(e events.Event, r *Recipient, t Text, loc *time.Location) Content 
 	case *events.Incident:
 		describeIncident(&c, e, d, you, when, fact)
 		c.Link = strings.TrimRight(t.BaseURL, "/") + "/incidents/" + url.PathEscape(d.Number)
+	case *events.Alert:
+		c.Title = fmt.Sprintf("Anomaly in %s: %.0f observed, %.1f expected", d.Label, d.Observed, d.Expected)
+		fact("Window", when(d.WindowStart)+" – "+when(d.WindowEnd))
+		fact("Score", fmt.Sprintf("%.2f", d.Score))
+		fact("Rule", d.Rule)
+		c.Link = strings.TrimRight(t.BaseURL, "/") + "/alerts/" + strconv.FormatInt(d.AlertID, 10)
 	default:
 		c.Title = fmt.Sprintf("%s on %s", e.Type, n)
 	}
@@ -240,6 +247,8 @@ func why(k Kind) string {
 		return "you watch the case or manage its seller's account"
 	case KindIncident:
 		return "the incident names you: paged, given a role, a stakeholder or a subscriber"
+	case KindSignalAlert:
+		return "a detection rule tells your team of an anomaly"
 	}
 	return string(k)
 }

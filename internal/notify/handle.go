@@ -193,6 +193,8 @@ func (s *Service) recipients(ctx context.Context, cfg *desk.Config, e events.Eve
 		emails = append(emails, d.Targets...)
 	case *events.Incident:
 		emails = append(emails, d.Notify...)
+	case *events.Alert:
+		teams = append(teams, d.Team)
 	}
 	people, members, err := s.people(ctx, cfg, emails, teams)
 	if err != nil {

@@ -25,11 +25,12 @@ const (
 	KindReopened         Kind = "reopened"          // your case was reopened
 	KindStatus           Kind = "status_changed"    // a case you watch, or of a seller you manage, changed status
 	KindIncident         Kind = "incident"          // an incident pages you, gives you a role, or sends you its status update
+	KindSignalAlert      Kind = "signal_alert"      // a detection rule tells your team of an anomaly (internal/signals)
 )
 
 // Kinds lists every kind.
 var Kinds = []Kind{KindAssigned, KindMention, KindHandoffRequested, KindHandoffAnswered, KindSLAWarning,
-	KindSLABreach, KindEscalation, KindAckMissed, KindResolved, KindReopened, KindStatus, KindIncident}
+	KindSLABreach, KindEscalation, KindAckMissed, KindResolved, KindReopened, KindStatus, KindIncident, KindSignalAlert}
 
 // Valid reports whether k is a kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -207,6 +208,8 @@ func Recipients(e events.Event, f Facts) []Recipient {
 		for _, who := range d.Notify { // the people internal/incidents names: paged, given a role, an update's stakeholders
 			add(who, KindIncident, false)
 		}
+	case *events.Alert:
+		members(d.Team, KindSignalAlert)
 	}
 	return out
 }
