@@ -246,8 +246,27 @@ func (s *Service) Points(ctx context.Context, actor auth.Actor, id int64, hours 
 	}
 	to := Floor(s.clock.Now()).Add(Bucket)
 	from := to.Add(-time.Duration(hours) * time.Hour)
+	pts, err := s.points(ctx, sr, from, to)
+	if err != nil {
+		return nil, err
+	}
+	v := &View{Series: sr, From: from.Format(time.RFC3339), To: to.Format(time.RFC3339), Points: pts}
+	all, err := s.alerts(ctx, "a.series_id = ? AND a.window_end > ?", id, db.T(from))
+	if err != nil {
+		return nil, err
+	}
+	v.Alerts = all
+	if v.Alerts == nil {
+		v.Alerts = []*Alert{}
+	}
+	return v, nil
+}
+
+// points reads a series' buckets in [from, to), every bucket from its
+// first (empty ones as zeros).
+func (s *Service) points(ctx context.Context, sr *Series, from, to time.Time) ([]Point, error) {
 	rows, err := s.db.Query(ctx, `SELECT bucket, count, expected, lo, hi, score FROM signal_buckets
-		WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`, id, db.T(from), db.T(to))
+		WHERE series_id = ? AND bucket >= ? AND bucket < ? ORDER BY bucket`, sr.ID, db.T(from), db.T(to))
 	if err != nil {
 		return nil, fmt.Errorf("signals: points: %w", err)
 	}
@@ -265,7 +284,7 @@ func (s *Service) Points(ctx context.Context, actor auth.Actor, id int64, hours 
 	if err := rows.Err(); err != nil {
 		return nil, err
 	}
-	v := &View{Series: sr, From: from.Format(time.RFC3339), To: to.Format(time.RFC3339), Points: []Point{}}
+	out := []Point{}
 	for b := from; b.Before(to); b = b.Add(Bucket) {
 		if b.Before(sr.First) {
 			continue
@@ -274,17 +293,19 @@ func (s *Service) Points(ctx context.Context, actor auth.Actor, id int64, hours 
 		if !ok {
 			p = Point{At: b}
 		}
-		v.Points = append(v.Points, p)
+		out = append(out, p)
 	}
-	all, err := s.alerts(ctx, "a.series_id = ? AND a.window_end > ?", id, db.T(from))
+	return out, nil
+}
+
+// AlertChart is the alert's small chart: its signal from three hours
+// before the window to an hour after it (inline SVG).
+func (s *Service) AlertChart(ctx context.Context, a *Alert) (string, error) {
+	pts, err := s.points(ctx, a.Series, a.WindowStart.Add(-3*time.Hour), a.WindowEnd.Add(time.Hour))
 	if err != nil {
-		return nil, err
+		return "", err
 	}
-	v.Alerts = all
-	if v.Alerts == nil {
-		v.Alerts = []*Alert{}
-	}
-	return v, nil
+	return Chart(pts, []*Alert{a}, 240, 48, DefaultAlertScore), nil
 }
 
 // ParseID reads an alert or series id from a path.

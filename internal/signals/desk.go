@@ -165,3 +165,6 @@ func (r Rule) matches(s *Series, score, observed float64) bool {
 	}
 	return true
 }
+
+// AlertScoreOf is the desk's alert threshold.
+func AlertScoreOf(c *desk.Config) float64 { return SettingsOf(c).alertScore() }
