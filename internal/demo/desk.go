@@ -272,6 +272,7 @@ func Desk(seed int64) *desk.Config {
 	desk.Set(cfg, routingdesk.RulesKey, routingRules())
 	setOncall(cfg)      // oncall.go
 	escalationDesk(cfg) // escalation.go
+	signalsDesk(cfg)    // signals.go
 	return cfg
 }
 

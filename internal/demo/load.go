@@ -137,6 +137,9 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
 		return err
 	}
+	if err := seedSignals(ctx, p.a, p.Specs, p.a.Clock.Now()); err != nil { // signals.go
+		return err
+	}
 	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written
 }
 

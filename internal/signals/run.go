@@ -157,13 +157,19 @@ func writePoints(ctx context.Context, tx *db.Tx, id int64, pts []Point) error {
 
 func round(v float64) float64 { return math.Round(v*1000) / 1000 }
 
+// joinGap is how many quiet buckets may lie between two anomalous ones
+// of one alert: a surge whose counts dip for a bucket is one anomaly.
+const joinGap = 2 * Bucket
+
 // raise records an anomalous bucket: it extends the series' open alert
-// that ends where the bucket starts, or opens a new one.
+// that ends at most joinGap before the bucket starts (its observed and
+// expected counts are those of its anomalous buckets), or opens a new one.
 func raise(ctx context.Context, tx *db.Tx, set Settings, sr *Series, p Point, now time.Time) error {
 	var id int64
 	var observed, expected, score float64
 	err := tx.QueryRow(ctx, `SELECT id, observed, expected, score FROM signal_alerts
-		WHERE series_id = ? AND window_end = ? AND status <> 'closed'`, sr.ID, db.T(p.At)).Scan(&id, &observed, &expected, &score)
+		WHERE series_id = ? AND window_end >= ? AND window_end <= ? AND status <> 'closed' ORDER BY window_end DESC LIMIT 1`,
+		sr.ID, db.T(p.At.Add(-joinGap)), db.T(p.At)).Scan(&id, &observed, &expected, &score)
 	end := p.At.Add(Bucket)
 	if err == nil {
 		observed, expected, score = observed+p.Count, expected+p.Expected, math.Max(score, p.Score)
@@ -212,6 +218,7 @@ func (s *Service) act(ctx context.Context, cfg *desk.Config) error {
 	if err != nil {
 		return err
 	}
+	slices.Reverse(list) // oldest first: a later alert joins the incident an earlier one declared
 	rules := map[string]Rule{}
 	for _, r := range SettingsOf(cfg).Rules {
 		rules[r.Name] = r
