@@ -100,7 +100,7 @@ func TestDomainPackagesImportNoEdge(t *testing.T) {
 func TestPureCoresStayPure(t *testing.T) {
 	g := imports(t)
 	pure := []string{"internal/sla", "internal/routing", "internal/assign", "internal/apperr", "internal/clock", "internal/input",
-		"internal/oncall/rota", "internal/staffing"}
+		"internal/oncall/rota", "internal/detect", "internal/detect/nab", "internal/classify", "internal/staffing"}
 	for _, pkg := range pure {
 		if _, ok := g[pkg]; !ok {
 			continue // not (yet) in this tree

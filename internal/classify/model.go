@@ -149,6 +149,7 @@ func (m *Model) fit(xs []sparse, ys []int) {
 		order[i] = i
 	}
 	z := make([]float64, C)
+	active := make([]int, 0, C)
 	scale := 1.0
 	t := 0
 	total := o.Epochs * len(xs)
@@ -163,11 +164,19 @@ func (m *Model) fit(xs []sparse, ys []int) {
 			z[ys[i]] -= 1 // gradient of the loss with respect to the logits
 			scale *= 1 - lr*o.L2
 			step := lr / scale
+			// Only the classes with a gradient worth applying: after the
+			// first epoch most probabilities are ~0 and their updates no-ops.
+			active = active[:0]
+			for c, g := range z {
+				if math.Abs(g) > 1e-4 {
+					active = append(active, c)
+				}
+			}
 			for k, j := range x.idx {
 				row := m.w[int(j)*C : int(j)*C+C]
-				xv := float64(x.val[k])
-				for c := range row {
-					row[c] -= float32(step * xv * z[c])
+				xv := step * float64(x.val[k])
+				for _, c := range active {
+					row[c] -= float32(xv * z[c])
 				}
 			}
 			for c := range m.b {

@@ -1,3 +1,22 @@
+// Package detect scores time series online for anomalies: each point is
+// scored from the past only, with bounded memory per series, and gets a
+// score in [0, 1] (above 0.5: the point breaks the series' recent
+// record of surprise).
+//
+// Three channels look at each point: the value against the robust spread
+// (median, MAD) of the last Window values, the mean of the last Smooth
+// values against the same statistics of past means (slow level shifts,
+// drifts and low counts whose single values are noisy), and the difference
+// from the same time a day earlier against past differences (the daily
+// cycle, when points are at most an hour apart). Each channel's robust z is
+// compared with its own maximum over the last History points: a ratio
+// above 1 means the point is more surprising than anything recently seen,
+// which calibrates one threshold across series of any scale and noise.
+// The highest ratio, mapped to [0, 1], is the score; a score no higher
+// than one of the last Refract scores is damped, so a lasting anomaly is
+// reported at its start rather than at every point.
+//
+// The package is a pure core: it imports only the standard library.
 package detect
 
 import (
@@ -6,29 +25,32 @@ import (
 	"time"
 )
 
-// Params are the detector's settings; DefaultParams is the one set used
-// for every series.
+// Params are the detector's settings.
 type Params struct {
-	Window   int     // points in the robust-z windows
-	Smooth   int     // points averaged by the level channel
-	History  int     // points of feature history a new point is compared with
-	Learn    int     // points before any score is given
-	Seasonal bool    // use the daily seasonal-difference channel
-	Weekly   bool    // use the weekly seasonal-difference channel
-	Decay    float64 // if > 0, the record decays by this factor per point instead of a sliding window
-	Chans    int     // bitmask of channels (0: all)
-	Refract  int     // points after a score during which lower ones are damped
-	Damp     float64 // factor applied to damped scores
-	Cap      float64 // if > 0, a point beyond the record raises it at most by this factor
+	Window  int     // values in each channel's robust-z window
+	Smooth  int     // values averaged by the level channel
+	History int     // points of each channel's history the record is kept over
+	Learn   int     // points scored 0 while the channels warm up
+	Refract int     // points after a score during which scores no higher are damped
+	Damp    float64 // the factor damped scores are multiplied by
+	Cap     float64 // a surprise beyond the record raises it at most by this factor
 }
 
-// DefaultParams is the parameter set used for every series.
+// DefaultParams is the one parameter set used for every series (and
+// measured on all 58 NAB files).
 func DefaultParams() Params {
-	return Params{Window: 1000, Smooth: 20, History: 4000, Learn: 150, Seasonal: true, Refract: 50, Damp: 0.5, Cap: 1.2}
+	return Params{Window: 5000, Smooth: 20, History: 5000, Learn: 150, Refract: 50, Damp: 0.5, Cap: 1.2}
 }
 
-// robustZ is a channel's feature: how far x lies from the median of its
-// last values, in robust standard deviations.
+// maxPeriod bounds the daily lag buffer (one-minute points at most).
+const maxPeriod = 1440
+
+// warmZ is the number of values a robust-z window needs before it scores.
+const warmZ = 30
+
+// robustZ measures how far a value lies from the median of the window's
+// values, in robust standard deviations (1.4826 MAD, floored at a
+// thousandth of the range seen so that flat series do not divide by zero).
 type robustZ struct {
 	win    *sortedWindow
 	lo, hi float64
@@ -40,40 +62,31 @@ func newRobustZ(n int) *robustZ {
 
 func (z *robustZ) update(x float64) float64 {
 	f := 0.0
-	if z.win.len() >= 10 {
+	if z.win.len() >= warmZ {
 		med := z.win.quantile(0.5)
 		scale := 1.4826*z.win.mad(med) + 1e-3*(z.hi-z.lo) + 1e-9
-		f = math.Log1p(math.Abs(x-med) / scale)
+		f = math.Abs(x-med) / scale
 	}
 	z.win.push(x)
 	z.lo, z.hi = math.Min(z.lo, x), math.Max(z.hi, x)
 	return f
 }
 
-// record compares a feature with its own recent maximum.
+// record compares a channel's surprise with its maximum over the history.
+// A surprise beyond the record enters the history capped at cap times the
+// record: one anomaly does not hide the next one of similar size.
 type record struct {
-	peak  *slidingMax
-	decay float64
-	cap   float64
-	m     float64
+	peak *slidingMax
+	cap  float64
 }
 
 func (r *record) ratio(f float64) float64 {
-	var prev float64
-	if r.decay > 0 {
-		prev = r.m
-	} else {
-		prev = r.peak.max()
-	}
+	prev := r.peak.max()
 	g := f
-	if r.cap > 0 && prev > 0 && g > prev*r.cap {
+	if prev > 0 && g > prev*r.cap {
 		g = prev * r.cap
 	}
-	if r.decay > 0 {
-		r.m = math.Max(g, r.m*r.decay)
-	} else {
-		r.peak.push(g)
-	}
+	r.peak.push(g)
 	if prev <= 0 {
 		return 0
 	}
@@ -85,72 +98,64 @@ type channel struct {
 	rec *record
 }
 
-// Detector scores one series online: each point is scored from the past
-// only, with memory bounded by the parameters.
+func (c *channel) ratio(x float64) float64 { return c.rec.ratio(c.z.update(x)) }
+
+// Detector scores one series. It is not safe for concurrent use.
 type Detector struct {
-	p      Params
-	n      int
-	first  []time.Time // timestamps of the first points, to find the period
-	period int         // points per day, 0 while unknown or none
-	lag    *ring       // the last week of values, for seasonal differences
-	smooth *ring
-	sum    float64
-	chans  []*channel // value, smoothed level, daily difference, weekly difference
-	recent *slidingMax
+	p            Params
+	n            int
+	first        []time.Time // the first points' timestamps, to find the daily period
+	period       int         // points per day; 0 while unknown or when there is no usable one
+	lag          *ring       // the last day of values
+	smooth       *ring
+	sum          float64
+	value, level channel
+	daily        channel
+	recent       *slidingMax
 }
 
 // New returns a detector for one series.
 func New(p Params) *Detector {
-	d := &Detector{p: p, smooth: newRing(p.Smooth), recent: newSlidingMax(max(p.Refract, 1))}
-	for range 4 {
-		rec := &record{peak: newSlidingMax(p.History), decay: p.Decay, cap: p.Cap}
-		d.chans = append(d.chans, &channel{z: newRobustZ(p.Window), rec: rec})
+	ch := func() channel {
+		return channel{z: newRobustZ(p.Window), rec: &record{peak: newSlidingMax(p.History), cap: p.Cap}}
 	}
-	return d
+	return &Detector{p: p, smooth: newRing(p.Smooth), value: ch(), level: ch(), daily: ch(),
+		recent: newSlidingMax(max(p.Refract, 1))}
 }
 
-// Update scores v, observed at t, and learns it. The score is in [0, 1].
+// periodProbe is the number of leading timestamps the daily period is
+// read from.
+const periodProbe = 50
+
+// Update scores v, observed at t, then learns it. Points must come in
+// time order.
 func (d *Detector) Update(t time.Time, v float64) float64 {
 	d.n++
-	if d.period == 0 && len(d.first) < 50 {
+	if d.n <= periodProbe {
 		d.first = append(d.first, t)
-		if len(d.first) == 50 {
-			d.period = pointsPerDay(d.first)
-			if d.period > 0 {
-				d.lag = newRing(7 * d.period)
+		if d.n == periodProbe {
+			if d.period = pointsPerDay(d.first); d.period > 0 {
+				d.lag = newRing(d.period)
 			}
+			d.first = nil
 		}
 	}
 	if old, ok := d.smooth.push(v); ok {
 		d.sum -= old
 	}
 	d.sum += v
-	feats := [4]float64{d.chans[0].z.update(v), d.chans[1].z.update(d.sum / float64(d.smooth.len()))}
+	best := math.Max(d.value.ratio(v), d.level.ratio(d.sum/float64(d.smooth.len())))
 	if d.lag != nil {
-		if d.p.Seasonal {
-			if prev, ok := d.lag.ago(d.period - 1); ok {
-				feats[2] = d.chans[2].z.update(v - prev)
-			}
-		}
-		if d.p.Weekly {
-			if prev, ok := d.lag.ago(7*d.period - 1); ok {
-				feats[3] = d.chans[3].z.update(v - prev)
-			}
+		if prev, ok := d.lag.ago(d.period - 1); ok {
+			best = math.Max(best, d.daily.ratio(v-prev))
 		}
 		d.lag.push(v)
-	}
-	best := 0.0
-	for i, c := range d.chans {
-		r := c.rec.ratio(feats[i])
-		if d.p.Chans != 0 && d.p.Chans&(1<<i) == 0 {
-			continue
-		}
-		best = math.Max(best, r)
 	}
 	if d.n <= d.p.Learn {
 		return 0
 	}
-	s := best / (1 + best)
+	// 1 - 2^(-r^4): 0.5 at the record, near 0 below 0.6 of it, near 1 at 1.5 times it.
+	s := 1 - math.Exp2(-math.Pow(best, 4))
 	prev := d.recent.max()
 	d.recent.push(s)
 	if d.p.Refract > 0 && s <= prev {
@@ -160,8 +165,9 @@ func (d *Detector) Update(t time.Time, v float64) float64 {
 }
 
 // pointsPerDay is the number of points in a day at the series' typical
-// spacing, or 0 when points are more than an hour apart or the day is
-// not a whole number of them.
+// (median) spacing, or 0 when there is no usable daily period: points
+// more than an hour or less than a minute apart, or a day that is not a
+// whole number of them.
 func pointsPerDay(ts []time.Time) int {
 	gaps := make([]float64, 0, len(ts)-1)
 	for i := 1; i < len(ts); i++ {
@@ -173,7 +179,7 @@ func pointsPerDay(ts []time.Time) int {
 		return 0
 	}
 	n := 86400 / g
-	if math.Abs(n-math.Round(n)) > 0.01 {
+	if math.Abs(n-math.Round(n)) > 0.01 || math.Round(n) > maxPeriod {
 		return 0
 	}
 	return int(math.Round(n))

@@ -87,9 +87,9 @@ func quantileSorted(s []float64, q float64) float64 {
 	return s[i]*(1-f) + s[i+1]*f
 }
 
-// mad is the median absolute deviation around m: the deviations of the
-// sorted values below and above m are two sorted runs, merged up to their
-// middle.
+// mad is the median absolute deviation around m. The deviations of the
+// sorted values below m and of those above it are two sorted runs; their
+// middle is found by bisection in O(log n).
 func (w *sortedWindow) mad(m float64) float64 {
 	s := w.sorted
 	n := len(s)
@@ -97,27 +97,33 @@ func (w *sortedWindow) mad(m float64) float64 {
 		return math.NaN()
 	}
 	j := sort.SearchFloat64s(s, m)
-	i := j - 1
-	var prev, cur float64
-	for k := 0; k <= n/2; k++ {
-		prev = cur
-		if i >= 0 && (j >= n || m-s[i] <= s[j]-m) {
-			cur = m - s[i]
-			i--
-		} else {
-			cur = s[j] - m
-			j++
+	below := func(i int) float64 { return m - s[j-1-i] } // i-th smallest deviation below m
+	above := func(i int) float64 { return s[j+i] - m }
+	kth := func(k int) float64 { // k-th smallest deviation, from 0
+		na, nb := j, n-j
+		lo, hi := max(0, k+1-nb), min(k+1, na)
+		for lo < hi { // find how many of the k+1 smallest lie below m
+			i := (lo + hi) / 2
+			if below(i) < above(k-i) {
+				lo = i + 1
+			} else {
+				hi = i
+			}
 		}
+		i := lo
+		v := math.Inf(-1)
+		if i > 0 {
+			v = below(i - 1)
+		}
+		if k-i >= 0 && k-i < nb {
+			v = math.Max(v, above(k-i))
+		}
+		return v
 	}
-	if n%2 == 0 {
-		return (prev + cur) / 2
+	if n%2 == 1 {
+		return kth(n / 2)
 	}
-	return cur
-}
-
-// normalTail is P(Z > z) for a standard normal Z.
-func normalTail(z float64) float64 {
-	return 0.5 * math.Erfc(z/math.Sqrt2)
+	return (kth(n/2-1) + kth(n/2)) / 2
 }
 
 // slidingMax is the maximum of the last n values pushed (a monotonic

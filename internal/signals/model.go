@@ -71,16 +71,15 @@ func seriesKey(kind string, dims map[string]string) string {
 }
 
 // detectorParams are internal/detect's settings for 5-minute count
-// series: windows of about three and a half days for the robust spread,
-// two weeks of feature history, both seasonal channels (the daily and the
-// weekly difference), and a day of learning before any score.
+// series: robust-z windows and the record over about three and a half
+// days (its daily channel compares each bucket with the same bucket a day
+// earlier), a day of learning before any score, and half an hour of
+// damping after one. The weekly comparison is the model's expected count.
 func detectorParams() detect.Params {
 	p := detect.DefaultParams()
-	p.Window = 1000
-	p.History = 2 * perWeek
+	p.Window, p.History = 1000, 1000
 	p.Learn = perDay
-	p.Seasonal, p.Weekly = true, true
-	p.Refract = 6 // half an hour of damping after a score
+	p.Refract = 6
 	return p
 }
 
@@ -119,11 +118,17 @@ type Point struct {
 	Hi       float64   `json:"hi"`
 	Score    float64   `json:"score"` // in [0, 1]
 	Scored   bool      `json:"-"`
+	surprise float64   // the Poisson surprise alone (above the band)
 }
 
 // Anomalous reports whether the point is above its band with at least
 // the score min.
 func (p Point) Anomalous(min float64) bool { return p.Scored && p.Count > p.Hi && p.Score >= min }
+
+// lasting reports whether the point keeps an alert going: far above its
+// band by the Poisson surprise alone (the detector reports a lasting
+// anomaly at its start and damps the buckets after).
+func (p Point) lasting(min float64) bool { return p.Scored && p.Count > p.Hi && p.surprise >= min }
 
 // expected is the count the series' past expects next: the median of the
 // same bucket (with its neighbours) in up to four previous weeks, else in
@@ -186,9 +191,12 @@ func (m *model) update(t time.Time, v float64) Point {
 	switch {
 	case !p.Scored:
 	case v > hi:
-		// Above the band: the detector's score, or the Poisson surprise
-		// of so many against the expected count if that is higher.
-		p.Score = math.Max(d, poissonSurprise(v, e))
+		// Above the band: the detector's score averaged with the Poisson
+		// surprise of so many against the same bucket of past weeks —
+		// both must agree for a high score, so that neither a quiet
+		// series' wobble nor a usual weekly peak is an anomaly.
+		p.surprise = poissonSurprise(v, e)
+		p.Score = (d + p.surprise) / 2
 	default:
 		// Inside the band (or below it): the detector's view, damped —
 		// low counts wobble.

@@ -118,8 +118,8 @@ func (s *Service) score(ctx context.Context, cfg *desk.Config, sr *Series, close
 			return err
 		}
 		for _, p := range pts {
-			if p.Anomalous(set.alertScore()) {
-				if err := raise(ctx, tx, set, sr, p, now); err != nil {
+			if th := set.alertScore(); p.Anomalous(th) || p.lasting(th) {
+				if err := raise(ctx, tx, set, sr, p, !p.Anomalous(th), now); err != nil {
 					return err
 				}
 			}
@@ -163,8 +163,9 @@ const joinGap = 2 * Bucket
 
 // raise records an anomalous bucket: it extends the series' open alert
 // that ends at most joinGap before the bucket starts (its observed and
-// expected counts are those of its anomalous buckets), or opens a new one.
-func raise(ctx context.Context, tx *db.Tx, set Settings, sr *Series, p Point, now time.Time) error {
+// expected counts are those of its anomalous buckets), or opens a new one
+// — unless extendOnly (a lasting bucket only keeps an alert going).
+func raise(ctx context.Context, tx *db.Tx, set Settings, sr *Series, p Point, extendOnly bool, now time.Time) error {
 	var id int64
 	var observed, expected, score float64
 	err := tx.QueryRow(ctx, `SELECT id, observed, expected, score FROM signal_alerts
@@ -180,6 +181,9 @@ func raise(ctx context.Context, tx *db.Tx, set Settings, sr *Series, p Point, no
 		if err != nil {
 			return fmt.Errorf("signals: extend alert: %w", err)
 		}
+		return nil
+	}
+	if extendOnly {
 		return nil
 	}
 	rules := matching(set, sr, p.Score, p.Count)

@@ -174,13 +174,14 @@ func TestBurstDeclaresOneIncident(t *testing.T) {
 			t.Fatalf("alert not extended: %+v", al[0])
 		}
 
-		// Closed alert, later burst: a new alert joins the open incident.
+		// Closed alert, a new burst three quarters of an hour later: a new
+		// alert, which joins the open incident.
 		if _, err := f.sig.Close(f.ctx, f.Actor("amelia.clarke"), al[0].ID); err != nil {
 			t.Fatal(err)
 		}
-		f.Clock.Set(apptest.T0.Add(3*signals.Bucket + 2*time.Minute))
+		f.Clock.Set(apptest.T0.Add(9*signals.Bucket + 2*time.Minute))
 		f.burst(t, 40)
-		f.Clock.Set(apptest.T0.Add(4*signals.Bucket + signals.Grace))
+		f.Clock.Set(apptest.T0.Add(10*signals.Bucket + signals.Grace))
 		f.fire(t)
 		if n := len(f.incidents(t)); n != 1 {
 			t.Fatalf("a second incident while the first is open: %d", n)
