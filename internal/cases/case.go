@@ -145,6 +145,10 @@ type TransitionInput struct {
 	To         Status `json:"to"`
 	Resolution string `json:"resolution"`
 	Note       string `json:"note"`
+	// Reply is a public reply sent in the same change, before the move (for
+	// capabilities that answer and move many cases: incidents' bulk
+	// resolve); not part of the API's body.
+	Reply string `json:"-"`
 }
 
 // CommentInput is the body of POST /cases/{id}/comments.

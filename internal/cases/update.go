@@ -628,7 +628,7 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, s.transition(cfg, in))
+	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, s.transition(cfg, actor, in))
 }
 
 // TransitionInTx is Transition inside the caller's transaction, for
@@ -639,15 +639,15 @@ func (s *Service) TransitionInTx(ctx context.Context, tx *db.Tx, actor auth.Acto
 	if err != nil {
 		return nil, err
 	}
-	fn := s.transition(cfg, in)
+	fn := s.transition(cfg, actor, in)
 	return s.changeTx(ctx, tx, cfg, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
 		return runPlan(ctx, tx, c, fn)
 	})
 }
 
 // transition is the plan that moves a case to in.To.
-func (s *Service) transition(cfg *desk.Config, in TransitionInput) plan {
-	return func(_ db.Querier, c *Case, _ *later) ([]eventRec, error) {
+func (s *Service) transition(cfg *desk.Config, actor auth.Actor, in TransitionInput) plan {
+	return func(_ db.Querier, c *Case, w *later) ([]eventRec, error) {
 		v := &apperr.Invalid{}
 		if !in.To.Valid() {
 			v.Add("to", "unknown status %q", in.To)
@@ -684,15 +684,43 @@ func (s *Service) transition(cfg *desk.Config, in TransitionInput) plan {
 		if in.To != StatusResolved && in.Resolution != "" {
 			v.Add("resolution", "only used when resolving")
 		}
+		reply := strings.TrimSpace(in.Reply)
+		if in.Reply != "" {
+			input.Required(v, "reply", input.Comment, reply)
+		}
 		if err := v.Err(); err != nil {
 			return nil, err
 		}
 		if note != "" {
 			data["note"] = note
 		}
+		recs := []eventRec{{typ: "status", data: data}}
+		if reply != "" {
+			recs = append([]eventRec{s.replyRec(actor, c, reply, now, w)}, recs...)
+		}
 		c.Status = in.To
-		return []eventRec{{typ: "status", data: data}}, nil
+		return recs, nil
 	}
+}
+
+// replyRec is a public reply to c sent with a change: its comment is
+// written once the change runs in its transaction (w), and the first reply
+// from the desk is the case's first response.
+func (s *Service) replyRec(actor auth.Actor, c *Case, body string, now time.Time, w *later) eventRec {
+	data := map[string]any{"internal": false}
+	if c.FirstResponseAt == nil && isDesk(actor) {
+		c.FirstResponseAt = &now
+	}
+	w.add(func(ctx context.Context, tx *db.Tx) error {
+		var id int64
+		if err := tx.QueryRow(ctx, `INSERT INTO case_comments (case_id, author_id, body, internal, created_at)
+			VALUES (?, ?, ?, ?, ?) RETURNING id`, c.ID, db.NullID(actor.UserID), body, false, db.T(now)).Scan(&id); err != nil {
+			return fmt.Errorf("insert reply: %w", err)
+		}
+		data["comment_id"] = id
+		return nil
+	})
+	return eventRec{typ: "comment", data: data}
 }
 
 // AddComment adds a public reply or an internal note. The first public reply

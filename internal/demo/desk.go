@@ -273,6 +273,7 @@ func Desk(seed int64) *desk.Config {
 	setOncall(cfg)      // oncall.go
 	escalationDesk(cfg) // escalation.go
 	signalsDesk(cfg)    // signals.go
+	incidentDesk(cfg)   // incidents.go
 	return cfg
 }
 

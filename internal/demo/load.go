@@ -55,6 +55,7 @@ type Prepared struct {
 
 	a      *app.App
 	actors map[string]auth.Actor // by email
+	now    time.Time             // the desk's present
 }
 
 // Prepare applies the demo desk, sets the demo users' password, issues the
@@ -77,7 +78,7 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if err != nil {
 		return nil, err
 	}
-	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users))}
+	p := &Prepared{a: a, actors: make(map[string]auth.Actor, len(users)), now: now}
 	demoUsers := map[string]bool{}
 	for _, u := range cfg.Users {
 		demoUsers[strings.ToLower(u.Email)] = true
@@ -135,6 +136,9 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 // LoadCases writes the generated cases and their histories (see Replay).
 func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
+		return err
+	}
+	if err := loadIncidents(ctx, p.a, p.actors, p.now); err != nil { // incidents.go
 		return err
 	}
 	if err := seedSignals(ctx, p.a, p.Specs, p.a.Clock.Now()); err != nil { // signals.go

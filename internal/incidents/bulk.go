@@ -295,42 +295,59 @@ func (s *Service) bulkBatch(ctx context.Context, id int64) (bool, error) {
 			}
 			actor = auth.ActorFor(u)
 		}
-		caseIDs, err := db.QueryIDs(ctx, tx, `SELECT case_id FROM incident_cases WHERE bulk_id = ? AND reply_state = 'pending'
-			ORDER BY case_id LIMIT ?`, id, batch)
+		tpl, err := parseTemplate(body)
+		if err != nil {
+			return err // checked when queued
+		}
+		// The batch with what the reply needs, and whether the sender sees each case.
+		visible, vargs := "1", []any(nil)
+		if cond, args := cases.Scope(actor); cond != "" {
+			visible, vargs = "CASE WHEN ("+cond+") THEN 1 ELSE 0 END", args
+		}
+		rows, err := tx.Query(ctx, `SELECT c.id, c.number, c.requester_name, c.status, `+visible+` FROM incident_cases ic
+			JOIN cases c ON c.id = ic.case_id WHERE ic.bulk_id = ? AND ic.reply_state = 'pending' ORDER BY ic.case_id LIMIT ?`,
+			append(vargs, id, batch)...)
+		if err != nil {
+			return fmt.Errorf("bulk %d cases: %w", id, err)
+		}
+		type pending struct {
+			id, number int64
+			requester  string
+			status     cases.Status
+			visible    int
+		}
+		todo, err := db.Collect(rows, func(r db.Scanner) (pending, error) {
+			var p pending
+			return p, r.Scan(&p.id, &p.number, &p.requester, &p.status, &p.visible)
+		})
 		if err != nil {
 			return fmt.Errorf("bulk %d cases: %w", id, err)
 		}
 		jctx := db.Join(ctx, tx)
 		var done, skipped []any
-		for _, cid := range caseIDs {
-			ref := idString(cid)
-			c, err := s.cases.Find(ctx, tx, ref)
+		for _, p := range todo {
+			if p.visible == 0 || cases.CheckTransition(p.status, cases.StatusResolved) != nil {
+				skipped = append(skipped, p.id)
+				continue
+			}
+			c := &cases.Case{Number: cases.FormatNumber(p.number), Requester: cases.Requester{Name: p.requester}}
+			reply, err := execute(tpl, caseData(inc, c))
 			if err != nil {
 				return err
 			}
-			if !s.cases.CanSee(ctx, actor, c) || cases.CheckTransition(c.Status, cases.StatusResolved) != nil {
-				skipped = append(skipped, cid)
-				continue
-			}
-			reply, err := Render(body, caseData(inc, c))
-			if err != nil {
-				return err // checked when queued
-			}
-			if _, err := s.cases.AddComment(jctx, actor, ref, cases.CommentInput{Body: reply}); err != nil {
-				return fmt.Errorf("bulk reply to %s: %w", c.Number, err)
-			}
-			if _, err := s.cases.Transition(jctx, actor, ref, cases.TransitionInput{To: cases.StatusResolved,
-				Resolution: resolution, Note: note}); err != nil {
+			// One change per case: the reply and the resolve, with the case's own timeline entries, SLA outcome and events.
+			if _, err := s.cases.Transition(jctx, actor, idString(p.id), cases.TransitionInput{To: cases.StatusResolved,
+				Resolution: resolution, Note: note, Reply: reply}); err != nil {
 				return fmt.Errorf("bulk resolve %s: %w", c.Number, err)
 			}
-			done = append(done, cid)
+			done = append(done, p.id)
 		}
 		for _, p := range []struct {
 			state string
 			ids   []any
 		}{{"done", done}, {"skipped", skipped}} {
 			for chunk := range slices.Chunk(p.ids, 500) {
-				if _, err := tx.Exec(ctx, `UPDATE incident_cases SET reply_state = ?, replied_at = ? WHERE bulk_id = ? AND case_id IN (`+
+				if _, err := tx.Exec(ctx, `UPDATE incident_cases SET reply_state = ?, replied_at = ? WHERE bulk_id = ? AND reply_state = 'pending' AND case_id IN (`+
 					db.Placeholders(len(chunk))+`)`, append([]any{p.state, db.T(now), id}, chunk...)...); err != nil {
 					return fmt.Errorf("bulk %d progress: %w", id, err)
 				}
@@ -339,7 +356,7 @@ func (s *Service) bulkBatch(ctx context.Context, id int64) (bool, error) {
 		if _, err := tx.Exec(ctx, `UPDATE incident_bulk SET done = done + ?, skipped = skipped + ? WHERE id = ?`, len(done), len(skipped), id); err != nil {
 			return err
 		}
-		if len(caseIDs) == batch {
+		if len(todo) == batch {
 			more = true
 			return nil
 		}

@@ -402,10 +402,22 @@ func sampleData() TemplateData {
 
 // Render renders a template body over d. An unknown field is an error.
 func Render(body string, d TemplateData) (string, error) {
+	t, err := parseTemplate(body)
+	if err != nil {
+		return "", err
+	}
+	return execute(t, d)
+}
+
+func parseTemplate(body string) (*template.Template, error) {
 	t, err := template.New("update").Option("missingkey=error").Parse(body)
 	if err != nil {
-		return "", fmt.Errorf("template: %w", err)
+		return nil, fmt.Errorf("template: %w", err)
 	}
+	return t, nil
+}
+
+func execute(t *template.Template, d TemplateData) (string, error) {
 	var b bytes.Buffer
 	if err := t.Execute(&b, d); err != nil {
 		return "", fmt.Errorf("template: %w", err)

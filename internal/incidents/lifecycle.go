@@ -11,7 +11,6 @@ import (
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
-	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/input"
 )
@@ -472,9 +471,5 @@ func (s *Service) Definitions(ctx context.Context) (*Definitions, error) {
 	if err != nil {
 		return nil, err
 	}
-	return definitionsOf(cfg), nil
-}
-
-func definitionsOf(cfg *desk.Config) *Definitions {
-	return &Definitions{Types: Types, Severities: SeveritiesOf(cfg), Roles: RolesOf(cfg), Audiences: Audiences}
+	return &Definitions{Types: Types, Severities: SeveritiesOf(cfg), Roles: RolesOf(cfg), Audiences: Audiences}, nil
 }

@@ -2,7 +2,6 @@ package incidents
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"slices"
 	"time"
@@ -249,10 +248,4 @@ func (s *Service) firePages(ctx context.Context, cfg *desk.Config) error {
 			return err
 		}
 	}
-}
-
-func decodeStrings(raw string) ([]string, error) {
-	var out []string
-	err := json.Unmarshal([]byte(raw), &out)
-	return out, err
 }

@@ -111,7 +111,7 @@ type DeclareInput struct {
 	Categories []string `json:"categories"`
 	Sellers    []string `json:"sellers"`
 	// Case declares the incident from a case (id or ESC number): it is
-	// linked, and its market, category and seller fill in the scope.
+	// linked, and its market is the scope's when no markets are named.
 	Case string `json:"case"`
 	// Commander holds the role from the start (email); empty: the on-call
 	// commander once they acknowledge the page, else the declarer.
@@ -159,8 +159,8 @@ func (s *Service) Declare(ctx context.Context, actor auth.Actor, in DeclareInput
 		}
 	}
 	scope := checkScope(v, cfg, in.Markets, in.Categories, in.Sellers)
-	if src != nil {
-		scope.add(src)
+	if src != nil && len(scope.Markets) == 0 && src.Market != "" {
+		scope.Markets = []string{src.Market} // the case's market, unless markets are named; never its seller: it is bigger than one
 	}
 	var commander *auth.User
 	if email := auth.NormaliseEmail(in.Commander); email != "" {
@@ -271,18 +271,6 @@ func (s *Service) Declare(ctx context.Context, actor auth.Actor, in DeclareInput
 
 // scopeOf is an incident's affected markets, categories and sellers.
 type scopeOf struct{ Markets, Categories, Sellers []string }
-
-func (sc *scopeOf) add(c *cases.Case) {
-	if c.Market != "" && !slices.Contains(sc.Markets, c.Market) {
-		sc.Markets = append(sc.Markets, c.Market)
-	}
-	if c.Category != "" && !slices.Contains(sc.Categories, c.Category) {
-		sc.Categories = append(sc.Categories, c.Category)
-	}
-	if c.SellerID != nil && *c.SellerID != "" && !slices.Contains(sc.Sellers, *c.SellerID) {
-		sc.Sellers = append(sc.Sellers, *c.SellerID)
-	}
-}
 
 func checkScope(v *apperr.Invalid, cfg *desk.Config, markets, categories, sellers []string) scopeOf {
 	sc := scopeOf{Markets: []string{}, Categories: []string{}, Sellers: []string{}}

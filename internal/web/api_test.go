@@ -223,8 +223,32 @@ func TestEndpointRoles(t *testing.T) {
 			{"alert", "GET", "/api/v1/alerts/999999", nil, []int{404, 404, 404, 403, 404, 404, 401}, false},
 			{"alert acknowledge", "POST", "/api/v1/alerts/999999/acknowledge", nil, []int{404, 404, 404, 403, 403, 403, 401}, false},
 			{"alert close", "POST", "/api/v1/alerts/999999/close", nil, []int{404, 404, 404, 403, 403, 403, 401}, false},
+			// incidents: anyone signed in reads them; agents, leads and admins work them (INC-1 is the admin's declare)
+			{"incident declare", "POST", "/api/v1/incidents", map[string]any{"title": "Label printing slow", "type": "service", "severity": "SEV4"}, []int{201, 201, 201, 403, 403, 403, 401}, false},
+			{"incidents", "GET", "/api/v1/incidents?status=open", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"incident", "GET", "/api/v1/incidents/INC-1", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"incident definitions", "GET", "/api/v1/incidents/definitions", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"incident metrics", "GET", "/api/v1/incidents/metrics", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"incident transition", "POST", "/api/v1/incidents/INC-1/transitions", map[string]any{"to": "bogus"}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"incident severity", "POST", "/api/v1/incidents/INC-1/severity", map[string]any{"severity": "SEV9", "reason": "x"}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"incident role", "PUT", "/api/v1/incidents/INC-1/roles/scribe", map[string]any{"email": "nobody@flare.example"}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"incident ack", "POST", "/api/v1/incidents/INC-1/ack", nil, []int{409, 409, 409, 403, 403, 403, 401}, false},
+			{"incident timeline", "GET", "/api/v1/incidents/INC-1/timeline", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"incident note", "POST", "/api/v1/incidents/INC-1/timeline", map[string]any{"body": "Carrier confirms", "decision": true}, []int{201, 201, 201, 403, 403, 403, 401}, false},
+			{"incident moment", "PUT", "/api/v1/incidents/INC-1/moments/started", map[string]any{"reason": "x"}, []int{422, 422, 422, 403, 403, 403, 401}, false},
+			{"incident updates", "GET", "/api/v1/incidents/INC-1/updates", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"incident update preview", "POST", "/api/v1/incidents/INC-1/updates/preview", map[string]any{"audience": "internal"}, []int{200, 200, 200, 403, 403, 403, 401}, false},
+			{"incident subscribe", "PUT", "/api/v1/incidents/INC-1/subscription", nil, []int{204, 204, 204, 204, 204, 204, 401}, false},
+			{"incident cases", "GET", "/api/v1/incidents/INC-1/cases", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"incident link", "POST", "/api/v1/incidents/INC-1/cases", map[string]any{"search": map[string]any{"q": "nothing matches this"}}, []int{200, 200, 200, 403, 403, 403, 401}, false},
+			{"incident bulk resolve", "POST", "/api/v1/incidents/INC-1/resolve-cases", map[string]any{"resolution": "fixed", "note": "x"}, []int{409, 409, 403, 403, 403, 403, 401}, false},
+			{"incident report", "GET", "/api/v1/incidents/INC-1/report", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"case incidents", "GET", "/api/v1/cases/%s/incidents", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 		}
 		for _, r := range rows {
+			// Every row's requests come from one client address: a second
+			// of the fake clock per row refills its rate limit's bucket.
+			e.app.Clock.(*clock.Fake).Advance(time.Second)
 			for i, role := range roles {
 				path := r.path
 				if strings.Contains(path, "%s") {

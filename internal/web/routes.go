@@ -101,6 +101,31 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/admin/notification-deliveries", s.listNotifyDeliveries)
 	s.api("GET", "/admin/notification-deliveries/{id}", s.getNotifyDelivery)
 	s.api("POST", "/admin/notification-deliveries/replay", s.replayNotifyDeliveries)
+	// incidents (api_incidents.go)
+	s.api("GET", "/incidents", s.listIncidents)
+	s.api("POST", "/incidents", s.declareIncident)
+	s.api("GET", "/incidents/definitions", s.incidentDefinitions)
+	s.api("GET", "/incidents/metrics", s.incidentMetrics)
+	s.api("GET", "/incidents/{ref}", s.getIncident)
+	s.api("POST", "/incidents/{ref}/transitions", incidentAction(s.transitionIncident))
+	s.api("POST", "/incidents/{ref}/severity", incidentAction(s.incidentSeverity))
+	s.api("PUT", "/incidents/{ref}/roles/{role}", incidentAction(s.incidentRole))
+	s.api("POST", "/incidents/{ref}/ack", s.ackIncident)
+	s.api("GET", "/incidents/{ref}/timeline", incidentRead(s.incidentTimeline))
+	s.api("POST", "/incidents/{ref}/timeline", s.incidentNote)
+	s.api("PUT", "/incidents/{ref}/moments/{moment}", incidentAction(s.incidentMoment))
+	s.api("GET", "/incidents/{ref}/updates", incidentRead(s.incidentUpdates))
+	s.api("POST", "/incidents/{ref}/updates", s.postIncidentUpdate)
+	s.api("POST", "/incidents/{ref}/updates/preview", incidentAction(s.previewIncidentUpdate))
+	s.api("PUT", "/incidents/{ref}/subscription", s.incidentSubscription(true))
+	s.api("DELETE", "/incidents/{ref}/subscription", s.incidentSubscription(false))
+	s.api("GET", "/incidents/{ref}/cases", s.incidentCases)
+	s.api("POST", "/incidents/{ref}/cases", incidentAction(s.linkIncidentCases))
+	s.api("DELETE", "/incidents/{ref}/cases/{case}", s.unlinkIncidentCase)
+	s.api("POST", "/incidents/{ref}/resolve-cases", s.bulkResolveIncident)
+	s.api("GET", "/incidents/{ref}/resolve-cases", incidentRead(s.incidentBulk))
+	s.api("GET", "/incidents/{ref}/report", incidentRead(s.incidentReport))
+	s.api("GET", "/cases/{ref}/incidents", incidentRead(s.caseIncidents))
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}
@@ -170,6 +195,15 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("GET /signals/{id}", u.page(u.signalPage))
 	m.HandleFunc("GET /alerts", u.page(u.alertsPage))
 	m.HandleFunc("POST /alerts/{id}", u.page(u.postAlertAction))
+	// incidents (ui_incidents.go): the list and declare form, the command page and its forms
+	m.HandleFunc("GET /incidents", u.page(u.incidentsPage))
+	m.HandleFunc("POST /incidents", u.page(u.postDeclare))
+	m.HandleFunc("GET /incidents/{ref}", u.page(u.incidentPage))
+	m.HandleFunc("POST /incidents/{ref}/{action}", u.page(u.postIncident))
+	m.HandleFunc("GET /incidents/{ref}/{action}", func(w http.ResponseWriter, r *http.Request) {
+		// After signing in, a form post comes back as a GET of its address.
+		http.Redirect(w, r, "/incidents/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
+	})
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {

@@ -41,7 +41,7 @@ type ui struct {
 // pageNames are the page templates; each is parsed together with layout.html
 // and the parts (part_*.html) pages share.
 var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations",
-	"notifications", "webhooks", "signals", "alerts"}
+	"notifications", "webhooks", "incidents", "incident", "signals", "alerts"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -64,6 +64,7 @@ func newUI(s *Server) (*ui, error) {
 	u.addOncallFuncs(funcs)     // ui_oncall.go
 	u.addEscalationFuncs(funcs) // ui_escalation.go
 	u.addNotifyFuncs(funcs)     // ui_notify.go
+	u.addIncidentFuncs(funcs)   // ui_incidents.go
 	u.addSignalFuncs(funcs)     // ui_signals.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
