@@ -141,7 +141,7 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := loadIncidents(ctx, p.a, p.actors, p.now); err != nil { // incidents.go
 		return err
 	}
-	if err := seedSignals(ctx, p.a, p.Specs, p.a.Clock.Now()); err != nil { // signals.go
+	if err := seedSignals(ctx, p.a, p.Specs, p.now); err != nil { // signals.go
 		return err
 	}
 	return seedNotifications(ctx, p.a) // notify.go: the bells, from the history just written

@@ -36,7 +36,7 @@ func signalsDesk(cfg *desk.Config) {
 		Dimensions: []string{"field:carrier"},
 		Rules: []signals.Rule{
 			{Name: "Logistics surge", Signals: []string{signals.KindIntake}, Categories: []string{"logistics/"}, MinScore: 0.9, MinCount: 10,
-				Notify: "logistics", Declare: &signals.Declare{Type: incidents.TypeLogisticsDisruption, Severity: incidents.SEV2}},
+				Notify: "logistics", Declare: signals.Declare{Type: incidents.TypeLogisticsDisruption, Severity: incidents.SEV2}},
 			{Name: "Safety-term surge", Signals: []string{signals.KindSafetyTerm}, MinScore: 0.9, MinCount: 4,
 				Notify: "trust_safety", OpenCase: "safety/product_safety"},
 			{Name: "Intake surge", Signals: []string{signals.KindIntake, signals.KindAlert}, MinScore: 0.95, MinCount: 15, Notify: "escalations"},

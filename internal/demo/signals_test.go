@@ -30,7 +30,7 @@ func TestDemoSignals(t *testing.T) {
 		t.Fatal(err)
 	}
 	start := time.Now()
-	if err := seedSignals(ctx, a, p.Specs, a.Clock.Now()); err != nil {
+	if err := seedSignals(ctx, a, p.Specs, p.now); err != nil {
 		t.Fatal(err)
 	}
 	t.Logf("signals seeded and scored in %s", time.Since(start).Round(time.Millisecond))
@@ -50,7 +50,7 @@ func TestDemoSignals(t *testing.T) {
 		t.Fatalf("want the one outage alert with its incident, got %d", len(al))
 	}
 	inc, err := a.Incidents.Get(ctx, admin, al[0].Incident)
-	if err != nil || inc.Type != incidents.TypeLogisticsDisruption || a.Clock.Now().Sub(inc.CreatedAt) < 2*24*time.Hour {
+	if err != nil || inc.Type != incidents.TypeLogisticsDisruption || p.now.Sub(inc.CreatedAt) < 2*24*time.Hour {
 		t.Fatalf("incident %+v %v", inc, err)
 	}
 }

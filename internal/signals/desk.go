@@ -50,7 +50,7 @@ type Rule struct {
 	OpenCase string `yaml:"open_case,omitempty" json:"open_case,omitempty"`
 	// Declare declares an incident, unless one declared for the same
 	// signal is still open.
-	Declare *Declare `yaml:"declare,omitempty" json:"declare,omitempty"`
+	Declare Declare `yaml:"declare,omitempty" json:"declare,omitzero"`
 }
 
 // Declare is a rule's incident: its type and severity.
@@ -58,6 +58,9 @@ type Declare struct {
 	Type     incidents.Type     `yaml:"type" json:"type"`
 	Severity incidents.Severity `yaml:"severity" json:"severity"`
 }
+
+// IsZero reports whether the rule declares nothing.
+func (d Declare) IsZero() bool { return d == Declare{} }
 
 // SettingsOf is the desk's detection settings.
 func SettingsOf(c *desk.Config) Settings { return desk.Get(c, SettingsKey) }
@@ -117,7 +120,7 @@ func validate(doc *desk.Config, s Settings) []apperr.FieldError {
 		if r.MinCount < 0 {
 			add(p+".min_count", "must not be negative")
 		}
-		if r.Notify == "" && r.OpenCase == "" && r.Declare == nil {
+		if r.Notify == "" && r.OpenCase == "" && r.Declare.IsZero() {
 			add(p, "a rule needs an action: notify, open_case or declare")
 		}
 		if r.Notify != "" {
@@ -130,7 +133,7 @@ func validate(doc *desk.Config, s Settings) []apperr.FieldError {
 				add(p+".open_case", "unknown category %q", r.OpenCase)
 			}
 		}
-		if d := r.Declare; d != nil {
+		if d := r.Declare; !d.IsZero() {
 			if !d.Type.Valid() {
 				add(p+".declare.type", "unknown incident type %q", d.Type)
 			}

@@ -302,8 +302,8 @@ func (s *Service) apply(ctx context.Context, a *Alert, r Rule) error {
 		}
 		a.CaseNumber = res.Case.Number
 	}
-	if d := r.Declare; d != nil && a.IncidentID == 0 {
-		return s.declare(ctx, a, r, *d)
+	if d := r.Declare; !d.IsZero() && a.IncidentID == 0 {
+		return s.declare(ctx, a, r, d)
 	}
 	return nil
 }

@@ -28,7 +28,7 @@ func rules() signals.Settings {
 	return signals.Settings{Rules: []signals.Rule{{
 		Name: "Payout surge", Signals: []string{signals.KindIntake}, Categories: []string{"payments/"}, Markets: []string{market},
 		MinScore: 0.9, MinCount: 10, Notify: "payments",
-		Declare: &signals.Declare{Type: incidents.TypeService, Severity: incidents.SEV2},
+		Declare: signals.Declare{Type: incidents.TypeService, Severity: incidents.SEV2},
 	}}}
 }
 
