@@ -37,6 +37,7 @@ import (
 	"github.com/flare-desk/flare/internal/problems"
 	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
+	"github.com/flare-desk/flare/internal/signals"
 	"github.com/flare-desk/flare/internal/suggest"
 )
 
@@ -63,6 +64,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, mail.Sections()...)
 	sections = append(sections, webhook.Sections()...)
 	sections = append(sections, alertmanager.Sections()...)
+	sections = append(sections, signals.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -125,6 +127,7 @@ type Capabilities struct {
 	Import       *csvimport.Service
 	Problems     *problems.Service
 	Suggest      *suggest.Service
+	Signals      *signals.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -170,6 +173,12 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Problems.Register(bus)
 		cs.Suggest.Register(bus)
+	}
+	// Signals count case.created from the app's bus; a Wire without one
+	// (the demo's loader) counts nothing.
+	cs.Signals = signals.New(d, dk, cs.Cases, cs.Intake, cs.Incidents, c, log)
+	if bus != nil {
+		cs.Signals.Register(bus)
 	}
 	return cs
 }
@@ -225,6 +234,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Postmortems.RunTimer(lctx) })
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
+	a.loops.Go(func() { a.Signals.Run(lctx) })
 	stopMail, err := a.Mail.Start(lctx, a.mail) // the SMTP listener and the IMAP poller, when set
 	if err != nil {
 		cancel()

@@ -276,6 +276,7 @@ func Desk(seed int64) *desk.Config {
 	incidentDesk(cfg)       // incidents.go
 	mailDesk(cfg)           // mail.go
 	intakeChannelsDesk(cfg) // intake_channels.go
+	signalsDesk(cfg)        // signals.go
 	return cfg
 }
 

@@ -185,6 +185,9 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := seedIntakeChannels(ctx, p.a); err != nil { // intake_channels.go
 		return err
 	}
+	if err := seedSignals(ctx, p.a, p.Specs, p.now); err != nil { // signals.go
+		return err
+	}
 	if err := seedNotifications(ctx, p.a); err != nil { // notify.go: the bells, from the history just written
 		return err
 	}

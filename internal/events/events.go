@@ -82,6 +82,7 @@ const (
 	ProblemChanged      Type = "problem.changed"       // its title, root cause, owner, status or action changed
 	ProblemCaseLinked   Type = "problem.case_linked"   // a case was linked to it
 	ProblemCaseUnlinked Type = "problem.case_unlinked" // a case was unlinked from it
+	SignalAlert         Type = "signal.alert"          // a detection rule asks a team to look at an anomaly in a signal (internal/signals)
 )
 
 // kind is what the stream knows of a type: its payload and the payload's
@@ -140,6 +141,7 @@ var kinds = map[Type]kind{
 	ProblemChanged:      {1, func() Payload { return &Problem{} }},
 	ProblemCaseLinked:   {1, func() Payload { return &Problem{} }},
 	ProblemCaseUnlinked: {1, func() Payload { return &Problem{} }},
+	SignalAlert:         {1, func() Payload { return &Alert{} }},
 }
 
 // Types lists every event type, for documentation and subscriptions.
@@ -152,7 +154,7 @@ func Types() []Type {
 		IncidentCasesLinked, IncidentCasesResolved,
 		PostmortemCreated, PostmortemSubmitted, PostmortemReturned, PostmortemPublished,
 		ActionItemAssigned, ActionItemChanged, ActionItemDueSoon, ActionItemOverdue, CaseMerged,
-		ProblemCreated, ProblemChanged, ProblemCaseLinked, ProblemCaseUnlinked}
+		ProblemCreated, ProblemChanged, ProblemCaseLinked, ProblemCaseUnlinked, SignalAlert}
 }
 
 // Known reports whether t is an event type.
@@ -379,6 +381,23 @@ type Problem struct {
 
 func (*Problem) payload() {}
 
+// Alert: an anomaly in a signal (internal/signals) that a detection rule
+// tells a team of. It carries no case; Team is who hears of it.
+type Alert struct {
+	AlertID     int64     `json:"alert_id"`
+	Key         string    `json:"key"`    // the series and the window's start: stable for one anomaly
+	Series      string    `json:"series"` // intake|category=…|market=…
+	Label       string    `json:"label"`  // in words
+	Rule        string    `json:"rule"`
+	Team        string    `json:"team"`
+	WindowStart time.Time `json:"window_start"`
+	WindowEnd   time.Time `json:"window_end"`
+	Observed    float64   `json:"observed"`
+	Expected    float64   `json:"expected"`
+	Score       float64   `json:"score"`
+}
+
+func (*Alert) payload()         {}
 func (*Created) payload()       {}
 func (*Changed) payload()       {}
 func (*StatusChanged) payload() {}

@@ -3,6 +3,7 @@ package notify
 import (
 	"fmt"
 	"net/url"
+	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -213,6 +214,12 @@ func Describe(e events.Event, r *Recipient, t Text, loc *time.Location) Content 
 	case *events.ActionItem:
 		describeActionItem(&c, e, d, you, team, fact)
 		c.Link = strings.TrimRight(t.BaseURL, "/") + "/action-items?mine=1"
+	case *events.Alert:
+		c.Title = fmt.Sprintf("Anomaly in %s: %.0f observed, %.1f expected", d.Label, d.Observed, d.Expected)
+		fact("Window", when(d.WindowStart)+" – "+when(d.WindowEnd))
+		fact("Score", fmt.Sprintf("%.2f", d.Score))
+		fact("Rule", d.Rule)
+		c.Link = strings.TrimRight(t.BaseURL, "/") + "/alerts/" + strconv.FormatInt(d.AlertID, 10)
 	default:
 		c.Title = fmt.Sprintf("%s on %s", e.Type, n)
 	}
@@ -245,6 +252,8 @@ func why(k Kind) string {
 		return "the incident names you: paged, given a role, a stakeholder or a subscriber"
 	case KindActionItem:
 		return "you own the action item"
+	case KindSignalAlert:
+		return "a detection rule tells your team of an anomaly"
 	}
 	return string(k)
 }

@@ -195,6 +195,8 @@ func (s *Service) recipients(ctx context.Context, cfg *desk.Config, e events.Eve
 		emails = append(emails, d.Notify...)
 	case *events.ActionItem:
 		emails = append(emails, d.Owner)
+	case *events.Alert:
+		teams = append(teams, d.Team)
 	}
 	people, members, err := s.people(ctx, cfg, emails, teams)
 	if err != nil {

@@ -26,12 +26,13 @@ const (
 	KindStatus           Kind = "status_changed"    // a case you watch, or of a seller you manage, changed status
 	KindIncident         Kind = "incident"          // an incident pages you, gives you a role, or sends you its status update
 	KindActionItem       Kind = "action_item"       // an incident's action item is yours, due soon or overdue
+	KindSignalAlert      Kind = "signal_alert"      // a detection rule tells your team of an anomaly (internal/signals)
 )
 
 // Kinds lists every kind.
 var Kinds = []Kind{KindAssigned, KindMention, KindHandoffRequested, KindHandoffAnswered, KindSLAWarning,
 	KindSLABreach, KindEscalation, KindAckMissed, KindResolved, KindReopened, KindStatus, KindIncident,
-	KindActionItem}
+	KindActionItem, KindSignalAlert}
 
 // Valid reports whether k is a kind.
 func (k Kind) Valid() bool { return slices.Contains(Kinds, k) }
@@ -213,6 +214,8 @@ func Recipients(e events.Event, f Facts) []Recipient {
 		if e.Type != events.ActionItemChanged { // assigned, due soon, overdue: its owner
 			add(d.Owner, KindActionItem, false)
 		}
+	case *events.Alert:
+		members(d.Team, KindSignalAlert)
 	}
 	return out
 }

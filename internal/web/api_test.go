@@ -222,6 +222,13 @@ func TestEndpointRoles(t *testing.T) {
 			{"notification deliveries", "GET", "/api/v1/admin/notification-deliveries?channel=webhook", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"notification delivery", "GET", "/api/v1/admin/notification-deliveries/999999", nil, []int{404, 403, 403, 403, 403, 403, 401}, false},
 			{"notification replay", "POST", "/api/v1/admin/notification-deliveries/replay", map[string]any{"webhook_id": 1}, []int{200, 403, 403, 403, 403, 403, 401}, false},
+			// signals and alerts: the desk's staff see them, agents, leads and admins acknowledge and close
+			{"signals", "GET", "/api/v1/signals", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			{"signal", "GET", "/api/v1/signals/999999", nil, []int{404, 404, 404, 403, 404, 404, 401}, false},
+			{"alerts", "GET", "/api/v1/alerts?status=active", nil, []int{200, 200, 200, 403, 200, 200, 401}, false},
+			{"alert", "GET", "/api/v1/alerts/999999", nil, []int{404, 404, 404, 403, 404, 404, 401}, false},
+			{"alert acknowledge", "POST", "/api/v1/alerts/999999/acknowledge", nil, []int{404, 404, 404, 403, 403, 403, 401}, false},
+			{"alert close", "POST", "/api/v1/alerts/999999/close", nil, []int{404, 404, 404, 403, 403, 403, 401}, false},
 			// incidents: anyone signed in reads them; agents, leads and admins work them (INC-1 is the admin's declare)
 			{"incident declare", "POST", "/api/v1/incidents", map[string]any{"title": "Label printing slow", "type": "service", "severity": "SEV4"}, []int{201, 201, 201, 403, 403, 403, 401}, false},
 			{"incidents", "GET", "/api/v1/incidents?status=open", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},

@@ -8,6 +8,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/portal"
+	"github.com/flare-desk/flare/internal/signals"
 )
 
 // registerRoutes is the server's one route table: every API endpoint and
@@ -83,6 +84,13 @@ func (s *Server) registerRoutes() {
 	s.api("POST", "/oncall/{team}/overrides", s.createOverride)
 	s.api("DELETE", "/oncall/{team}/overrides/{id}", s.endOverride)
 	s.api("GET", "/oncall/{team}/feeds", s.listFeeds)
+	// signals and alerts (api_signals.go)
+	s.api("GET", "/signals", s.listSignals)
+	s.api("GET", "/signals/{id}", s.getSignal)
+	s.api("GET", "/alerts", s.listAlerts)
+	s.api("GET", "/alerts/{id}", s.getAlert)
+	s.api("POST", "/alerts/{id}/acknowledge", s.alertAction(signals.AlertAcknowledged))
+	s.api("POST", "/alerts/{id}/close", s.alertAction(signals.AlertClosed))
 	s.api("POST", "/oncall/{team}/feeds", s.createFeed)
 	s.api("DELETE", "/oncall/{team}/feeds/{id}", s.revokeFeed)
 	s.oncallFeedRoute() // GET /oncall/{team}.ics: a feed token in the URL instead of a login
@@ -229,6 +237,11 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /admin/webhooks", u.page(u.postWebhook))
 	m.HandleFunc("GET /admin/webhooks/{id}", u.page(u.webhookPage))
 	m.HandleFunc("POST /admin/webhooks/{id}", u.page(u.postWebhookAction))
+	// signals and alerts (ui_signals.go)
+	m.HandleFunc("GET /signals", u.page(u.signalsPage))
+	m.HandleFunc("GET /signals/{id}", u.page(u.signalPage))
+	m.HandleFunc("GET /alerts", u.page(u.alertsPage))
+	m.HandleFunc("POST /alerts/{id}", u.page(u.postAlertAction))
 	// incidents (ui_incidents.go): the list and declare form, the command page and its forms
 	m.HandleFunc("GET /incidents", u.page(u.incidentsPage))
 	m.HandleFunc("POST /incidents", u.page(u.postDeclare))
