@@ -89,6 +89,9 @@ func Prepare(ctx context.Context, a *app.App, opt Options) (*Prepared, error) {
 	if opt.Showcase && n > showcaseCases {
 		n -= showcaseCases // the showcase's cases make up the count (problems.go)
 	}
+	if n > intakeSeedCases {
+		n -= intakeSeedCases // so do the intake channels' (intake_channels.go)
+	}
 	cfg := Desk(opt.Seed)
 	if _, err := a.Desk.Apply(ctx, auth.System("demo"), now, cfg); err != nil {
 		return nil, fmt.Errorf("apply demo desk: %w", err)
