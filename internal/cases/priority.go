@@ -357,7 +357,7 @@ const assessedKey = "assessed"
 // lastAssessment reads the facts of the case's latest assessment from its
 // timeline, with the event it ran for; ok is false when none is recorded.
 func lastAssessment(ctx context.Context, q db.Querier, caseID int64) (routing.Facts, routing.Event, bool, error) {
-	rows, err := q.Query(ctx, `SELECT type, data FROM case_events WHERE case_id = ? AND type IN ('created', 'update') ORDER BY id DESC`, caseID)
+	rows, err := q.Query(ctx, `SELECT type, data FROM case_events WHERE case_id = ? AND type IN ('created', 'update', 'repeat_contact') ORDER BY id DESC`, caseID)
 	if err != nil {
 		return routing.Facts{}, "", false, fmt.Errorf("last assessment of case %d: %w", caseID, err)
 	}

@@ -24,7 +24,7 @@ func (s *Service) RecordRepeat(ctx context.Context, tx *db.Tx, actor auth.Actor,
 		set := func(field string, old, new any) { changes = append(changes, Change{Field: field, Old: old, New: new}) }
 		var w later
 		v := &apperr.Invalid{}
-		routed, _, err := s.updatePriority(ctx, tx, &w, cfg, v, c, UpdateInput{}, set)
+		routed, assessed, err := s.updatePriority(ctx, tx, &w, cfg, v, c, UpdateInput{}, set)
 		if err != nil {
 			return nil, err
 		}
@@ -33,7 +33,11 @@ func (s *Service) RecordRepeat(ctx context.Context, tx *db.Tx, actor auth.Actor,
 				return nil, err
 			}
 		}
-		events := []eventRec{{typ: "repeat_contact", data: map[string]any{"case": repeat, "reason": reason, "count": c.RepeatContacts}}}
+		data := map[string]any{"case": repeat, "reason": reason, "count": c.RepeatContacts}
+		if assessed != nil {
+			data[assessedKey] = assessed // what the priority was re-scored on (the routing explanation)
+		}
+		events := []eventRec{{typ: "repeat_contact", data: data}}
 		if len(changes) > 0 {
 			events = append(events, eventRec{typ: "update", data: map[string]any{"changes": changes}})
 		}

@@ -169,6 +169,9 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := Replay(ctx, p.a, p.Specs, p.actors); err != nil {
 		return err
 	}
+	if err := seedIntakeChannels(ctx, p.a); err != nil { // intake_channels.go: right after the history, before the stories' cases
+		return err
+	}
 	if err := loadIncidents(ctx, p.a, p.actors, p.now); err != nil { // incidents.go
 		return err
 	}
@@ -184,9 +187,6 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 		if err := loadProblems(ctx, p.a, p.actors); err != nil { // problems.go
 			return err
 		}
-	}
-	if err := seedIntakeChannels(ctx, p.a); err != nil { // intake_channels.go
-		return err
 	}
 	if err := seedSignals(ctx, p.a, p.Specs, p.now); err != nil { // signals.go
 		return err
