@@ -30,6 +30,11 @@ func requireBrowser() bool {
 // newBrowser starts a fresh headless Chromium and returns a tab context.
 func newBrowser(t *testing.T, timeout time.Duration) context.Context {
 	t.Helper()
+	if raceDetector {
+		// The browser drives one page at a time: under the race detector it
+		// only repeats the plain run about ten times slower (CI runs both).
+		t.Skip("browser tests run without -race; the race run covers the server's concurrency")
+	}
 	if _, err := os.Stat(chromiumPath); err != nil {
 		if requireBrowser() {
 			t.Fatalf("Chromium is required (FLARE_TEST_REQUIRE_BROWSER=1 or CI=true) but %s is missing: %v", chromiumPath, err)

@@ -1,0 +1,6 @@
+//go:build !race
+
+package web
+
+// raceDetector is true when the tests run under -race (see newBrowser).
+const raceDetector = false
