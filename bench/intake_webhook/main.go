@@ -16,25 +16,18 @@ import (
 	"flag"
 	"fmt"
 	"io"
-	"log/slog"
 	"math/rand/v2"
-	"net"
 	"net/http"
 	"os"
 	"runtime/pprof"
 	"slices"
-	"sync"
-	"sync/atomic"
 	"time"
 
-	"github.com/flare-desk/flare/bench/internal/benchstore"
+	"github.com/flare-desk/flare/bench/internal/benchload"
 	"github.com/flare-desk/flare/internal/app"
-	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
-	"github.com/flare-desk/flare/internal/demo"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/intake/webhook"
-	"github.com/flare-desk/flare/internal/web"
 )
 
 const secret = "bench-secret"
@@ -62,107 +55,24 @@ func main() {
 	}
 }
 
-type result struct {
-	n       int
-	elapsed time.Duration
-	lat     []time.Duration
-}
-
-func (r result) rate() float64 { return float64(r.n) / r.elapsed.Seconds() }
-
-func (r result) pct(p float64) time.Duration {
-	s := slices.Clone(r.lat)
-	slices.Sort(s)
-	return s[min(len(s)-1, int(float64(len(s))*p))]
-}
-
-func parallel(n, k int, f func(i int) error) (result, error) {
-	var next atomic.Int64
-	lat := make([]time.Duration, n)
-	var firstErr atomic.Value
-	var wg sync.WaitGroup
-	start := time.Now()
-	for range k {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1)) - 1
-				if i >= n {
-					return
-				}
-				t := time.Now()
-				if err := f(i); err != nil {
-					firstErr.CompareAndSwap(nil, err)
-					return
-				}
-				lat[i] = time.Since(t)
-			}
-		})
-	}
-	wg.Wait()
-	if err, ok := firstErr.Load().(error); ok {
-		return result{}, err
-	}
-	return result{n: n, elapsed: time.Since(start), lat: lat}, nil
-}
-
 func run(ctx context.Context, which string, n int, dup float64, clients int, profile string) error {
-	d, cleanup, err := benchstore.Open(ctx, which)
+	e, err := benchload.Start(ctx, which, func(a *app.App, cfg *desk.Config) {
+		a.Webhooks.UseSecrets(func(string) string { return secret })
+		desk.Set(cfg, webhook.EndpointsKey, []webhook.Endpoint{endpoint})
+	})
 	if err != nil {
 		return err
 	}
-	defer cleanup()
-	a, err := app.New(d, app.Options{Logger: slog.New(slog.DiscardHandler), Work: true})
+	defer e.Close()
+	d, token, url := e.App.DB, e.Token, e.URL
+	ins, apiBodies, err := benchload.Cases(e.Desk, n, e.App.Clock.Now())
 	if err != nil {
 		return err
 	}
-	a.Webhooks.UseSecrets(func(string) string { return secret })
-	now := a.Clock.Now()
-	cfg := demo.Desk(1)
-	desk.Set(cfg, webhook.EndpointsKey, []webhook.Endpoint{endpoint})
-	if _, err := a.Desk.Apply(ctx, auth.System("bench"), now, cfg); err != nil {
-		return err
-	}
-	var admin auth.Actor
-	users, err := auth.ListUsers(ctx, d)
-	if err != nil {
-		return err
-	}
-	for _, u := range users {
-		if u.Role == auth.RoleAdmin {
-			admin = auth.ActorFor(u)
-			break
-		}
-	}
-	var token string
-	if err := d.InTx(ctx, func(tx *db.Tx) error {
-		token, _, err = auth.CreateToken(ctx, tx, now, admin.UserID, "bench")
-		return err
-	}); err != nil {
-		return err
-	}
-	srv, err := web.New(a, web.Options{Limits: &web.Limits{}}) // no rate limits: one sender, one address
-	if err != nil {
-		return err
-	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return err
-	}
-	go func() { _ = http.Serve(ln, srv.Handler()) }()
-	url := "http://" + ln.Addr().String()
-	if err := a.Start(ctx); err != nil {
-		return err
-	}
-	defer func() { _ = a.Stop(context.Background()) }()
-
 	// The same generated cases for both: the baseline as API bodies, the
 	// webhook as a monitor's posts (ids 1..n), some of them twice.
-	var apiBodies, hookBodies [][]byte
-	for i, spec := range demo.Generate(cfg, 7, n, now) {
-		in := spec.Input
-		in.At = time.Time{}
-		b, _ := json.Marshal(in)
-		apiBodies = append(apiBodies, b)
+	var hookBodies [][]byte
+	for i, in := range ins {
 		h, _ := json.Marshal(map[string]any{"id": fmt.Sprintf("post-%d", i+1), "platform": "x", "title": in.Title,
 			"text": in.Description, "category": in.Category, "market": in.Market})
 		hookBodies = append(hookBodies, h)
@@ -193,10 +103,13 @@ func run(ctx context.Context, which string, n int, dup float64, clients int, pro
 		}
 		return nil
 	}
-	base, err := parallel(n, clients, func(i int) error {
+	base, err := benchload.Parallel(n, clients, func(i int) error {
 		return do("/api/v1/cases", apiBodies[i], map[string]string{"Authorization": "Bearer " + token}, http.StatusCreated)
 	})
 	if err != nil {
+		return fmt.Errorf("baseline: %w", err)
+	}
+	if err := e.Drain(ctx, &base, 5*time.Minute); err != nil {
 		return fmt.Errorf("baseline: %w", err)
 	}
 	auth := endpoint.Auth.Canonical()
@@ -208,11 +121,14 @@ func run(ctx context.Context, which string, n int, dup float64, clients int, pro
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
 	}
-	hook, err := parallel(len(sends), clients, func(i int) error {
+	hook, err := benchload.Parallel(len(sends), clients, func(i int) error {
 		return do("/api/v1/intake/bench", sends[i], map[string]string{"X-Signature-256": auth.Sign(sends[i], secret, 0)},
 			http.StatusCreated, http.StatusOK)
 	})
 	if err != nil {
+		return fmt.Errorf("webhook: %w", err)
+	}
+	if err := e.Drain(ctx, &hook, 5*time.Minute); err != nil {
 		return fmt.Errorf("webhook: %w", err)
 	}
 	pprof.StopCPUProfile()
@@ -225,18 +141,21 @@ func run(ctx context.Context, which string, n int, dup float64, clients int, pro
 	if err := d.QueryRow(ctx, `SELECT COUNT(*), COUNT(DISTINCT case_id) FROM intake_receipts WHERE source_key = 'webhook:bench'`).Scan(&receipts, &distinctCases); err != nil {
 		return err
 	}
-	fmt.Printf("## SQLite — %d distinct deliveries + %d repeated, %d clients\n\n", n, len(sends)-n, clients)
-	fmt.Printf("| | requests/s | p50 | p99 |\n|---|---:|---:|---:|\n")
-	fmt.Printf("| POST /api/v1/cases (baseline) | %.0f | %s | %s |\n", base.rate(), ms(base.pct(.5)), ms(base.pct(.99)))
-	fmt.Printf("| POST /api/v1/intake/bench (signed, mapped, de-duplicated) | %.0f | %s | %s |\n", hook.rate(), ms(hook.pct(.5)), ms(hook.pct(.99)))
-	fmt.Printf("\nwebhook / baseline: **%.0f%%**; cases from the webhook: %d, receipts %d, distinct ids %d\n", 100*hook.rate()/base.rate(), social, receipts, n)
+	label := "SQLite"
+	if d.Dialect() == db.Postgres {
+		label = "PostgreSQL"
+	}
+	fmt.Printf("## %s — %d distinct deliveries + %d repeated, %d clients\n\n", label, n, len(sends)-n, clients)
+	fmt.Printf("| | requests/s | p50 | p99 | CPU per request (outbox drained after: %s, %s) |\n|---|---:|---:|---:|---:|\n",
+		base.Drained.Round(time.Millisecond), hook.Drained.Round(time.Millisecond))
+	fmt.Printf("| POST /api/v1/cases (baseline) | %.0f | %s | %s | %.0f µs |\n", base.Rate(), benchload.Ms(base.Pct(.5)), benchload.Ms(base.Pct(.99)), base.CPUPer())
+	fmt.Printf("| POST /api/v1/intake/bench (signed, mapped, de-duplicated) | %.0f | %s | %s | %.0f µs |\n", hook.Rate(), benchload.Ms(hook.Pct(.5)), benchload.Ms(hook.Pct(.99)), hook.CPUPer())
+	fmt.Printf("\nwebhook / baseline: **%.0f%%**; cases from the webhook: %d, receipts %d, distinct ids %d\n", 100*hook.Rate()/base.Rate(), social, receipts, n)
 	if social != n || receipts != n || distinctCases != n {
 		return fmt.Errorf("lost or doubled: %d cases, %d receipts (%d cases) for %d distinct ids", social, receipts, distinctCases, n)
 	}
-	if hook.rate() < target {
-		return fmt.Errorf("webhook intake %.0f/s is under the %.0f/s target", hook.rate(), target)
+	if hook.Rate() < target {
+		return fmt.Errorf("webhook intake %.0f/s is under the %.0f/s target", hook.Rate(), target)
 	}
 	return nil
 }
-
-func ms(d time.Duration) string { return fmt.Sprintf("%.2f ms", float64(d.Microseconds())/1000) }

@@ -19,12 +19,15 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/emersion/go-smtp"
+
+	"github.com/flare-desk/flare/bench/internal/benchload"
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/auth"
@@ -40,8 +43,19 @@ func main() {
 	conns := flag.Int("conns", 8, "SMTP connections (and baseline workers) at once")
 	resend := flag.Float64("resend", 0.1, "share of mails sent a second time with the same Message-ID")
 	target := flag.Float64("target", 200, "mails per second over SMTP to reach")
+	profile := flag.String("cpuprofile", "", "write a CPU profile of both phases to FILE")
 	flag.Parse()
-	if err := run(context.Background(), *n, *conns, *resend, *target); err != nil {
+	if *profile != "" {
+		f, err := os.Create(*profile)
+		if err != nil {
+			fmt.Fprintln(os.Stderr, "mailin bench:", err)
+			os.Exit(1)
+		}
+		_ = pprof.StartCPUProfile(f)
+	}
+	err := run(context.Background(), *n, *conns, *resend, *target)
+	pprof.StopCPUProfile()
+	if err != nil {
 		fmt.Fprintln(os.Stderr, "mailin bench:", err)
 		os.Exit(1)
 	}
@@ -92,7 +106,7 @@ func run(ctx context.Context, n, conns int, resend, target float64) error {
 	// Baseline: the same kind of mails straight into Receive, conns at once.
 	var next atomic.Int64
 	var failures atomic.Int64
-	start := time.Now()
+	cpu0, start := benchload.CPUTime(), time.Now()
 	var wg sync.WaitGroup
 	for range conns {
 		wg.Go(func() {
@@ -109,7 +123,7 @@ func run(ctx context.Context, n, conns int, resend, target float64) error {
 		})
 	}
 	wg.Wait()
-	base := time.Since(start)
+	base, baseCPU := time.Since(start), benchload.CPUTime()-cpu0
 	if f := failures.Load(); f > 0 {
 		return fmt.Errorf("baseline: %d failures", f)
 	}
@@ -130,7 +144,7 @@ func run(ctx context.Context, n, conns int, resend, target float64) error {
 		jobs <- i * (n / max(resends, 1)) // spread over the run
 	}
 	close(jobs)
-	start = time.Now()
+	cpu0, start = benchload.CPUTime(), time.Now()
 	errs := make(chan error, conns)
 	for range conns {
 		wg.Go(func() {
@@ -154,7 +168,7 @@ func run(ctx context.Context, n, conns int, resend, target float64) error {
 		})
 	}
 	wg.Wait()
-	took := time.Since(start)
+	took, tookCPU := time.Since(start), benchload.CPUTime()-cpu0
 	close(errs)
 	for err := range errs {
 		return err
@@ -166,9 +180,11 @@ func run(ctx context.Context, n, conns int, resend, target float64) error {
 		return err
 	}
 	rate := float64(n+resends) / took.Seconds()
-	fmt.Printf("baseline (Receive directly, %d workers): %d mails in %s = %.0f/s\n", conns, n, base.Round(time.Millisecond), float64(n)/base.Seconds())
-	fmt.Printf("SMTP (%d connections): %d mails (%d distinct, %d resent) in %s = %.0f/s (%.0f distinct/s)\n",
-		conns, n+resends, n, resends, took.Round(time.Millisecond), rate, float64(n)/took.Seconds())
+	fmt.Printf("baseline (Receive directly, %d workers): %d mails in %s = %.0f/s, CPU %.0f µs per mail\n", conns, n, base.Round(time.Millisecond),
+		float64(n)/base.Seconds(), float64(baseCPU.Microseconds())/float64(n))
+	fmt.Printf("SMTP (%d connections): %d mails (%d distinct, %d resent) in %s = %.0f/s (%.0f distinct/s), CPU %.0f µs per mail\n",
+		conns, n+resends, n, resends, took.Round(time.Millisecond), rate, float64(n)/took.Seconds(), float64(tookCPU.Microseconds())/float64(n+resends))
+	fmt.Printf("SMTP / baseline: **%.0f%%**\n", 100*rate/(float64(n)/base.Seconds()))
 	fmt.Printf("cases: %d from SMTP (want %d), %d in all (want %d); receipts %d (want %d)\n", smtpCases, n, cases, 2*n, receipts, 2*n)
 	var problems []string
 	if smtpCases != n || cases != 2*n || receipts != 2*n {
