@@ -395,6 +395,23 @@ func Resolve(targets []Target, d Directory) []string {
 	return slices.Compact(out)
 }
 
+// NeedsPeople reports whether Resolve reads d.People for targets: not
+// when every target is the owner or an on-call team with someone on call
+// (the usual step), so the caller need not list the desk's users.
+func NeedsPeople(targets []Target, d Directory) bool {
+	for _, t := range targets {
+		switch {
+		case t.User != "", t.Role != "", t.Team != "":
+			return true
+		case t.OnCall != "":
+			if len(d.OnCall[d.teamOf(t.OnCall)]) == 0 {
+				return true
+			}
+		}
+	}
+	return false
+}
+
 // OnCallTeams are the teams whose on-call targets ask, so that the caller
 // asks each once.
 func OnCallTeams(targets []Target, caseTeam string) []string {

@@ -122,6 +122,17 @@ func TestResolve(t *testing.T) {
 		if got := strings.Join(Resolve(c.ts, d), " "); got != c.want {
 			t.Errorf("Resolve(%+v) = %q, want %q", c.ts, got, c.want)
 		}
+		// Without the people, a target list that does not need them resolves the same.
+		bare := d
+		bare.People = nil
+		if got := strings.Join(Resolve(c.ts, bare), " "); !NeedsPeople(c.ts, d) && got != c.want {
+			t.Errorf("NeedsPeople(%+v) = false, but Resolve without people = %q, want %q", c.ts, got, c.want)
+		}
+	}
+	for _, ts := range [][]Target{{{OnCall: "esc"}}, {{Owner: true}}, {{OnCall: "esc"}, {Owner: true}}} {
+		if NeedsPeople(ts, d) {
+			t.Errorf("NeedsPeople(%+v) = true; on call and the owner are known without the people", ts)
+		}
 	}
 	if got := OnCallTeams([]Target{{OnCall: "case"}, {OnCall: "esc"}, {OnCall: "ts"}}, "ts"); !slices.Equal(got, []string{"ts", "esc"}) {
 		t.Errorf("OnCallTeams %v", got)

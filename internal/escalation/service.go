@@ -555,16 +555,9 @@ func (s *Service) resolve(ctx context.Context, q db.Querier, c *cases.Case, targ
 	if len(targets) == 0 {
 		return []string{}, nil
 	}
-	users, err := auth.ListUsers(ctx, q)
-	if err != nil {
-		return nil, err
-	}
 	d := Directory{CaseTeam: c.Team, OnCall: map[string][]string{}}
 	if c.Owner != nil {
 		d.Owner = *c.Owner
-	}
-	for _, u := range users {
-		d.People = append(d.People, Person{Email: u.Email, Role: string(u.Role), Teams: u.Teams, Active: u.Active})
 	}
 	if s.oncall != nil {
 		for _, team := range OnCallTeams(targets, c.Team) {
@@ -575,6 +568,15 @@ func (s *Service) resolve(ctx context.Context, q db.Querier, c *cases.Case, targ
 			if len(who) > 0 {
 				d.OnCall[team] = who
 			}
+		}
+	}
+	if NeedsPeople(targets, d) {
+		users, err := auth.ListUsers(ctx, q)
+		if err != nil {
+			return nil, err
+		}
+		for _, u := range users {
+			d.People = append(d.People, Person{Email: u.Email, Role: string(u.Role), Teams: u.Teams, Active: u.Active})
 		}
 	}
 	out := Resolve(targets, d)

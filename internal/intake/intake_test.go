@@ -354,6 +354,13 @@ func TestDetectLanguage(t *testing.T) {
 	if got := intake.DetectLanguage("Mein Paket ist nie angekommen, bitte helfen.", "en"); got != "en" {
 		t.Errorf("one candidate: %q", got)
 	}
+	// A long mail is judged by its first kilobyte: German, then a longer
+	// quoted English thread.
+	long := strings.Repeat("Mein Paket ist nie angekommen, die Sendungsverfolgung steht still. Grüße ", 14) +
+		strings.Repeat("The tracking page has not changed for a week and nobody answers. ", 200)
+	if got := intake.DetectLanguage(long, desks...); got != "de" {
+		t.Errorf("long mail: %q, want de (its first kilobyte)", got)
+	}
 	_ = fmt.Sprint()
 }
 

@@ -23,6 +23,9 @@ var byISO1 = func() map[string]whatlanggo.Lang {
 // minDetect is the least text worth guessing a language from.
 const minDetect = 12
 
+// maxDetect is the most text (bytes) the detector reads.
+const maxDetect = 1024
+
 // DetectLanguage returns the language text is written in as a two-letter
 // code ("de"), or "" when the guess is not reliable. Given candidates (the
 // desk's or a market's languages, BCP 47 tags), it chooses among those
@@ -32,6 +35,15 @@ func DetectLanguage(text string, candidates ...string) string {
 	text = strings.TrimSpace(text)
 	if utf8.RuneCountInString(text) < minDetect {
 		return ""
+	}
+	if len(text) > maxDetect {
+		// The detector's cost grows with the text and a long mail's first
+		// kilobyte says its language as well as the rest: cut on a rune.
+		cut := maxDetect
+		for cut > 0 && !utf8.RuneStart(text[cut]) {
+			cut--
+		}
+		text = text[:cut]
 	}
 	opt := whatlanggo.Options{}
 	if len(candidates) > 0 {

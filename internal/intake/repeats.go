@@ -146,24 +146,23 @@ func (s *Service) findRepeat(ctx context.Context, q db.Querier, rules Repeats, c
 		active[i] = string(st)
 	}
 	find := func(reason, where string, args ...any) (*repeat, error) {
-		var id int64
+		var id, number int64
 		args = append(append(args, since), active...)
-		err := q.QueryRow(ctx, `SELECT id FROM cases WHERE `+where+` AND created_at >= ? AND status IN (`+
-			db.Placeholders(len(active))+`) ORDER BY created_at DESC, id DESC LIMIT 1`, args...).Scan(&id)
+		err := q.QueryRow(ctx, `SELECT id, number FROM cases WHERE `+where+` AND created_at >= ? AND status IN (`+
+			db.Placeholders(len(active))+`) ORDER BY created_at DESC, id DESC LIMIT 1`, args...).Scan(&id, &number)
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, nil
 		}
 		if err != nil {
 			return nil, fmt.Errorf("repeat contacts: %w", err)
 		}
-		open, err := s.cases.Find(ctx, q, fmt.Sprint(id))
-		if err != nil {
-			return nil, err
-		}
-		return &repeat{id: id, number: open.Number, reason: reason}, nil
+		return &repeat{id: id, number: cases.FormatNumber(number), reason: reason}, nil
 	}
+	// Requester emails are stored lower-case (cases normalises them on
+	// create and update), so the plain comparison uses cases_requester;
+	// LOWER(requester_email) read every case in the table.
 	if email := strings.ToLower(c.Requester.Email); email != "" && rules.matches(MatchRequester) {
-		if r, err := find(MatchRequester, `LOWER(requester_email) = ?`, email); r != nil || err != nil {
+		if r, err := find(MatchRequester, `requester_email = ?`, email); r != nil || err != nil {
 			return r, err
 		}
 	}

@@ -31,6 +31,9 @@ func (s *Service) Handle(ctx context.Context, e events.Event) error {
 	if err != nil {
 		return err
 	}
+	if len(hooks) == 0 && !MayTell(e) {
+		return nil // nobody to tell: no need to read the case and its people
+	}
 	var c *cases.Case
 	if e.Case != nil {
 		if c, err = s.caseOf(ctx, e); err != nil {

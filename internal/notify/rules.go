@@ -220,6 +220,37 @@ func Recipients(e events.Event, f Facts) []Recipient {
 	return out
 }
 
+// MayTell reports whether Recipients can name anyone for e, whatever the
+// facts: most events (a case created, routed or changed, a clock met) tell
+// nobody, and the handler then reads neither the case nor the people.
+// It follows Recipients' switch; TestMayTell holds them together.
+func MayTell(e events.Event) bool {
+	switch d := e.Data.(type) {
+	case *events.Assigned:
+		return d.Owner != ""
+	case *events.Comment:
+		return len(d.Mentions) > 0
+	case *events.Handoff:
+		switch e.Type {
+		case events.HandoffRequested, events.HandoffAnswered, events.HandoffCompleted, events.HandoffDeclined:
+			return true
+		}
+	case *events.SLA:
+		return e.Type != events.SLAMet
+	case *events.Escalation:
+		return e.Type == events.EscalationStarted || e.Type == events.EscalationStepped
+	case *events.StatusChanged:
+		return true
+	case *events.Incident:
+		return len(d.Notify) > 0
+	case *events.ActionItem:
+		return e.Type != events.ActionItemChanged
+	case *events.Alert:
+		return true
+	}
+	return false
+}
+
 // Urgent reports whether a notification goes out even in quiet hours: P1
 // cases, and escalations to the recipient.
 func Urgent(e events.Event, k Kind) bool {

@@ -1,6 +1,8 @@
 package notify
 
 import (
+	"encoding/json"
+	"reflect"
 	"slices"
 	"strings"
 	"testing"
@@ -192,6 +194,48 @@ func TestPreferences(t *testing.T) {
 	for _, field := range []string{"channels.nope", "channels.mention[0]", "channels.mention[2]", "quiet_hours.start", "quiet_hours.end"} {
 		if err == nil || !strings.Contains(err.Error(), field) {
 			t.Errorf("no problem for %s in %v", field, err)
+		}
+	}
+}
+
+// MayTell must never say "nobody" for an event Recipients tells someone
+// of: every event type, its payload filled with people and teams the
+// facts know, with and without an owner.
+func TestMayTell(t *testing.T) {
+	for _, typ := range events.Types() {
+		var e events.Event
+		if err := json.Unmarshal([]byte(`{"type":"`+string(typ)+`"}`), &e); err != nil {
+			t.Fatal(err)
+		}
+		fill(reflect.ValueOf(e.Data).Elem())
+		e = ev(typ, e.Data)
+		for _, f := range []Facts{facts(), func() Facts { f := facts(); f.Owner = ""; return f }()} {
+			if rs := Recipients(e, f); len(rs) > 0 && !MayTell(e) {
+				t.Errorf("%s: MayTell says nobody, Recipients tells %v", typ, got(rs))
+			}
+		}
+	}
+	for typ, want := range map[events.Type]bool{events.CaseCreated: false, events.CaseRouted: false, events.CaseChanged: false,
+		events.SLAMet: false, events.EscalationClosed: false, events.CaseStatusChanged: true, events.SLAWarning: true} {
+		var e events.Event
+		_ = json.Unmarshal([]byte(`{"type":"`+string(typ)+`"}`), &e)
+		if got := MayTell(ev(typ, e.Data)); got != want {
+			t.Errorf("MayTell(%s) = %v, want %v", typ, got, want)
+		}
+	}
+}
+
+// fill sets a payload's people and team fields to ones facts() knows.
+func fill(v reflect.Value) {
+	for i := range v.NumField() {
+		f, name := v.Field(i), v.Type().Field(i).Name
+		switch {
+		case f.Kind() == reflect.String && (name == "Owner" || name == "To"):
+			f.SetString(mate.Email)
+		case f.Kind() == reflect.String && strings.HasSuffix(name, "Team"):
+			f.SetString("logistics")
+		case f.Type() == reflect.TypeOf([]string(nil)):
+			f.Set(reflect.ValueOf([]string{mate.Email, lead.Email}))
 		}
 	}
 }
