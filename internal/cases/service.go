@@ -411,8 +411,7 @@ func insertCase(ctx context.Context, tx *db.Tx, c *Case, actor auth.Actor, creat
 		if err != nil {
 			return fmt.Errorf("next case number: %w", err)
 		}
-		err = tx.QueryRow(ctx, `INSERT INTO cases (number, `+cols+`) VALUES (?, `+vals+`) RETURNING id`,
-			append([]any{number}, args...)...).Scan(&c.ID)
+		c.ID, err = tx.InsertID(ctx, `INSERT INTO cases (number, `+cols+`) VALUES (?, `+vals+`)`, append([]any{number}, args...)...)
 		if err != nil {
 			return fmt.Errorf("insert case: %w", err)
 		}

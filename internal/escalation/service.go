@@ -508,11 +508,11 @@ func (s *Service) start(ctx context.Context, tx *db.Tx, cfg *desk.Config, actor 
 		}
 		from = c.EscalationLevel
 		level = max(level, from)
-		err = tx.QueryRow(ctx, `INSERT INTO escalations (case_id, policy, cause, reason, state, level, from_level, step, round,
+		id, err = tx.InsertID(ctx, `INSERT INTO escalations (case_id, policy, cause, reason, state, level, from_level, step, round,
 			targets, due_at, step_started_at, started_by, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id`,
+			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 			c.ID, name, sp.trigger, sp.reason, string(Open), level, from, pos.Step, pos.Round, mustJSON(emails),
-			timeOrNil(due), db.T(now), db.NullID(actor.UserID), db.T(now), db.T(now)).Scan(&id)
+			timeOrNil(due), db.T(now), db.NullID(actor.UserID), db.T(now), db.T(now))
 		if err != nil {
 			return nil, fmt.Errorf("insert escalation: %w", err)
 		}
