@@ -53,8 +53,12 @@ func (a adapter) Details(ctx context.Context, q db.Querier, id int64) ([]Moment,
 	for i, e := range r.Timeline {
 		timeline[i] = Moment{At: e.At, Text: momentText(e)}
 	}
-	linked, err := a.svc.LinkedCaseIDs(ctx, q, id)
+	linked, err := a.Linked(ctx, q, id)
 	return timeline, linked, err
+}
+
+func (a adapter) Linked(ctx context.Context, q db.Querier, id int64) ([]int64, error) {
+	return a.svc.LinkedCaseIDs(ctx, q, id)
 }
 
 // momentText is one timeline line: "Decision: roll back the release (Amelia Clarke)".

@@ -123,7 +123,7 @@ func (s *Service) Impact(ctx context.Context, actor auth.Actor, ref string) (Imp
 	if err != nil {
 		return Impact{}, err
 	}
-	_, linked, err := s.incidents.Details(ctx, s.db, inc.ID)
+	linked, err := s.incidents.Linked(ctx, s.db, inc.ID)
 	if err != nil {
 		return Impact{}, err
 	}
@@ -219,7 +219,7 @@ func (s *Service) fill(ctx context.Context, p *Postmortem, inc *IncidentFacts) e
 		if err != nil {
 			return err
 		}
-		_, linked, err := s.incidents.Details(ctx, s.db, inc.ID)
+		linked, err := s.incidents.Linked(ctx, s.db, inc.ID)
 		if err != nil {
 			return err
 		}
