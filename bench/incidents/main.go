@@ -1,9 +1,10 @@
 // Command incidents measures the incident desk's flood work on one
 // incident: linking 10,000 cases to it and bulk-resolving them — one
-// templated public reply to every requester and a resolve, each case
-// through the case service (its own timeline, SLA outcome, audit record
-// and events), queued in the bulk's transaction and worked in batches by
-// the incidents timer — against a baseline measured in the same run: the
+// templated public reply to every requester and a resolve, each case by
+// the case service's transition rules (its own timeline, SLA outcome,
+// audit record and events) through its batched seam TransitionManyInTx,
+// queued in the bulk's transaction and worked in batches by the incidents
+// timer — against a baseline measured in the same run: the
 // same reply and resolve done one case at a time through the service, as
 // a person (or a script on the API) would. It checks that every linked
 // case is resolved with exactly one reply and counts the replies queued

@@ -165,6 +165,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	// Endpoint secrets are read from the server's environment, never the desk document.
 	cs.Webhooks = webhook.New(dk, cs.Intake, c, os.Getenv)
 	cs.Alertmanager = alertmanager.New(d, dk, cs.Cases, cs.Intake, c, os.Getenv)
+	cs.Alertmanager.UseIncidents(cs.Incidents) // the endpoints' rules declare incidents
 	cs.Import = csvimport.New(d, cs.Cases, cs.Intake)
 	// Similar cases and problems, category suggestions: durable subscribers
 	// like notify (a Wire without a bus indexes its cases on the next Load).

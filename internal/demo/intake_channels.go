@@ -11,6 +11,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/incidents"
 	am "github.com/flare-desk/flare/internal/intake/alertmanager"
 	"github.com/flare-desk/flare/internal/intake/webhook"
 )
@@ -49,7 +50,11 @@ var (
 	paymentsAlerts = am.Endpoint{Key: "payments-prod", Name: "Payments platform (production Alertmanager)",
 		Auth:     webhook.Auth{Type: webhook.AuthBearer, SecretEnv: "FLARE_INTAKE_ALERTMANAGER_TOKEN"},
 		Category: "payments/payout_delayed", Market: "GB", Labels: am.Labels{Market: "market"},
-		HighRisk: am.HighRisk{Label: "severity", Values: []string{"critical"}}, ResolveCase: true}
+		HighRisk: am.HighRisk{Label: "severity", Values: []string{"critical"}}, ResolveCase: true,
+		// Checkout errors are an incident, not just a case (README: the group the example sends declares one).
+		Incidents: []am.DeclareRule{{Name: "checkout-errors", Match: map[string]string{"alertname": "CheckoutErrors"},
+			Type: incidents.TypeService, Severity: incidents.SEV2, Title: "Checkout errors in {{.Labels.market}}: {{.Annotations.summary}}",
+			Summary: "Declared from the payments platform's Alertmanager: {{.Annotations.summary}}."}}}
 )
 
 // intakeChannelsDesk adds the endpoints to the demo desk.

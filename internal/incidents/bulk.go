@@ -258,7 +258,7 @@ func (s *Service) bulkBatch(ctx context.Context, id int64) (bool, error) {
 	}
 	batch := s.BulkBatch
 	if batch <= 0 {
-		batch = 200
+		batch = 500
 	}
 	more := false
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
@@ -323,8 +323,8 @@ func (s *Service) bulkBatch(ctx context.Context, id int64) (bool, error) {
 		if err != nil {
 			return fmt.Errorf("bulk %d cases: %w", id, err)
 		}
-		jctx := db.Join(ctx, tx)
 		var done, skipped []any
+		var items []cases.TransitionItem
 		for _, p := range todo {
 			if p.visible == 0 || cases.CheckTransition(p.status, cases.StatusResolved) != nil {
 				skipped = append(skipped, p.id)
@@ -336,11 +336,19 @@ func (s *Service) bulkBatch(ctx context.Context, id int64) (bool, error) {
 				return err
 			}
 			// One change per case: the reply and the resolve, with the case's own timeline entries, SLA outcome and events.
-			if _, err := s.cases.Transition(jctx, actor, idString(p.id), cases.TransitionInput{To: cases.StatusResolved,
-				Resolution: resolution, Note: note, Reply: reply}); err != nil {
-				return fmt.Errorf("bulk resolve %s: %w", c.Number, err)
+			items = append(items, cases.TransitionItem{ID: p.id, In: cases.TransitionInput{To: cases.StatusResolved,
+				Resolution: resolution, Note: note, Reply: reply}})
+		}
+		_, errs, err := s.cases.TransitionManyInTx(ctx, tx, actor, items)
+		if err != nil {
+			return fmt.Errorf("bulk %d resolve: %w", id, err)
+		}
+		for i, it := range items {
+			if errs[i] != nil { // refused by the case as it stands under its lock
+				skipped = append(skipped, it.ID)
+			} else {
+				done = append(done, it.ID)
 			}
-			done = append(done, p.id)
 		}
 		for _, p := range []struct {
 			state string

@@ -26,16 +26,9 @@ type TransitionInput struct {
 // resolved incident clears resolved and needs a reason. Closing asks the
 // close guards (the postmortem its severity requires).
 func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, in TransitionInput) (*Incident, error) {
-	if err := mayWrite(actor, "change incidents"); err != nil {
-		return nil, err
-	}
-	cfg, err := s.desk.Config(ctx)
+	cfg, id, err := s.target(ctx, actor, ref, "change incidents")
 	if err != nil {
 		return nil, err
-	}
-	id, ok := ParseRef(ref)
-	if !ok {
-		return nil, apperr.ErrNotFound
 	}
 	reason := strings.TrimSpace(in.Reason)
 	v := &apperr.Invalid{}
@@ -55,74 +48,53 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 		}
 		return nil
 	}
-	if inc, err := s.byID(ctx, s.db, cfg, id); err != nil {
-		return nil, err
-	} else if err := check(inc); err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	var out *Incident
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		before, err := s.lock(ctx, tx, cfg, id)
-		if err != nil {
-			return err
-		}
-		if err := check(before); err != nil {
-			return err
-		}
-		if in.To == Closed {
-			for _, g := range s.guards {
-				if err := g(ctx, tx, before); err != nil {
-					return err
+	return s.change(ctx, actor, cfg, id, change{check: check, action: "incident.status", event: events.IncidentStatusChanged,
+		write: func(ctx context.Context, tx *db.Tx, before *Incident, now time.Time) (*events.Incident, error) {
+			if in.To == Closed {
+				for _, g := range s.guards {
+					if err := g(ctx, tx, before); err != nil {
+						return nil, err
+					}
 				}
 			}
-		}
-		sets := []string{"status = ?", "updated_at = ?"}
-		args := []any{string(in.To), db.T(now)}
-		var moments []Moment
-		switch {
-		case in.To == Monitoring && before.Moments.Mitigated == nil:
-			sets, args, moments = append(sets, "mitigated_at = ?"), append(args, db.T(now)), append(moments, Mitigated)
-		case in.To == Resolved:
-			sets, args = append(sets, "resolved_at = ?", "next_update_at = NULL"), append(args, db.T(now))
-			moments = append(moments, MomentResolved)
-			if before.Moments.Mitigated == nil {
+			sets := []string{"status = ?", "updated_at = ?"}
+			args := []any{string(in.To), db.T(now)}
+			var moments []Moment
+			switch {
+			case in.To == Monitoring && before.Moments.Mitigated == nil:
 				sets, args, moments = append(sets, "mitigated_at = ?"), append(args, db.T(now)), append(moments, Mitigated)
+			case in.To == Resolved:
+				sets, args = append(sets, "resolved_at = ?", "next_update_at = NULL"), append(args, db.T(now))
+				moments = append(moments, MomentResolved)
+				if before.Moments.Mitigated == nil {
+					sets, args, moments = append(sets, "mitigated_at = ?"), append(args, db.T(now)), append(moments, Mitigated)
+				}
+			case in.To == Closed:
+				sets, args = append(sets, "closed_at = ?", "next_update_at = NULL"), append(args, db.T(now))
+			case Reopens(before.Status, in.To):
+				sets = append(sets, "resolved_at = NULL")
+				if c := SeverityOf(cfg, before.Severity).Cadence(); c > 0 {
+					sets, args = append(sets, "next_update_at = ?"), append(args, db.T(now.Add(c)))
+					s.timer.AfterCommit(tx, now.Add(c))
+				}
 			}
-		case in.To == Closed:
-			sets, args = append(sets, "closed_at = ?", "next_update_at = NULL"), append(args, db.T(now))
-		case Reopens(before.Status, in.To):
-			sets = append(sets, "resolved_at = NULL")
-			if c := SeverityOf(cfg, before.Severity).Cadence(); c > 0 {
-				sets, args = append(sets, "next_update_at = ?"), append(args, db.T(now.Add(c)))
-				s.timer.AfterCommit(tx, now.Add(c))
+			if _, err := tx.Exec(ctx, "UPDATE incidents SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, id)...); err != nil {
+				return nil, fmt.Errorf("incident status: %w", err)
 			}
-		}
-		if _, err := tx.Exec(ctx, "UPDATE incidents SET "+strings.Join(sets, ", ")+" WHERE id = ?", append(args, id)...); err != nil {
-			return fmt.Errorf("incident status: %w", err)
-		}
-		data := map[string]any{"from": before.Status, "to": in.To}
-		if Reopens(before.Status, in.To) {
-			data["reopened"] = true
-		}
-		if err := addEntry(ctx, tx, id, actor, now, "status", reason, data); err != nil {
-			return err
-		}
-		for _, m := range moments {
-			if err := addEntry(ctx, tx, id, actor, now, "moment", "", map[string]any{"moment": m}); err != nil {
-				return err
+			data := map[string]any{"from": before.Status, "to": in.To}
+			if Reopens(before.Status, in.To) {
+				data["reopened"] = true
 			}
-		}
-		if out, err = s.byID(ctx, tx, cfg, id); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, actor, "incident.status", out, before, now); err != nil {
-			return err
-		}
-		return s.publish(ctx, tx, actor, events.IncidentStatusChanged, out,
-			&events.Incident{From: string(before.Status), To: string(in.To), Reason: reason}, now)
-	})
-	return out, err
+			if err := addEntry(ctx, tx, id, actor, now, "status", reason, data); err != nil {
+				return nil, err
+			}
+			for _, m := range moments {
+				if err := addEntry(ctx, tx, id, actor, now, "moment", "", map[string]any{"moment": m}); err != nil {
+					return nil, err
+				}
+			}
+			return &events.Incident{From: string(before.Status), To: string(in.To), Reason: reason}, nil
+		}})
 }
 
 // SeverityInput is the body of POST /incidents/{ref}/severity.
@@ -135,16 +107,9 @@ type SeverityInput struct {
 // next update's deadline follows the new cadence, and a raise to a paging
 // severity pages the commander team if nobody commands yet.
 func (s *Service) SetSeverity(ctx context.Context, actor auth.Actor, ref string, in SeverityInput) (*Incident, error) {
-	if err := mayWrite(actor, "change incidents"); err != nil {
-		return nil, err
-	}
-	cfg, err := s.desk.Config(ctx)
+	cfg, id, err := s.target(ctx, actor, ref, "change incidents")
 	if err != nil {
 		return nil, err
-	}
-	id, ok := ParseRef(ref)
-	if !ok {
-		return nil, apperr.ErrNotFound
 	}
 	reason := strings.TrimSpace(in.Reason)
 	v := &apperr.Invalid{}
@@ -167,61 +132,40 @@ func (s *Service) SetSeverity(ctx context.Context, actor auth.Actor, ref string,
 		}
 		return nil
 	}
-	if inc, err := s.byID(ctx, s.db, cfg, id); err != nil {
-		return nil, err
-	} else if err := check(inc); err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
 	def := SeverityOf(cfg, in.Severity)
-	var out *Incident
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		before, err := s.lock(ctx, tx, cfg, id)
-		if err != nil {
-			return err
-		}
-		if err := check(before); err != nil {
-			return err
-		}
-		var next any
-		if c := def.Cadence(); c > 0 {
-			from := before.CreatedAt
-			if before.LastUpdateAt != nil {
-				from = *before.LastUpdateAt
+	return s.change(ctx, actor, cfg, id, change{check: check, action: "incident.severity", event: events.IncidentSeverityChanged,
+		write: func(ctx context.Context, tx *db.Tx, before *Incident, now time.Time) (*events.Incident, error) {
+			var next any
+			if c := def.Cadence(); c > 0 {
+				from := before.CreatedAt
+				if before.LastUpdateAt != nil {
+					from = *before.LastUpdateAt
+				}
+				due := from.Add(c)
+				if due.Before(now) {
+					due = now
+				}
+				next = db.T(due)
+				s.timer.AfterCommit(tx, due)
 			}
-			due := from.Add(c)
-			if due.Before(now) {
-				due = now
+			if _, err := tx.Exec(ctx, `UPDATE incidents SET severity = ?, next_update_at = ?, updated_at = ? WHERE id = ?`,
+				string(in.Severity), next, db.T(now), id); err != nil {
+				return nil, fmt.Errorf("incident severity: %w", err)
 			}
-			next = db.T(due)
-			s.timer.AfterCommit(tx, due)
-		}
-		if _, err := tx.Exec(ctx, `UPDATE incidents SET severity = ?, next_update_at = ?, updated_at = ? WHERE id = ?`,
-			string(in.Severity), next, db.T(now), id); err != nil {
-			return fmt.Errorf("incident severity: %w", err)
-		}
-		if err := addEntry(ctx, tx, id, actor, now, "severity", reason, map[string]any{"from": before.Severity, "to": in.Severity}); err != nil {
-			return err
-		}
-		cur, err := s.byID(ctx, tx, cfg, id)
-		if err != nil {
-			return err
-		}
-		if team := SettingsOf(cfg).CommanderTeam; def.Page && team != "" && cur.Commander() == "" && cur.Paging == nil {
-			if err := s.page(ctx, tx, cfg, cur, team, 0, nil, now); err != nil {
-				return err
+			if err := addEntry(ctx, tx, id, actor, now, "severity", reason, map[string]any{"from": before.Severity, "to": in.Severity}); err != nil {
+				return nil, err
 			}
-		}
-		if out, err = s.byID(ctx, tx, cfg, id); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, actor, "incident.severity", out, before, now); err != nil {
-			return err
-		}
-		return s.publish(ctx, tx, actor, events.IncidentSeverityChanged, out,
-			&events.Incident{From: string(before.Severity), To: string(in.Severity), Reason: reason}, now)
-	})
-	return out, err
+			cur, err := s.byID(ctx, tx, cfg, id)
+			if err != nil {
+				return nil, err
+			}
+			if team := SettingsOf(cfg).CommanderTeam; def.Page && team != "" && cur.Commander() == "" && cur.Paging == nil {
+				if err := s.page(ctx, tx, cfg, cur, team, 0, nil, now); err != nil {
+					return nil, err
+				}
+			}
+			return &events.Incident{From: string(before.Severity), To: string(in.Severity), Reason: reason}, nil
+		}})
 }
 
 // NoteInput is the body of POST /incidents/{ref}/timeline: a note, or a
@@ -292,16 +236,9 @@ type MomentInput struct {
 // the timeline keeps the old and new instants and the reason, and the
 // metrics follow.
 func (s *Service) CorrectMoment(ctx context.Context, actor auth.Actor, ref string, m Moment, in MomentInput) (*Incident, error) {
-	if err := mayWrite(actor, "correct incident moments"); err != nil {
-		return nil, err
-	}
-	cfg, err := s.desk.Config(ctx)
+	cfg, id, err := s.target(ctx, actor, ref, "correct incident moments")
 	if err != nil {
 		return nil, err
-	}
-	id, ok := ParseRef(ref)
-	if !ok {
-		return nil, apperr.ErrNotFound
 	}
 	reason := strings.TrimSpace(in.Reason)
 	now := s.clock.Now()
@@ -336,37 +273,18 @@ func (s *Service) CorrectMoment(ctx context.Context, actor auth.Actor, ref strin
 		}
 		return nil
 	}
-	if inc, err := s.byID(ctx, s.db, cfg, id); err != nil {
-		return nil, err
-	} else if err := check(inc); err != nil {
-		return nil, err
-	}
-	var out *Incident
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		before, err := s.lock(ctx, tx, cfg, id)
-		if err != nil {
-			return err
-		}
-		if err := check(before); err != nil {
-			return err
-		}
-		var arg any
-		if at != nil {
-			arg = db.T(*at)
-		}
-		if _, err := tx.Exec(ctx, "UPDATE incidents SET "+momentColumn(m)+" = ?, updated_at = ? WHERE id = ?", arg, db.T(now), id); err != nil {
-			return fmt.Errorf("correct moment: %w", err)
-		}
-		data := map[string]any{"moment": m, "from": before.Moments.Get(m), "to": at}
-		if err := addEntry(ctx, tx, id, actor, now, "moment_corrected", reason, data); err != nil {
-			return err
-		}
-		if out, err = s.byID(ctx, tx, cfg, id); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, actor, "incident.moment", out, before, now)
-	})
-	return out, err
+	return s.change(ctx, actor, cfg, id, change{check: check, action: "incident.moment",
+		write: func(ctx context.Context, tx *db.Tx, before *Incident, now time.Time) (*events.Incident, error) {
+			var arg any
+			if at != nil {
+				arg = db.T(*at)
+			}
+			if _, err := tx.Exec(ctx, "UPDATE incidents SET "+momentColumn(m)+" = ?, updated_at = ? WHERE id = ?", arg, db.T(now), id); err != nil {
+				return nil, fmt.Errorf("correct moment: %w", err)
+			}
+			data := map[string]any{"moment": m, "from": before.Moments.Get(m), "to": at}
+			return nil, addEntry(ctx, tx, id, actor, now, "moment_corrected", reason, data)
+		}})
 }
 
 func momentColumn(m Moment) string {

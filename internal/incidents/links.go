@@ -124,21 +124,32 @@ func (s *Service) autoLink(ctx context.Context, tx *db.Tx, e events.Event) error
 // with an entry on each case's timeline, one on the incident's, and the
 // event. It returns how many it linked.
 func (s *Service) link(ctx context.Context, tx *db.Tx, actor auth.Actor, inc *Incident, cs []*cases.Case, via string, now time.Time) (int, error) {
+	// Set-based: a multi-row INSERT per chunk reports the cases it newly
+	// linked, and their timeline entries go in one INSERT per chunk too.
 	var numbers []string
-	for _, c := range cs {
-		res, err := tx.Exec(ctx, `INSERT INTO incident_cases (incident_id, case_id, via, linked_by, linked_at) VALUES (?, ?, ?, ?, ?)
-			ON CONFLICT (incident_id, case_id) DO NOTHING`, inc.ID, c.ID, via, db.NullID(actor.UserID), db.T(now))
+	entry := cases.Entry{Type: "incident_linked", Data: map[string]any{"incident": inc.Number, "title": inc.Title,
+		"severity": inc.Severity, "via": via}}
+	for chunk := range slices.Chunk(cs, linkChunk) {
+		rows := make([]string, len(chunk))
+		args := make([]any, 0, 5*len(chunk))
+		number := make(map[int64]string, len(chunk))
+		for i, c := range chunk {
+			rows[i] = "(?, ?, ?, ?, ?)"
+			args = append(args, inc.ID, c.ID, via, db.NullID(actor.UserID), db.T(now))
+			number[c.ID] = c.Number
+		}
+		linked, err := db.QueryIDs(ctx, tx, `INSERT INTO incident_cases (incident_id, case_id, via, linked_by, linked_at) VALUES `+
+			strings.Join(rows, ", ")+` ON CONFLICT (incident_id, case_id) DO NOTHING RETURNING case_id`, args...)
 		if err != nil {
-			return 0, fmt.Errorf("link case %s: %w", c.Number, err)
+			return 0, fmt.Errorf("link cases: %w", err)
 		}
-		if n, _ := res.RowsAffected(); n == 0 {
-			continue
-		}
-		if err := s.cases.AddEntries(ctx, tx, actor, c.ID, now, []cases.Entry{{Type: "incident_linked",
-			Data: map[string]any{"incident": inc.Number, "title": inc.Title, "severity": inc.Severity, "via": via}}}); err != nil {
+		slices.Sort(linked)
+		if err := s.cases.AddEntriesMany(ctx, tx, actor, now, linked, entry); err != nil {
 			return 0, err
 		}
-		numbers = append(numbers, c.Number)
+		for _, id := range linked {
+			numbers = append(numbers, number[id])
+		}
 	}
 	if len(numbers) == 0 {
 		return 0, nil
@@ -153,6 +164,9 @@ func (s *Service) link(ctx context.Context, tx *db.Tx, actor auth.Actor, inc *In
 	return len(numbers), s.publish(ctx, tx, actor, events.IncidentCasesLinked, inc,
 		&events.Incident{Count: len(numbers), Cases: numbers[:min(len(numbers), 100)], Reason: via}, now)
 }
+
+// linkChunk bounds the rows of one link INSERT (5 parameters each).
+const linkChunk = 200
 
 // LinkInput is the body of POST /incidents/{ref}/cases: case references,
 // or a case search (the filter of GET /cases) whose every match is linked.
@@ -371,4 +385,15 @@ func (s *Service) findCases(ctx context.Context, actor auth.Actor, v *apperr.Inv
 		out = append(out, c)
 	}
 	return out, nil
+}
+
+// LinkedCaseIDs are the ids of the cases linked to incident id, in id
+// order, read through q (a transaction's or the store): what the
+// postmortem's impact is counted over.
+func (s *Service) LinkedCaseIDs(ctx context.Context, q db.Querier, id int64) ([]int64, error) {
+	ids, err := db.QueryIDs(ctx, q, `SELECT case_id FROM incident_cases WHERE incident_id = ? ORDER BY case_id`, id)
+	if err != nil {
+		return nil, fmt.Errorf("incident %d linked cases: %w", id, err)
+	}
+	return ids, nil
 }

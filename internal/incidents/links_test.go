@@ -84,7 +84,7 @@ func TestLinking(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if lp.Impact.Cases != 3 || lp.Impact.ByMarket["GB"] != 2 || lp.Impact.ByMarket["DE"] != 1 || len(lp.Cases) != 2 ||
+		if lp.Summary.Cases != 3 || lp.Summary.ByMarket["GB"] != 2 || lp.Summary.ByMarket["DE"] != 1 || len(lp.Cases) != 2 ||
 			lp.NextCursor == "" || lp.Cases[0].Number != other.Number {
 			t.Fatalf("linked: %+v", lp)
 		}

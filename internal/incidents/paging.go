@@ -120,16 +120,9 @@ func (s *Service) pageTargets(ctx context.Context, q db.Querier, cfg *desk.Confi
 // commander if there is none. The people paged, the commander team's
 // members, leads and admins may.
 func (s *Service) Acknowledge(ctx context.Context, actor auth.Actor, ref string) (*Incident, error) {
-	if err := mayWrite(actor, "acknowledge incident pages"); err != nil {
-		return nil, err
-	}
-	cfg, err := s.desk.Config(ctx)
+	cfg, id, err := s.target(ctx, actor, ref, "acknowledge incident pages")
 	if err != nil {
 		return nil, err
-	}
-	id, ok := ParseRef(ref)
-	if !ok {
-		return nil, apperr.ErrNotFound
 	}
 	check := func(inc *Incident) error {
 		p := inc.Paging
@@ -144,56 +137,36 @@ func (s *Service) Acknowledge(ctx context.Context, actor auth.Actor, ref string)
 		}
 		return nil
 	}
-	if inc, err := s.byID(ctx, s.db, cfg, id); err != nil {
-		return nil, err
-	} else if err := check(inc); err != nil {
-		return nil, err
-	}
-	now := s.clock.Now()
-	var out *Incident
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		before, err := s.lock(ctx, tx, cfg, id)
-		if err != nil {
-			return err
-		}
-		if err := check(before); err != nil {
-			return err
-		}
-		if _, err := tx.Exec(ctx, `UPDATE incident_pages SET acked_by = ?, acked_at = ?, due_at = NULL, updated_at = ? WHERE id = ?`,
-			db.NullID(actor.UserID), db.T(now), db.T(now), before.Paging.ID); err != nil {
-			return fmt.Errorf("acknowledge page: %w", err)
-		}
-		if before.Moments.Acknowledged == nil {
-			if _, err := tx.Exec(ctx, `UPDATE incidents SET acknowledged_at = ?, updated_at = ? WHERE id = ?`,
-				db.T(now), db.T(now), id); err != nil {
-				return fmt.Errorf("acknowledge incident: %w", err)
+	return s.change(ctx, actor, cfg, id, change{check: check, action: "incident.acknowledge", event: events.IncidentAcknowledged,
+		write: func(ctx context.Context, tx *db.Tx, before *Incident, now time.Time) (*events.Incident, error) {
+			if _, err := tx.Exec(ctx, `UPDATE incident_pages SET acked_by = ?, acked_at = ?, due_at = NULL, updated_at = ? WHERE id = ?`,
+				db.NullID(actor.UserID), db.T(now), db.T(now), before.Paging.ID); err != nil {
+				return nil, fmt.Errorf("acknowledge page: %w", err)
 			}
-			if err := addEntry(ctx, tx, id, actor, now, "moment", "", map[string]any{"moment": Acknowledged}); err != nil {
-				return err
+			if before.Moments.Acknowledged == nil {
+				if _, err := tx.Exec(ctx, `UPDATE incidents SET acknowledged_at = ?, updated_at = ? WHERE id = ?`,
+					db.T(now), db.T(now), id); err != nil {
+					return nil, fmt.Errorf("acknowledge incident: %w", err)
+				}
+				if err := addEntry(ctx, tx, id, actor, now, "moment", "", map[string]any{"moment": Acknowledged}); err != nil {
+					return nil, err
+				}
 			}
-		}
-		waited := int64(now.Sub(before.Paging.PagedAt) / time.Second)
-		if err := addEntry(ctx, tx, id, actor, now, "acknowledged", "", map[string]any{"round": before.Paging.Round, "waited_s": waited}); err != nil {
-			return err
-		}
-		if before.Commander() == "" {
-			u, err := auth.GetUser(ctx, tx, actor.UserID)
-			if err != nil {
-				return err
+			waited := int64(now.Sub(before.Paging.PagedAt) / time.Second)
+			if err := addEntry(ctx, tx, id, actor, now, "acknowledged", "", map[string]any{"round": before.Paging.Round, "waited_s": waited}); err != nil {
+				return nil, err
 			}
-			if err := s.setRole(ctx, tx, cfg, actor, id, RoleCommander, u, now); err != nil {
-				return err
+			if before.Commander() == "" {
+				u, err := auth.GetUser(ctx, tx, actor.UserID)
+				if err != nil {
+					return nil, err
+				}
+				if err := s.setRole(ctx, tx, cfg, actor, id, RoleCommander, u, now); err != nil {
+					return nil, err
+				}
 			}
-		}
-		if out, err = s.byID(ctx, tx, cfg, id); err != nil {
-			return err
-		}
-		if err := s.audit(ctx, tx, actor, "incident.acknowledge", out, before, now); err != nil {
-			return err
-		}
-		return s.publish(ctx, tx, actor, events.IncidentAcknowledged, out, &events.Incident{To: actor.Email}, now)
-	})
-	return out, err
+			return &events.Incident{To: actor.Email}, nil
+		}})
 }
 
 // firePages repeats every page whose deadline has passed, a round up.

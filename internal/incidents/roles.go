@@ -24,16 +24,9 @@ type RoleInput struct {
 // AssignRole gives role to a person; a role held already is handed over
 // (both holders are on the timeline).
 func (s *Service) AssignRole(ctx context.Context, actor auth.Actor, ref, role string, in RoleInput) (*Incident, error) {
-	if err := mayWrite(actor, "assign incident roles"); err != nil {
-		return nil, err
-	}
-	cfg, err := s.desk.Config(ctx)
+	cfg, id, err := s.target(ctx, actor, ref, "assign incident roles")
 	if err != nil {
 		return nil, err
-	}
-	id, ok := ParseRef(ref)
-	if !ok {
-		return nil, apperr.ErrNotFound
 	}
 	v := &apperr.Invalid{}
 	known := false
@@ -60,37 +53,25 @@ func (s *Service) AssignRole(ctx context.Context, actor auth.Actor, ref, role st
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	if inc, err := s.byID(ctx, s.db, cfg, id); err != nil {
-		return nil, err
-	} else if inc.Status == Closed {
-		return nil, &apperr.Conflict{Detail: inc.Number + " is closed"}
-	} else if inc.Holder(role) == u.Email {
-		return nil, &apperr.Conflict{Detail: fmt.Sprintf("%s holds %s already", u.Email, RoleName(cfg, role))}
+	check := func(inc *Incident) error {
+		switch {
+		case inc.Status == Closed:
+			return &apperr.Conflict{Detail: inc.Number + " is closed"}
+		case inc.Holder(role) == u.Email:
+			return &apperr.Conflict{Detail: fmt.Sprintf("%s holds %s already", u.Email, RoleName(cfg, role))}
+		}
+		return nil
 	}
-	now := s.clock.Now()
-	var out *Incident
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
-		before, err := s.lock(ctx, tx, cfg, id)
-		if err != nil {
-			return err
-		}
-		if before.Status == Closed {
-			return &apperr.Conflict{Detail: before.Number + " is closed"}
-		}
-		if err := s.setRole(ctx, tx, cfg, actor, id, role, u, now); err != nil {
-			return err
-		}
-		if note != "" {
-			if err := addEntry(ctx, tx, id, actor, now, "note", note, map[string]any{"role": role}); err != nil {
-				return err
+	return s.change(ctx, actor, cfg, id, change{check: check, action: "incident.role",
+		write: func(ctx context.Context, tx *db.Tx, before *Incident, now time.Time) (*events.Incident, error) {
+			if err := s.setRole(ctx, tx, cfg, actor, id, role, u, now); err != nil {
+				return nil, err
 			}
-		}
-		if out, err = s.byID(ctx, tx, cfg, id); err != nil {
-			return err
-		}
-		return s.audit(ctx, tx, actor, "incident.role", out, before, now)
-	})
-	return out, err
+			if note == "" {
+				return nil, nil
+			}
+			return nil, addEntry(ctx, tx, id, actor, now, "note", note, map[string]any{"role": role})
+		}})
 }
 
 // setRole gives role to u in tx: the timeline entry (a hand-over names the

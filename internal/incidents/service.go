@@ -47,7 +47,7 @@ type Service struct {
 	timer  *deadline.Timer
 	guards []CloseGuard
 	// BulkBatch is how many linked cases one transaction of a bulk resolve
-	// handles (default 200).
+	// handles (default 500).
 	BulkBatch int
 }
 
@@ -62,7 +62,7 @@ func New(d *db.DB, dk *desk.Service, cs *cases.Service, c clock.Clock, log *slog
 	if log == nil {
 		log = slog.Default()
 	}
-	s := &Service{db: d, desk: dk, cases: cs, bus: cs.Bus(), clock: c, log: log, oncall: oc, BulkBatch: 200}
+	s := &Service{db: d, desk: dk, cases: cs, bus: cs.Bus(), clock: c, log: log, oncall: oc, BulkBatch: 500}
 	s.timer = deadline.New("incidents", c, log, timerMaxSleep, s.Fire)
 	return s
 }

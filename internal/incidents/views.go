@@ -4,7 +4,6 @@ import (
 	"context"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"time"
 
@@ -12,7 +11,6 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
-	"github.com/flare-desk/flare/internal/desk"
 )
 
 // LinkedCase is a case linked to an incident.
@@ -29,28 +27,21 @@ type LinkedCase struct {
 	ReplyState string    `json:"reply_state,omitempty"` // pending, done, skipped: the bulk resolve
 }
 
-// Money is an amount at stake in one currency.
-type Money struct {
-	Currency string  `json:"currency"`
-	Amount   float64 `json:"amount"`
-}
-
-// Impact is what the linked cases add up to: how many, where, in which
-// status, and the money at stake (the money fields of their categories) —
-// the figures a postmortem starts from. Counts cover every linked case,
-// whoever reads them.
-type Impact struct {
+// Summary counts an incident's linked cases: how many, how many still
+// open, per market and per status — what the linked-cases list and the
+// report show over every linked case, whoever reads them. The figures a
+// postmortem starts from (sellers, money at stake) are
+// postmortems.Impact, counted over LinkedCaseIDs.
+type Summary struct {
 	Cases    int            `json:"cases"`
 	Open     int            `json:"open"`
 	ByMarket map[string]int `json:"by_market"`
 	ByStatus map[string]int `json:"by_status"`
-	Sellers  int            `json:"sellers"`
-	Money    []Money        `json:"money"`
 }
 
-// LinkedPage is a page of an incident's linked cases with their impact.
+// LinkedPage is a page of an incident's linked cases with their summary.
 type LinkedPage struct {
-	Impact     Impact       `json:"impact"`
+	Summary    Summary      `json:"summary"`
 	Cases      []LinkedCase `json:"cases"` // those the reader can see
 	NextCursor string       `json:"next_cursor,omitempty"`
 }
@@ -70,11 +61,7 @@ func (s *Service) Linked(ctx context.Context, actor auth.Actor, ref, cursor stri
 	if limit < 1 || limit > 500 {
 		return nil, apperr.InvalidField("limit", "must be between 1 and 500")
 	}
-	cfg, err := s.desk.Config(ctx)
-	if err != nil {
-		return nil, err
-	}
-	imp, err := s.impact(ctx, s.db, cfg, inc.ID)
+	sum, err := s.summary(ctx, s.db, inc.ID)
 	if err != nil {
 		return nil, err
 	}
@@ -114,7 +101,7 @@ func (s *Service) Linked(ctx context.Context, actor auth.Actor, ref, cursor stri
 	if err != nil {
 		return nil, fmt.Errorf("linked cases: %w", err)
 	}
-	p := &LinkedPage{Impact: *imp, Cases: []LinkedCase{}}
+	p := &LinkedPage{Summary: *sum, Cases: []LinkedCase{}}
 	for i, x := range got {
 		if i == limit {
 			p.NextCursor = cases.EncodeCursor(linkedSort, []any{got[i-1].id})
@@ -125,90 +112,28 @@ func (s *Service) Linked(ctx context.Context, actor auth.Actor, ref, cursor stri
 	return p, nil
 }
 
-// Impact is the impact of incident ref's linked cases (for the
-// postmortem's customer and seller impact).
-func (s *Service) Impact(ctx context.Context, actor auth.Actor, ref string) (*Impact, error) {
-	inc, err := s.Get(ctx, actor, ref)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := s.desk.Config(ctx)
-	if err != nil {
-		return nil, err
-	}
-	return s.impact(ctx, s.db, cfg, inc.ID)
-}
-
-func (s *Service) impact(ctx context.Context, q db.Querier, cfg *desk.Config, id int64) (*Impact, error) {
-	imp := &Impact{ByMarket: map[string]int{}, ByStatus: map[string]int{}, Money: []Money{}}
-	rows, err := q.Query(ctx, `SELECT c.market, c.status, COUNT(*), COUNT(DISTINCT c.seller_id) FROM incident_cases ic
+func (s *Service) summary(ctx context.Context, q db.Querier, id int64) (*Summary, error) {
+	sum := &Summary{ByMarket: map[string]int{}, ByStatus: map[string]int{}}
+	rows, err := q.Query(ctx, `SELECT c.market, c.status, COUNT(*) FROM incident_cases ic
 		JOIN cases c ON c.id = ic.case_id WHERE ic.incident_id = ? GROUP BY c.market, c.status`, id)
 	if err != nil {
-		return nil, fmt.Errorf("impact: %w", err)
+		return nil, fmt.Errorf("linked cases summary: %w", err)
 	}
+	defer rows.Close()
 	for rows.Next() {
 		var market, status string
-		var n, sellers int
-		if err := rows.Scan(&market, &status, &n, &sellers); err != nil {
-			rows.Close()
+		var n int
+		if err := rows.Scan(&market, &status, &n); err != nil {
 			return nil, err
 		}
-		imp.Cases += n
-		imp.ByMarket[market] += n
-		imp.ByStatus[status] += n
+		sum.Cases += n
+		sum.ByMarket[market] += n
+		sum.ByStatus[status] += n
 		if status != string(cases.StatusResolved) && status != string(cases.StatusClosed) {
-			imp.Open += n
+			sum.Open += n
 		}
 	}
-	if err := rows.Close(); err != nil {
-		return nil, err
-	}
-	if err := q.QueryRow(ctx, `SELECT COUNT(DISTINCT c.seller_id) FROM incident_cases ic JOIN cases c ON c.id = ic.case_id
-		WHERE ic.incident_id = ?`, id).Scan(&imp.Sellers); err != nil {
-		return nil, err
-	}
-	// Money at stake: the money fields of the linked cases' categories.
-	money := map[string]float64{}
-	for _, cat := range cfg.Categories {
-		for _, fd := range cat.Fields {
-			if fd.Type != desk.FieldMoney {
-				continue
-			}
-			rows, err := q.Query(ctx, `SELECT `+jsonText(q.Dialect(), fd.Key, "amount")+`, `+
-				jsonText(q.Dialect(), fd.Key, "currency")+` FROM incident_cases ic JOIN cases c ON c.id = ic.case_id
-				WHERE ic.incident_id = ? AND c.category = ?`, id, cat.Key)
-			if err != nil {
-				return nil, fmt.Errorf("money at stake: %w", err)
-			}
-			for rows.Next() {
-				var amount, cur *string
-				if err := rows.Scan(&amount, &cur); err != nil {
-					rows.Close()
-					return nil, err
-				}
-				if amount == nil {
-					continue
-				}
-				v, err := strconv.ParseFloat(*amount, 64)
-				if err != nil {
-					continue
-				}
-				c := fd.Currency
-				if cur != nil && *cur != "" {
-					c = *cur
-				}
-				money[c] += v
-			}
-			if err := rows.Close(); err != nil {
-				return nil, err
-			}
-		}
-	}
-	for c, v := range money {
-		imp.Money = append(imp.Money, Money{Currency: c, Amount: v})
-	}
-	sort.Slice(imp.Money, func(i, j int) bool { return imp.Money[i].Currency < imp.Money[j].Currency })
-	return imp, nil
+	return sum, rows.Err()
 }
 
 // Banner is what a linked case's page shows of an incident: its number,
@@ -264,7 +189,7 @@ type Report struct {
 	Incident  *Incident `json:"incident"`
 	Timeline  []Entry   `json:"timeline"`
 	Durations Durations `json:"durations"`
-	Impact    *Impact   `json:"impact"`
+	Summary   *Summary  `json:"summary"`
 	Updates   []Update  `json:"updates"`
 }
 
@@ -292,21 +217,11 @@ func (s *Service) ReportTx(ctx context.Context, q db.Querier, id int64) (*Report
 	if r.Timeline, err = s.timeline(ctx, q, id); err != nil {
 		return nil, err
 	}
-	if r.Impact, err = s.impact(ctx, q, cfg, id); err != nil {
+	if r.Summary, err = s.summary(ctx, q, id); err != nil {
 		return nil, err
 	}
 	if r.Updates, err = s.updates(ctx, q, id, "", 0); err != nil {
 		return nil, err
 	}
 	return r, nil
-}
-
-// jsonText is the SQL text of member sub of the object key in a case's
-// custom fields (keys are the desk's validated field keys).
-func jsonText(d db.Dialect, key, sub string) string {
-	key = strings.ReplaceAll(key, "'", "")
-	if d == db.Postgres {
-		return "(c.fields->'" + key + "'->>'" + sub + "')"
-	}
-	return "json_extract(c.fields, '$." + key + "." + sub + "')"
 }

@@ -43,9 +43,7 @@ func (a adapter) RequiresPostmortem(cfg *desk.Config, severity string) bool {
 }
 
 // Details reads the incident's timeline (its postmortem report) and
-// linked cases. internal/incidents exports no list of the linked cases'
-// ids through a transaction: until it does (requested), the adapter reads
-// incident_cases itself.
+// linked cases.
 func (a adapter) Details(ctx context.Context, q db.Querier, id int64) ([]Moment, []int64, error) {
 	r, err := a.svc.ReportTx(ctx, q, id)
 	if err != nil {
@@ -55,11 +53,12 @@ func (a adapter) Details(ctx context.Context, q db.Querier, id int64) ([]Moment,
 	for i, e := range r.Timeline {
 		timeline[i] = Moment{At: e.At, Text: momentText(e)}
 	}
-	linked, err := db.QueryIDs(ctx, q, `SELECT case_id FROM incident_cases WHERE incident_id = ? ORDER BY case_id`, id)
-	if err != nil {
-		return nil, nil, fmt.Errorf("incident %d linked cases: %w", id, err)
-	}
-	return timeline, linked, nil
+	linked, err := a.Linked(ctx, q, id)
+	return timeline, linked, err
+}
+
+func (a adapter) Linked(ctx context.Context, q db.Querier, id int64) ([]int64, error) {
+	return a.svc.LinkedCaseIDs(ctx, q, id)
 }
 
 // momentText is one timeline line: "Decision: roll back the release (Amelia Clarke)".

@@ -87,16 +87,13 @@ func (s *Service) facts(ctx context.Context, q db.Querier, cfg *desk.Config, inc
 
 // impact counts the figures over the cases ids.
 func (s *Service) impact(ctx context.Context, q db.Querier, cfg *desk.Config, ids []int64) (Impact, error) {
-	cs := make([]ImpactCase, 0, len(ids))
+	found, err := s.cases.FindMany(ctx, q, ids)
+	if err != nil {
+		return Impact{}, err
+	}
+	cs := make([]ImpactCase, 0, len(found))
 	sellers := map[string]Seller{}
-	for _, id := range ids {
-		c, err := s.cases.Find(ctx, q, strconv.FormatInt(id, 10))
-		if errors.Is(err, apperr.ErrNotFound) {
-			continue
-		}
-		if err != nil {
-			return Impact{}, err
-		}
+	for _, c := range found {
 		ic := ImpactCase{Market: c.Market, Status: string(c.Status), Money: MoneyAtStake(cfg, c.Category, c.Fields)}
 		if c.SellerID != nil {
 			ic.SellerID = *c.SellerID
@@ -113,6 +110,24 @@ func (s *Service) impact(ctx context.Context, q db.Querier, cfg *desk.Config, id
 		cs = append(cs, ic)
 	}
 	return ComputeImpact(cs, sellers), nil
+}
+
+// Impact is the impact of incident ref's linked cases as they stand (the
+// incident page's figures; a published postmortem keeps its own).
+func (s *Service) Impact(ctx context.Context, actor auth.Actor, ref string) (Impact, error) {
+	inc, err := s.incident(ctx, actor, ref)
+	if err != nil {
+		return Impact{}, err
+	}
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return Impact{}, err
+	}
+	linked, err := s.incidents.Linked(ctx, s.db, inc.ID)
+	if err != nil {
+		return Impact{}, err
+	}
+	return s.impact(ctx, s.db, cfg, linked)
 }
 
 // Start starts the incident ref's postmortem from the desk's template,
@@ -204,7 +219,7 @@ func (s *Service) fill(ctx context.Context, p *Postmortem, inc *IncidentFacts) e
 		if err != nil {
 			return err
 		}
-		_, linked, err := s.incidents.Details(ctx, s.db, inc.ID)
+		linked, err := s.incidents.Linked(ctx, s.db, inc.ID)
 		if err != nil {
 			return err
 		}

@@ -38,6 +38,8 @@ type Incidents interface {
 	Find(ctx context.Context, actor auth.Actor, ref string) (*IncidentFacts, error)
 	// Details are the incident's timeline and the ids of its linked cases.
 	Details(ctx context.Context, q db.Querier, id int64) (timeline []Moment, linked []int64, err error)
+	// Linked are the ids of its linked cases alone (the impact's).
+	Linked(ctx context.Context, q db.Querier, id int64) ([]int64, error)
 	// RequiresPostmortem reports whether incidents of severity may close
 	// only with a published postmortem (the incidents desk section).
 	RequiresPostmortem(cfg *desk.Config, severity string) bool

@@ -21,6 +21,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/incidents"
+	"github.com/flare-desk/flare/internal/postmortems"
 )
 
 // addIncidentFuncs adds the template functions of the incident parts of
@@ -105,6 +106,8 @@ func incidentSummary(e incidents.Entry) string {
 			}
 			return ""
 		}()
+	case "alert_group_resolved":
+		return "heard from Alertmanager: every alert of the group " + s("group") + " resolved (rule " + s("rule") + ")"
 	case "cases_linked":
 		return "linked " + s("count") + " case(s) (" + humanize(strings.TrimPrefix(s("via"), "rule:")) + ")"
 	case "case_unlinked":
@@ -205,6 +208,7 @@ type incidentData struct {
 	Timeline   []incidents.Entry
 	Updates    []incidents.Update
 	Linked     *incidents.LinkedPage
+	Impact     postmortems.Impact
 	Markets    []kv
 	Statuses   []kv
 	Bulk       *incidents.Bulk
@@ -278,7 +282,10 @@ func (u *ui) renderIncident(w http.ResponseWriter, r *http.Request, a auth.Actor
 	if d.Linked, err = svc.Linked(ctx, a, inc.Number, "", 100); err != nil {
 		return err
 	}
-	d.Markets, d.Statuses = sortedCounts(d.Linked.Impact.ByMarket), sortedCounts(d.Linked.Impact.ByStatus)
+	d.Markets, d.Statuses = sortedCounts(d.Linked.Summary.ByMarket), sortedCounts(d.Linked.Summary.ByStatus)
+	if d.Impact, err = u.s.app.Postmortems.Impact(ctx, a, inc.Number); err != nil { // the money at stake, counted once
+		return err
+	}
 	if d.Bulk, err = svc.LatestBulk(ctx, a, inc.Number); err != nil {
 		return err
 	}

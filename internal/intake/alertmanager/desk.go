@@ -22,6 +22,7 @@ import (
 //	    high_risk: {label: severity, values: [critical]}   # alerts that make the case high risk
 //	    resolve_case: true                  # a resolved group resolves its case
 //	    resolution: fixed                   # with resolve_case: the resolution code (default fixed)
+//	    incidents: [{name: checkout-down, match: {severity: critical}, type: service, severity: SEV1}]   # incidents.go
 const EndpointsKey desk.Key[[]Endpoint] = "intake_alertmanager"
 
 // Endpoint is one Alertmanager webhook receiver's endpoint.
@@ -36,6 +37,8 @@ type Endpoint struct {
 	ResolveCase bool         `yaml:"resolve_case,omitempty" json:"resolve_case,omitempty"`
 	Resolution  string       `yaml:"resolution,omitempty" json:"resolution,omitempty"`
 	MaxBody     int64        `yaml:"max_body,omitempty" json:"max_body,omitempty"`
+	// Incidents are the rules that declare an incident when a group fires (incidents.go).
+	Incidents []DeclareRule `yaml:"incidents,omitempty" json:"incidents,omitempty"`
 }
 
 // Labels name the alert labels (common to the group) that set case fields.
@@ -90,7 +93,7 @@ func Sections() []desk.Section {
 					return desk.DiffFields("alertmanager endpoint "+b.Key, "name", a.Name, b.Name, "auth", a.Auth, b.Auth,
 						"category", a.Category, b.Category, "market", a.Market, b.Market, "labels", a.Labels, b.Labels,
 						"high_risk", a.HighRisk, b.HighRisk, "resolve_case", a.ResolveCase, b.ResolveCase,
-						"resolution", a.Resolution, b.Resolution, "max_body", a.MaxBody, b.MaxBody)
+						"resolution", a.Resolution, b.Resolution, "max_body", a.MaxBody, b.MaxBody, "incidents", a.Incidents, b.Incidents)
 				})
 		},
 	}}
@@ -139,6 +142,7 @@ func validate(doc *desk.Config, es []Endpoint) []apperr.FieldError {
 		if e.MaxBody < 0 || e.MaxBody > webhook.MaxMaxBody {
 			v.Add(p+".max_body", "must be at most %d bytes", webhook.MaxMaxBody)
 		}
+		validateRules(v, p, e.Incidents)
 	}
 	return v.Errors
 }

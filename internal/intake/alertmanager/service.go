@@ -17,6 +17,7 @@ import (
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/incidents"
 	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/intake/webhook"
 )
@@ -32,6 +33,8 @@ type Service struct {
 	intake *intake.Service
 	clock  clock.Clock
 	getenv func(string) string
+	// incidents declares the endpoints' rules' incidents (nil: none are).
+	incidents *incidents.Service
 }
 
 // New returns the Alertmanager service; getenv reads the endpoints'
@@ -99,8 +102,13 @@ func (s *Service) Receive(ctx context.Context, key string, h http.Header, body i
 	}
 	if open == nil {
 		if p.Status == Resolved && !slices.ContainsFunc(p.Alerts, func(a Alert) bool { return a.Status == Firing }) {
-			if g != nil {
-				return &Receipt{Outcome: OutcomeUnchanged}, nil // the group's case is done already
+			if g != nil { // the group's case is done already; its incidents hear of it
+				if s.hasRules(e) {
+					if err := s.db.InTx(ctx, func(tx *db.Tx) error { return s.declareRules(ctx, tx, actor, e, p, nil) }); err != nil {
+						return nil, err
+					}
+				}
+				return &Receipt{Outcome: OutcomeUnchanged}, nil
 			}
 			return &Receipt{Outcome: OutcomeIgnored}, nil
 		}
@@ -117,6 +125,9 @@ func (s *Service) Receive(ctx context.Context, key string, h http.Header, body i
 		Reply:  intake.Reply{Body: Update(p, changes), Internal: true},
 		Then: func(ctx context.Context, tx *db.Tx, r *intake.Result) error {
 			if err := s.record(ctx, tx, key, p, r.Case.ID, g.generation, false); err != nil {
+				return err
+			}
+			if err := s.declareRules(ctx, tx, actor, e, p, r.Case); err != nil {
 				return err
 			}
 			if resolve {
@@ -149,7 +160,10 @@ func (s *Service) open(ctx context.Context, actor auth.Actor, e Endpoint, cfg *d
 		Source: intake.Source{Channel: "alert", Key: SourcePrefix + key, ExternalID: extID},
 		Case:   caseInput(e, p),
 		Then: func(ctx context.Context, tx *db.Tx, r *intake.Result) error {
-			return s.record(ctx, tx, key, p, r.Case.ID, gen, true)
+			if err := s.record(ctx, tx, key, p, r.Case.ID, gen, true); err != nil {
+				return err
+			}
+			return s.declareRules(ctx, tx, actor, e, p, r.Case)
 		},
 	})
 	if err != nil {
