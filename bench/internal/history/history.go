@@ -395,8 +395,19 @@ func (g *gen) one(b *batch, st *Stats, created time.Time, mi int) {
 		}
 		g.recentBySeller[key], g.recentAt[key] = id, created
 	}
+	// The queue's order (internal/cases): the earliest due of a running or
+	// breached clock of an active case; far in the future otherwise.
+	var dueSort any = db.T(time.Date(9999, 12, 31, 23, 59, 59, 0, time.UTC))
+	if resolvedAt == nil {
+		for _, c := range clocks {
+			if c.State != "met" {
+				dueSort = db.T(*c.DueAt)
+				break
+			}
+		}
+	}
 	b.cases = append(b.cases, []any{id, g.number, cat.Name + " — case " + fmt.Sprint(g.number), cat.Key, ch, m.Code, lang, sellerID,
-		pr.p, status, owner, team, level, resolution, reopens, db.T(created), db.T(updated), tp(firstAt), tp(resolvedAt), tp(closedAt), string(sla)})
+		pr.p, status, owner, team, level, resolution, reopens, db.T(created), db.T(updated), tp(firstAt), tp(resolvedAt), tp(closedAt), string(sla), dueSort})
 	st.Cases++
 }
 
@@ -523,7 +534,7 @@ var tables = []struct {
 	name, cols string
 	rows       func(*batch) [][]any
 }{
-	{"cases", "id, number, title, category, channel, market, language, seller_id, priority, status, owner_id, team, escalation_level, resolution, reopen_count, created_at, updated_at, first_response_at, resolved_at, closed_at, sla",
+	{"cases", "id, number, title, category, channel, market, language, seller_id, priority, status, owner_id, team, escalation_level, resolution, reopen_count, created_at, updated_at, first_response_at, resolved_at, closed_at, sla, due_sort",
 		func(b *batch) [][]any { return b.cases }},
 	{"sla_events", "case_id, metric, kind, cycle_start, due_at, fired_at, team, market, policy",
 		func(b *batch) [][]any { return b.breaches }},
