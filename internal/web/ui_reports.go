@@ -26,6 +26,12 @@ import (
 func (u *ui) addReportFuncs(fm template.FuncMap) {
 	fm["seesReports"] = func(a *auth.Actor) bool { return a != nil && a.Can(auth.PermReportRead) }
 	fm["figure"] = figureText
+	fm["figureLabel"] = func(name string) string {
+		if l, ok := figureLabels[name]; ok {
+			return l
+		}
+		return name
+	}
 	fm["pct"] = func(x float64) string { return strconv.FormatFloat(x*100, 'f', 1, 64) + "%" }
 	fm["dur"] = func(sec float64) string { return shortDuration(time.Duration(sec * float64(time.Second))) }
 	fm["rpTarget"] = func(h reports.Headline) string {
@@ -45,6 +51,13 @@ func (u *ui) addReportFuncs(fm template.FuncMap) {
 		return out
 	}
 	fm["weekday"] = func(i int) string { return []string{"Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun"}[i] }
+}
+
+var figureLabels = map[string]string{
+	"intake": "Intake", "resolved": "Resolved", "backlog": "Backlog at the end",
+	"first_response.median_seconds": "First response, median", "resolution.median_seconds": "Resolution, median",
+	"sla_attainment.first_response": "SLA attainment, first response", "sla_attainment.resolution": "SLA attainment, resolution",
+	"reopen_rate": "Reopen rate", "escalation_rate": "Escalation rate", "repeat_rate": "Repeat-contact rate",
 }
 
 // figureText shows a headline figure as people read it.
@@ -85,7 +98,7 @@ func (u *ui) dashboardPage(w http.ResponseWriter, r *http.Request, a auth.Actor)
 
 type reportsData struct {
 	Form    url.Values
-	Query   string // the filters, for the API links
+	Query   template.URL // the filters, for the API links (url.Values.Encode: safe)
 	Desk    *desk.Config
 	Summary *Summary
 	Error   string
@@ -110,9 +123,9 @@ func (u *ui) reportsPage(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 			clean.Set(k, v)
 		}
 	}
-	d := reportsData{Form: clean, Query: clean.Encode(), Desk: cfg}
+	d := reportsData{Form: clean, Query: template.URL(clean.Encode()), Desk: cfg}
 	req := r.Clone(ctx)
-	req.URL.RawQuery = d.Query
+	req.URL.RawQuery = string(d.Query)
 	v := &apperr.Invalid{}
 	f := reportFilter(req, v)
 	status := http.StatusOK
