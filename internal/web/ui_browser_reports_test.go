@@ -108,6 +108,12 @@ func TestUIBrowserReportsDashboard(t *testing.T) {
 	if inAPI.Figure != "intake" || onPage != "5" || strconv.FormatFloat(inAPI.Value, 'f', -1, 64) != onPage || recs[1][col] != onPage {
 		t.Errorf("intake: page %s, API %v, CSV %s — want 5 everywhere", onPage, inAPI, recs[1][col])
 	}
+	do("open the staffing view", chromedp.Navigate(e.srv.URL+"/reports/staffing?market=GB&weeks=1"), chromedp.WaitVisible(css(`#staffing-table`)))
+	drawn("chart-staffing")
+	do("staffing screenshot", screenshot(t, "reports-staffing", ""))
+	if rows := run(t, ctx, "staffing rows", chromedp.Evaluate[int](`document.querySelectorAll("#staffing-table tbody tr").length`)); rows != 24 {
+		t.Errorf("staffing table has %d hours, want 24", rows)
+	}
 	if p := problems(); len(p) > 0 {
 		t.Errorf("browser errors: %v", p)
 	}
