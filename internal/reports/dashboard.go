@@ -185,7 +185,7 @@ func (s *Service) Live(ctx context.Context, actor auth.Actor) (*Live, error) {
 	}
 	l.IntakeNormal = round4(float64(hourSum) / NormalWeeks)
 	l.IntakeRatio = ratio(float64(l.IntakeLastHour), l.IntakeNormal)
-	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM escalations WHERE state <> 'closed'`).Scan(&l.OpenEscalations); err != nil {
+	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM escalations WHERE state IN ('open', 'acknowledged')`).Scan(&l.OpenEscalations); err != nil {
 		return nil, fmt.Errorf("dashboard escalations: %w", err)
 	}
 	if err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM incidents WHERE status NOT IN ('resolved', 'closed')`).Scan(&l.OpenIncidents); err != nil {

@@ -389,7 +389,7 @@ func (g *gen) one(b *batch, st *Stats, created time.Time, mi int) {
 		if g.recentBySeller == nil {
 			g.recentBySeller, g.recentAt = map[string]int64{}, map[string]time.Time{}
 		}
-		if prev, ok := g.recentBySeller[key]; ok && created.Sub(g.recentAt[key]) < 7*24*time.Hour && g.r.Float64() < 0.5 {
+		if prev, ok := g.recentBySeller[key]; ok && created.Sub(g.recentAt[key]) < 7*24*time.Hour && g.r.Float64() < 0.05 {
 			b.links = append(b.links, []any{id, prev, "repeat", "seller_category", db.T(created)})
 			st.Links++
 		}
