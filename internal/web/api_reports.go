@@ -4,6 +4,7 @@ import (
 	"encoding/csv"
 	"fmt"
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -29,7 +30,7 @@ func reportFilter(r *http.Request, v *apperr.Invalid, extra ...string) reports.F
 	q := r.URL.Query()
 	allowed := append([]string{"from", "to", "market", "team", "category", "channel", "priority", "tier", "format"}, extra...)
 	for k := range q {
-		if !containsString(allowed, k) {
+		if !slices.Contains(allowed, k) {
 			v.Add(k, "unknown query parameter")
 		}
 	}
@@ -44,15 +45,6 @@ func reportFilter(r *http.Request, v *apperr.Invalid, extra ...string) reports.F
 	}
 	f.Period.From, f.Period.To = dayOrInstant(q.Get("from"), "from", v), dayOrInstant(q.Get("to"), "to", v)
 	return f
-}
-
-func containsString(l []string, s string) bool {
-	for _, x := range l {
-		if x == s {
-			return true
-		}
-	}
-	return false
 }
 
 // reportFormat reads format: json (default), csv, and xlsx where allowed.
@@ -266,7 +258,7 @@ func (s *Server) reportCharts(w http.ResponseWriter, r *http.Request, a auth.Act
 	f := reportFilter(r, v, "chart")
 	format := reportFormat(r, v, false)
 	chart := r.URL.Query().Get("chart")
-	if format == "csv" && !containsString([]string{"days", "categories", "team_sla", "heat"}, chart) {
+	if format == "csv" && !slices.Contains([]string{"days", "categories", "team_sla", "heat"}, chart) {
 		v.Add("chart", "with format=csv, name the chart: days, categories, team_sla or heat")
 	}
 	if err := v.Err(); err != nil {
