@@ -65,6 +65,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, webhook.Sections()...)
 	sections = append(sections, alertmanager.Sections()...)
 	sections = append(sections, signals.Sections()...)
+	sections = append(sections, reports.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
