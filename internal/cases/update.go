@@ -1,7 +1,9 @@
 package cases
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -209,7 +211,7 @@ func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
 		seller_id = ?, requester_name = ?, requester_email = ?, priority = ?, priority_reasons = ?, high_risk = ?,
 		sensitivity = ?, status = ?, owner_id = ?, team = ?, escalation_level = ?, tags = ?, fields = ?,
 		resolution = ?, resolution_note = ?, reopen_count = ?, repeat_contacts = ?, updated_at = ?, first_response_at = ?,
-		resolved_at = ?, closed_at = ?, sla_policy = ? WHERE id = ?`,
+		resolved_at = ?, closed_at = ?, sla_policy = ?, version = version + 1 WHERE id = ?`,
 		c.Title, c.Description, c.Category, c.Market, c.Language, c.SellerID, c.Requester.Name, c.Requester.Email,
 		c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity, string(c.Status), db.NullID(c.OwnerID), c.Team,
 		c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields), c.Resolution, c.ResolutionNote, c.ReopenCount, c.RepeatContacts,
@@ -217,7 +219,50 @@ func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
 	if err != nil {
 		return fmt.Errorf("save case %s: %w", c.Number, err)
 	}
+	c.Version++
 	return nil
+}
+
+// checkVersion refuses a change made against an older version of c (want
+// nil: the caller does not ask), saying who changed the case last and
+// when, so that the person can reload and see it.
+func (s *Service) checkVersion(ctx context.Context, q db.Querier, c *Case, want *int64) error {
+	if want == nil || *want == c.Version {
+		return nil
+	}
+	var name, email sql.NullString
+	var at db.Time
+	err := q.QueryRow(ctx, `SELECT u.name, u.email, e.created_at FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.case_id = ? ORDER BY e.id DESC LIMIT 1`, c.ID).Scan(&name, &email, &at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("last change of %s: %w", c.Number, err)
+	}
+	who := cmp.Or(name.String, email.String, "Flare")
+	when := "since you opened it"
+	if !at.Time.IsZero() {
+		when = agoWords(s.clock.Now().Sub(at.Time))
+	}
+	return &apperr.Conflict{Detail: fmt.Sprintf("%s changed this case %s (version %d, yours was %d): reload to see the change, then make yours again.",
+		who, when, c.Version, *want)}
+}
+
+// agoWords is a duration in the words a person would use: "2 minutes ago".
+func agoWords(d time.Duration) string {
+	n, unit := 0, ""
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		n, unit = int(d/time.Minute), "minute"
+	case d < 48*time.Hour:
+		n, unit = int(d/time.Hour), "hour"
+	default:
+		n, unit = int(d/(24*time.Hour)), "day"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s ago", n, unit)
 }
 
 func timeArg(t *time.Time) any {
@@ -235,6 +280,9 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		return nil, err
 	}
 	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, func(q db.Querier, c *Case, w *later) ([]eventRec, error) {
+		if err := s.checkVersion(ctx, q, c, in.Version); err != nil {
+			return nil, err
+		}
 		v := &apperr.Invalid{}
 		var changes []Change
 		set := func(field string, old, new any) {
