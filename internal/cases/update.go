@@ -861,3 +861,14 @@ func (s *Service) insertComment(ctx context.Context, tx *db.Tx, actor auth.Actor
 func isDesk(a auth.Actor) bool {
 	return a.Role == auth.RoleAgent || a.Role == auth.RoleLead || a.Role == auth.RoleAdmin
 }
+
+// CheckVersionInTx locks the case ref in tx and refuses (409) when it is
+// no longer at version want, for a capability making several changes
+// from one page (a macro).
+func (s *Service) CheckVersionInTx(ctx context.Context, tx *db.Tx, ref string, want int64) error {
+	c, err := s.load(ctx, tx, ref, true)
+	if err != nil {
+		return err
+	}
+	return s.checkVersion(ctx, tx, c, &want)
+}
