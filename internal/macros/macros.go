@@ -178,3 +178,21 @@ func Render(text string, v Values) string {
 		return ""
 	})
 }
+
+// Does says in words what applying m does besides its text.
+func (m Macro) Does() string {
+	var parts []string
+	switch {
+	case m.Reply != "" && m.Internal:
+		parts = append(parts, "adds an internal note")
+	case m.Reply != "":
+		parts = append(parts, "sends a public reply")
+	}
+	if m.Status != "" {
+		parts = append(parts, "moves the case to "+strings.ReplaceAll(string(m.Status), "_", " "))
+	}
+	if len(m.AddTags) > 0 {
+		parts = append(parts, "tags it "+strings.Join(m.AddTags, ", "))
+	}
+	return strings.Join(parts, ", then ")
+}
