@@ -255,6 +255,7 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 func prepareWith(cfg *desk.Config, in CreateInput, seller func(id string) (desk.Seller, bool, error)) (*Case, error) {
 	v := &apperr.Invalid{}
 	c := &Case{
+		Version:     1, // the column's default (migration 00027)
 		Title:       strings.TrimSpace(in.Title),
 		Description: strings.TrimSpace(in.Description),
 		Category:    strings.TrimSpace(in.Category),
