@@ -394,6 +394,10 @@ type caseData struct {
 	// description rendered from Markdown, sanitised.
 	EditForm url.Values
 	DescHTML template.HTML
+	// Loads are the owners' loads by email (ui_capacity.go); CapacityWarn
+	// asks before an assignment past capacity.
+	Loads        map[string]loadBar
+	CapacityWarn string
 }
 
 func (u *ui) casePage(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -453,6 +457,7 @@ func (u *ui) renderCaseWith(w http.ResponseWriter, r *http.Request, a auth.Actor
 		if d.Owners, err = u.s.app.Cases.Owners(r.Context(), c); err != nil {
 			return err
 		}
+		d.Loads = u.agentLoads(r, a, c.Team)
 		for _, usr := range d.Owners {
 			if usr.ID == a.UserID && usr.ID != c.OwnerID && cases.CanOwn(usr, c.Team) {
 				d.CanTake = true
@@ -529,6 +534,9 @@ func (u *ui) postTransition(w http.ResponseWriter, r *http.Request, a auth.Actor
 }
 
 func (u *ui) postUpdate(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if asked, err := u.confirmCapacity(w, r, a); asked || err != nil {
+		return err
+	}
 	return u.caseAction(w, r, a, "update", func(ref string, f url.Values) error {
 		var in cases.UpdateInput
 		changed := false
