@@ -159,7 +159,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Reports = reports.New(d, dk, cs.Cases, c)
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
-	cs.Macros = macros.New(d, dk, cs.Cases)                                 // saved replies and multi-action macros
+	cs.Macros = macros.New(d, dk, cs.Cases, c)                              // saved replies and multi-action macros
 	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
 	// Mail in through intake; public replies out as mail (a durable subscriber).
 	cs.Mail = mail.New(d, dk, cs.Cases, cs.Intake, cs.Attachments, cs.Notify, c, log)

@@ -140,8 +140,10 @@ type Values struct {
 	Due                                   *time.Time
 }
 
-// ValuesFor reads c's placeholder values; seller is c's seller, if any.
-func ValuesFor(c *cases.Case, seller *desk.Seller) Values {
+// ValuesFor reads c's placeholder values at now; seller is c's seller, if
+// any. The due time is the soonest a running SLA clock is still due (a
+// breached one promises nothing): none leaves {{due}} empty.
+func ValuesFor(c *cases.Case, seller *desk.Seller, now time.Time) Values {
 	v := Values{RequesterName: c.Requester.Name, CaseNumber: c.Number}
 	if v.RequesterName == "" {
 		v.RequesterName = c.Requester.Email
@@ -152,7 +154,7 @@ func ValuesFor(c *cases.Case, seller *desk.Seller) Values {
 		v.SellerName = *c.SellerID
 	}
 	for _, ck := range c.SLA {
-		if (ck.State == "running" || ck.State == "breached") && ck.DueAt != nil && (v.Due == nil || ck.DueAt.Before(*v.Due)) {
+		if ck.State == "running" && ck.DueAt != nil && ck.DueAt.After(now) && (v.Due == nil || ck.DueAt.Before(*v.Due)) {
 			v.Due = ck.DueAt
 		}
 	}
@@ -172,7 +174,7 @@ func Render(text string, v Values) string {
 			return v.SellerName
 		case "due":
 			if v.Due != nil {
-				return v.Due.UTC().Format("Mon 2 Jan 15:04 UTC")
+				return v.Due.UTC().Format("2006-01-02 15:04 UTC") // the same in every language
 			}
 		}
 		return ""

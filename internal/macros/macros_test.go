@@ -35,11 +35,19 @@ func lostParcel(lang string) cases.CreateInput {
 func TestRenderAndLanguage(t *testing.T) {
 	due := time.Date(2026, 11, 3, 14, 0, 0, 0, time.UTC)
 	v := macros.Values{RequesterName: "Sam Buyer", CaseNumber: "ESC-1042", SellerName: "Thames Home Goods Ltd", Due: &due}
-	if got, want := macros.Render(tracing.Reply, v), "Hi Sam Buyer, we are tracing ESC-1042 with Thames Home Goods Ltd; next update by Tue 3 Nov 14:00 UTC."; got != want {
+	if got, want := macros.Render(tracing.Reply, v), "Hi Sam Buyer, we are tracing ESC-1042 with Thames Home Goods Ltd; next update by 2026-11-03 14:00 UTC."; got != want {
 		t.Fatalf("render:\n got %q\nwant %q", got, want)
 	}
 	if got := macros.Render("Hi {{requester_name}} ({{seller_name}})", macros.Values{}); got != "Hi  ()" {
 		t.Fatalf("missing values leave no braces: %q", got)
+	}
+	// {{due}} promises the soonest running clock still ahead, never a breached one.
+	now := due.Add(-3 * time.Hour)
+	past, later := now.Add(-time.Hour), due.Add(time.Hour)
+	c := &cases.Case{Number: "ESC-7", Requester: cases.Requester{Email: "sam@example.com"}, SLA: []cases.Clock{
+		{State: "breached", DueAt: &past}, {State: "running", DueAt: &later}, {State: "running", DueAt: &due}}}
+	if got := macros.ValuesFor(c, nil, now); got.Due == nil || !got.Due.Equal(due) || got.RequesterName != "sam@example.com" {
+		t.Errorf("values: %+v", got)
 	}
 	for lang, want := range map[string]string{"de": "de", "de-AT": "de", "DE": "de", "fr": "", "": ""} {
 		text, got := tracing.Text(lang)

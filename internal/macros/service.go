@@ -9,6 +9,7 @@ import (
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/desk"
 )
@@ -18,11 +19,12 @@ type Service struct {
 	db    *db.DB
 	desk  *desk.Service
 	cases *cases.Service
+	clock clock.Clock
 }
 
 // New returns the macros service.
-func New(d *db.DB, ds *desk.Service, cs *cases.Service) *Service {
-	return &Service{db: d, desk: ds, cases: cs}
+func New(d *db.DB, ds *desk.Service, cs *cases.Service, c clock.Clock) *Service {
+	return &Service{db: d, desk: ds, cases: cs, clock: c}
 }
 
 // Preview is a macro as it would apply to one case: its text filled in
@@ -81,7 +83,7 @@ func (s *Service) values(ctx context.Context, c *cases.Case) (Values, error) {
 			seller = &sl
 		}
 	}
-	return ValuesFor(c, seller), nil
+	return ValuesFor(c, seller, s.clock.Now()), nil
 }
 
 // Result is what applying a macro did.
