@@ -38,20 +38,6 @@ func loadOf(load, capacity int) loadBar {
 	return b
 }
 
-// agentLoads is the load of the people of team, by email, for the owner
-// picker; nil when the actor may not see it.
-func (u *ui) agentLoads(r *http.Request, a auth.Actor, team string) map[string]loadBar {
-	agents, err := u.s.app.Assignment.Agents(r.Context(), a, team)
-	if err != nil {
-		return nil // a team without members that own cases, or an actor who may not see them
-	}
-	out := make(map[string]loadBar, len(agents))
-	for _, ag := range agents {
-		out[strings.ToLower(ag.Email)] = loadOf(ag.Load, ag.Capacity)
-	}
-	return out
-}
-
 // capacityWarning says why giving c to owner needs a second thought ("":
 // it does not): the load the case adds takes them past their capacity.
 func (u *ui) capacityWarning(r *http.Request, a auth.Actor, c *cases.Case, owner string) (string, error) {

@@ -394,9 +394,7 @@ type caseData struct {
 	// description rendered from Markdown, sanitised.
 	EditForm url.Values
 	DescHTML template.HTML
-	// Loads are the owners' loads by email (ui_capacity.go); CapacityWarn
-	// asks before an assignment past capacity.
-	Loads        map[string]loadBar
+	// CapacityWarn asks before an assignment past capacity (ui_capacity.go).
 	CapacityWarn string
 }
 
@@ -457,7 +455,6 @@ func (u *ui) renderCaseWith(w http.ResponseWriter, r *http.Request, a auth.Actor
 		if d.Owners, err = u.s.app.Cases.Owners(r.Context(), c); err != nil {
 			return err
 		}
-		d.Loads = u.agentLoads(r, a, c.Team)
 		for _, usr := range d.Owners {
 			if usr.ID == a.UserID && usr.ID != c.OwnerID && cases.CanOwn(usr, c.Team) {
 				d.CanTake = true
