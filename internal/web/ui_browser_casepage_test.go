@@ -91,6 +91,7 @@ func TestUIBrowserCasePage(t *testing.T) {
 	if got := text(`#timeline`); !strings.Contains(got, "Hallo Jana Vogel, wir verfolgen "+c.Number+".") {
 		t.Errorf("the timeline lacks the German reply:\n%s", got)
 	}
+	do("look", screenshot(t, "case-page-macro", ""))
 	if got := text(`#case-status`); got != "Pending requester" {
 		t.Errorf("status after the macro: %q", got)
 	}
@@ -104,6 +105,7 @@ func TestUIBrowserCasePage(t *testing.T) {
 		t.Error("the handoff warning shows before resolving is chosen")
 	}
 	do("choose resolve", choose(`#status-to`, "resolved"), chromedp.WaitVisible(css(`#resolve-warning`)))
+	do("look", screenshot(t, "case-page-resolve-warning", `#transition`))
 	if got := text(`#resolve-warning`); !strings.Contains(got, "Resolving cancels the open handoff") {
 		t.Errorf("warning: %q", got)
 	}
@@ -116,6 +118,7 @@ func TestUIBrowserCasePage(t *testing.T) {
 		t.Errorf("error next to the note: %q", got)
 	}
 	here("after a refused resolve")
+	do("look", chromedp.Click(css(`#edit-case > summary`)), screenshot(t, "case-page-edit", ""))
 	if p := problems(); len(p) > 0 {
 		t.Errorf("browser console: %v", p)
 	}

@@ -284,3 +284,45 @@ func fieldsForm(cfg *desk.Config, c *cases.Case) url.Values {
 	}
 	return out
 }
+
+// nameChanges writes people's names for their emails in the owner and
+// watcher changes of evs, as far as names are known (the owners the page
+// lists, the people who acted on the case).
+func nameChanges(evs []cases.Event, users []auth.User) {
+	names := map[string]string{}
+	for _, u := range users {
+		names[strings.ToLower(u.Email)] = u.Name
+	}
+	for _, e := range evs {
+		if e.Actor != nil && e.ActorName != "" {
+			names[strings.ToLower(*e.Actor)] = e.ActorName
+		}
+	}
+	name := func(v any) any {
+		if s, ok := v.(string); ok && names[strings.ToLower(s)] != "" {
+			return names[strings.ToLower(s)]
+		}
+		return v
+	}
+	for _, e := range evs {
+		list, _ := e.Data["changes"].([]any)
+		for _, item := range list {
+			m, ok := item.(map[string]any)
+			if !ok {
+				continue
+			}
+			switch m["field"] {
+			case "owner":
+				m["old"], m["new"] = name(m["old"]), name(m["new"])
+			case "watchers":
+				for _, k := range []string{"old", "new"} {
+					if ws, ok := m[k].([]any); ok {
+						for i := range ws {
+							ws[i] = name(ws[i])
+						}
+					}
+				}
+			}
+		}
+	}
+}

@@ -57,7 +57,8 @@ func TestCaseEditInPlace(t *testing.T) {
 		t.Fatalf("saved: %+v", got)
 	}
 	_, body = e.get(t, c, path)
-	for _, want := range []string{`id="flash">Changes saved.`, "<strong>chased</strong>", `id="seller-name">Kessler Elektro`, "updated the case"} {
+	for _, want := range []string{`id="flash">Changes saved.`, "<strong>chased</strong>", `id="seller-name">Kessler Elektro`, "updated the case",
+		`<span class="chg-field">Watchers</span> <span class="chg-old">—</span> → <span class="chg-new">Bob Fischer</span>`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("after the edit the page lacks %q", want)
 		}

@@ -461,6 +461,7 @@ func (u *ui) renderCaseWith(w http.ResponseWriter, r *http.Request, a auth.Actor
 			}
 		}
 	}
+	nameChanges(d.Events, d.Owners) // ui_casepage.go
 	u.render(w, r, status, "case", view{Me: &a, Title: c.Number + " " + c.Title, Data: d})
 	return nil
 }
