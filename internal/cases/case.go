@@ -153,6 +153,9 @@ type TransitionInput struct {
 	// capabilities that answer and move many cases: incidents' bulk
 	// resolve); not part of the API's body.
 	Reply string `json:"-"`
+	// Version, when set, is the case version the move was chosen against
+	// (the case page's form): a case changed since is refused (409).
+	Version *int64 `json:"-"`
 }
 
 // CommentInput is the body of POST /cases/{id}/comments.

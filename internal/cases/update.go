@@ -676,7 +676,7 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, s.transition(cfg, actor, in))
+	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, s.transition(ctx, cfg, actor, in))
 }
 
 // TransitionInTx is Transition inside the caller's transaction, for
@@ -687,15 +687,18 @@ func (s *Service) TransitionInTx(ctx context.Context, tx *db.Tx, actor auth.Acto
 	if err != nil {
 		return nil, err
 	}
-	fn := s.transition(cfg, actor, in)
+	fn := s.transition(ctx, cfg, actor, in)
 	return s.changeTx(ctx, tx, cfg, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
 		return runPlan(ctx, tx, c, fn)
 	})
 }
 
 // transition is the plan that moves a case to in.To.
-func (s *Service) transition(cfg *desk.Config, actor auth.Actor, in TransitionInput) plan {
-	return func(_ db.Querier, c *Case, w *later) ([]eventRec, error) {
+func (s *Service) transition(ctx context.Context, cfg *desk.Config, actor auth.Actor, in TransitionInput) plan {
+	return func(q db.Querier, c *Case, w *later) ([]eventRec, error) {
+		if err := s.checkVersion(ctx, q, c, in.Version); err != nil {
+			return nil, err
+		}
 		v := &apperr.Invalid{}
 		if !in.To.Valid() {
 			v.Add("to", "unknown status %q", in.To)

@@ -86,6 +86,11 @@ func TestCaseEditInPlace(t *testing.T) {
 		!strings.Contains(body, `class="field has-error">Requester email`) || !strings.Contains(body, `has-error">Order ID`) {
 		t.Fatalf("bad edit: %d\n%s", resp.StatusCode, body)
 	}
+	// A status change chosen on a stale page too.
+	resp, body = e.postForm(t, c, path+"/transitions", url.Values{"to": {"open"}, "version": {v}})
+	if resp.StatusCode != http.StatusConflict || !strings.Contains(body, "changed this case") {
+		t.Errorf("stale transition: %d", resp.StatusCode)
+	}
 	// A form's address opened again leads to the case.
 	for _, p := range []string{"/edit", "/transitions", "/comments", "/macro"} {
 		if resp, _ := e.get(t, c, path+p); resp.StatusCode != http.StatusSeeOther || resp.Header.Get("Location") != path {

@@ -474,6 +474,7 @@ func (u *ui) caseAction(w http.ResponseWriter, r *http.Request, a auth.Actor, wh
 	if err := r.ParseForm(); err != nil {
 		return badRequest("The form could not be read.")
 	}
+	r.PostForm.Del("done") // the confirmation is the action's to set, not the form's
 	err := do(ref, r.PostForm)
 	if err == nil {
 		c, gerr := u.s.app.Cases.Get(r.Context(), a, ref)
@@ -526,7 +527,11 @@ func (u *ui) postTransition(w http.ResponseWriter, r *http.Request, a auth.Actor
 		if in.To == cases.StatusResolved { // without JS the resolution select is always sent
 			in.Resolution = f.Get("resolution")
 		}
-		_, err := u.s.app.Cases.Transition(r.Context(), a, ref, in)
+		var err error
+		if in.Version, err = formVersion(f); err != nil {
+			return err
+		}
+		_, err = u.s.app.Cases.Transition(r.Context(), a, ref, in)
 		return err
 	})
 }
