@@ -28,6 +28,7 @@ import (
 	"github.com/flare-desk/flare/internal/intake/csvimport"
 	"github.com/flare-desk/flare/internal/intake/webhook"
 	"github.com/flare-desk/flare/internal/jobs"
+	"github.com/flare-desk/flare/internal/macros"
 	"github.com/flare-desk/flare/internal/mail"
 	"github.com/flare-desk/flare/internal/merge"
 	"github.com/flare-desk/flare/internal/notify"
@@ -66,6 +67,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, alertmanager.Sections()...)
 	sections = append(sections, signals.Sections()...)
 	sections = append(sections, reports.Sections()...)
+	sections = append(sections, macros.Sections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -120,6 +122,7 @@ type Capabilities struct {
 	Postmortems *postmortems.Service
 	Attachments *attachments.Service
 	Merge       *merge.Service
+	Macros      *macros.Service
 	Portal      *portal.Service
 	Mail        *mail.Service
 	// The intake's channels: inbound webhooks, Alertmanager, CSV import.
@@ -157,6 +160,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Reports = reports.New(d, dk, cs.Cases, c)
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
+	cs.Macros = macros.New(d, dk, cs.Cases, c)                              // saved replies and multi-action macros
 	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
 	// Mail in through intake; public replies out as mail (a durable subscriber).
 	cs.Mail = mail.New(d, dk, cs.Cases, cs.Intake, cs.Attachments, cs.Notify, c, log)

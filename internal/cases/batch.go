@@ -80,7 +80,7 @@ func (s *Service) TransitionManyInTx(ctx context.Context, tx *db.Tx, actor auth.
 		}
 		delete(byID, it.ID) // a case named twice moves once
 		before := *c
-		recs, err := runPlan(ctx, tx, c, s.transition(cfg, actor, it.In))
+		recs, err := runPlan(ctx, tx, c, s.transition(ctx, cfg, actor, it.In))
 		if err != nil {
 			var inv *apperr.Invalid
 			var cf *apperr.Conflict

@@ -69,6 +69,7 @@ type Case struct {
 	RepeatContacts  int            `json:"repeat_contacts"` // later contacts linked to it as repeats (internal/intake)
 	CreatedAt       time.Time      `json:"created_at"`
 	UpdatedAt       time.Time      `json:"updated_at"`
+	Version         int64          `json:"version"` // one more with every saved change (update.go: optimistic concurrency)
 	FirstResponseAt *time.Time     `json:"first_response_at"`
 	ResolvedAt      *time.Time     `json:"resolved_at"`
 	ClosedAt        *time.Time     `json:"closed_at"`
@@ -138,6 +139,9 @@ type UpdateInput struct {
 	EscalationLevel *int           `json:"escalation_level"`
 	Fields          map[string]any `json:"fields"`
 	Watchers        *[]string      `json:"watchers"`
+	// Version, when set, is the version the change was made against: a
+	// case changed since is refused (409). The API takes it from If-Match.
+	Version *int64 `json:"version"`
 }
 
 // TransitionInput is the body of POST /cases/{id}/transitions.
@@ -149,6 +153,9 @@ type TransitionInput struct {
 	// capabilities that answer and move many cases: incidents' bulk
 	// resolve); not part of the API's body.
 	Reply string `json:"-"`
+	// Version, when set, is the case version the move was chosen against
+	// (the case page's form): a case changed since is refused (409).
+	Version *int64 `json:"-"`
 }
 
 // CommentInput is the body of POST /cases/{id}/comments.

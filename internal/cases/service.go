@@ -255,6 +255,7 @@ func (s *Service) prepare(ctx context.Context, cfg *desk.Config, in CreateInput)
 func prepareWith(cfg *desk.Config, in CreateInput, seller func(id string) (desk.Seller, bool, error)) (*Case, error) {
 	v := &apperr.Invalid{}
 	c := &Case{
+		Version:     1, // the column's default (migration 00027)
 		Title:       strings.TrimSpace(in.Title),
 		Description: strings.TrimSpace(in.Description),
 		Category:    strings.TrimSpace(in.Category),
@@ -451,7 +452,7 @@ const caseColumns = `c.id, c.number, c.title, c.description, c.category, c.chann
 	c.seller_id, c.requester_name, c.requester_email, c.priority, c.priority_reasons, c.high_risk,
 	c.sensitivity, c.status, c.owner_id, u.email, u.name, c.team, c.escalation_level, c.tags, c.fields,
 	c.resolution, c.resolution_note, c.reopen_count, c.repeat_contacts, c.created_by, c.created_at, c.updated_at,
-	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at, c.sla_policy, c.due_sort
+	c.first_response_at, c.resolved_at, c.closed_at, c.sla, c.sla_due_at, c.sla_policy, c.due_sort, c.version
 	FROM cases c LEFT JOIN users u ON u.id = c.owner_id`
 
 type scanner interface{ Scan(dest ...any) error }
@@ -469,7 +470,7 @@ func scanCase(r scanner) (*Case, error) {
 	err := r.Scan(&c.ID, &number, &c.Title, &c.Description, &c.Category, &c.Channel, &c.Market, &c.Language,
 		&seller, &c.Requester.Name, &c.Requester.Email, &c.Priority, &reasons, &c.HighRisk,
 		&c.Sensitivity, &c.Status, &ownerID, &ownerEmail, &ownerName, &c.Team, &c.EscalationLevel, &tags, &fields,
-		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &c.RepeatContacts, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue, &c.SLAPolicy, &dueSort)
+		&c.Resolution, &c.ResolutionNote, &c.ReopenCount, &c.RepeatContacts, &createdBy, &created, &updated, &first, &res, &close, &slaJ, &slaDue, &c.SLAPolicy, &dueSort, &c.Version)
 	if err != nil {
 		return nil, err
 	}

@@ -1,7 +1,9 @@
 package cases
 
 import (
+	"cmp"
 	"context"
+	"database/sql"
 	"errors"
 	"fmt"
 	"maps"
@@ -209,7 +211,7 @@ func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
 		seller_id = ?, requester_name = ?, requester_email = ?, priority = ?, priority_reasons = ?, high_risk = ?,
 		sensitivity = ?, status = ?, owner_id = ?, team = ?, escalation_level = ?, tags = ?, fields = ?,
 		resolution = ?, resolution_note = ?, reopen_count = ?, repeat_contacts = ?, updated_at = ?, first_response_at = ?,
-		resolved_at = ?, closed_at = ?, sla_policy = ? WHERE id = ?`,
+		resolved_at = ?, closed_at = ?, sla_policy = ?, version = version + 1 WHERE id = ?`,
 		c.Title, c.Description, c.Category, c.Market, c.Language, c.SellerID, c.Requester.Name, c.Requester.Email,
 		c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity, string(c.Status), db.NullID(c.OwnerID), c.Team,
 		c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields), c.Resolution, c.ResolutionNote, c.ReopenCount, c.RepeatContacts,
@@ -217,7 +219,50 @@ func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
 	if err != nil {
 		return fmt.Errorf("save case %s: %w", c.Number, err)
 	}
+	c.Version++
 	return nil
+}
+
+// checkVersion refuses a change made against an older version of c (want
+// nil: the caller does not ask), saying who changed the case last and
+// when, so that the person can reload and see it.
+func (s *Service) checkVersion(ctx context.Context, q db.Querier, c *Case, want *int64) error {
+	if want == nil || *want == c.Version {
+		return nil
+	}
+	var name, email sql.NullString
+	var at db.Time
+	err := q.QueryRow(ctx, `SELECT u.name, u.email, e.created_at FROM case_events e LEFT JOIN users u ON u.id = e.actor_id
+		WHERE e.case_id = ? ORDER BY e.id DESC LIMIT 1`, c.ID).Scan(&name, &email, &at)
+	if err != nil && !errors.Is(err, sql.ErrNoRows) {
+		return fmt.Errorf("last change of %s: %w", c.Number, err)
+	}
+	who := cmp.Or(name.String, email.String, "Flare")
+	when := "since you opened it"
+	if !at.Time.IsZero() {
+		when = agoWords(s.clock.Now().Sub(at.Time))
+	}
+	return &apperr.Conflict{Detail: fmt.Sprintf("%s changed this case %s (version %d, yours was %d): reload to see the change, then make yours again.",
+		who, when, c.Version, *want)}
+}
+
+// agoWords is a duration in the words a person would use: "2 minutes ago".
+func agoWords(d time.Duration) string {
+	n, unit := 0, ""
+	switch {
+	case d < time.Minute:
+		return "just now"
+	case d < time.Hour:
+		n, unit = int(d/time.Minute), "minute"
+	case d < 48*time.Hour:
+		n, unit = int(d/time.Hour), "hour"
+	default:
+		n, unit = int(d/(24*time.Hour)), "day"
+	}
+	if n != 1 {
+		unit += "s"
+	}
+	return fmt.Sprintf("%d %s ago", n, unit)
 }
 
 func timeArg(t *time.Time) any {
@@ -235,6 +280,9 @@ func (s *Service) Update(ctx context.Context, actor auth.Actor, ref string, in U
 		return nil, err
 	}
 	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, func(q db.Querier, c *Case, w *later) ([]eventRec, error) {
+		if err := s.checkVersion(ctx, q, c, in.Version); err != nil {
+			return nil, err
+		}
 		v := &apperr.Invalid{}
 		var changes []Change
 		set := func(field string, old, new any) {
@@ -628,7 +676,7 @@ func (s *Service) Transition(ctx context.Context, actor auth.Actor, ref string, 
 	if err != nil {
 		return nil, err
 	}
-	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, s.transition(cfg, actor, in))
+	return s.changeChecked(ctx, actor, ref, auth.PermCaseWrite, s.transition(ctx, cfg, actor, in))
 }
 
 // TransitionInTx is Transition inside the caller's transaction, for
@@ -639,15 +687,18 @@ func (s *Service) TransitionInTx(ctx context.Context, tx *db.Tx, actor auth.Acto
 	if err != nil {
 		return nil, err
 	}
-	fn := s.transition(cfg, actor, in)
+	fn := s.transition(ctx, cfg, actor, in)
 	return s.changeTx(ctx, tx, cfg, actor, ref, auth.PermCaseWrite, func(tx *db.Tx, c *Case) ([]eventRec, error) {
 		return runPlan(ctx, tx, c, fn)
 	})
 }
 
 // transition is the plan that moves a case to in.To.
-func (s *Service) transition(cfg *desk.Config, actor auth.Actor, in TransitionInput) plan {
-	return func(_ db.Querier, c *Case, w *later) ([]eventRec, error) {
+func (s *Service) transition(ctx context.Context, cfg *desk.Config, actor auth.Actor, in TransitionInput) plan {
+	return func(q db.Querier, c *Case, w *later) ([]eventRec, error) {
+		if err := s.checkVersion(ctx, q, c, in.Version); err != nil {
+			return nil, err
+		}
 		v := &apperr.Invalid{}
 		if !in.To.Valid() {
 			v.Add("to", "unknown status %q", in.To)
@@ -812,4 +863,15 @@ func (s *Service) insertComment(ctx context.Context, tx *db.Tx, actor auth.Actor
 // isDesk reports whether the actor answers for the desk (not a requester's side).
 func isDesk(a auth.Actor) bool {
 	return a.Role == auth.RoleAgent || a.Role == auth.RoleLead || a.Role == auth.RoleAdmin
+}
+
+// CheckVersionInTx locks the case ref in tx and refuses (409) when it is
+// no longer at version want, for a capability making several changes
+// from one page (a macro).
+func (s *Service) CheckVersionInTx(ctx context.Context, tx *db.Tx, ref string, want int64) error {
+	c, err := s.load(ctx, tx, ref, true)
+	if err != nil {
+		return err
+	}
+	return s.checkVersion(ctx, tx, c, &want)
 }

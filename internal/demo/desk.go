@@ -278,6 +278,7 @@ func Desk(seed int64) *desk.Config {
 	intakeChannelsDesk(cfg) // intake_channels.go
 	signalsDesk(cfg)        // signals.go
 	reportsDesk(cfg)        // reports.go
+	macrosDesk(cfg)         // macros.go
 	return cfg
 }
 
@@ -296,7 +297,10 @@ var handoffWithin = map[string]string{"logistics": "4h", "payments": "8h", "gove
 
 // Shifts and skills of some demo people; the others work their team's hours.
 var profiles = map[string]assign.Profile{
-	"marcus": {Timezone: "America/New_York", Shifts: weekdays("08:00-17:00")},
+	// Jonas and Marcus work two busy teams each: their own capacities keep
+	// them within it (the team pages show no one past the limit).
+	"marcus": {Timezone: "America/New_York", Shifts: weekdays("08:00-17:00"), Capacity: 30},
+	"jonas":  {Capacity: 30},
 	"tyler":  {Timezone: "America/Los_Angeles", Shifts: weekdays("08:00-17:00")},
 	"aoife":  {Timezone: "Europe/Dublin"},
 	"anna":   {Timezone: "Europe/Warsaw", Skills: []string{"payments/", "safety/", "trust_safety/"}},

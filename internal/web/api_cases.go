@@ -91,6 +91,7 @@ func (s *Server) getCase(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 	if err != nil {
 		return err
 	}
+	w.Header().Set("ETag", caseETag(c))
 	writeJSON(w, http.StatusOK, v)
 	return nil
 }
@@ -125,10 +126,14 @@ func (s *Server) updateCase(w http.ResponseWriter, r *http.Request, a auth.Actor
 	if err := decodeJSON(r, &in); err != nil {
 		return err
 	}
+	if err := ifMatchVersion(r, &in.Version); err != nil {
+		return err
+	}
 	c, err := s.app.Cases.Update(r.Context(), a, r.PathValue("ref"), in)
 	if err != nil {
 		return err
 	}
+	w.Header().Set("ETag", caseETag(c))
 	writeJSON(w, http.StatusOK, c)
 	return nil
 }
@@ -178,5 +183,28 @@ func (s *Server) caseEvents(w http.ResponseWriter, r *http.Request, a auth.Actor
 		return err
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"events": evs})
+	return nil
+}
+
+// caseETag is the case's version as an entity tag: a client sends it back
+// in If-Match with a PATCH so that a stale edit is refused (409).
+func caseETag(c *cases.Case) string { return `"` + strconv.FormatInt(c.Version, 10) + `"` }
+
+// ifMatchVersion reads If-Match ("3", or W/"3") into *version; a body's
+// "version" that disagrees with it is a 400.
+func ifMatchVersion(r *http.Request, version **int64) error {
+	h := strings.TrimSpace(r.Header.Get("If-Match"))
+	if h == "" {
+		return nil
+	}
+	n, err := strconv.ParseInt(strings.Trim(strings.TrimPrefix(h, "W/"), `"`), 10, 64)
+	if err != nil || n < 1 {
+		return &apperr.Invalid{Errors: []apperr.FieldError{{Field: "If-Match",
+			Message: `must be the case's ETag from GET, e.g. "3"`}}}
+	}
+	if *version != nil && **version != n {
+		return &apperr.Invalid{Errors: []apperr.FieldError{{Field: "version", Message: "disagrees with If-Match"}}}
+	}
+	*version = &n
 	return nil
 }

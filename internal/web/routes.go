@@ -150,6 +150,10 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/action-items", s.listActionItems)
 	s.api("GET", "/action-items/{id}", s.getActionItem)
 	s.api("PATCH", "/action-items/{id}", s.updateActionItem)
+	// macros (api_macros.go)
+	s.api("GET", "/macros", s.listMacros)
+	s.api("GET", "/cases/{ref}/macros", s.caseMacros)
+	s.api("POST", "/cases/{ref}/macros/{key}/apply", s.applyMacro)
 	// merge (api_merge.go) and the account-manager portal (api_portal.go)
 	s.api("POST", "/cases/{ref}/merge", s.mergeCase)
 	s.api("GET", "/cases/{ref}/merges", s.caseMerges)
@@ -293,6 +297,15 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /problems/{id}/link", u.page(u.postProblemLink))
 	m.HandleFunc("POST /problems/{id}/unlink", u.page(u.postProblemUnlink))
 	m.HandleFunc("POST /cases/{ref}/suggestion/accept", u.page(u.postAcceptSuggestion))
+	// the case page's edits and macros (ui_casepage.go); a form's address
+	// opened again (reload, back) leads to its case, not to a 404
+	m.HandleFunc("POST /cases/{ref}/edit", u.page(u.postEdit))
+	m.HandleFunc("POST /cases/{ref}/macro", u.page(u.postMacro))
+	for _, path := range []string{"/cases/{ref}/edit", "/cases/{ref}/macro", "/cases/{ref}/transitions", "/cases/{ref}/comments", "/cases/{ref}/update"} {
+		m.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
+			http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
+		})
+	}
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {

@@ -46,6 +46,7 @@ type teamData struct {
 	Me      *assignment.AgentStatus
 	CanSet  bool // may set anyone away (lead, admin)
 	Message string
+	Flash   string // the confirmation of the last away change (ui_casepage.go's flash)
 	Now     time.Time
 }
 
@@ -67,7 +68,7 @@ func (u *ui) renderTeam(w http.ResponseWriter, r *http.Request, a auth.Actor, st
 		return err
 	}
 	d := teamData{Team: t, Agents: agents, CanSet: assignment.MaySetOthersAway(a), Message: msg,
-		Now: u.s.app.Clock.Now()}
+		Now: u.s.app.Clock.Now(), Flash: takeFlash(w, r)}
 	if i := slices.IndexFunc(agents, func(s assignment.AgentStatus) bool { return strings.EqualFold(s.Email, a.Email) }); i >= 0 {
 		d.Me = &agents[i]
 	}
@@ -93,6 +94,10 @@ func (u *ui) postAway(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 	if email == "" {
 		email = a.Email
 	}
+	// Marking someone else away stops their cases: the team hears why.
+	if in.Away && !strings.EqualFold(email, a.Email) && strings.TrimSpace(in.Note) == "" {
+		return u.renderTeam(w, r, a, http.StatusUnprocessableEntity, "Say why "+email+" is away: the note tells the team.")
+	}
 	if err := u.s.app.Assignment.SetAway(r.Context(), a, email, in); err != nil {
 		p := toProblem(err)
 		if p.Status >= 500 || p.Status == http.StatusUnauthorized {
@@ -103,6 +108,16 @@ func (u *ui) postAway(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 			msg = fieldErrorsText(p.Errors)
 		}
 		return u.renderTeam(w, r, a, p.Status, msg)
+	}
+	switch who := email; {
+	case strings.EqualFold(who, a.Email) && in.Away:
+		setFlash(w, "You are away: you get no new cases until you are back.")
+	case strings.EqualFold(who, a.Email):
+		setFlash(w, "Welcome back: cases come to you again.")
+	case in.Away:
+		setFlash(w, who+" is marked away.")
+	default:
+		setFlash(w, who+" is marked back.")
 	}
 	http.Redirect(w, r, "/teams/"+url.PathEscape(r.PathValue("team")), http.StatusSeeOther)
 	return nil

@@ -57,7 +57,7 @@ func TestUITakeNextAndTeam(t *testing.T) {
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "must be in the future") {
 		t.Fatalf("away until in the past: %d", resp.StatusCode)
 	}
-	resp, _ = e.postForm(t, cl, "/teams/logistics/away", url.Values{"email": {"bob@flare.test"}, "away": {"1"}})
+	resp, _ = e.postForm(t, cl, "/teams/logistics/away", url.Values{"email": {"bob@flare.test"}, "away": {"1"}, "note": {"Sick today"}})
 	if resp.StatusCode != http.StatusSeeOther {
 		t.Fatalf("a lead sets Bob away: %d", resp.StatusCode)
 	}

@@ -2,6 +2,7 @@ package web
 
 import (
 	"errors"
+	"html/template"
 	"net/http"
 	"net/url"
 	"slices"
@@ -13,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/macros"
 )
 
 // queuePageSize is how many cases one queue page lists.
@@ -381,9 +383,19 @@ type caseData struct {
 	CanTake    bool          // the user may own the case and does not yet
 	Merge      caseMergeData // ui_merge.go
 	// A failed form post re-renders the page with its message and input.
-	Failed string // "comment", "transition" or "update"
+	Failed string // "comment", "transition", "update", "edit", "macro"…
 	Error  string
+	Errs   map[string]string // the failed form's messages by field (ui_casepage.go)
 	Form   url.Values
+	Flash  string           // the confirmation of the action just done
+	Macros []macros.Preview // what the composer offers
+	Seller *sellerPanel
+	// The edit form's custom fields (field.<category>.<key>) and the
+	// description rendered from Markdown, sanitised.
+	EditForm url.Values
+	DescHTML template.HTML
+	// CapacityWarn asks before an assignment past capacity (ui_capacity.go).
+	CapacityWarn string
 }
 
 func (u *ui) casePage(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -421,9 +433,22 @@ func (u *ui) renderCaseWith(w http.ResponseWriter, r *http.Request, a auth.Actor
 	if d.Merge, err = u.caseMerges(r, a, c); err != nil { // ui_merge.go
 		return err
 	}
+	d.Flash = takeFlash(w, r)
+	if d.CanComment || d.CanNote {
+		if d.Macros, err = u.s.app.Macros.ForCase(r.Context(), a, c.Number); err != nil {
+			return err
+		}
+	}
+	if d.Seller, err = u.sellerPanel(r, a, c); err != nil {
+		return err
+	}
+	d.DescHTML = template.HTML(u.s.app.Cases.Markdown().HTML(c.Description)) //nolint:gosec // sanitised by cases.Markdown
 	edit(&d)
 	if d.Form == nil {
 		d.Form = url.Values{}
+	}
+	if d.EditForm = d.Form; d.Failed != "edit" {
+		d.EditForm = fieldsForm(cfg, c)
 	}
 	d.Category, d.HasCat = cfg.Category(c.Category)
 	if d.CanWrite {
@@ -436,6 +461,7 @@ func (u *ui) renderCaseWith(w http.ResponseWriter, r *http.Request, a auth.Actor
 			}
 		}
 	}
+	nameChanges(d.Events, d.Owners) // ui_casepage.go
 	u.render(w, r, status, "case", view{Me: &a, Title: c.Number + " " + c.Title, Data: d})
 	return nil
 }
@@ -448,6 +474,7 @@ func (u *ui) caseAction(w http.ResponseWriter, r *http.Request, a auth.Actor, wh
 	if err := r.ParseForm(); err != nil {
 		return badRequest("The form could not be read.")
 	}
+	r.PostForm.Del("done") // the confirmation is the action's to set, not the form's
 	err := do(ref, r.PostForm)
 	if err == nil {
 		c, gerr := u.s.app.Cases.Get(r.Context(), a, ref)
@@ -455,11 +482,12 @@ func (u *ui) caseAction(w http.ResponseWriter, r *http.Request, a auth.Actor, wh
 			http.Redirect(w, r, "/cases", http.StatusSeeOther)
 			return nil
 		}
-		target := "/cases/" + c.Number
-		if which == "comment" {
-			target += "#timeline-end"
+		msg := r.PostForm.Get("done") // set by the action, else the action's own words
+		if msg == "" {
+			msg = actionDone(which, r.PostForm, c)
 		}
-		http.Redirect(w, r, target, http.StatusSeeOther)
+		setFlash(w, msg)
+		http.Redirect(w, r, "/cases/"+c.Number, http.StatusSeeOther)
 		return nil
 	}
 	p := toProblem(err)
@@ -470,11 +498,13 @@ func (u *ui) caseAction(w http.ResponseWriter, r *http.Request, a auth.Actor, wh
 	if gerr != nil {
 		return gerr
 	}
-	msg := p.Detail
+	msg, errs := p.Detail, map[string]string{}
 	if len(p.Errors) > 0 {
-		msg = fieldErrorsText(p.Errors)
+		errs, msg = formErrors(p.Errors, r.PostForm.Get("category"))
 	}
-	return u.renderCase(w, r, a, c, p.Status, which, msg, r.PostForm)
+	return u.renderCaseWith(w, r, a, c, p.Status, func(d *caseData) {
+		d.Failed, d.Error, d.Errs, d.Form = which, msg, errs, r.PostForm
+	})
 }
 
 func (u *ui) postComment(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
@@ -497,12 +527,19 @@ func (u *ui) postTransition(w http.ResponseWriter, r *http.Request, a auth.Actor
 		if in.To == cases.StatusResolved { // without JS the resolution select is always sent
 			in.Resolution = f.Get("resolution")
 		}
-		_, err := u.s.app.Cases.Transition(r.Context(), a, ref, in)
+		var err error
+		if in.Version, err = formVersion(f); err != nil {
+			return err
+		}
+		_, err = u.s.app.Cases.Transition(r.Context(), a, ref, in)
 		return err
 	})
 }
 
 func (u *ui) postUpdate(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	if asked, err := u.confirmCapacity(w, r, a); asked || err != nil {
+		return err
+	}
 	return u.caseAction(w, r, a, "update", func(ref string, f url.Values) error {
 		var in cases.UpdateInput
 		changed := false

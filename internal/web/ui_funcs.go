@@ -26,6 +26,7 @@ func (u *ui) funcs() template.FuncMap {
 		"when":         func(t any) string { return fmtTime(timeOf(t)) },
 		"iso":          func(t any) string { return timeOf(t).UTC().Format(time.RFC3339) },
 		"who":          who,
+		"loadOf":       loadOf, // ui_capacity.go
 		"dict":         dict,
 		"statusLabel":  func(s any) string { return humanize(fmt.Sprint(s)) },
 		"humanize":     humanize,

@@ -446,7 +446,7 @@ func TestUICaseActions(t *testing.T) {
 	}
 	// Resolving without a resolution re-renders the page with the message and the note.
 	resp, body := e.postForm(t, c, path+"/transitions", url.Values{"to": {"resolved"}, "note": {"Released after KYC"}})
-	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "resolution is required") ||
+	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, "Resolution: is required") ||
 		!strings.Contains(body, "Released after KYC") {
 		t.Errorf("bad transition: %d\n%s", resp.StatusCode, body)
 	}

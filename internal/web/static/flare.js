@@ -125,7 +125,19 @@
     setInterval(tick, 30000);
   }
 
+  // Case page: a form that failed re-renders the page at the form's
+  // address (/cases/ESC-3003/transitions); show the case's own address,
+  // so that reload, copy and back behave.
+  function caseAddress() {
+    var el = document.getElementById("case-page");
+    var here = el && el.getAttribute("data-here");
+    if (here && location.pathname !== here && window.history.replaceState) {
+      history.replaceState(null, "", here + location.hash);
+    }
+  }
+
   function init() {
+    caseAddress();
     customFields();
     statusForm();
     replyForm();
