@@ -42,7 +42,7 @@ type ui struct {
 // pageNames are the page templates; each is parsed together with layout.html
 // and the parts (part_*.html) pages share.
 var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations",
-	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request", "import", "problems", "problem", "signals", "alerts"}
+	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request", "import", "problems", "problem", "signals", "alerts", "settings"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -71,6 +71,7 @@ func newUI(s *Server) (*ui, error) {
 	u.addPortalFuncs(funcs)     // ui_portal.go
 	u.addProblemFuncs(funcs)    // ui_problems.go
 	u.addSignalFuncs(funcs)     // ui_signals.go
+	u.addLiveFuncs(funcs)       // ui_live.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
 		if err != nil {
