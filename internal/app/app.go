@@ -244,7 +244,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
 	a.loops.Go(func() { a.Signals.Run(lctx) })
-	a.loops.Go(func() { a.Live.Run(lctx) }) // other nodes' events for this node's streams
+	a.loops.Go(func() { a.Live.Run(lctx) })     // other nodes' events for this node's streams
 	stopMail, err := a.Mail.Start(lctx, a.mail) // the SMTP listener and the IMAP poller, when set
 	if err != nil {
 		cancel()

@@ -124,8 +124,8 @@ type Sub struct {
 	caseID int64 // the case it is viewing (0: none)
 	remote chan Note
 	poke   chan struct{} // presence changed on this node
-	lagged atomic.Bool // remote notes were dropped
-	seen   []string // recent event ids, to deduplicate feed and tail
+	lagged atomic.Bool   // remote notes were dropped
+	seen   []string      // recent event ids, to deduplicate feed and tail
 }
 
 // Subscribe opens a stream for a; viewing is the case it has open (nil:
