@@ -61,13 +61,20 @@ type Hub struct {
 
 	mu   sync.Mutex
 	subs map[*Sub]struct{}
+
+	stop     chan struct{} // closed by Shutdown: streams end
+	stopOnce sync.Once
 }
 
 // New returns a hub; Run tails the events table for other nodes' writes.
 func New(d *db.DB, bus *events.Bus, cs *cases.Service, c clock.Clock, log *slog.Logger, opt Options) *Hub {
 	opt.defaults()
-	return &Hub{db: d, bus: bus, cases: cs, clock: c, log: log, opt: opt, subs: map[*Sub]struct{}{}}
+	return &Hub{db: d, bus: bus, cases: cs, clock: c, log: log, opt: opt, subs: map[*Sub]struct{}{}, stop: make(chan struct{})}
 }
+
+// Shutdown ends every open stream (the HTTP server's graceful shutdown
+// waits for open connections, and a stream never ends by itself).
+func (h *Hub) Shutdown() { h.stopOnce.Do(func() { close(h.stop) }) }
 
 // Kinds of note.
 const (
@@ -246,6 +253,8 @@ func (s *Sub) Run(ctx context.Context, send func(Note) error, ping func() error)
 		var n Note
 		select {
 		case <-ctx.Done():
+			return nil
+		case <-h.stop:
 			return nil
 		case e, ok := <-l.C():
 			if !ok {
