@@ -119,7 +119,16 @@
       var note = document.createElement("span");
       note.className = "small muted tz-note";
       note.textContent = " (" + tz.replace(/_/g, " ") + ")";
-      if (el.parentNode && !el.parentNode.querySelector(".tz-note")) el.insertAdjacentElement("afterend", note);
+      // A label that says the field is in UTC now says the viewer's zone.
+      var label = el.closest("label") || (el.id && document.querySelector('label[for="' + el.id + '"]')) || el.parentNode;
+      var said = false;
+      if (label) {
+        var walk = document.createTreeWalker(label, NodeFilter.SHOW_TEXT);
+        for (var n = walk.nextNode(); n; n = walk.nextNode()) {
+          if (n.nodeValue.indexOf("(UTC)") >= 0) { n.nodeValue = n.nodeValue.replace("(UTC)", note.textContent.trim()); said = true; }
+        }
+      }
+      if (!said && el.parentNode && !el.parentNode.querySelector(".tz-note")) el.insertAdjacentElement("afterend", note);
     });
     document.addEventListener("submit", function (e) {
       e.target.querySelectorAll("input[type=datetime-local]").forEach(function (el) {
