@@ -64,12 +64,16 @@ type Hub struct {
 
 	stop     chan struct{} // closed by Shutdown: streams end
 	stopOnce sync.Once
+
+	cmu    sync.Mutex
+	byNote map[string]*cases.Case // the case as read for an event, shared by the streams that check it
 }
 
 // New returns a hub; Run tails the events table for other nodes' writes.
 func New(d *db.DB, bus *events.Bus, cs *cases.Service, c clock.Clock, log *slog.Logger, opt Options) *Hub {
 	opt.defaults()
-	return &Hub{db: d, bus: bus, cases: cs, clock: c, log: log, opt: opt, subs: map[*Sub]struct{}{}, stop: make(chan struct{})}
+	return &Hub{db: d, bus: bus, cases: cs, clock: c, log: log, opt: opt, subs: map[*Sub]struct{}{}, stop: make(chan struct{}),
+		byNote: map[string]*cases.Case{}}
 }
 
 // Shutdown ends every open stream (the HTTP server's graceful shutdown
@@ -331,13 +335,37 @@ func (s *Sub) allowed(ctx context.Context, n Note) bool {
 		if cases.PublicOnly(s.actor) && !slices.Contains(publicTypes, n.Type) {
 			return false
 		}
-		c, err := s.hub.cases.Find(ctx, s.hub.db, n.Case)
+		c, err := s.hub.caseOf(ctx, n)
 		if err != nil {
 			return false
 		}
 		return s.hub.cases.CanSee(ctx, s.actor, c)
 	}
 	return true
+}
+
+// caseOf reads the case a note is about once for all the streams that
+// check it (by event id: a later event reads the case again).
+func (h *Hub) caseOf(ctx context.Context, n Note) (*cases.Case, error) {
+	h.cmu.Lock()
+	c, ok := h.byNote[n.id]
+	h.cmu.Unlock()
+	if ok {
+		return c, nil
+	}
+	c, err := h.cases.Find(ctx, h.db, n.Case)
+	if err != nil {
+		return nil, err
+	}
+	if n.id != "" {
+		h.cmu.Lock()
+		if len(h.byNote) >= 1024 { // bounded: the notes of a burst, not history
+			clear(h.byNote)
+		}
+		h.byNote[n.id] = c
+		h.cmu.Unlock()
+	}
+	return c, nil
 }
 
 // Run tails the events table and hands other nodes' events to this node's

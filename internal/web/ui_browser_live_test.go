@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"strings"
 	"testing"
@@ -52,14 +53,22 @@ func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 func TestUIBrowserLiveKeyboard(t *testing.T) {
 	ctx := newBrowser(t, 90*time.Second)
 	e := newUIEnv(t)
-	t.Cleanup(e.srv.CloseClientConnections) // the page's live stream stays open; the server's Close would wait for it
+	// The same app served with live pages; the page's open stream would
+	// keep the server's Close waiting, so its connections are cut first.
+	ls, err := New(e.app, Options{Live: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(ls.Handler())
+	t.Cleanup(e.srv.Close)
+	t.Cleanup(e.srv.CloseClientConnections)
 	seedQueue(t, e)
 	bg := context.Background()
 	if _, err := e.app.Prefs.Set(bg, e.lead.UserID, prefs.Prefs{TimeZone: "America/New_York"}); err != nil {
 		t.Fatal(err)
 	}
 	var leadTok, bobTok string
-	err := e.app.DB.InTx(bg, func(tx *db.Tx) error {
+	err = e.app.DB.InTx(bg, func(tx *db.Tx) error {
 		var err error
 		if leadTok, _, err = auth.CreateToken(bg, tx, e.app.Clock.Now(), e.lead.UserID, "live test"); err != nil {
 			return err

@@ -33,6 +33,7 @@ func (u *ui) addLiveFuncs(fm template.FuncMap) {
 		}
 		return p.TimeZone
 	}
+	fm["liveOn"] = func() bool { return u.s.opt.Live }
 	fm["navTeams"] = func(a *auth.Actor) []navTeam {
 		if a == nil || len(a.Teams) == 0 {
 			return nil

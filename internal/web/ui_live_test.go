@@ -17,7 +17,7 @@ func TestLayoutShell(t *testing.T) {
 	_, body := e.get(t, c, "/cases?owner=me")
 	for _, want := range []string{`<nav class="mainnav sidenav" id="sidenav" aria-label="Main">`, `href="/cases?team=logistics" class="nav-team">Logistics</a>`,
 		`href="/cases?owner=me" id="nav-mine" aria-current="page"`, `id="menu-btn" aria-label="Menu" aria-controls="sidenav" aria-expanded="false"`,
-		`data-live="1" data-tz=""`, `id="kb-help"`, `id="palette"`, `href="/settings"`} {
+		`class="shell" data-tz=""`, `id="kb-help"`, `id="palette"`, `href="/settings"`} {
 		if !strings.Contains(body, want) {
 			t.Errorf("the shell lacks %s", want)
 		}
