@@ -230,9 +230,9 @@
     localTimes(cur);
     return true;
   }
-  var refreshing = false, again = false, again_scope = "";
+  var refreshing = false, again = false, againScope = "";
   function refresh(scope) {
-    if (refreshing) { again = true; if (scope === "page") again_scope = "page"; return; }
+    if (refreshing) { again = true; if (scope === "page") againScope = "page"; return; }
     refreshing = true;
     fetch(location.href, { credentials: "same-origin", headers: { "X-Flare-Live": "1" } }).then(function (r) {
       if (!r.ok) throw new Error("status " + r.status);
@@ -266,7 +266,7 @@
       document.body.setAttribute("data-live-at", String(Date.now()));
     }).catch(function () { /* the next note tries again */ }).then(function () {
       refreshing = false;
-      if (again) { var sc = again_scope || "shell"; again = false; again_scope = ""; setTimeout(function () { refresh(sc); }, 300); }
+      if (again) { var sc = againScope || "shell"; again = false; againScope = ""; setTimeout(function () { refresh(sc); }, 300); }
     });
   }
   function presence(viewers) {
@@ -502,6 +502,9 @@
         } else if (e.key === "Enter") {
           e.preventDefault();
           if (items[sel]) go(items[sel]);
+        } else if (e.key === "Escape") {
+          e.preventDefault();
+          d.close();
         }
       });
       d.addEventListener("click", function (e) { if (e.target === d) d.close(); });
