@@ -78,7 +78,7 @@ func run(ctx context.Context, streams, n int, gap time.Duration, store string) e
 	if _, err := a.Desk.Apply(ctx, auth.System("bench"), a.Clock.Now(), cfg); err != nil {
 		return err
 	}
-	_, srvB, err := node(ctx, d, log)
+	b, srvB, err := node(ctx, d, log)
 	if err != nil {
 		return err
 	}
@@ -135,7 +135,7 @@ func run(ctx context.Context, streams, n int, gap time.Duration, store string) e
 		}()
 	}
 	ready.Wait()
-	time.Sleep(300 * time.Millisecond) // node B's tail starts after what is stored
+	<-b.Live.Tailing() // node B's tail starts after what is stored
 
 	fmt.Printf("%d streams open (%d per node); writing %d cases on node A, one every %s…\n", streams, streams/2, n, gap)
 	written := map[string]time.Time{}

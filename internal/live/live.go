@@ -64,6 +64,7 @@ type Hub struct {
 
 	stop     chan struct{} // closed by Shutdown: streams end
 	stopOnce sync.Once
+	tailing  chan struct{} // closed once Run knows where the table's tail starts
 
 	cmu    sync.Mutex
 	byNote map[string]*cases.Case // the case as read for an event, shared by the streams that check it
@@ -72,7 +73,7 @@ type Hub struct {
 // New returns a hub; Run tails the events table for other nodes' writes.
 func New(d *db.DB, bus *events.Bus, cs *cases.Service, c clock.Clock, log *slog.Logger, opt Options) *Hub {
 	opt.defaults()
-	return &Hub{db: d, bus: bus, cases: cs, clock: c, log: log, opt: opt, subs: map[*Sub]struct{}{}, stop: make(chan struct{}),
+	return &Hub{db: d, bus: bus, cases: cs, clock: c, log: log, opt: opt, subs: map[*Sub]struct{}{}, stop: make(chan struct{}), tailing: make(chan struct{}),
 		byNote: map[string]*cases.Case{}}
 }
 
@@ -368,6 +369,10 @@ func (h *Hub) caseOf(ctx context.Context, n Note) (*cases.Case, error) {
 	return c, nil
 }
 
+// Tailing is closed once Run tails the events table: events committed
+// after it reach this node's streams.
+func (h *Hub) Tailing() <-chan struct{} { return h.tailing }
+
 // Run tails the events table and hands other nodes' events to this node's
 // streams, until ctx ends. Events whose seq leaves a hole (a transaction
 // that took its seq earlier and commits later) are looked for again until
@@ -377,13 +382,23 @@ func (h *Hub) Run(ctx context.Context) {
 	if err := h.db.QueryRow(ctx, `SELECT COALESCE(MAX(seq), 0) FROM events`).Scan(&after); err != nil {
 		h.log.Warn("live: tail start", "err", err)
 	}
+	close(h.tailing)
 	t := newTail(after, h.opt.Gap)
 	tick := time.NewTicker(h.opt.Poll)
 	defer tick.Stop()
+	sweep := time.NewTicker(time.Minute)
+	defer sweep.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
+		case <-sweep.C:
+			// Rows a crashed node left behind: already ignored, now removed.
+			cutoff := db.T(h.clock.Now().Add(-3 * h.opt.Heartbeat))
+			if _, err := h.db.Exec(ctx, `DELETE FROM live_presence WHERE seen_at < ?`, cutoff); err != nil && ctx.Err() == nil {
+				h.log.Warn("live: presence sweep", "err", err)
+			}
+			continue
 		case <-tick.C:
 		}
 		if err := h.poll(ctx, t); err != nil && ctx.Err() == nil {

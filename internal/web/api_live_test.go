@@ -116,7 +116,7 @@ func TestLiveStreamAcrossNodes(t *testing.T) {
 		}
 		nodeB := httptest.NewServer(sb.Handler())
 		t.Cleanup(nodeB.Close)
-		time.Sleep(100 * time.Millisecond) // the tail starts after what is already stored
+		<-b.Live.Tailing() // the tail starts after what is already stored
 
 		lead := openStream(t, nodeB.URL, a.tokens["lead"], "")
 		agent := openStream(t, nodeB.URL, a.tokens["agent"], "")
