@@ -234,7 +234,7 @@
   function refresh(scope) {
     if (refreshing) { again = true; if (scope === "page") againScope = "page"; return; }
     refreshing = true;
-    fetch(location.href, { credentials: "same-origin", headers: { "X-Flare-Live": "1" } }).then(function (r) {
+    fetch(location.href, { credentials: "same-origin" }).then(function (r) {
       if (!r.ok) throw new Error("status " + r.status);
       return r.text();
     }).then(function (html) {
