@@ -134,7 +134,7 @@ func (sf *serveFlags) webOptions() (web.Options, error) {
 	if err := errors.Join(sf.envErrs...); err != nil {
 		return web.Options{}, err
 	}
-	opt := web.Options{BaseURL: *sf.baseURL, Version: version, LoginConcurrency: *sf.loginConcurrency}
+	opt := web.Options{BaseURL: *sf.baseURL, Version: version, LoginConcurrency: *sf.loginConcurrency, Live: true}
 	if *sf.rateIP < 0 || *sf.rateToken < 0 || *sf.requestTimeout < 0 || *sf.loginConcurrency < 0 {
 		return opt, usageError{"rate limits, --request-timeout and --login-concurrency cannot be negative"}
 	}

@@ -29,12 +29,14 @@ import (
 	"github.com/flare-desk/flare/internal/intake/webhook"
 	"github.com/flare-desk/flare/internal/jobs"
 	"github.com/flare-desk/flare/internal/macros"
+	"github.com/flare-desk/flare/internal/live"
 	"github.com/flare-desk/flare/internal/mail"
 	"github.com/flare-desk/flare/internal/merge"
 	"github.com/flare-desk/flare/internal/notify"
 	"github.com/flare-desk/flare/internal/oncall"
 	"github.com/flare-desk/flare/internal/portal"
 	"github.com/flare-desk/flare/internal/postmortems"
+	"github.com/flare-desk/flare/internal/prefs"
 	"github.com/flare-desk/flare/internal/problems"
 	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
@@ -90,6 +92,8 @@ type Options struct {
 	Attachments attachments.Options
 	// Mail: the SMTP listener and the IMAP mailbox polled (each off when unset).
 	Mail mail.Listeners
+	// Live: how the live screens' hub tails other nodes' events and keeps presence.
+	Live live.Options
 }
 
 // App is a running Flare instance's services.
@@ -101,6 +105,9 @@ type App struct {
 	Bus   *events.Bus
 	Jobs  *jobs.Queue
 	Capabilities
+	// Live screens' streams and presence; display preferences (internal/live, internal/prefs).
+	Live  *live.Hub
+	Prefs *prefs.Service
 
 	stopLoops context.CancelFunc
 	mail      mail.Listeners
@@ -211,6 +218,8 @@ func New(d *db.DB, opt Options) (*App, error) {
 		a.Bus.Subscribe(events.WebhookSubscriber, wh.Deliver, wh.SubscriberOptions())
 	}
 	a.Capabilities = Wire(d, a.Desk, a.Clock, a.Log, a.Bus)
+	a.Live = live.New(d, a.Bus, a.Cases, a.Clock, a.Log, opt.Live)
+	a.Prefs = prefs.New(d, a.Clock)
 	a.Attachments.Configure(opt.Attachments)
 	a.mail = opt.Mail
 	reg := jobs.NewRegistry()
@@ -241,6 +250,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
 	a.loops.Go(func() { a.Signals.Run(lctx) })
+	a.loops.Go(func() { a.Live.Run(lctx) })     // other nodes' events for this node's streams
 	stopMail, err := a.Mail.Start(lctx, a.mail) // the SMTP listener and the IMAP poller, when set
 	if err != nil {
 		cancel()

@@ -194,6 +194,9 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := seedNotifications(ctx, p.a); err != nil { // notify.go: the bells, from the history just written
 		return err
 	}
+	if err := seedTimeZones(ctx, p.a, p.actors); err != nil { // live.go: each person's display zone
+		return err
+	}
 	if !p.mail {
 		return nil
 	}

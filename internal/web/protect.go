@@ -125,7 +125,7 @@ func (s *Server) handleLongLived(pattern string, h http.Handler) {
 // HTTPServer returns the http.Server to run the handler with: timeouts
 // bound slow clients, and headers are capped well below net/http's 1 MiB.
 func (s *Server) HTTPServer() *http.Server {
-	return &http.Server{
+	srv := &http.Server{
 		Handler:           s.Handler(),
 		ReadHeaderTimeout: readHeaderTimeout,
 		ReadTimeout:       readTimeout,
@@ -133,6 +133,8 @@ func (s *Server) HTTPServer() *http.Server {
 		MaxHeaderBytes:    maxHeaderBytes,
 		ErrorLog:          slog.NewLogLogger(s.log.Handler(), slog.LevelWarn),
 	}
+	srv.RegisterOnShutdown(s.app.Live.Shutdown) // live streams end, so Shutdown does not wait for them
+	return srv
 }
 
 // reqInfo is what the middleware learns about a request, for its limits and

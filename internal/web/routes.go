@@ -177,6 +177,7 @@ func (s *Server) registerRoutes() {
 	s.api("PATCH", "/problems/{id}", s.updateProblem)
 	s.api("POST", "/problems/{id}/cases", s.linkProblemCase)
 	s.api("DELETE", "/problems/{id}/cases/{ref}", s.unlinkProblemCase)
+	s.liveRoutes() // the live stream and preferences (api_live.go)
 	for _, method := range apiMethods {
 		m.HandleFunc(method+" /api/", s.apiFallback)
 	}

@@ -40,6 +40,11 @@ type Options struct {
 	LoginConcurrency int            // password hashes at once; 0: one per two CPUs, at most 3
 	AccessLog        bool           // log a line per request
 	AccessLogLevel   slog.Level     // the level of those lines
+	// Live: pages open the live stream and update by themselves (flare
+	// serve and demo). Off, they do not; the stream API answers either way.
+	// Test servers leave it off: a browser's open stream would keep their
+	// Close waiting.
+	Live bool
 }
 
 // Route is one registered API route, for the OpenAPI check.

@@ -43,7 +43,7 @@ type ui struct {
 // and the parts (part_*.html) pages share.
 var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations",
 	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request", "import", "problems", "problem", "signals", "alerts",
-	"dashboard", "reports", "staffing"}
+	"dashboard", "reports", "staffing", "settings"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -73,6 +73,7 @@ func newUI(s *Server) (*ui, error) {
 	u.addProblemFuncs(funcs)    // ui_problems.go
 	u.addSignalFuncs(funcs)     // ui_signals.go
 	u.addReportFuncs(funcs)     // ui_reports.go
+	u.addLiveFuncs(funcs)       // ui_live.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
 		if err != nil {
