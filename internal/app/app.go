@@ -36,6 +36,7 @@ import (
 	"github.com/flare-desk/flare/internal/postmortems"
 	"github.com/flare-desk/flare/internal/problems"
 	"github.com/flare-desk/flare/internal/reports"
+	"github.com/flare-desk/flare/internal/reviews"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/signals"
 	"github.com/flare-desk/flare/internal/suggest"
@@ -65,6 +66,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, webhook.Sections()...)
 	sections = append(sections, alertmanager.Sections()...)
 	sections = append(sections, signals.Sections()...)
+	sections = append(sections, reviews.DeskSections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -128,6 +130,7 @@ type Capabilities struct {
 	Problems     *problems.Service
 	Suggest      *suggest.Service
 	Signals      *signals.Service
+	Reviews      *reviews.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -180,6 +183,9 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Signals.Register(bus)
 	}
+	// Review packs: built on their schedule from the metrics, handoff
+	// waits, postmortem actions and problems; mailed through notify's outbox.
+	cs.Reviews = reviews.New(d, dk, cs.Reports, cs.Handoffs, cs.Postmortems, cs.Notify, c, log)
 	return cs
 }
 
@@ -235,6 +241,7 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
 	a.loops.Go(func() { a.Signals.Run(lctx) })
+	a.loops.Go(func() { a.Reviews.Run(lctx) })
 	stopMail, err := a.Mail.Start(lctx, a.mail) // the SMTP listener and the IMAP poller, when set
 	if err != nil {
 		cancel()
