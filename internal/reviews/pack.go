@@ -51,8 +51,12 @@ type KPI struct {
 	Target   *float64 `json:"target,omitempty"`
 	// Lower: a lower value is better (times, reopen rate).
 	Lower bool `json:"lower_is_better,omitempty"`
-	// OnTarget: the value meets the target (nil: no target).
+	// OnTarget: the value meets the target (nil: no target, or no data).
 	OnTarget *bool `json:"on_target,omitempty"`
+	// Empty, PrevEmpty: nothing to measure (no decided clock, no case
+	// answered), so the value 0 means "none" rather than zero.
+	Empty     bool `json:"empty,omitempty"`
+	PrevEmpty bool `json:"previous_empty,omitempty"`
 }
 
 // Change is Value − Previous.
@@ -78,8 +82,19 @@ func kpis(m, prev reports.Metrics, t Targets) []KPI {
 		{Key: "escalation_rate", Name: "Escalated", Unit: "rate", Value: m.EscalationRate.Rate, Previous: prev.EscalationRate.Rate, Lower: true},
 		{Key: "repeat_rate", Name: "Repeat contacts", Unit: "rate", Value: m.RepeatRate.Rate, Previous: prev.RepeatRate.Rate, Lower: true},
 	}
+	empty := map[string][2]bool{
+		"sla_first_response_attainment": {m.SLA["first_response"].Of == 0, prev.SLA["first_response"].Of == 0},
+		"sla_resolution_attainment":     {m.SLA["resolution"].Of == 0, prev.SLA["resolution"].Of == 0},
+		"first_response_median_seconds": {m.FirstResponse.Count == 0, prev.FirstResponse.Count == 0},
+		"resolution_median_seconds":     {m.Resolution.Count == 0, prev.Resolution.Count == 0},
+		"reopen_rate":                   {m.ReopenRate.Of == 0, prev.ReopenRate.Of == 0},
+		"escalation_rate":               {m.EscalationRate.Of == 0, prev.EscalationRate.Of == 0},
+		"repeat_rate":                   {m.RepeatRate.Of == 0, prev.RepeatRate.Of == 0},
+	}
 	for i := range out {
-		if k := &out[i]; k.Target != nil {
+		k := &out[i]
+		k.Empty, k.PrevEmpty = empty[k.Key][0], empty[k.Key][1]
+		if k.Target != nil && !k.Empty {
 			ok := k.Value >= *k.Target
 			if k.Lower {
 				ok = k.Value <= *k.Target
@@ -126,22 +141,23 @@ func sum(m map[string]int) int {
 	return n
 }
 
-// MarketRow is one market's figures beside the previous period.
+// MarketRow is one market's figures beside the previous period. The
+// Decided counts say how many clocks an attainment is of (0: none, "—").
 type MarketRow struct {
-	Market                string  `json:"market"`
-	Intake                int     `json:"intake"`
-	PrevIntake            int     `json:"previous_intake"`
-	Resolved              int     `json:"resolved"`
-	Backlog               int     `json:"backlog"`
-	FirstResponse         float64 `json:"sla_first_response_attainment"`
-	PrevFirstResponse     float64 `json:"previous_sla_first_response_attainment"`
-	FirstResponseDecided  int     `json:"first_response_decided"`
-	PrevFirstResponseDec  int     `json:"previous_first_response_decided"`
-	Resolution            float64 `json:"sla_resolution_attainment"`
-	FirstResponseMedian   float64 `json:"first_response_median_seconds"`
-	Breaches              int     `json:"sla_breaches"`
-	EscalationRate        float64 `json:"escalation_rate"`
-	PrevEscalationRateRaw float64 `json:"previous_escalation_rate"`
+	Market               string  `json:"market"`
+	Intake               int     `json:"intake"`
+	PrevIntake           int     `json:"previous_intake"`
+	Resolved             int     `json:"resolved"`
+	Backlog              int     `json:"backlog"`
+	FirstResponse        float64 `json:"sla_first_response_attainment"`
+	FirstResponseDecided int     `json:"first_response_decided"`
+	PrevFirstResponse    float64 `json:"previous_sla_first_response_attainment"`
+	PrevFirstResponseDec int     `json:"previous_first_response_decided"`
+	Resolution           float64 `json:"sla_resolution_attainment"`
+	ResolutionDecided    int     `json:"resolution_decided"`
+	FirstResponseMedian  float64 `json:"first_response_median_seconds"`
+	Breaches             int     `json:"sla_breaches"`
+	EscalationRate       float64 `json:"escalation_rate"`
 }
 
 func marketTable(cur, prev []reports.Slice) []MarketRow {
@@ -158,8 +174,8 @@ func marketTable(cur, prev []reports.Slice) []MarketRow {
 		out = append(out, MarketRow{Market: s.Key, Intake: m.Intake, PrevIntake: p.Intake, Resolved: m.Resolved, Backlog: m.Backlog,
 			FirstResponse: m.SLA["first_response"].Rate, PrevFirstResponse: p.SLA["first_response"].Rate,
 			FirstResponseDecided: m.SLA["first_response"].Of, PrevFirstResponseDec: p.SLA["first_response"].Of,
-			Resolution: m.SLA["resolution"].Rate, FirstResponseMedian: m.FirstResponse.Median, Breaches: sum(m.Breaches),
-			EscalationRate: m.EscalationRate.Rate, PrevEscalationRateRaw: p.EscalationRate.Rate})
+			Resolution: m.SLA["resolution"].Rate, ResolutionDecided: m.SLA["resolution"].Of,
+			FirstResponseMedian: m.FirstResponse.Median, Breaches: sum(m.Breaches), EscalationRate: m.EscalationRate.Rate})
 	}
 	return out
 }

@@ -66,6 +66,10 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/sla/breaches", s.slaEvents)
 	// reports (api_reports.go)
 	s.api("GET", "/reports/metrics", s.reportMetrics)
+	// review packs (api_reviews.go)
+	s.api("GET", "/reports/packs", s.listPacks)
+	s.api("GET", "/reports/packs/build", s.previewPack)
+	s.api("GET", "/reports/packs/{id}", s.getPack)
 	// the desk document (api_desk.go) and the audit log (api_audit.go)
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
@@ -285,6 +289,9 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /problems/{id}/link", u.page(u.postProblemLink))
 	m.HandleFunc("POST /problems/{id}/unlink", u.page(u.postProblemUnlink))
 	m.HandleFunc("POST /cases/{ref}/suggestion/accept", u.page(u.postAcceptSuggestion))
+	// review packs (ui_reviews.go): the history and one pack
+	m.HandleFunc("GET /reports/packs", u.page(u.packsPage))
+	m.HandleFunc("GET /reports/packs/{id}", u.page(u.packPage))
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {

@@ -71,6 +71,7 @@ func newUI(s *Server) (*ui, error) {
 	u.addPortalFuncs(funcs)     // ui_portal.go
 	u.addProblemFuncs(funcs)    // ui_problems.go
 	u.addSignalFuncs(funcs)     // ui_signals.go
+	u.addReviewFuncs(funcs)     // ui_reviews.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
 		if err != nil {
