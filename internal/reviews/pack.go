@@ -24,18 +24,18 @@ type Pack struct {
 	Sections    []string  `json:"sections"`
 	Targets     Targets   `json:"targets"`
 
-	Attention   []Attention          `json:"attention"`
-	KPIs        []KPI                `json:"kpis"`
-	Categories  []Movement           `json:"categories"`
-	Breaches    Breaches             `json:"breaches"`
-	Escalations Escalations          `json:"escalations"`
-	Incidents   []Incident           `json:"incidents"`
-	Actions     Actions              `json:"actions"`
-	Problems    *problems.Review     `json:"problems"`
-	Markets     []MarketRow          `json:"markets"`
-	HandoffWait []TeamWait           `json:"handoff_wait"`
-	Metrics     reports.Metrics      `json:"metrics"`          // the whole desk, this period
-	PrevMetrics reports.Metrics      `json:"previous_metrics"` // and the one before
+	Attention   []Attention      `json:"attention"`
+	KPIs        []KPI            `json:"kpis"`
+	Categories  []Movement       `json:"categories"`
+	Breaches    Breaches         `json:"breaches"`
+	Escalations Escalations      `json:"escalations"`
+	Incidents   []Incident       `json:"incidents"`
+	Actions     Actions          `json:"actions"`
+	Problems    *problems.Review `json:"problems"`
+	Markets     []MarketRow      `json:"markets"`
+	HandoffWait []TeamWait       `json:"handoff_wait"`
+	Metrics     reports.Metrics  `json:"metrics"`          // the whole desk, this period
+	PrevMetrics reports.Metrics  `json:"previous_metrics"` // and the one before
 }
 
 // Has reports whether the pack shows section s.

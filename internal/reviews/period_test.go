@@ -7,7 +7,9 @@ import (
 
 func TestPeriods(t *testing.T) {
 	berlin, _ := time.LoadLocation("Europe/Berlin")
-	day := func(y int, m time.Month, d int, loc *time.Location) time.Time { return time.Date(y, m, d, 0, 0, 0, 0, loc) }
+	day := func(y int, m time.Month, d int, loc *time.Location) time.Time {
+		return time.Date(y, m, d, 0, 0, 0, 0, loc)
+	}
 	for _, tc := range []struct {
 		kind     Kind
 		label    string

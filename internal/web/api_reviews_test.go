@@ -47,13 +47,13 @@ func TestPackEndpointRoles(t *testing.T) {
 		}
 		// Bad input: 4xx problem JSON naming the field, never a 500.
 		for path, field := range map[string]string{
-			"/api/v1/reports/packs?cadnce=x":                                     "cadnce",
-			"/api/v1/reports/packs/build?cadence=weekly":                         "period",
-			"/api/v1/reports/packs/build?cadence=weekly&period=2026-W99":         "period",
-			"/api/v1/reports/packs/build?cadence=hourly&period=2026-W45":         "cadence",
-			"/api/v1/reports/packs/build?cadence=weekly&period=2026-W46":         "period", // not closed yet
+			"/api/v1/reports/packs?cadnce=x":                                      "cadnce",
+			"/api/v1/reports/packs/build?cadence=weekly":                          "period",
+			"/api/v1/reports/packs/build?cadence=weekly&period=2026-W99":          "period",
+			"/api/v1/reports/packs/build?cadence=hourly&period=2026-W45":          "cadence",
+			"/api/v1/reports/packs/build?cadence=weekly&period=2026-W46":          "period", // not closed yet
 			"/api/v1/reports/packs/build?cadence=weekly&period=2026-W45&format=x": "format",
-			"/api/v1/reports/packs/abc":                                          "id",
+			"/api/v1/reports/packs/abc":                                           "id",
 		} {
 			got := e.do("lead", "GET", path, nil)
 			if got.status != 422 || !strings.Contains(string(got.body), `"field":"`+field+`"`) {
