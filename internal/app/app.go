@@ -66,6 +66,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, webhook.Sections()...)
 	sections = append(sections, alertmanager.Sections()...)
 	sections = append(sections, signals.Sections()...)
+	sections = append(sections, reports.Sections()...)
 	sections = append(sections, reviews.DeskSections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {

@@ -277,6 +277,7 @@ func Desk(seed int64) *desk.Config {
 	mailDesk(cfg)           // mail.go
 	intakeChannelsDesk(cfg) // intake_channels.go
 	signalsDesk(cfg)        // signals.go
+	reportsDesk(cfg)        // reports.go
 	return cfg
 }
 

@@ -42,7 +42,8 @@ type ui struct {
 // pageNames are the page templates; each is parsed together with layout.html
 // and the parts (part_*.html) pages share.
 var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations",
-	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request", "import", "problems", "problem", "signals", "alerts"}
+	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request", "import", "problems", "problem", "signals", "alerts",
+	"dashboard", "reports", "staffing"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
@@ -51,7 +52,7 @@ func newUI(s *Server) (*ui, error) {
 	}
 	u := &ui{s: s, static: sub, assets: map[string]string{}, pages: map[string]*template.Template{},
 		secure: strings.HasPrefix(strings.ToLower(s.opt.BaseURL), "https://")}
-	for _, name := range []string{"flare.css", "flare.js"} {
+	for _, name := range []string{"flare.css", "flare.js", "reports.css", "reports.js", "vendor/echarts.min.js"} {
 		b, err := fs.ReadFile(sub, name)
 		if err != nil {
 			return nil, fmt.Errorf("ui: static %s: %w", name, err)
@@ -71,6 +72,7 @@ func newUI(s *Server) (*ui, error) {
 	u.addPortalFuncs(funcs)     // ui_portal.go
 	u.addProblemFuncs(funcs)    // ui_problems.go
 	u.addSignalFuncs(funcs)     // ui_signals.go
+	u.addReportFuncs(funcs)     // ui_reports.go
 	u.addReviewFuncs(funcs)     // ui_reviews.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")

@@ -1,0 +1,176 @@
+// Command reports_dashboard measures the dashboard endpoints over a large
+// history: it fills a SQLite (or PostgreSQL) store with -cases cases over
+// -days days (bench/internal/history, the demo desk's markets, teams,
+// categories and sellers), serves Flare's real HTTP handler, and requests
+// each report endpoint -n times, printing p50 / p99 / max beside a
+// baseline measured in the same run: the case queue's first page
+// (GET /api/v1/cases?limit=25), an ordinary indexed read.
+//
+//	go run ./bench/reports_dashboard -cases 1000000
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"runtime/pprof"
+	"slices"
+	"time"
+
+	"github.com/flare-desk/flare/bench/internal/benchstore"
+	"github.com/flare-desk/flare/bench/internal/history"
+	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/clock"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/demo"
+	"github.com/flare-desk/flare/internal/web"
+)
+
+func main() {
+	n := flag.Int("cases", 1_000_000, "cases in the history")
+	days := flag.Int("days", 365, "days the history spans")
+	reqs := flag.Int("n", 60, "requests per endpoint")
+	which := flag.String("db", "sqlite", `"sqlite" or a postgres:// URL`)
+	prof := flag.String("cpuprofile", "", "write a CPU profile of the requests to this file")
+	flag.Parse()
+	cpuProfile = *prof
+	if err := run(*which, *n, *days, *reqs); err != nil {
+		fmt.Fprintln(os.Stderr, "reports_dashboard:", err)
+		os.Exit(1)
+	}
+}
+
+var cpuProfile string
+
+// budget bounds the time spent on one endpoint.
+const budget = 60 * time.Second
+
+func run(which string, n, days, reqs int) error {
+	ctx := context.Background()
+	d, cleanup, err := benchstore.Open(ctx, which)
+	if err != nil {
+		return err
+	}
+	defer cleanup()
+	// The history ends at a fixed instant, so every run reads the same rows.
+	now := time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC)
+	clk := clock.NewFake(now)
+	a, err := app.New(d, app.Options{Clock: clk, Logger: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		return err
+	}
+	cfg := demo.Desk(1)
+	if _, err := a.Desk.Apply(ctx, auth.System("bench"), now, cfg); err != nil {
+		return err
+	}
+	start := time.Now()
+	st, err := history.Fill(ctx, d, cfg, history.Options{Cases: n, End: now, Days: days, Seed: 1,
+		Progress: func(done int) {
+			if done%200_000 == 0 {
+				fmt.Fprintf(os.Stderr, "  %d cases, %s\n", done, time.Since(start).Round(time.Second))
+			}
+		}})
+	if err != nil {
+		return err
+	}
+	if d.Dialect() == db.SQLite {
+		if _, err := d.Exec(ctx, `ANALYZE`); err != nil {
+			return err
+		}
+	}
+	fmt.Printf("history: %d cases (%d resolved, %d open), %d breaches, %d handoffs, %d escalations, %d repeat links, filled in %s\n",
+		st.Cases, st.Resolved, st.Open, st.Breaches, st.Handoffs, st.Escalations, st.Links, st.Took.Round(time.Second))
+
+	users, err := auth.ListUsers(ctx, d)
+	if err != nil {
+		return err
+	}
+	var lead auth.Actor
+	for _, u := range users {
+		if u.Role == auth.RoleAdmin {
+			lead = auth.ActorFor(u)
+			break
+		}
+	}
+	var token string
+	if err := d.InTx(ctx, func(tx *db.Tx) error {
+		token, _, err = auth.CreateToken(ctx, tx, now, lead.UserID, "bench")
+		return err
+	}); err != nil {
+		return err
+	}
+	srv, err := web.New(a, web.Options{Limits: &web.Limits{}})
+	if err != nil {
+		return err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return err
+	}
+	go func() { _ = http.Serve(ln, srv.Handler()) }()
+	base := "http://" + ln.Addr().String()
+
+	month := "from=2026-10-31&to=2026-11-30"
+	endpoints := []struct{ name, path string }{
+		{"baseline: case queue, first page", "/api/v1/cases?limit=25"},
+		{"live dashboard", "/api/v1/reports/live"},
+		{"charts, 30 days, whole desk", "/api/v1/reports/charts?" + month},
+		{"charts, 30 days, GB", "/api/v1/reports/charts?" + month + "&market=GB"},
+		{"summary, 30 days", "/api/v1/reports/summary?" + month},
+		{"metrics by team, 7 days", "/api/v1/reports/metrics?from=2026-11-23&to=2026-11-30&by=team"},
+		{"staffing, GB, 4 weeks", "/api/v1/reports/staffing?market=GB"},
+		{"staffing, all markets", "/api/v1/reports/staffing"},
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	fmt.Printf("%-36s %6s %9s %9s %9s %8s\n", "endpoint", "reqs", "p50 ms", "p99 ms", "max ms", "p99/base")
+	var baseP99 float64
+	for i, e := range endpoints {
+		var ds []time.Duration
+		began := time.Now()
+		// At most budget per endpoint (but at least 3 measured requests):
+		// the slow ones would otherwise take the run for hours.
+		for k := 0; k < reqs+2 && (k < 5 || time.Since(began) < budget); k++ {
+			req, _ := http.NewRequest(http.MethodGet, base+e.path, nil)
+			req.Header.Set("Authorization", "Bearer "+token)
+			t0 := time.Now()
+			res, err := http.DefaultClient.Do(req)
+			if err != nil {
+				return err
+			}
+			_, _ = io.Copy(io.Discard, res.Body)
+			res.Body.Close()
+			if res.StatusCode != http.StatusOK {
+				return fmt.Errorf("%s: HTTP %d", e.path, res.StatusCode)
+			}
+			if k >= 2 { // two warm-up requests
+				ds = append(ds, time.Since(t0))
+			}
+		}
+		slices.Sort(ds)
+		q := func(p float64) float64 {
+			return float64(ds[min(len(ds)-1, int(p*float64(len(ds))))].Microseconds()) / 1000
+		}
+		p99 := q(0.99)
+		if i == 0 {
+			baseP99 = p99
+		}
+		fmt.Printf("%-36s %6d %9.1f %9.1f %9.1f %8.1f\n", e.name, len(ds), q(0.5), p99, float64(ds[len(ds)-1].Microseconds())/1000, p99/baseP99)
+	}
+	return nil
+}
