@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/flare-desk/flare/bench/internal/benchstore"
@@ -72,20 +71,6 @@ func run(ctx context.Context, n int, which string, runs int) error {
 		st.Cases, st.Open, st.Breaches, st.Handoffs, st.Escalations, time.Since(t0).Round(time.Second))
 
 	p := reviews.PeriodAt(reviews.Monthly, end.AddDate(0, -1, 0), time.UTC)
-	if os.Getenv("PACK_PROFILE") != "" {
-		f, _ := os.Create("/tmp/pack.prof")
-		pprof.StartCPUProfile(f)
-		defer pprof.StopCPUProfile()
-		t := time.Now()
-		rows, err := a.Reports.Rows(ctx, p.Previous().From, p.To)
-		if err != nil {
-			return err
-		}
-		fmt.Printf("rows %d in %s\n", len(rows), time.Since(t))
-		t = time.Now()
-		reports.Compute(rows, reports.Period{From: p.From, To: p.To})
-		fmt.Printf("compute in %s\n", time.Since(t))
-	}
 	lead := auth.System("bench")
 	var base, pack []time.Duration
 	var intake int
