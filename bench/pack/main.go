@@ -86,7 +86,7 @@ func run(ctx context.Context, n int, which string, runs int) error {
 		ci := c
 		ci.Key = fmt.Sprintf("%s_%d", c.Key, i)
 		t = time.Now()
-		stored, err := a.Reviews.BuildAndSend(ctx, ci, reviews.Targets{}, p, "bench", true)
+		stored, err := a.Reviews.BuildAndSend(ctx, ci, p, "bench", true)
 		if err != nil {
 			return err
 		}

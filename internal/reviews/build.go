@@ -11,6 +11,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/postmortems"
 	"github.com/flare-desk/flare/internal/problems"
@@ -21,10 +22,14 @@ import (
 const topN = 10
 
 // build computes c's pack for p. It reads; it never writes.
-func (s *Service) build(ctx context.Context, c Cadence, t Targets, p Period) (*Pack, error) {
+func (s *Service) build(ctx context.Context, c Cadence, p Period) (*Pack, error) {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return nil, err
+	}
 	prev := p.Previous()
 	pk := &Pack{Cadence: c.Key, CadenceName: c.Name, Period: p, Previous: prev, BuiltAt: s.clock.Now().UTC(),
-		Targets: t.withDefaults(), Sections: sectionsOf(c)}
+		Targets: desk.Get(cfg, reports.TargetsKey), Sections: sectionsOf(c)}
 	pk.Title = fmt.Sprintf("%s — %s", c.Name, p.Label)
 	rows, err := s.reports.Rows(ctx, prev.From, p.To)
 	if err != nil {

@@ -23,11 +23,10 @@ import (
 
 // SettingsKey is the review_packs section of the desk document:
 //
+// The figures are held to the desk's report_targets (internal/reports),
+// the same targets the dashboards show.
+//
 //	review_packs:
-//	  targets:                        # what the headline figures are held to (defaults below)
-//	    first_response_attainment: 0.9
-//	    resolution_attainment: 0.85
-//	    reopen_rate: 0.08             # at most
 //	  cadences:
 //	    - key: weekly_ops
 //	      name: Weekly operations review
@@ -44,36 +43,7 @@ const SettingsKey desk.Key[Settings] = "review_packs"
 
 // Settings are the desk's review packs.
 type Settings struct {
-	Targets  Targets   `yaml:"targets,omitempty" json:"targets,omitempty"`
 	Cadences []Cadence `yaml:"cadences,omitempty" json:"cadences,omitempty"`
-}
-
-// Targets are the headline figures' targets (0: the default).
-type Targets struct {
-	FirstResponseAttainment float64 `yaml:"first_response_attainment,omitempty" json:"first_response_attainment,omitempty"`
-	ResolutionAttainment    float64 `yaml:"resolution_attainment,omitempty" json:"resolution_attainment,omitempty"`
-	ReopenRate              float64 `yaml:"reopen_rate,omitempty" json:"reopen_rate,omitempty"`
-}
-
-// Default targets.
-const (
-	DefaultFirstResponseTarget = 0.9
-	DefaultResolutionTarget    = 0.85
-	DefaultReopenTarget        = 0.08
-)
-
-// withDefaults fills the targets the desk leaves out.
-func (t Targets) withDefaults() Targets {
-	if t.FirstResponseAttainment == 0 {
-		t.FirstResponseAttainment = DefaultFirstResponseTarget
-	}
-	if t.ResolutionAttainment == 0 {
-		t.ResolutionAttainment = DefaultResolutionTarget
-	}
-	if t.ReopenRate == 0 {
-		t.ReopenRate = DefaultReopenTarget
-	}
-	return t
 }
 
 // Cadence is one review's schedule, audience and sections.
@@ -181,14 +151,13 @@ func DeskSections() []desk.Section {
 		Validate:  validate,
 		Canonical: canonical,
 		Diff: func(prev, next Settings) []string {
-			out := desk.DiffFields("review_packs", "targets", prev.Targets, next.Targets)
-			return append(out, desk.DiffList("review pack", prev.Cadences, next.Cadences,
+			return desk.DiffList("review pack", prev.Cadences, next.Cadences,
 				func(c Cadence) string { return c.Key },
 				func(a, b Cadence) []string {
 					return desk.DiffFields("", "name", a.Name, b.Name, "every", a.Every, b.Every, "day", a.Day, b.Day,
 						"time", a.Time, b.Time, "timezone", a.Timezone, b.Timezone, "audience", a.Audience, b.Audience,
 						"sections", a.Sections, b.Sections)
-				})...)
+				})
 		},
 	}}
 }
@@ -196,7 +165,7 @@ func DeskSections() []desk.Section {
 // canonical lower-cases the audience's emails and weekdays and sorts the
 // audience, so that export → apply round-trips byte for byte.
 func canonical(s Settings) Settings {
-	out := Settings{Targets: s.Targets}
+	out := Settings{}
 	for _, c := range s.Cadences {
 		c.Key, c.Name = strings.TrimSpace(c.Key), strings.TrimSpace(c.Name)
 		c.Day = strings.ToLower(strings.TrimSpace(c.Day))
@@ -227,15 +196,6 @@ func sorted(xs []string) []string {
 func validate(doc *desk.Config, s Settings) []apperr.FieldError {
 	v := &apperr.Invalid{}
 	const p = string(SettingsKey)
-	for _, t := range []struct {
-		name string
-		x    float64
-	}{{"first_response_attainment", s.Targets.FirstResponseAttainment}, {"resolution_attainment", s.Targets.ResolutionAttainment},
-		{"reopen_rate", s.Targets.ReopenRate}} {
-		if t.x < 0 || t.x > 1 {
-			v.Add(p+".targets."+t.name, "must be a share between 0 and 1 (0.9 for 90 %%)")
-		}
-	}
 	if len(s.Cadences) > maxCadences {
 		v.Add(p+".cadences", "has %d cadences; at most %d", len(s.Cadences), maxCadences)
 	}

@@ -14,7 +14,6 @@ import (
 
 const packsYAML = `
 review_packs:
-  targets: {first_response_attainment: 0.92, reopen_rate: 0.05}
   cadences:
     - key: weekly_ops
       name: Weekly operations review
@@ -64,7 +63,7 @@ func TestDeskSection(t *testing.T) {
 		t.Error("export does not round-trip")
 	}
 
-	bad := strings.NewReplacer("0.92", "1.5", "every: weekly", "every: daily", `time: "08:00"`, `time: "8am"`,
+	bad := strings.NewReplacer("every: weekly", "every: daily", `time: "08:00"`, `time: "8am"`,
 		"Europe/London", "Mars/Olympus", "[logistics]", "[night_shift]", "Jonas.Weber@flare.example", "nobody@flare.example",
 		`day: "2"`, `day: "31"`, "markets]", "charts]", "key: monthly_leadership", "key: weekly_ops").Replace(packsYAML)
 	_, err = s.Parse(append(slices.Clone(desk.ExampleYAML), bad...))
@@ -76,7 +75,7 @@ func TestDeskSection(t *testing.T) {
 	for _, e := range inv.Errors {
 		got = append(got, e.Field)
 	}
-	for _, want := range []string{"review_packs.targets.first_response_attainment", "review_packs.cadences[0].every",
+	for _, want := range []string{"review_packs.cadences[0].every",
 		"review_packs.cadences[0].time", "review_packs.cadences[0].timezone", "review_packs.cadences[0].audience.teams[0]",
 		"review_packs.cadences[0].audience.users[0]", "review_packs.cadences[1].day", "review_packs.cadences[1].sections[2]",
 		"review_packs.cadences[1].key"} {

@@ -22,7 +22,7 @@ type Pack struct {
 	Previous    Period    `json:"previous"`
 	BuiltAt     time.Time `json:"built_at"`
 	Sections    []string  `json:"sections"`
-	Targets     Targets   `json:"targets"`
+	Targets     reports.Targets `json:"targets"` // the desk's report_targets when it was built
 
 	Attention   []Attention      `json:"attention"`
 	KPIs        []KPI            `json:"kpis"`
@@ -63,24 +63,38 @@ type KPI struct {
 func (k KPI) Change() float64 { return k.Value - k.Previous }
 
 // kpis are the headline figures of m beside prev.
-func kpis(m, prev reports.Metrics, t Targets) []KPI {
-	target := func(x float64) *float64 { return &x }
+func kpis(m, prev reports.Metrics, t reports.Targets) []KPI {
+	target := func(x float64) *float64 { // 0: no target
+		if x == 0 {
+			return nil
+		}
+		return &x
+	}
+	seconds := func(d string) *float64 {
+		x, err := time.ParseDuration(d)
+		if err != nil {
+			return nil
+		}
+		return target(x.Seconds())
+	}
 	out := []KPI{
 		{Key: "intake", Name: "Cases in", Unit: "count", Value: float64(m.Intake), Previous: float64(prev.Intake)},
 		{Key: "resolved", Name: "Cases resolved", Unit: "count", Value: float64(m.Resolved), Previous: float64(prev.Resolved)},
 		{Key: "backlog", Name: "Backlog at the end", Unit: "count", Value: float64(m.Backlog), Previous: float64(prev.Backlog), Lower: true},
 		{Key: "sla_first_response_attainment", Name: "First response within SLA", Unit: "rate",
-			Value: m.SLA["first_response"].Rate, Previous: prev.SLA["first_response"].Rate, Target: target(t.FirstResponseAttainment)},
+			Value: m.SLA["first_response"].Rate, Previous: prev.SLA["first_response"].Rate, Target: target(t.SLAAttainment["first_response"])},
 		{Key: "sla_resolution_attainment", Name: "Resolution within SLA", Unit: "rate",
-			Value: m.SLA["resolution"].Rate, Previous: prev.SLA["resolution"].Rate, Target: target(t.ResolutionAttainment)},
+			Value: m.SLA["resolution"].Rate, Previous: prev.SLA["resolution"].Rate, Target: target(t.SLAAttainment["resolution"])},
 		{Key: "first_response_median_seconds", Name: "First response, median", Unit: "seconds",
-			Value: m.FirstResponse.Median, Previous: prev.FirstResponse.Median, Lower: true},
+			Value: m.FirstResponse.Median, Previous: prev.FirstResponse.Median, Target: seconds(t.FirstResponseMedian), Lower: true},
 		{Key: "resolution_median_seconds", Name: "Resolution time, median", Unit: "seconds",
-			Value: m.Resolution.Median, Previous: prev.Resolution.Median, Lower: true},
+			Value: m.Resolution.Median, Previous: prev.Resolution.Median, Target: seconds(t.ResolutionMedian), Lower: true},
 		{Key: "reopen_rate", Name: "Reopened", Unit: "rate", Value: m.ReopenRate.Rate, Previous: prev.ReopenRate.Rate,
 			Target: target(t.ReopenRate), Lower: true},
-		{Key: "escalation_rate", Name: "Escalated", Unit: "rate", Value: m.EscalationRate.Rate, Previous: prev.EscalationRate.Rate, Lower: true},
-		{Key: "repeat_rate", Name: "Repeat contacts", Unit: "rate", Value: m.RepeatRate.Rate, Previous: prev.RepeatRate.Rate, Lower: true},
+		{Key: "escalation_rate", Name: "Escalated", Unit: "rate", Value: m.EscalationRate.Rate, Previous: prev.EscalationRate.Rate,
+			Target: target(t.EscalationRate), Lower: true},
+		{Key: "repeat_rate", Name: "Repeat contacts", Unit: "rate", Value: m.RepeatRate.Rate, Previous: prev.RepeatRate.Rate,
+			Target: target(t.RepeatRate), Lower: true},
 	}
 	empty := map[string][2]bool{
 		"sla_first_response_attainment": {m.SLA["first_response"].Of == 0, prev.SLA["first_response"].Of == 0},

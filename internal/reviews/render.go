@@ -148,6 +148,12 @@ func (p *Pack) WriteCSV(w io.Writer) error {
 	cw := csv.NewWriter(w)
 	f := func(x float64) string { return strconv.FormatFloat(x, 'f', -1, 64) }
 	n := func(x int) string { return strconv.Itoa(x) }
+	target := func(x float64) string { // "": none
+		if x == 0 {
+			return ""
+		}
+		return f(x)
+	}
 	rows := [][]string{{"section", "key", "figure", "value", "previous", "target"}}
 	for _, k := range p.KPIs {
 		t := ""
@@ -187,8 +193,8 @@ func (p *Pack) WriteCSV(w io.Writer) error {
 		rows = append(rows, []string{"markets", m.Market, "intake", n(m.Intake), n(m.PrevIntake), ""},
 			[]string{"markets", m.Market, "resolved", n(m.Resolved), "", ""},
 			[]string{"markets", m.Market, "backlog", n(m.Backlog), "", ""},
-			[]string{"markets", m.Market, "sla_first_response_attainment", f(m.FirstResponse), f(m.PrevFirstResponse), f(p.Targets.FirstResponseAttainment)},
-			[]string{"markets", m.Market, "sla_resolution_attainment", f(m.Resolution), "", f(p.Targets.ResolutionAttainment)},
+			[]string{"markets", m.Market, "sla_first_response_attainment", f(m.FirstResponse), f(m.PrevFirstResponse), target(p.Targets.SLAAttainment["first_response"])},
+			[]string{"markets", m.Market, "sla_resolution_attainment", f(m.Resolution), "", target(p.Targets.SLAAttainment["resolution"])},
 			[]string{"markets", m.Market, "first_response_median_seconds", f(m.FirstResponseMedian), "", ""},
 			[]string{"markets", m.Market, "sla_breaches", n(m.Breaches), "", ""})
 	}

@@ -36,8 +36,11 @@ func HandoffWaitDoubled(waits []TeamWait) []Attention {
 }
 
 // FirstResponseBelowTarget: a market's first-response SLA attainment was
-// below target this period and the one before.
+// below target this period and the one before (no target: nothing).
 func FirstResponseBelowTarget(markets []MarketRow, target float64) []Attention {
+	if target == 0 {
+		return nil
+	}
 	var out []Attention
 	for _, m := range markets {
 		if m.FirstResponseDecided >= minDecided && m.PrevFirstResponseDec >= minDecided &&
@@ -85,7 +88,7 @@ func ActionsOverdue(a Actions) []Attention {
 // attention runs every rule over the pack.
 func attention(p *Pack) []Attention {
 	out := []Attention{}
-	out = append(out, FirstResponseBelowTarget(p.Markets, p.Targets.FirstResponseAttainment)...)
+	out = append(out, FirstResponseBelowTarget(p.Markets, p.Targets.SLAAttainment["first_response"])...)
 	out = append(out, HandoffWaitDoubled(p.HandoffWait)...)
 	out = append(out, CategorySurge(p.Categories)...)
 	if b := kpi(p.KPIs, "backlog"); b != nil {

@@ -92,7 +92,7 @@ func (s *Service) Preview(ctx context.Context, actor auth.Actor, cadence, label 
 	if now := s.clock.Now(); p.To.After(now) {
 		return nil, apperr.InvalidField("period", "%s has not closed yet (it ends %s)", p.Label, p.To.UTC().Format(time.RFC3339))
 	}
-	return s.build(ctx, c, set.Targets, p)
+	return s.build(ctx, c, p)
 }
 
 func titleOf(k Kind) string {
@@ -191,13 +191,17 @@ func (s *Service) store(ctx context.Context, pk *Pack, kind Kind, recipients []s
 			return false, err
 		}
 	}
+	sent := 0 // recipients the mail was queued to
+	if mail {
+		sent = len(recipients)
+	}
 	stored := false
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
 		stored = false
 		res, err := tx.Exec(ctx, `INSERT INTO review_packs (cadence, kind, period, period_from, period_to, title, content, recipients, built_by, built_at)
 			VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (cadence, period) DO NOTHING`,
 			pk.Cadence, string(kind), pk.Period.Label, db.T(pk.Period.From), db.T(pk.Period.To), pk.Title, string(content),
-			len(recipients), by, db.T(pk.BuiltAt))
+			sent, by, db.T(pk.BuiltAt))
 		if err != nil {
 			return fmt.Errorf("review pack: store: %w", err)
 		}
@@ -274,7 +278,7 @@ func (s *Service) Fire(ctx context.Context) (time.Time, error) {
 		if n > 0 {
 			continue
 		}
-		if _, err := s.BuildAndSend(ctx, c, set.Targets, due, "schedule", true); err != nil {
+		if _, err := s.BuildAndSend(ctx, c, due, "schedule", true); err != nil {
 			return time.Time{}, fmt.Errorf("review pack %s %s: %w", c.Key, due.Label, err)
 		}
 	}
@@ -284,8 +288,8 @@ func (s *Service) Fire(ctx context.Context) (time.Time, error) {
 // BuildAndSend builds c's pack for p, stores it and, with mail, queues it
 // to c's audience; it reports whether it was stored (false: it was
 // already). The demo desk's history is written with it.
-func (s *Service) BuildAndSend(ctx context.Context, c Cadence, t Targets, p Period, by string, mail bool) (bool, error) {
-	pk, err := s.build(ctx, c, t, p)
+func (s *Service) BuildAndSend(ctx context.Context, c Cadence, p Period, by string, mail bool) (bool, error) {
+	pk, err := s.build(ctx, c, p)
 	if err != nil {
 		return false, err
 	}

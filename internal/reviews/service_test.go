@@ -16,6 +16,7 @@ import (
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/handoffs"
+	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/reviews"
 )
 
@@ -73,6 +74,9 @@ func TestPackAgainstHandComputedFigures(t *testing.T) {
 	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
 		ctx := context.Background()
 		f := apptest.New(t, d)
+		f.Reapply(t, func(c *desk.Config) {
+			desk.Set(c, reports.TargetsKey, reports.Targets{SLAAttainment: map[string]float64{"first_response": 0.9}, ReopenRate: 0.05})
+		})
 		week45(t, f)
 		lead := f.Actor("jonas.weber")
 		f.Clock.Set(time.Date(2026, 11, 9, 12, 0, 0, 0, time.UTC))
@@ -97,7 +101,13 @@ func TestPackAgainstHandComputedFigures(t *testing.T) {
 			}
 		}
 		if v := kpi(t, p, "sla_first_response_attainment"); v.Verdict() != "off target" || v.TargetLabel() != "≥ 90 %" {
-			t.Errorf("first response %q %q, want off target against ≥ 90 %%", v.Verdict(), v.TargetLabel())
+			t.Errorf("first response %q %q, want off target against the desk's ≥ 90 %%", v.Verdict(), v.TargetLabel())
+		}
+		if v := kpi(t, p, "reopen_rate"); v.Verdict() != "on target" || v.TargetLabel() != "≤ 5 %" {
+			t.Errorf("reopen rate %q %q, want on target against ≤ 5 %%", v.Verdict(), v.TargetLabel())
+		}
+		if v := kpi(t, p, "escalation_rate"); v.Target != nil || v.Verdict() != "" {
+			t.Errorf("escalation rate has a target %v the desk does not set", v.Target)
 		}
 		if len(p.Categories) != 1 || p.Categories[0] != (reviews.Movement{Key: "logistics/lost_parcel", Intake: 3, Change: 3, Breaches: 1}) {
 			t.Errorf("categories %+v", p.Categories)

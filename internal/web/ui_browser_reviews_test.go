@@ -27,7 +27,7 @@ func TestUIBrowserPack(t *testing.T) {
 	}
 	c := reviews.Cadence{Key: "weekly_ops", Name: "Weekly operations review", Every: reviews.Weekly}
 	p := reviews.PeriodAt(reviews.Weekly, e.app.Clock.Now(), time.UTC) // this week's, to show what was just written
-	if _, err := e.app.Reviews.BuildAndSend(bg, c, reviews.Targets{}, p, "test", false); err != nil {
+	if _, err := e.app.Reviews.BuildAndSend(bg, c, p, "test", false); err != nil {
 		t.Fatal(err)
 	}
 	problems := watchConsole(ctx)
