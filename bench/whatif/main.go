@@ -114,7 +114,7 @@ func propose(c *desk.Config) *desk.Config {
 		ts := map[sla.Metric]sla.Target{}
 		for m, tg := range pol.Targets {
 			if d, err := sla.ParseDuration(tg.Within); err == nil {
-				tg.Within = fmt.Sprintf("%dm", int((d*3/4).Minutes()))
+				tg.Within = fmt.Sprintf("%dm", int((d * 3 / 4).Minutes()))
 			}
 			ts[m] = tg
 		}

@@ -14,14 +14,14 @@ import (
 // previous one. Every figure of the metrics is reports.Compute's over the
 // same rows as GET /api/v1/reports/metrics, so it is the same number.
 type Pack struct {
-	ID          int64     `json:"id,omitempty"`
-	Cadence     string    `json:"cadence"`
-	CadenceName string    `json:"cadence_name"`
-	Title       string    `json:"title"`
-	Period      Period    `json:"period"`
-	Previous    Period    `json:"previous"`
-	BuiltAt     time.Time `json:"built_at"`
-	Sections    []string  `json:"sections"`
+	ID          int64           `json:"id,omitempty"`
+	Cadence     string          `json:"cadence"`
+	CadenceName string          `json:"cadence_name"`
+	Title       string          `json:"title"`
+	Period      Period          `json:"period"`
+	Previous    Period          `json:"previous"`
+	BuiltAt     time.Time       `json:"built_at"`
+	Sections    []string        `json:"sections"`
 	Targets     reports.Targets `json:"targets"` // the desk's report_targets when it was built
 
 	Attention   []Attention      `json:"attention"`
