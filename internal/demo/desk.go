@@ -278,6 +278,7 @@ func Desk(seed int64) *desk.Config {
 	intakeChannelsDesk(cfg) // intake_channels.go
 	signalsDesk(cfg)        // signals.go
 	reportsDesk(cfg)        // reports.go
+	reviewsDesk(cfg)        // reviews.go
 	return cfg
 }
 

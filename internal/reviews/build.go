@@ -22,13 +22,13 @@ import (
 const topN = 10
 
 // build computes c's pack for p. It reads; it never writes.
-func (s *Service) build(ctx context.Context, c Cadence, p Period) (*Pack, error) {
+func (s *Service) build(ctx context.Context, c Cadence, p Period, at time.Time) (*Pack, error) {
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
 	prev := p.Previous()
-	pk := &Pack{Cadence: c.Key, CadenceName: c.Name, Period: p, Previous: prev, BuiltAt: s.clock.Now().UTC(),
+	pk := &Pack{Cadence: c.Key, CadenceName: c.Name, Period: p, Previous: prev, BuiltAt: at.UTC(),
 		Targets: desk.Get(cfg, reports.TargetsKey), Sections: sectionsOf(c)}
 	pk.Title = fmt.Sprintf("%s — %s", c.Name, p.Label)
 	rows, err := s.reports.Rows(ctx, prev.From, p.To)

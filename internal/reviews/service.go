@@ -92,7 +92,7 @@ func (s *Service) Preview(ctx context.Context, actor auth.Actor, cadence, label 
 	if now := s.clock.Now(); p.To.After(now) {
 		return nil, apperr.InvalidField("period", "%s has not closed yet (it ends %s)", p.Label, p.To.UTC().Format(time.RFC3339))
 	}
-	return s.build(ctx, c, p)
+	return s.build(ctx, c, p, s.clock.Now())
 }
 
 func titleOf(k Kind) string {
@@ -287,9 +287,19 @@ func (s *Service) Fire(ctx context.Context) (time.Time, error) {
 
 // BuildAndSend builds c's pack for p, stores it and, with mail, queues it
 // to c's audience; it reports whether it was stored (false: it was
-// already). The demo desk's history is written with it.
+// already).
 func (s *Service) BuildAndSend(ctx context.Context, c Cadence, p Period, by string, mail bool) (bool, error) {
-	pk, err := s.build(ctx, c, p)
+	return s.buildAndSend(ctx, c, p, by, mail, s.clock.Now())
+}
+
+// StoreHistory stores c's pack for p as the schedule would have built it at
+// its time, without mail: the demo desk's past packs.
+func (s *Service) StoreHistory(ctx context.Context, c Cadence, p Period) (bool, error) {
+	return s.buildAndSend(ctx, c, p, "schedule", false, c.SendAt(p))
+}
+
+func (s *Service) buildAndSend(ctx context.Context, c Cadence, p Period, by string, mail bool, at time.Time) (bool, error) {
+	pk, err := s.build(ctx, c, p, at)
 	if err != nil {
 		return false, err
 	}
