@@ -51,7 +51,7 @@ func TestCLIReportPack(t *testing.T) {
 	}
 	for _, bad := range [][]string{{"--cadence", "weekly"}, {"--cadence", "weekly", "--period", "2026-11"},
 		{"--cadence", "daily", "--period", "2026-W45"}, {"--cadence", "weekly", "--period", "2026-W45", "--format", "xlsx"},
-		{"--cadence", "weekly", "--period", "2999-W01"}} {
+		{"--cadence", "weekly", "--period", "2199-W01"}} {
 		var ue usageError
 		if _, err := pack(bad...); !errors.As(err, &ue) {
 			t.Errorf("%v: %v, want a usage error", bad, err)
