@@ -37,6 +37,7 @@ Usage:
   flare import cases FILE [--dry-run] [--partial] [--max-rows N]   (CSV; - for stdin)
   flare report staffing --contacts N --period 30m --aht 180s --target 20s (--agents N | --service-level 0.8)
                                    (Erlang C: service_level=… asa=… on the last line)
+  flare report pack --cadence weekly|biweekly|monthly|KEY --period 2026-W47|2026-11 [--format html|csv|pdf|json] [-o FILE]
   flare detect nab-run --data DIR --out DIR | nab-score --results DIR --labels FILE [--thresholds FILE]
   flare classify eval --train FILE --test FILE | cv --data FILE [--folds 5] | split --data FILE --train-out F --test-out F
   flare version
@@ -103,7 +104,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return cmdAuditVerify(ctx, rest, stdout, log)
 	case "import cases":
 		return cmdImportCases(ctx, rest, stdin, stdout, log) // import.go
-	case "report staffing":
+	case "report staffing", "report pack":
 		return cmdReport(ctx, sub, rest, stdout, log)
 	case "detect ", "classify ":
 		return cmdAnalytics(ctx, cmd, rest, stdout)

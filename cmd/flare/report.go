@@ -13,8 +13,11 @@ import (
 	"github.com/flare-desk/flare/internal/staffing"
 )
 
-// cmdReport runs the report commands: staffing (Erlang C) for now.
-func cmdReport(_ context.Context, sub string, args []string, stdout io.Writer, _ *slog.Logger) error {
+// cmdReport runs the report commands: staffing (Erlang C), pack (report_pack.go).
+func cmdReport(ctx context.Context, sub string, args []string, stdout io.Writer, log *slog.Logger) error {
+	if sub == "pack" {
+		return cmdReportPack(ctx, args, stdout, log)
+	}
 	if sub != "staffing" {
 		return usageError{fmt.Sprintf("unknown command %q", joinArgs("report", sub))}
 	}

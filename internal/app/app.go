@@ -28,8 +28,8 @@ import (
 	"github.com/flare-desk/flare/internal/intake/csvimport"
 	"github.com/flare-desk/flare/internal/intake/webhook"
 	"github.com/flare-desk/flare/internal/jobs"
-	"github.com/flare-desk/flare/internal/macros"
 	"github.com/flare-desk/flare/internal/live"
+	"github.com/flare-desk/flare/internal/macros"
 	"github.com/flare-desk/flare/internal/mail"
 	"github.com/flare-desk/flare/internal/merge"
 	"github.com/flare-desk/flare/internal/notify"
@@ -39,6 +39,7 @@ import (
 	"github.com/flare-desk/flare/internal/prefs"
 	"github.com/flare-desk/flare/internal/problems"
 	"github.com/flare-desk/flare/internal/reports"
+	"github.com/flare-desk/flare/internal/reviews"
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/signals"
 	"github.com/flare-desk/flare/internal/suggest"
@@ -70,6 +71,7 @@ func DeskSchema() (*desk.Schema, error) {
 	sections = append(sections, signals.Sections()...)
 	sections = append(sections, reports.Sections()...)
 	sections = append(sections, macros.Sections()...)
+	sections = append(sections, reviews.DeskSections()...)
 	schema, err := desk.NewSchema(sections...)
 	if err != nil {
 		return nil, fmt.Errorf("desk schema: %w", err)
@@ -139,6 +141,7 @@ type Capabilities struct {
 	Problems     *problems.Service
 	Suggest      *suggest.Service
 	Signals      *signals.Service
+	Reviews      *reviews.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -193,6 +196,9 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	if bus != nil {
 		cs.Signals.Register(bus)
 	}
+	// Review packs: built on their schedule from the metrics, handoff
+	// waits, postmortem actions and problems; mailed through notify's outbox.
+	cs.Reviews = reviews.New(d, dk, cs.Reports, cs.Handoffs, cs.Postmortems, cs.Notify, c, log)
 	return cs
 }
 
@@ -250,7 +256,8 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Bus.Run(lctx) })
 	a.loops.Go(func() { a.Notify.Run(lctx) })
 	a.loops.Go(func() { a.Signals.Run(lctx) })
-	a.loops.Go(func() { a.Live.Run(lctx) })     // other nodes' events for this node's streams
+	a.loops.Go(func() { a.Live.Run(lctx) }) // other nodes' events for this node's streams
+	a.loops.Go(func() { a.Reviews.Run(lctx) })
 	stopMail, err := a.Mail.Start(lctx, a.mail) // the SMTP listener and the IMAP poller, when set
 	if err != nil {
 		cancel()

@@ -279,6 +279,7 @@ func Desk(seed int64) *desk.Config {
 	signalsDesk(cfg)        // signals.go
 	reportsDesk(cfg)        // reports.go
 	macrosDesk(cfg)         // macros.go
+	reviewsDesk(cfg)        // reviews.go
 	return cfg
 }
 

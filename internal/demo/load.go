@@ -191,6 +191,9 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 	if err := seedSignals(ctx, p.a, p.Specs, p.now); err != nil { // signals.go
 		return err
 	}
+	if err := loadReviewPacks(ctx, p.a, p.now); err != nil { // reviews.go: the packs of the weeks and month just written
+		return err
+	}
 	if err := seedNotifications(ctx, p.a); err != nil { // notify.go: the bells, from the history just written
 		return err
 	}

@@ -70,6 +70,10 @@ func (s *Server) registerRoutes() {
 	s.api("GET", "/reports/charts", s.reportCharts)
 	s.api("GET", "/reports/summary", s.reportSummary)
 	s.api("GET", "/reports/staffing", s.reportStaffing)
+	// review packs (api_reviews.go)
+	s.api("GET", "/reports/packs", s.listPacks)
+	s.api("GET", "/reports/packs/build", s.previewPack)
+	s.api("GET", "/reports/packs/{id}", s.getPack)
 	// the desk document (api_desk.go) and the audit log (api_audit.go)
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
@@ -307,6 +311,9 @@ func (s *Server) registerRoutes() {
 			http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
 		})
 	}
+	// review packs (ui_reviews.go): the history and one pack
+	m.HandleFunc("GET /reports/packs", u.page(u.packsPage))
+	m.HandleFunc("GET /reports/packs/{id}", u.page(u.packPage))
 	// Anything else a browser asks for gets a friendly 404 page; API clients
 	// keep getting problem JSON.
 	m.HandleFunc("GET /", func(w http.ResponseWriter, r *http.Request) {

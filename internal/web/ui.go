@@ -74,6 +74,7 @@ func newUI(s *Server) (*ui, error) {
 	u.addSignalFuncs(funcs)     // ui_signals.go
 	u.addReportFuncs(funcs)     // ui_reports.go
 	u.addLiveFuncs(funcs)       // ui_live.go
+	u.addReviewFuncs(funcs)     // ui_reviews.go
 	for _, name := range pageNames {
 		t, err := template.New(name).Funcs(funcs).ParseFS(templateFS, "templates/layout.html", "templates/part_*.html", "templates/"+name+".html")
 		if err != nil {
