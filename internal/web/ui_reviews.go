@@ -13,10 +13,6 @@ import (
 // The review packs' pages: the history and one pack, shown in the desk's
 // layout with the same HTML its mail carries.
 
-// The pack pages join the page templates here rather than in pageNames'
-// one line, which every capability's branch edits.
-func init() { pageNames = append(pageNames, "packs", "pack") }
-
 func (u *ui) addReviewFuncs(fm template.FuncMap) {
 	fm["seesPacks"] = func(a *auth.Actor) bool { return a != nil && a.Can(auth.PermReportRead) }
 }
