@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
@@ -27,17 +26,30 @@ type ListFilter struct {
 	Owner    string // "me", "none" or an email
 	SellerID string
 	Category string // exact key, or a group ("logistics" or "logistics/")
-	Q        string // full text over title and description, or a case number
+	Q        string // full text (see search.go), or a case number (ESC-3001)
 	Fields   map[string]string
 	Sort     string // priority (then age), due (priority, then the most urgent clock's due instant), created_at, -created_at (default), updated_at, -updated_at
 	Cursor   string
 	Limit    int
+	// Count asks for the number of matching cases (up to CountCap).
+	Count bool
 }
+
+// CountCap bounds a list's count, so that counting stays cheap on any desk:
+// beyond it the page says "more than".
+const CountCap = 10000
 
 // Page is one page of a case list.
 type Page struct {
 	Cases      []*Case `json:"cases"`
 	NextCursor string  `json:"next_cursor,omitempty"`
+	// Total counts the matching cases on every page, when asked; TotalMore:
+	// there are more than Total (CountCap).
+	Total     *int `json:"total,omitempty"`
+	TotalMore bool `json:"total_more,omitempty"`
+	// Snippets quote where each case matched the search, by case number:
+	// HTML, escaped, with only <mark> added.
+	Snippets map[string]string `json:"snippets,omitempty"`
 }
 
 // sortSpec says how a sort orders rows and how its cursor compares.
@@ -164,18 +176,18 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 			add("EXISTS (SELECT 1 FROM json_each(c.fields, '$."+k+"') WHERE CAST(json_each.value AS TEXT) = ?)", val)
 		}
 	}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		if n, ok := ParseNumber(q); ok {
-			add("c.number = ?", n)
-		} else if s.db.Dialect() == db.Postgres {
-			add("c.search @@ plainto_tsquery('simple', ?)", q)
-		} else if m := ftsQuery(q); m != "" {
-			if _, err := s.SyncSearch(ctx); err != nil {
-				return nil, err
-			}
-			add("c.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)", m)
-		}
+	q := strings.TrimSpace(f.Q)
+	if n, ok := ParseNumber(strings.ReplaceAll(q, " ", "")); ok {
+		add("c.number = ?", n)
+		q = "" // no snippet: the number says it
+	} else if cond, sargs, err := s.searchCond(ctx, a, q); err != nil {
+		return nil, err
+	} else if cond != "" {
+		// A bare number is searched as a word: the case number is in the
+		// index, and so are order and tracking numbers in custom fields.
+		add(cond, sargs...)
 	}
+	nfilter, nargs := len(where), len(args)
 	if f.Cursor != "" && ok {
 		vals, err := DecodeCursor(f.Cursor, f.Sort)
 		if err != nil {
@@ -187,17 +199,34 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	q := "SELECT " + caseColumns
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	page := &Page{Cases: []*Case{}}
+	if f.Count {
+		// The count ignores the cursor: the same on every page.
+		cq := "SELECT 1 FROM cases c"
+		if nfilter > 0 {
+			cq += " WHERE " + strings.Join(where[:nfilter], " AND ")
+		}
+		var n int
+		cargs := append(append([]any{}, args[:nargs]...), CountCap+1)
+		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM ("+cq+" LIMIT ?) t", cargs...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count cases: %w", err)
+		}
+		page.TotalMore = n > CountCap
+		page.Total = &n
+		if page.TotalMore {
+			*page.Total = CountCap
+		}
 	}
-	q += " ORDER BY " + spec.order + " LIMIT ?"
+	sq := "SELECT " + caseColumns
+	if len(where) > 0 {
+		sq += " WHERE " + strings.Join(where, " AND ")
+	}
+	sq += " ORDER BY " + spec.order + " LIMIT ?"
 	args = append(args, f.Limit+1)
-	rows, err := s.db.Query(ctx, q, args...)
+	rows, err := s.db.Query(ctx, sq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	page := &Page{Cases: []*Case{}}
 	got, err := db.Collect(rows, func(r db.Scanner) (*Case, error) { return scanCase(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
@@ -208,6 +237,22 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		page.NextCursor = EncodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
 	}
 	s.attachSLA(cfg, page.Cases)
+	if q != "" && len(page.Cases) > 0 {
+		ids := make([]int64, len(page.Cases))
+		for i, c := range page.Cases {
+			ids[i] = c.ID
+		}
+		snips, err := s.snippets(ctx, a, q, ids)
+		if err != nil {
+			return nil, err
+		}
+		page.Snippets = map[string]string{}
+		for _, c := range page.Cases {
+			if sn, ok := snips[c.ID]; ok {
+				page.Snippets[c.Number] = sn
+			}
+		}
+	}
 	return page, nil
 }
 
@@ -220,15 +265,6 @@ func validPriority(p string) bool {
 	return false
 }
 
-// ftsQuery turns free text into an FTS5 query: every word must match, each
-// quoted so that FTS operators in user text are taken literally.
-func ftsQuery(q string) string {
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	for i, w := range words {
-		words[i] = `"` + w + `"`
-	}
-	return strings.Join(words, " ")
-}
 
 type cursor struct {
 	Sort string            `json:"s"`
