@@ -265,7 +265,6 @@ func validPriority(p string) bool {
 	return false
 }
 
-
 type cursor struct {
 	Sort string            `json:"s"`
 	Vals []json.RawMessage `json:"v"`

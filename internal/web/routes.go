@@ -33,6 +33,13 @@ func (s *Server) registerRoutes() {
 	// cases (api_cases.go)
 	s.api("POST", "/cases", s.createCase)
 	s.api("GET", "/cases", s.listCases)
+	s.api("POST", "/cases/bulk", s.bulkCases) // api_bulk.go
+	// saved views (api_views.go)
+	s.api("GET", "/views", s.listViews)
+	s.api("POST", "/views", s.createView)
+	s.api("GET", "/views/{id}", s.getView)
+	s.api("PUT", "/views/{id}", s.updateView)
+	s.api("DELETE", "/views/{id}", s.deleteView)
 	s.api("GET", "/cases/{ref}", s.getCase)
 	s.api("PATCH", "/cases/{ref}", s.updateCase)
 	s.api("POST", "/cases/{ref}/transitions", s.transitionCase)

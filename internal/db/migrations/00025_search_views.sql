@@ -4,6 +4,9 @@
 -- internal apart so that account managers match the public side only.
 -- Rendered per dialect like 00001_core.sql.
 --
+-- saved_views (internal/views): a case list's filter and sort under a name,
+-- the owner's own or shared with a team (shared_team).
+--
 -- SQLite: case_search (FTS5, its own content so snippet() can quote it) is
 -- brought up to date in batches as before: new cases by id, changed ones
 -- from search_pending, which the triggers below fill with an id only (a
@@ -17,6 +20,18 @@
 -- and the rest A/B, so a query restricted to :AB matches the public side.
 
 -- +goose Up
+CREATE TABLE saved_views (
+    id          {{.PK}},
+    owner_id    BIGINT NOT NULL REFERENCES users (id),
+    shared_team TEXT NOT NULL DEFAULT '',
+    name        TEXT NOT NULL,
+    filter      {{.JSON}} NOT NULL,
+    created_at  {{.TS}} NOT NULL,
+    updated_at  {{.TS}} NOT NULL
+);
+CREATE INDEX saved_views_owner ON saved_views (owner_id);
+CREATE INDEX saved_views_team ON saved_views (shared_team);
+
 {{if .SQLite -}}
 DROP TRIGGER IF EXISTS cases_search_changed;
 DROP TABLE IF EXISTS search_pending;
@@ -114,6 +129,7 @@ CREATE TRIGGER sellers_search_renamed AFTER UPDATE OF name ON sellers
 {{- end}}
 
 -- +goose Down
+DROP TABLE IF EXISTS saved_views;
 {{if .SQLite -}}
 DROP TRIGGER IF EXISTS sellers_search_renamed;
 DROP TRIGGER IF EXISTS case_comments_search;
