@@ -37,7 +37,7 @@ type ListFilter struct {
 
 // CountCap bounds a list's count, so that counting stays cheap on any desk:
 // beyond it the page says "more than".
-const CountCap = 10000
+const CountCap = 1000
 
 // Page is one page of a case list.
 type Page struct {
@@ -72,10 +72,13 @@ var sorts = map[string]sortSpec{
 		func(c *Case) []any { return []any{c.UpdatedAt, c.ID} }},
 	"-updated_at": {"c.updated_at DESC, c.id DESC", "(c.updated_at, c.id) < (?, ?)",
 		func(c *Case) []any { return []any{c.UpdatedAt, c.ID} }},
+	// newest: in the order Flare recorded the cases, the last first (the
+	// search's default).
+	"newest": {"c.id DESC", "c.id < ?", func(c *Case) []any { return []any{c.ID} }},
 }
 
 // SortNames lists the accepted sorts.
-var SortNames = []string{"priority", "due", "created_at", "-created_at", "updated_at", "-updated_at"}
+var SortNames = []string{"priority", "due", "created_at", "-created_at", "updated_at", "-updated_at", "newest"}
 
 var fieldKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -85,8 +88,16 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		return nil, &apperr.Forbidden{Detail: "your role cannot read cases"}
 	}
 	v := &apperr.Invalid{}
+	q := strings.TrimSpace(f.Q)
+	number, isNumber := ParseNumber(strings.ReplaceAll(q, " ", ""))
+	searching := !isNumber && len(searchWords(q)) > 0
 	if f.Sort == "" {
 		f.Sort = "-created_at"
+		if searching {
+			// The index gives matches newest first, so a search stops at
+			// the page instead of sorting every match of a common word.
+			f.Sort = "newest"
+		}
 	}
 	spec, ok := sorts[f.Sort]
 	if !ok {
@@ -176,21 +187,35 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 			add("EXISTS (SELECT 1 FROM json_each(c.fields, '$."+k+"') WHERE CAST(json_each.value AS TEXT) = ?)", val)
 		}
 	}
-	q := strings.TrimSpace(f.Q)
-	if n, ok := ParseNumber(strings.ReplaceAll(q, " ", "")); ok {
-		add("c.number = ?", n)
+	// On SQLite a search in the index's order is driven by the index: its
+	// matches joined to their cases, newest first, until the page is full.
+	from := caseColumns
+	driven := searching && s.db.Dialect() == db.SQLite && f.Sort == "newest"
+	others := len(where) // conditions besides the search
+	switch {
+	case isNumber:
+		add("c.number = ?", number)
 		q = "" // no snippet: the number says it
-	} else if cond, sargs, err := s.searchCond(ctx, a, q); err != nil {
-		return nil, err
-	} else if cond != "" {
+	case driven:
+		if _, err := s.SyncSearch(ctx); err != nil {
+			return nil, err
+		}
+		from = strings.Replace(caseColumns, "FROM cases c", "FROM case_search JOIN cases c ON c.id = case_search.rowid", 1)
+		add("case_search MATCH ?", ftsQuery(a, searchWords(q)))
+		spec = sortSpec{"case_search.rowid DESC", "case_search.rowid < ?", spec.key}
+	case searching:
 		// A bare number is searched as a word: the case number is in the
 		// index, and so are order and tracking numbers in custom fields.
+		cond, sargs, err := s.searchCond(ctx, a, q)
+		if err != nil {
+			return nil, err
+		}
 		add(cond, sargs...)
 	}
 	nfilter, nargs := len(where), len(args)
 	if f.Cursor != "" && ok {
 		vals, err := DecodeCursor(f.Cursor, f.Sort)
-		if err != nil {
+		if err != nil || len(vals) != strings.Count(spec.keyset, "?") {
 			v.Add("cursor", "is not a cursor from this list")
 		} else {
 			add(spec.keyset, vals...)
@@ -203,6 +228,12 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	if f.Count {
 		// The count ignores the cursor: the same on every page.
 		cq := "SELECT 1 FROM cases c"
+		switch {
+		case driven && others == 0:
+			cq = "SELECT 1 FROM case_search" // the index alone counts
+		case driven:
+			cq = "SELECT 1 FROM case_search JOIN cases c ON c.id = case_search.rowid"
+		}
 		if nfilter > 0 {
 			cq += " WHERE " + strings.Join(where[:nfilter], " AND ")
 		}
@@ -217,7 +248,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 			*page.Total = CountCap
 		}
 	}
-	sq := "SELECT " + caseColumns
+	sq := "SELECT " + from
 	if len(where) > 0 {
 		sq += " WHERE " + strings.Join(where, " AND ")
 	}
@@ -292,6 +323,13 @@ func DecodeCursor(s, sort string) ([]any, error) {
 	}
 	if c.Sort != sort {
 		return nil, fmt.Errorf("cursor is for sort %q", c.Sort)
+	}
+	if len(c.Vals) == 1 { // an id alone (newest, and lists by id)
+		var id int64
+		if err := json.Unmarshal(c.Vals[0], &id); err != nil {
+			return nil, err
+		}
+		return []any{id}, nil
 	}
 	want := 2
 	if sort == "priority" || sort == "due" {

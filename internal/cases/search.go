@@ -2,8 +2,10 @@ package cases
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
 	"html"
+	"slices"
 	"strings"
 	"time"
 	"unicode"
@@ -242,12 +244,21 @@ func (s *Service) snippets(ctx context.Context, a auth.Actor, q string, ids []in
 			FROM cases c WHERE c.id IN (` + db.Placeholders(len(ids)) + `)`
 		args = append(args, pgTerms(words, false))
 	} else {
-		query = `SELECT rowid, snippet(case_search, -1, '` + markOpen + `', '` + markClose + `', '…', 16)
-			FROM case_search WHERE case_search MATCH ? AND rowid IN (` + db.Placeholders(len(ids)) + `)`
-		args = append(args, ftsQuery(a, words))
+		// One pass over the matches between the page's ids: FTS5 runs a
+		// MATCH again for every value of "rowid IN (…)", and snippet() is
+		// worked out only for the page's rows.
+		lo, hi := slices.Min(ids), slices.Max(ids)
+		query = `SELECT rowid, CASE WHEN rowid IN (` + db.Placeholders(len(ids)) + `) THEN snippet(case_search, -1, '` + markOpen + `', '` + markClose + `', '…', 16) END
+			FROM case_search WHERE case_search MATCH ? AND rowid >= ? AND rowid <= ?`
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		args = append(args, ftsQuery(a, words), lo, hi)
 	}
-	for _, id := range ids {
-		args = append(args, id)
+	if s.db.Dialect() == db.Postgres {
+		for _, id := range ids {
+			args = append(args, id)
+		}
 	}
 	rows, err := s.db.Query(ctx, query, args...)
 	if err != nil {
@@ -256,12 +267,12 @@ func (s *Service) snippets(ctx context.Context, a auth.Actor, q string, ids []in
 	defer rows.Close()
 	for rows.Next() {
 		var id int64
-		var snip string
+		var snip sql.NullString
 		if err := rows.Scan(&id, &snip); err != nil {
 			return nil, fmt.Errorf("search snippets: %w", err)
 		}
-		if strings.Contains(snip, markOpen) {
-			out[id] = markHTML(snip)
+		if strings.Contains(snip.String, markOpen) {
+			out[id] = markHTML(snip.String)
 		}
 	}
 	return out, rows.Err()
