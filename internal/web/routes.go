@@ -194,6 +194,9 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /logout", u.logout)
 	// cases (ui_cases.go)
 	m.HandleFunc("GET /cases", u.page(u.queue))
+	m.HandleFunc("POST /cases/bulk", u.page(u.postBulk)) // ui_list.go: bulk actions and saved views
+	m.HandleFunc("POST /cases/views", u.page(u.postView))
+	m.HandleFunc("POST /cases/views/{id}/delete", u.page(u.deleteViewPage))
 	m.HandleFunc("GET /cases/new", u.page(u.newCasePage))
 	m.HandleFunc("POST /cases/new", u.page(u.createCase))
 	m.HandleFunc("GET /cases/{ref}", u.page(u.casePage))
