@@ -14,6 +14,7 @@ import (
 	"github.com/flare-desk/flare/internal/assignment"
 	"github.com/flare-desk/flare/internal/attachments"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/bulk"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
@@ -43,6 +44,7 @@ import (
 	"github.com/flare-desk/flare/internal/routing/routingdesk"
 	"github.com/flare-desk/flare/internal/signals"
 	"github.com/flare-desk/flare/internal/suggest"
+	"github.com/flare-desk/flare/internal/views"
 )
 
 // Migrate brings the schema and the job queue's tables up to date.
@@ -142,6 +144,9 @@ type Capabilities struct {
 	Suggest      *suggest.Service
 	Signals      *signals.Service
 	Reviews      *reviews.Service
+	// The case list's saved views and bulk actions.
+	Views *views.Service
+	Bulk  *bulk.Service
 }
 
 // Wire builds the domain services on one clock and bus: cases, and the
@@ -171,6 +176,8 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
 	cs.Macros = macros.New(d, dk, cs.Cases, c)                              // saved replies and multi-action macros
+	cs.Views = views.New(d, cs.Cases, c)
+	cs.Bulk = bulk.New(cs.Cases, cs.Incidents) // each case through the per-case services
 	cs.Portal = portal.New(d, dk, cs.Cases, cs.Merge, cs.Attachments, c, portalSubmitter(cs))
 	// Mail in through intake; public replies out as mail (a durable subscriber).
 	cs.Mail = mail.New(d, dk, cs.Cases, cs.Intake, cs.Attachments, cs.Notify, c, log)

@@ -11,7 +11,6 @@ import (
 	"regexp"
 	"strings"
 	"time"
-	"unicode"
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
@@ -27,17 +26,30 @@ type ListFilter struct {
 	Owner    string // "me", "none" or an email
 	SellerID string
 	Category string // exact key, or a group ("logistics" or "logistics/")
-	Q        string // full text over title and description, or a case number
+	Q        string // full text (see search.go), or a case number (ESC-3001)
 	Fields   map[string]string
 	Sort     string // priority (then age), due (priority, then the most urgent clock's due instant), created_at, -created_at (default), updated_at, -updated_at
 	Cursor   string
 	Limit    int
+	// Count asks for the number of matching cases (up to CountCap).
+	Count bool
 }
+
+// CountCap bounds a list's count, so that counting stays cheap on any desk:
+// beyond it the page says "more than".
+const CountCap = 1000
 
 // Page is one page of a case list.
 type Page struct {
 	Cases      []*Case `json:"cases"`
 	NextCursor string  `json:"next_cursor,omitempty"`
+	// Total counts the matching cases on every page, when asked; TotalMore:
+	// there are more than Total (CountCap).
+	Total     *int `json:"total,omitempty"`
+	TotalMore bool `json:"total_more,omitempty"`
+	// Snippets quote where each case matched the search, by case number:
+	// HTML, escaped, with only <mark> added.
+	Snippets map[string]string `json:"snippets,omitempty"`
 }
 
 // sortSpec says how a sort orders rows and how its cursor compares.
@@ -60,10 +72,13 @@ var sorts = map[string]sortSpec{
 		func(c *Case) []any { return []any{c.UpdatedAt, c.ID} }},
 	"-updated_at": {"c.updated_at DESC, c.id DESC", "(c.updated_at, c.id) < (?, ?)",
 		func(c *Case) []any { return []any{c.UpdatedAt, c.ID} }},
+	// newest: in the order Flare recorded the cases, the last first (the
+	// search's default).
+	"newest": {"c.id DESC", "c.id < ?", func(c *Case) []any { return []any{c.ID} }},
 }
 
 // SortNames lists the accepted sorts.
-var SortNames = []string{"priority", "due", "created_at", "-created_at", "updated_at", "-updated_at"}
+var SortNames = []string{"priority", "due", "created_at", "-created_at", "updated_at", "-updated_at", "newest"}
 
 var fieldKeyRe = regexp.MustCompile(`^[a-z][a-z0-9_]*$`)
 
@@ -73,8 +88,16 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		return nil, &apperr.Forbidden{Detail: "your role cannot read cases"}
 	}
 	v := &apperr.Invalid{}
+	q := strings.TrimSpace(f.Q)
+	number, isNumber := ParseNumber(strings.ReplaceAll(q, " ", ""))
+	searching := !isNumber && len(searchWords(q)) > 0
 	if f.Sort == "" {
 		f.Sort = "-created_at"
+		if searching {
+			// The index gives matches newest first, so a search stops at
+			// the page instead of sorting every match of a common word.
+			f.Sort = "newest"
+		}
 	}
 	spec, ok := sorts[f.Sort]
 	if !ok {
@@ -164,21 +187,35 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 			add("EXISTS (SELECT 1 FROM json_each(c.fields, '$."+k+"') WHERE CAST(json_each.value AS TEXT) = ?)", val)
 		}
 	}
-	if q := strings.TrimSpace(f.Q); q != "" {
-		if n, ok := ParseNumber(q); ok {
-			add("c.number = ?", n)
-		} else if s.db.Dialect() == db.Postgres {
-			add("c.search @@ plainto_tsquery('simple', ?)", q)
-		} else if m := ftsQuery(q); m != "" {
-			if _, err := s.SyncSearch(ctx); err != nil {
-				return nil, err
-			}
-			add("c.id IN (SELECT rowid FROM cases_fts WHERE cases_fts MATCH ?)", m)
+	// On SQLite a search in the index's order is driven by the index: its
+	// matches joined to their cases, newest first, until the page is full.
+	from := caseColumns
+	driven := searching && s.db.Dialect() == db.SQLite && f.Sort == "newest"
+	others := len(where) // conditions besides the search
+	switch {
+	case isNumber:
+		add("c.number = ?", number)
+		q = "" // no snippet: the number says it
+	case driven:
+		if _, err := s.SyncSearch(ctx); err != nil {
+			return nil, err
 		}
+		from = strings.Replace(caseColumns, "FROM cases c", "FROM case_search JOIN cases c ON c.id = case_search.rowid", 1)
+		add("case_search MATCH ?", ftsQuery(a, searchWords(q)))
+		spec = sortSpec{"case_search.rowid DESC", "case_search.rowid < ?", spec.key}
+	case searching:
+		// A bare number is searched as a word: the case number is in the
+		// index, and so are order and tracking numbers in custom fields.
+		cond, sargs, err := s.searchCond(ctx, a, q)
+		if err != nil {
+			return nil, err
+		}
+		add(cond, sargs...)
 	}
+	nfilter, nargs := len(where), len(args)
 	if f.Cursor != "" && ok {
 		vals, err := DecodeCursor(f.Cursor, f.Sort)
-		if err != nil {
+		if err != nil || len(vals) != strings.Count(spec.keyset, "?") {
 			v.Add("cursor", "is not a cursor from this list")
 		} else {
 			add(spec.keyset, vals...)
@@ -187,17 +224,40 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	if err := v.Err(); err != nil {
 		return nil, err
 	}
-	q := "SELECT " + caseColumns
-	if len(where) > 0 {
-		q += " WHERE " + strings.Join(where, " AND ")
+	page := &Page{Cases: []*Case{}}
+	if f.Count {
+		// The count ignores the cursor: the same on every page.
+		cq := "SELECT 1 FROM cases c"
+		switch {
+		case driven && others == 0:
+			cq = "SELECT 1 FROM case_search" // the index alone counts
+		case driven:
+			cq = "SELECT 1 FROM case_search JOIN cases c ON c.id = case_search.rowid"
+		}
+		if nfilter > 0 {
+			cq += " WHERE " + strings.Join(where[:nfilter], " AND ")
+		}
+		var n int
+		cargs := append(append([]any{}, args[:nargs]...), CountCap+1)
+		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM ("+cq+" LIMIT ?) t", cargs...).Scan(&n); err != nil {
+			return nil, fmt.Errorf("count cases: %w", err)
+		}
+		page.TotalMore = n > CountCap
+		page.Total = &n
+		if page.TotalMore {
+			*page.Total = CountCap
+		}
 	}
-	q += " ORDER BY " + spec.order + " LIMIT ?"
+	sq := "SELECT " + from
+	if len(where) > 0 {
+		sq += " WHERE " + strings.Join(where, " AND ")
+	}
+	sq += " ORDER BY " + spec.order + " LIMIT ?"
 	args = append(args, f.Limit+1)
-	rows, err := s.db.Query(ctx, q, args...)
+	rows, err := s.db.Query(ctx, sq, args...)
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
 	}
-	page := &Page{Cases: []*Case{}}
 	got, err := db.Collect(rows, func(r db.Scanner) (*Case, error) { return scanCase(r) })
 	if err != nil {
 		return nil, fmt.Errorf("list cases: %w", err)
@@ -208,6 +268,22 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		page.NextCursor = EncodeCursor(f.Sort, spec.key(page.Cases[f.Limit-1]))
 	}
 	s.attachSLA(cfg, page.Cases)
+	if q != "" && len(page.Cases) > 0 {
+		ids := make([]int64, len(page.Cases))
+		for i, c := range page.Cases {
+			ids[i] = c.ID
+		}
+		snips, err := s.snippets(ctx, a, q, ids)
+		if err != nil {
+			return nil, err
+		}
+		page.Snippets = map[string]string{}
+		for _, c := range page.Cases {
+			if sn, ok := snips[c.ID]; ok {
+				page.Snippets[c.Number] = sn
+			}
+		}
+	}
 	return page, nil
 }
 
@@ -218,16 +294,6 @@ func validPriority(p string) bool {
 		}
 	}
 	return false
-}
-
-// ftsQuery turns free text into an FTS5 query: every word must match, each
-// quoted so that FTS operators in user text are taken literally.
-func ftsQuery(q string) string {
-	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
-	for i, w := range words {
-		words[i] = `"` + w + `"`
-	}
-	return strings.Join(words, " ")
 }
 
 type cursor struct {
@@ -257,6 +323,13 @@ func DecodeCursor(s, sort string) ([]any, error) {
 	}
 	if c.Sort != sort {
 		return nil, fmt.Errorf("cursor is for sort %q", c.Sort)
+	}
+	if len(c.Vals) == 1 { // an id alone (newest, and lists by id)
+		var id int64
+		if err := json.Unmarshal(c.Vals[0], &id); err != nil {
+			return nil, err
+		}
+		return []any{id}, nil
 	}
 	want := 2
 	if sort == "priority" || sort == "due" {

@@ -2,21 +2,73 @@ package cases
 
 import (
 	"context"
+	"database/sql"
 	"fmt"
+	"html"
+	"slices"
+	"strings"
 	"time"
+	"unicode"
 
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
 )
 
+// Search covers what a person looks a case up by: its number, title,
+// description, requester name and email, seller id and name, custom-field
+// values and comments (internal notes apart, so that account managers match
+// the public side only). Both databases fold accents (migration 00025).
+//
 // On SQLite the full-text index (FTS5) is brought up to date in batches:
 // new cases by id (ids grow in commit order, SQLite having one writer), and
-// cases whose text changed from search_pending, which keeps the text as it
-// was indexed so it can be removed. Searches sync first, so a search always
-// sees every committed case; a background loop keeps the backlog small.
-// PostgreSQL keeps its tsvector column up to date by itself.
+// cases whose text changed from search_pending, which triggers fill with the
+// case's id. Searches sync first, so a search always sees every committed
+// case; a background loop keeps the backlog small. PostgreSQL keeps
+// cases.search up to date by triggers in the write itself.
 
 // searchBatch bounds one indexing transaction.
 const searchBatch = 5000
+
+// The columns of case_search an account manager's query may match.
+const publicColumns = "{number title description people seller fields public_notes folded}"
+
+// Snippet markers: control characters that escaped text cannot contain, so
+// that only they become <mark>.
+const markOpen, markClose = "\x02", "\x03"
+
+// searchDoc selects a case's document in case_search's column order.
+var searchDoc = `SELECT c.id, 'ESC-' || c.number, c.title, c.description,
+	c.requester_name || ' ' || c.requester_email, COALESCE(c.seller_id, '') || ' ' || COALESCE(s.name, ''),
+	COALESCE((SELECT group_concat(value, ' ') FROM json_each(c.fields)), ''),
+	COALESCE((SELECT group_concat(body, ' ') FROM case_comments WHERE case_id = c.id AND NOT internal), ''),
+	COALESCE((SELECT group_concat(body, ' ') FROM case_comments WHERE case_id = c.id AND internal), ''),
+	(SELECT CASE WHEN f <> t THEN f ELSE '' END FROM (SELECT t, ` + sqliteFold("t") + ` AS f FROM (SELECT
+		c.title || ' ' || c.description || ' ' || c.requester_name || ' ' || COALESCE(s.name, '') || ' ' ||
+		COALESCE((SELECT group_concat(value, ' ') FROM json_each(c.fields)), '') AS t)))
+	FROM cases c LEFT JOIN sellers s ON s.external_id = c.seller_id`
+
+// foldExtra are the letters without a Unicode decomposition, which FTS5's
+// remove_diacritics keeps and unaccent folds.
+var foldPairs = [][2]string{{"ł", "l"}, {"Ł", "L"}, {"ø", "o"}, {"Ø", "O"}, {"đ", "d"}, {"Đ", "D"}, {"ß", "ss"}, {"ı", "i"},
+	{"æ", "ae"}, {"Æ", "AE"}, {"œ", "oe"}, {"Œ", "OE"}}
+
+var foldExtra = func() *strings.Replacer {
+	var old []string
+	for _, p := range foldPairs {
+		old = append(old, p[0], p[1])
+	}
+	return strings.NewReplacer(old...)
+}()
+
+// sqliteFold is foldExtra in SQL.
+func sqliteFold(expr string) string {
+	for _, p := range foldPairs {
+		expr = "replace(" + expr + ", '" + p[0] + "', '" + p[1] + "')"
+	}
+	return expr
+}
+
+const searchInsert = `INSERT INTO case_search (rowid, number, title, description, people, seller, fields, public_notes, internal_notes, folded) `
 
 // SyncSearch indexes what is not yet in the full-text index and reports how
 // many cases it indexed.
@@ -56,20 +108,12 @@ func indexSearch(ctx context.Context, tx *db.Tx) (int, error) {
 	if err := tx.QueryRow(ctx, `SELECT value FROM counters WHERE name = 'search_upto'`).Scan(&upto); err != nil {
 		return 0, err
 	}
-	// Changed text of indexed cases: remove what was indexed, add what is there now.
-	steps := []string{
-		`INSERT INTO cases_fts (cases_fts, rowid, title, description)
-			SELECT 'delete', case_id, title, description FROM search_pending WHERE case_id <= ?`,
-		`INSERT INTO cases_fts (rowid, title, description)
-			SELECT c.id, c.title, c.description FROM search_pending p JOIN cases c ON c.id = p.case_id WHERE p.case_id <= ?`,
-		`DELETE FROM search_pending`,
-	}
-	for _, q := range steps {
-		args := []any{upto}
-		if q == steps[2] {
-			args = nil
-		}
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
+	// Changed cases already indexed: their document is built again.
+	for _, q := range []string{
+		`DELETE FROM case_search WHERE rowid IN (SELECT case_id FROM search_pending WHERE case_id <= ?)`,
+		searchInsert + searchDoc + ` WHERE c.id IN (SELECT case_id FROM search_pending WHERE case_id <= ?)`,
+	} {
+		if _, err := tx.Exec(ctx, q, upto); err != nil {
 			return 0, err
 		}
 	}
@@ -77,16 +121,22 @@ func indexSearch(ctx context.Context, tx *db.Tx) (int, error) {
 	var next int64
 	err := tx.QueryRow(ctx, `SELECT COALESCE(MAX(id), ?) FROM (SELECT id FROM cases WHERE id > ? ORDER BY id LIMIT ?)`,
 		upto, upto, searchBatch).Scan(&next)
-	if err != nil || next == upto {
-		return 0, err
-	}
-	res, err := tx.Exec(ctx, `INSERT INTO cases_fts (rowid, title, description)
-		SELECT id, title, description FROM cases WHERE id > ? AND id <= ?`, upto, next)
 	if err != nil {
 		return 0, err
 	}
-	n, _ := res.RowsAffected()
-	_, err = tx.Exec(ctx, `UPDATE counters SET value = ? WHERE name = 'search_upto'`, next)
+	n := int64(0)
+	if next > upto {
+		res, err := tx.Exec(ctx, searchInsert+searchDoc+` WHERE c.id > ? AND c.id <= ?`, upto, next)
+		if err != nil {
+			return 0, err
+		}
+		n, _ = res.RowsAffected()
+		if _, err := tx.Exec(ctx, `UPDATE counters SET value = ? WHERE name = 'search_upto'`, next); err != nil {
+			return 0, err
+		}
+	}
+	// Pending cases newer than the index were just built whole.
+	_, err = tx.Exec(ctx, `DELETE FROM search_pending WHERE case_id <= ?`, next)
 	return int(n), err
 }
 
@@ -110,4 +160,127 @@ func (s *Service) RunSearchIndexer(ctx context.Context, every time.Duration) {
 			t.Reset(every)
 		}
 	}
+}
+
+// searchWords splits free text into the words every match must contain,
+// as both indexes split text (letters and digits; all else separates).
+func searchWords(q string) []string {
+	words := strings.FieldsFunc(q, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
+	if len(words) > 32 { // a pasted page is not a search
+		words = words[:32]
+	}
+	return words
+}
+
+// searchCond is the WHERE condition matching words for a, with its
+// arguments, or "" when q holds no word.
+func (s *Service) searchCond(ctx context.Context, a auth.Actor, q string) (string, []any, error) {
+	words := searchWords(q)
+	if len(words) == 0 {
+		return "", nil, nil
+	}
+	if s.db.Dialect() == db.Postgres {
+		return "c.search @@ to_tsquery('flare_search', ?)", []any{pgTerms(words, PublicOnly(a))}, nil
+	}
+	if _, err := s.SyncSearch(ctx); err != nil {
+		return "", nil, err
+	}
+	return "c.id IN (SELECT rowid FROM case_search WHERE case_search MATCH ?)", []any{ftsQuery(a, words)}, nil
+}
+
+// ftsQuery quotes every word, so that FTS operators in user text are taken
+// literally, and keeps an account manager to the public columns.
+func ftsQuery(a auth.Actor, words []string) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		// A word with a letter FTS5 does not fold matches as written or
+		// spelled out; a word without one matches the spelled-out column too.
+		if f := foldExtra.Replace(w); f != w {
+			q[i] = `("` + w + `" OR "` + f + `")`
+		} else {
+			q[i] = `"` + w + `"`
+		}
+	}
+	m := strings.Join(q, " ")
+	if PublicOnly(a) {
+		m = publicColumns + " : (" + m + ")"
+	}
+	return m
+}
+
+// pgTerms is to_tsquery's text: every word (to_tsquery would read
+// operators, but the words hold only letters and digits), internal notes
+// (weight D) left out for the public side.
+func pgTerms(words []string, public bool) string {
+	q := make([]string, len(words))
+	for i, w := range words {
+		q[i] = w
+		if public {
+			q[i] += ":AB"
+		}
+	}
+	return strings.Join(q, " & ")
+}
+
+// snippets quotes where each listed case matched, escaped, with only <mark>
+// added, keyed by case id.
+func (s *Service) snippets(ctx context.Context, a auth.Actor, q string, ids []int64) (map[int64]string, error) {
+	words := searchWords(q)
+	out := map[int64]string{}
+	if len(words) == 0 || len(ids) == 0 {
+		return out, nil
+	}
+	args := make([]any, 0, len(ids)+2)
+	var query string
+	if s.db.Dialect() == db.Postgres {
+		notes := "AND NOT internal"
+		if !PublicOnly(a) {
+			notes = ""
+		}
+		query = `SELECT c.id, ts_headline('flare_search', concat_ws(' · ', c.title, c.requester_name, c.requester_email, c.seller_id,
+				c.description, (SELECT string_agg(value, ' ') FROM jsonb_each_text(c.fields)),
+				(SELECT string_agg(body, ' · ') FROM case_comments WHERE case_id = c.id ` + notes + `)),
+				to_tsquery('flare_search', ?), 'StartSel=` + markOpen + `, StopSel=` + markClose + `, MaxWords=24, MinWords=10, MaxFragments=2, FragmentDelimiter=" … "')
+			FROM cases c WHERE c.id IN (` + db.Placeholders(len(ids)) + `)`
+		args = append(args, pgTerms(words, false))
+	} else {
+		// One pass over the matches between the page's ids: FTS5 runs a
+		// MATCH again for every value of "rowid IN (…)", and snippet() is
+		// worked out only for the page's rows.
+		lo, hi := slices.Min(ids), slices.Max(ids)
+		query = `SELECT rowid, CASE WHEN rowid IN (` + db.Placeholders(len(ids)) + `) THEN snippet(case_search, -1, '` + markOpen + `', '` + markClose + `', '…', 16) END
+			FROM case_search WHERE case_search MATCH ? AND rowid >= ? AND rowid <= ?`
+		for _, id := range ids {
+			args = append(args, id)
+		}
+		args = append(args, ftsQuery(a, words), lo, hi)
+	}
+	if s.db.Dialect() == db.Postgres {
+		for _, id := range ids {
+			args = append(args, id)
+		}
+	}
+	rows, err := s.db.Query(ctx, query, args...)
+	if err != nil {
+		return nil, fmt.Errorf("search snippets: %w", err)
+	}
+	defer rows.Close()
+	for rows.Next() {
+		var id int64
+		var snip sql.NullString
+		if err := rows.Scan(&id, &snip); err != nil {
+			return nil, fmt.Errorf("search snippets: %w", err)
+		}
+		if strings.Contains(snip.String, markOpen) {
+			out[id] = markHTML(snip.String)
+		}
+	}
+	return out, rows.Err()
+}
+
+// markHTML escapes a snippet and turns its markers into <mark> elements.
+func markHTML(snip string) string {
+	e := html.EscapeString(strings.Join(strings.Fields(snip), " "))
+	e = strings.ReplaceAll(e, markOpen, "<mark>")
+	return strings.ReplaceAll(e, markClose, "</mark>")
 }

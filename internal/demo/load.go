@@ -188,6 +188,9 @@ func (p *Prepared) LoadCases(ctx context.Context) error {
 			return err
 		}
 	}
+	if err := loadViews(ctx, p.a, p.actors); err != nil { // views.go: saved views of the demo logins
+		return err
+	}
 	if err := seedSignals(ctx, p.a, p.Specs, p.now); err != nil { // signals.go
 		return err
 	}

@@ -34,6 +34,7 @@ var listQueryKeys = map[string]bool{"status": true, "team": true, "market": true
 
 func (s *Server) listCases(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	f, perr := parseListFilter(r)
+	f.Count = true
 	page, err := s.app.Cases.List(r.Context(), a, f)
 	if err := mergeInvalid(perr, err); err != nil {
 		return err

@@ -33,6 +33,13 @@ func (s *Server) registerRoutes() {
 	// cases (api_cases.go)
 	s.api("POST", "/cases", s.createCase)
 	s.api("GET", "/cases", s.listCases)
+	s.api("POST", "/cases/bulk", s.bulkCases) // api_bulk.go
+	// saved views (api_views.go)
+	s.api("GET", "/views", s.listViews)
+	s.api("POST", "/views", s.createView)
+	s.api("GET", "/views/{id}", s.getView)
+	s.api("PUT", "/views/{id}", s.updateView)
+	s.api("DELETE", "/views/{id}", s.deleteView)
 	s.api("GET", "/cases/{ref}", s.getCase)
 	s.api("PATCH", "/cases/{ref}", s.updateCase)
 	s.api("POST", "/cases/{ref}/transitions", s.transitionCase)
@@ -200,6 +207,9 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /logout", u.logout)
 	// cases (ui_cases.go)
 	m.HandleFunc("GET /cases", u.page(u.queue))
+	m.HandleFunc("POST /cases/bulk", u.page(u.postBulk)) // ui_list.go: bulk actions and saved views
+	m.HandleFunc("POST /cases/views", u.page(u.postView))
+	m.HandleFunc("POST /cases/views/{id}/delete", u.page(u.deleteViewPage))
 	m.HandleFunc("GET /cases/new", u.page(u.newCasePage))
 	m.HandleFunc("POST /cases/new", u.page(u.createCase))
 	m.HandleFunc("GET /cases/{ref}", u.page(u.casePage))

@@ -37,6 +37,8 @@ type queueData struct {
 	// gave nothing.
 	TakeTeams []desk.Team
 	TakeMsg   string
+	// The list side (ui_list.go): totals, snippets, sort, saved views, bulk.
+	listExtras
 }
 
 // The "breaching soon" view lists active cases whose most urgent SLA clock
@@ -59,20 +61,18 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		return u.breachingQueue(w, r, a, cfg, q)
 	}
 	// Priority, then the due instant of the most urgent clock.
-	f := cases.ListFilter{Sort: "due", Limit: queuePageSize, Q: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor")}
-	one := func(k string) []string {
-		if v := strings.TrimSpace(q.Get(k)); v != "" {
-			return []string{v}
-		}
-		return nil
-	}
+	f := cases.ListFilter{Sort: queueSort(q), Limit: queuePageSize, Q: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor"), Count: true}
+	// Saved views link here with comma lists.
+	one := func(k string) []string { return splitList(q[k]) }
 	f.Team, f.Priority, f.Market = one("team"), one("priority"), one("market")
 	switch st := q.Get("status"); st {
 	case "":
 		f.Status = cases.ActiveStatuses
 	case "all":
 	default:
-		f.Status = []cases.Status{cases.Status(st)}
+		for _, s := range splitList(q["status"]) {
+			f.Status = append(f.Status, cases.Status(s))
+		}
 	}
 	switch o := q.Get("owner"); o {
 	case "", "me", "none":
@@ -81,7 +81,10 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		f.Owner = "none_of_these" // reported below
 	}
 	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses, TakeTeams: assignment.TakeTeams(a, cfg), TakeMsg: q.Get("take")}
-	for _, k := range []string{"q", "team", "status", "priority", "market", "owner"} {
+	if err := u.loadListExtras(r, a, q, &d); err != nil {
+		return err
+	}
+	for _, k := range []string{"q", "team", "status", "priority", "market", "owner", "sort"} {
 		if q.Get(k) != "" {
 			d.Filtered = true
 		}
@@ -102,6 +105,7 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		return err
 	default:
 		d.Cases = page.Cases
+		d.setPage(page)
 		if page.NextCursor != "" {
 			nq := url.Values{}
 			for k, v := range q {

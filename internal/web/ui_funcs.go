@@ -55,6 +55,7 @@ func (u *ui) funcs() template.FuncMap {
 		"levelName":  levelName,
 		"priorities": func() []string { return cases.Priorities },
 		"queryWith":  queryWith,
+		"sortLink":   sortLink, // ui_list.go
 		"can":        func(a *auth.Actor, p string) bool { return a != nil && a.Can(auth.Permission(p)) },
 		"nowISO":     func() string { return u.s.app.Clock.Now().UTC().Format(time.RFC3339) },
 		"caseDue": func(c *cases.Case) *dueView {
