@@ -13,10 +13,7 @@ import (
 
 	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
-	"github.com/flare-desk/flare/internal/desk"
-	"github.com/flare-desk/flare/internal/handoffs"
 	"github.com/flare-desk/flare/internal/incidents"
-	"github.com/flare-desk/flare/internal/postmortems"
 	"github.com/flare-desk/flare/internal/reports"
 )
 
@@ -306,71 +303,10 @@ func chartTable(c *reports.Charts, chart string) table {
 	return t
 }
 
-// Summary is the reporting page's tables: the headline figures against
-// target and the previous period, escalation time per level, handoff wait
-// per receiving team, incidents' MTTA/MTTR and postmortem actions.
-type Summary struct {
-	Period      reports.Period       `json:"period"`
-	Previous    reports.Period       `json:"previous"`
-	Headlines   []reports.Headline   `json:"headlines"`
-	Escalations []reports.LevelStat  `json:"escalation_time"`
-	Handoffs    []handoffs.TeamStats `json:"handoff_wait"`
-	Incidents   incidents.Metrics    `json:"incidents"`
-	Actions     ActionCounts         `json:"postmortem_actions"`
-	Targets     reports.Targets      `json:"targets"`
-}
-
-// ActionCounts are the postmortem actions open now (open or in progress)
-// and, of those, past their due time.
-type ActionCounts struct {
-	Open    int `json:"open"`
-	Overdue int `json:"overdue"`
-}
-
-func (s *Server) summary(r *http.Request, a auth.Actor, f reports.Filter) (*Summary, error) {
-	ctx := r.Context()
-	f.By = ""
-	rep, err := s.app.Reports.Report(ctx, a, f)
-	if err != nil {
-		return nil, err
-	}
-	cfg, err := s.app.Desk.Config(ctx)
-	if err != nil {
-		return nil, err
-	}
-	sm := &Summary{Period: rep.Period, Previous: rep.Previous, Targets: desk.Get(cfg, reports.TargetsKey)}
-	var cur, prev reports.Metrics
-	if len(rep.Slices) > 0 {
-		cur = rep.Slices[0].Metrics
-	}
-	if len(rep.PreviousSlices) > 0 {
-		prev = rep.PreviousSlices[0].Metrics
-	}
-	sm.Headlines = reports.Headlines(cur, prev, sm.Targets)
-	if sm.Escalations, err = s.app.Reports.Escalations(ctx, a, f); err != nil {
-		return nil, err
-	}
-	hs, err := s.app.Handoffs.WaitStats(ctx, a, handoffs.StatsFilter{From: f.Period.From, To: f.Period.To})
-	if err != nil {
-		return nil, err
-	}
-	sm.Handoffs = hs.Teams
-	im, err := s.app.Incidents.Metrics(ctx, a, f.Period.From, f.Period.To)
-	if err != nil {
-		return nil, err
-	}
-	sm.Incidents = *im
-	items, err := s.app.Postmortems.Query(ctx, postmortems.Filter{State: postmortems.StateActive, Limit: postmortems.MaxItems})
-	if err != nil {
-		return nil, err
-	}
-	for _, it := range items {
-		sm.Actions.Open++
-		if it.Overdue {
-			sm.Actions.Overdue++
-		}
-	}
-	return sm, nil
+// summary is the reporting page's tables (reports.Summary) with the
+// capabilities whose figures stand beside the metrics.
+func (s *Server) summary(r *http.Request, a auth.Actor, f reports.Filter) (*reports.Summary, error) {
+	return s.app.Reports.Summary(r.Context(), a, f, reports.Sources{Handoffs: s.app.Handoffs, Incidents: s.app.Incidents, Postmortems: s.app.Postmortems})
 }
 
 // reportSummary answers GET /reports/summary.
@@ -392,7 +328,7 @@ func (s *Server) reportSummary(w http.ResponseWriter, r *http.Request, a auth.Ac
 	return nil
 }
 
-func summaryTables(sm *Summary) []table {
+func summaryTables(sm *reports.Summary) []table {
 	h := table{name: "headlines", head: []string{"figure", "value", "previous", "change", "target", "on_target"}}
 	for _, x := range sm.Headlines {
 		h.rows = append(h.rows, []any{x.Figure, x.Value, x.Previous, x.Change, x.Target, x.OnTarget})

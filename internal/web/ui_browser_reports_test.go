@@ -15,6 +15,7 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/reports"
 )
 
 // TestUIBrowserReportsDashboard signs a lead in, opens the operations
@@ -87,7 +88,7 @@ func TestUIBrowserReportsDashboard(t *testing.T) {
 		t.Cleanup(func() { res.Body.Close() })
 		return res
 	}
-	var sm Summary
+	var sm reports.Summary
 	if err := json.NewDecoder(get("/api/v1/reports/summary?" + q).Body).Decode(&sm); err != nil {
 		t.Fatal(err)
 	}

@@ -100,7 +100,7 @@ type reportsData struct {
 	Form    url.Values
 	Query   template.URL // the filters, for the API links (url.Values.Encode: safe)
 	Desk    *desk.Config
-	Summary *Summary
+	Summary *reports.Summary
 	Error   string
 }
 
