@@ -7,6 +7,7 @@ import (
 	"math"
 	"math/rand/v2"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flare-desk/flare/internal/app"
@@ -20,9 +21,10 @@ import (
 // counts generated consistently with it: the busiest category × market
 // pairs of the generated cases, safety-term hits and external alerts, at
 // a large marketplace's volume, with the markets' working days and hours.
-// Three days ago a carrier outage tripled lost-parcel cases in the
-// busiest logistics pair for half an hour: scoring the history raises
-// that alert, and the desk's rule declares its incident.
+// On the last weekday at least three days ago, at 10:00 UTC, a carrier
+// outage quadrupled cases in the busiest logistics pair for half an hour:
+// scoring the history raises that alert, and the desk's rule declares its
+// incident — whatever the day and hour the demo starts.
 
 // signalDays is how much history the demo's signals have.
 const signalDays = 14
@@ -61,14 +63,13 @@ func seedSignals(ctx context.Context, a *app.App, specs []CaseSpec, now time.Tim
 	slices.SortFunc(pairs, func(x, y pair) int {
 		return cmp.Or(cmp.Compare(y.n, x.n), cmp.Compare(x.category, y.category), cmp.Compare(x.market, y.market))
 	})
-	pairs = pairs[:min(len(pairs), 6)]
-	surge := -1 // the busiest logistics pair has the outage
-	for i, p := range pairs {
-		if len(p.category) > 10 && p.category[:10] == "logistics/" {
-			surge = i
-			break
-		}
+	// The six busiest pairs, the busiest logistics pair among them: it has
+	// the outage, whatever the generated mix looks like.
+	surge := slices.IndexFunc(pairs, func(p pair) bool { return strings.HasPrefix(p.category, "logistics/") })
+	if surge >= 6 {
+		pairs[5], surge = pairs[surge], 5
 	}
+	pairs = pairs[:min(len(pairs), 6)]
 	end := signals.Floor(now)
 	start := end.Add(-signalDays * 24 * time.Hour)
 	n := int(end.Sub(start) / signals.Bucket)
@@ -81,15 +82,25 @@ func seedSignals(ctx context.Context, a *app.App, specs []CaseSpec, now time.Tim
 			}
 		}
 		counts := make([]int, n)
+		lam := make([]float64, n)
 		for i := range counts {
-			at := start.Add(time.Duration(i) * signals.Bucket).In(tz)
-			counts[i] = poisson(r, peak*dayShape(at))
+			lam[i] = peak * dayShape(start.Add(time.Duration(i)*signals.Bucket).In(tz))
+			counts[i] = poisson(r, lam[i])
 		}
 		if outage {
-			// 10:00 UTC three days ago, for half an hour.
-			at := int(end.Add(-3*24*time.Hour).Truncate(24*time.Hour).Add(10*time.Hour).Sub(start) / signals.Bucket)
+			// 10:00 UTC on the last weekday at least three days ago, for
+			// half an hour: a weekday's normal volume, whatever today is.
+			day := end.Add(-3 * 24 * time.Hour).Truncate(24 * time.Hour)
+			for day.Weekday() == time.Saturday || day.Weekday() == time.Sunday {
+				day = day.Add(-24 * time.Hour)
+			}
+			at := int(day.Add(10*time.Hour).Sub(start) / signals.Bucket)
+			// Four times the usual volume and 15 more in every bucket, the
+			// first one included: the detector flags a surge at its first
+			// bucket and damps the next ones, so a first bucket that drew
+			// few cases by chance would leave the outage without an alert.
 			for i := at; i < at+6 && i < n; i++ {
-				counts[i] = 4*counts[i] + 10
+				counts[i] += 15 + int(math.Round(3*lam[i]))
 			}
 		}
 		if err := a.Signals.Import(ctx, kind, dims, start, counts); err != nil {
@@ -98,7 +109,10 @@ func seedSignals(ctx context.Context, a *app.App, specs []CaseSpec, now time.Tim
 		return nil
 	}
 	for i, p := range pairs {
-		peak := 1.5 * float64(p.n) / float64(pairs[0].n)
+		// The busiest pair has three cases in a 5-minute bucket at its
+		// peak: sparser series would see a median of zeros while their
+		// model learns, and raise alerts on 5 cases against 0 expected.
+		peak := 3 * float64(p.n) / float64(pairs[0].n)
 		if err := series(signals.KindIntake, map[string]string{"category": p.category, "market": p.market}, peak, i == surge); err != nil {
 			return err
 		}
