@@ -285,7 +285,7 @@ func TestHandoffPagesHTTP(t *testing.T) {
 	resp, body := e.postForm(t, cl, "/cases/"+c.Number+"/handoffs", url.Values{"team": {"payments"}, "request": {" "},
 		"hold_shown": {"1"}})
 	if resp.StatusCode != http.StatusUnprocessableEntity || !strings.Contains(body, `id="handoff-error"`) ||
-		!strings.Contains(body, "request is required") || !strings.Contains(body, `<option value="payments" selected>`) ||
+		!strings.Contains(body, "Request: is required.") || !strings.Contains(body, `<option value="payments" selected>`) ||
 		strings.Contains(body, `id="handoff-hold" checked`) {
 		t.Fatalf("invalid ask: %d\n%s", resp.StatusCode, body)
 	}

@@ -83,6 +83,8 @@ func TestUIBrowserCasePage(t *testing.T) {
 	// Apply the macro: the German reply, the status and the tag.
 	do("apply the macro",
 		choose(`#macro-select`, "tracing"),
+		// the edit's confirmation goes first, so that the wait is for the macro's
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("flash").remove()`),
 		chromedp.Click(css(`#macro-apply`)),
 		chromedp.WaitVisible(css(`#flash`)))
 	if got := text(`#flash`); !strings.Contains(got, "reply sent") || !strings.Contains(got, "Pending requester") {

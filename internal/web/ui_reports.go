@@ -33,7 +33,7 @@ func (u *ui) addReportFuncs(fm template.FuncMap) {
 		return name
 	}
 	fm["pct"] = func(x float64) string { return strconv.FormatFloat(x*100, 'f', 1, 64) + "%" }
-	fm["dur"] = func(sec float64) string { return shortDuration(time.Duration(sec * float64(time.Second))) }
+	fm["secs"] = func(sec float64) string { return shortDuration(time.Duration(sec * float64(time.Second))) }
 	fm["rpTarget"] = func(h reports.Headline) string {
 		if h.Target == nil {
 			return ""
