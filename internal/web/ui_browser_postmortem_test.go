@@ -111,6 +111,8 @@ func TestUIBrowserPostmortem(t *testing.T) {
 		chromedp.Navigate(page),
 		chromedp.WaitVisible(css(`#transition-to`)),
 		choose(`#transition-to`, "closed"),
+		// the status goes first, so that the wait is for the answer's page
+		chromedp.Evaluate[chromedp.Void](`document.getElementById("incident-status").remove()`),
 		chromedp.Click(css(`#transition-submit`)),
 		chromedp.WaitVisible(css(`#incident-status`)))
 	if st := text(`#incident-status`); st != "Closed" {
