@@ -231,24 +231,7 @@ func (s *Service) loadManyForUpdate(ctx context.Context, tx *db.Tx, ids []int64)
 	if tx.Dialect() == db.Postgres {
 		lock = " FOR UPDATE OF c"
 	}
-	args := make([]any, len(ids))
-	for i, id := range ids {
-		args[i] = id
-	}
-	rows, err := tx.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+db.Placeholders(len(ids))+") ORDER BY c.id"+lock, args...)
-	if err != nil {
-		return nil, fmt.Errorf("load cases: %w", err)
-	}
-	defer rows.Close()
-	out := make([]*Case, 0, len(ids))
-	for rows.Next() {
-		c, err := scanCase(rows)
-		if err != nil {
-			return nil, fmt.Errorf("load cases: %w", err)
-		}
-		out = append(out, c)
-	}
-	return out, rows.Err()
+	return loadCases(ctx, tx, ids, lock)
 }
 
 // batchEntry is a timeline entry of one case of a batch.

@@ -112,6 +112,11 @@ func (s *Service) fireBatches(ctx context.Context, cfg *desk.Config) error {
 
 // loadMany reads the cases ids (those that exist), in id order.
 func (s *Service) loadMany(ctx context.Context, q db.Querier, ids []int64) ([]*Case, error) {
+	return loadCases(ctx, q, ids, "")
+}
+
+// loadCases reads the cases ids in id order, the query ending in suffix.
+func loadCases(ctx context.Context, q db.Querier, ids []int64, suffix string) ([]*Case, error) {
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
