@@ -229,7 +229,9 @@ Unsere Auszahlung ist seit Montag blockiert.
 		time.Sleep(200 * time.Millisecond) // let it reach IDLE (the mail is found either way)
 		appendMail(t, c, "\nFrom: lena@example.de\nTo: escalations@demo.flare.test\nSubject: Noch etwas\nMessage-ID: <"+id2+">\n\nEine zweite Frage.\n")
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(50 * time.Millisecond) {
-			if _, ok, _ := f.App.Intake.Seen(ctx, mail.SourceKey, id2); ok {
+			// Wait for the \Seen flag too: it is stored after the case commits, and
+			// a message left unseen here would be polled again by the next store's run.
+			if _, ok, _ := f.App.Intake.Seen(ctx, mail.SourceKey, id2); ok && seen(t, c)[id2] {
 				break
 			}
 			if time.Now().After(deadline) {
