@@ -141,7 +141,8 @@ func TestLiveStreamAcrossNodes(t *testing.T) {
 		waitNote(t, onB, 2*time.Second, "the agent sees the lead viewing", func(n sseNote) bool {
 			return n.event == "presence" && len(n.note.Viewers) == 1 && n.note.Viewers[0].Name == name
 		})
-		waitNote(t, onA, 2*time.Second, "the lead sees the agent viewing", func(n sseNote) bool {
+		// Node A runs the default options: it re-reads a case's viewers every 2 s.
+		waitNote(t, onA, 5*time.Second, "the lead sees the agent viewing", func(n sseNote) bool {
 			return n.event == "presence" && len(n.note.Viewers) == 1 && n.note.Viewers[0].Name == a.actors["agent"].Name
 		})
 
