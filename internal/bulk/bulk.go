@@ -69,7 +69,7 @@ type Outcome struct {
 
 // Result is the whole request's outcome.
 type Result struct {
-	Action   string    `json:"action"`
+	Action    string    `json:"action"`
 	Changed   int       `json:"changed"`
 	Unchanged int       `json:"unchanged"` // accepted but already as asked
 	Refused   int       `json:"refused"`
