@@ -233,6 +233,8 @@
     if (a && a !== document.body && el.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) return true;
     var dirty = false;
     el.querySelectorAll("textarea, input[type=text], input[type=search]").forEach(function (f) { if (f.value !== f.defaultValue) dirty = true; });
+    // A selection in progress (the queue's bulk checkboxes) is kept too.
+    el.querySelectorAll("input[type=checkbox]").forEach(function (f) { if (f.checked !== f.defaultChecked) dirty = true; });
     return dirty;
   }
   function swap(cur, next) {
