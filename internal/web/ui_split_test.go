@@ -39,8 +39,8 @@ func TestUISplitLayout(t *testing.T) {
 	// A note from the split comes back to it; from the case alone, to the case alone.
 	for referer, want := range map[string]string{
 		e.srv.URL + "/cases/ESC-4?list=" + url.QueryEscape("team=logistics"): "/cases/ESC-4?list=team%3Dlogistics",
-		e.srv.URL + "/cases/ESC-4":                                           "/cases/ESC-4",
-		e.srv.URL + "/cases?list=" + url.QueryEscape("team=logistics"):       "/cases/ESC-4",
+		e.srv.URL + "/cases/ESC-4":                                     "/cases/ESC-4",
+		e.srv.URL + "/cases?list=" + url.QueryEscape("team=logistics"): "/cases/ESC-4",
 	} {
 		req, _ := http.NewRequest(http.MethodPost, e.srv.URL+"/cases/ESC-4/comments",
 			strings.NewReader(url.Values{"body": {"Checked."}, "internal": {"1"}}.Encode()))
