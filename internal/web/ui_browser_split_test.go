@@ -1,24 +1,40 @@
 package web
 
 import (
+	"context"
 	"fmt"
+	"net/http/httptest"
 	"net/url"
+	"slices"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/chromedp/chromedp"
+
+	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
 )
 
 // TestUIBrowserSplitLayout drives the split layout in Chromium: at 1280×800
 // a case opened from the queue shows in a pane beside the list, the open
-// row marked; j/k and Enter open the next case into it; the address is the
+// row marked; a new case shows in the pane live; j/k and Enter open the
+// next case into it; the address is the
 // case's, so reload and back show the same; a note sent from the pane comes
 // back to it. At phone width the list is cards and a case opens alone. The
 // server renders the split itself (no script needed).
 func TestUIBrowserSplitLayout(t *testing.T) {
 	ctx := newBrowser(t, 90*time.Second)
 	e := newUIEnv(t)
+	// Served with live pages; the page's open stream would keep the
+	// server's Close waiting, so its connections are cut first.
+	ls, err := New(e.app, Options{Live: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	e.srv = httptest.NewServer(ls.Handler())
+	t.Cleanup(e.srv.Close)
+	t.Cleanup(e.srv.CloseClientConnections)
 	seedQueue(t, e)
 	problems := watchConsole(ctx)
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
@@ -77,6 +93,24 @@ func TestUIBrowserSplitLayout(t *testing.T) {
 	}
 	do("shot", screenshot(t, "split", ""))
 	axeCheck(t, ctx, "the split layout")
+
+	// Live: a new case shows in the list pane without a reload; the open
+	// case stays marked.
+	waitFor("the live stream opens", `document.body.dataset.liveOn === "1"`)
+	nc, err := e.app.Cases.Create(context.Background(), auth.System("test"), cases.CreateInput{Title: "Split: parcel lost in Bristol",
+		Category: "logistics/lost_parcel", Market: "GB", Fields: map[string]any{"order_id": "ORD-808"}}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor("the new case in the list pane", fmt.Sprintf(`document.getElementById("list-pane").textContent.includes(%q) && %s === %q`, nc.Number, open, rows[1]))
+	// The steps below walk the list as it is now: rows[1] is the open case.
+	opened := rows[1]
+	rows = strings.Split(eval("pane rows", `[...document.querySelectorAll("#list-pane tbody .case-num")].map(a => a.textContent).join(" ")`), " ")
+	i := slices.Index(rows, opened)
+	if i < 1 || i+1 >= len(rows) {
+		t.Fatalf("after the live update the pane lists %v (open %s)", rows, opened)
+	}
+	rows = rows[i-1:]
 
 	// j moves the selection in the list from the open case; Enter opens it into the pane.
 	do("j", chromedp.KeyEvent("j"))
