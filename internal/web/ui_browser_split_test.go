@@ -19,10 +19,10 @@ import (
 // TestUIBrowserSplitLayout drives the split layout in Chromium: at 1280×800
 // a case opened from the queue shows in a pane beside the list, the open
 // row marked; a new case shows in the pane live; j/k and Enter open the
-// next case into it; the address is the
-// case's, so reload and back show the same; a note sent from the pane comes
-// back to it. At phone width the list is cards and a case opens alone. The
-// server renders the split itself (no script needed).
+// next case into it; the address is the case's, so reload and back show the
+// same; a note sent from the pane comes back to it. At phone width the list
+// is cards and a case opens alone. The server renders the split itself (no
+// script needed).
 func TestUIBrowserSplitLayout(t *testing.T) {
 	ctx := newBrowser(t, 90*time.Second)
 	e := newUIEnv(t)
