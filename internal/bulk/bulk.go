@@ -57,20 +57,24 @@ type Input struct {
 
 // Outcome is what happened to one case.
 type Outcome struct {
-	Case    string              `json:"case"`
-	Changed bool                `json:"changed"`
-	Status  int                 `json:"status"`           // the HTTP status the single change would have answered
-	Reason  string              `json:"reason,omitempty"` // why it was refused, in plain words
-	Errors  []apperr.FieldError `json:"errors,omitempty"`
+	Case    string `json:"case"`
+	Changed bool   `json:"changed"`
+	// Unchanged: accepted, but the case already was as asked (a tag it
+	// had): nothing written.
+	Unchanged bool                `json:"unchanged,omitempty"`
+	Status    int                 `json:"status"`           // the HTTP status the single change would have answered
+	Reason    string              `json:"reason,omitempty"` // why it was refused or left unchanged, in plain words
+	Errors    []apperr.FieldError `json:"errors,omitempty"`
 }
 
 // Result is the whole request's outcome.
 type Result struct {
-	Action   string    `json:"action"`
-	Changed  int       `json:"changed"`
-	Refused  int       `json:"refused"`
-	Summary  string    `json:"summary"`
-	Outcomes []Outcome `json:"outcomes"`
+	Action    string    `json:"action"`
+	Changed   int       `json:"changed"`
+	Unchanged int       `json:"unchanged"` // accepted but already as asked
+	Refused   int       `json:"refused"`
+	Summary   string    `json:"summary"`
+	Outcomes  []Outcome `json:"outcomes"`
 }
 
 // Service applies bulk actions.
@@ -148,17 +152,21 @@ func (s *Service) Apply(ctx context.Context, a auth.Actor, in Input) (*Result, e
 			return nil, err
 		}
 		out := Outcome{Case: ref, Changed: true, Status: 200}
-		number, err := s.one(ctx, a, ref, in)
+		number, unchanged, err := s.one(ctx, a, ref, in)
 		if number != "" {
 			out.Case = number
 		}
-		if err != nil {
+		switch {
+		case err != nil:
 			if !refusal(err) {
 				return nil, fmt.Errorf("bulk %s %s: %w", in.Action, ref, err)
 			}
 			out.Changed, out.Status, out.Reason, out.Errors = false, statusOf(err), reasonOf(err), fieldsOf(err)
 			res.Refused++
-		} else {
+		case unchanged != "":
+			out.Changed, out.Unchanged, out.Reason = false, true, unchanged
+			res.Unchanged++
+		default:
 			res.Changed++
 		}
 		res.Outcomes = append(res.Outcomes, out)
@@ -167,10 +175,10 @@ func (s *Service) Apply(ctx context.Context, a auth.Actor, in Input) (*Result, e
 	return res, nil
 }
 
-// one applies the action to one case and returns its number.
-func (s *Service) one(ctx context.Context, a auth.Actor, ref string, in Input) (string, error) {
+// one applies the action to one case and returns its number, and why it
+// was left as it was when it already was as asked.
+func (s *Service) one(ctx context.Context, a auth.Actor, ref string, in Input) (number, unchanged string, err error) {
 	var c *cases.Case
-	var err error
 	switch in.Action {
 	case Assign:
 		c, err = s.cases.Update(ctx, a, ref, cases.UpdateInput{Owner: in.Owner})
@@ -179,16 +187,16 @@ func (s *Service) one(ctx context.Context, a auth.Actor, ref string, in Input) (
 		// service checks the tags as it does for one case.
 		cur, gerr := s.cases.Get(ctx, a, ref)
 		if gerr != nil {
-			return "", gerr
+			return "", "", gerr
 		}
 		tags := slices.Clone(cur.Tags)
 		for _, t := range in.Tags {
-			if !slices.Contains(tags, strings.ToLower(strings.TrimSpace(t))) {
+			if t = strings.ToLower(strings.TrimSpace(t)); !slices.Contains(tags, t) {
 				tags = append(tags, t)
 			}
 		}
 		if len(tags) == len(cur.Tags) {
-			return cur.Number, nil // already tagged: nothing to change
+			return cur.Number, "already tagged", nil
 		}
 		c, err = s.cases.Update(ctx, a, ref, cases.UpdateInput{Tags: &tags})
 	case Status:
@@ -204,9 +212,9 @@ func (s *Service) one(ctx context.Context, a auth.Actor, ref string, in Input) (
 		}
 	}
 	if c != nil {
-		return c.Number, err
+		return c.Number, "", err
 	}
-	return "", err
+	return "", "", err
 }
 
 // refusal reports whether err is the case's own answer (bad for this case,
@@ -260,13 +268,22 @@ func fieldsOf(err error) []apperr.FieldError {
 func summary(r *Result) string {
 	verb := map[string]string{Assign: "assigned", Tag: "tagged", Status: "moved", Priority: "re-prioritised", Link: "linked"}[r.Action]
 	s := fmt.Sprintf("%d %s %s", r.Changed, plural(r.Changed), verb)
+	if r.Unchanged > 0 {
+		s += fmt.Sprintf(", %d unchanged (%s)", r.Unchanged, grouped(r.Outcomes, func(o Outcome) bool { return o.Unchanged }))
+	}
 	if r.Refused == 0 {
 		return s + "."
 	}
+	refused := grouped(r.Outcomes, func(o Outcome) bool { return !o.Changed && !o.Unchanged })
+	return fmt.Sprintf("%s; %d refused (%s).", s, r.Refused, refused)
+}
+
+// grouped lists the outcomes that match by reason: "ESC-1, ESC-2: reason; ESC-3: other".
+func grouped(outs []Outcome, match func(Outcome) bool) string {
 	var order []string
 	by := map[string][]string{}
-	for _, o := range r.Outcomes {
-		if !o.Changed {
+	for _, o := range outs {
+		if match(o) {
 			if _, ok := by[o.Reason]; !ok {
 				order = append(order, o.Reason)
 			}
@@ -277,7 +294,7 @@ func summary(r *Result) string {
 	for i, reason := range order {
 		parts[i] = strings.Join(by[reason], ", ") + ": " + reason
 	}
-	return fmt.Sprintf("%s; %d refused (%s).", s, r.Refused, strings.Join(parts, "; "))
+	return strings.Join(parts, "; ")
 }
 
 func plural(n int) string {

@@ -88,6 +88,25 @@ func TestBulkPartialRefusals(t *testing.T) {
 		if !slices.Contains(c.Tags, "recall") {
 			t.Fatalf("tags %v", c.Tags)
 		}
+		// Tagging again: the two already tagged are unchanged (not
+		// counted as changed, nothing written), the third is tagged.
+		before = events(refs[0])
+		res, err = b.Apply(ctx, jonas, bulk.Input{Action: bulk.Tag, Tags: []string{" recall", "RECALL"}, Cases: refs})
+		if err != nil || res.Changed != 1 || res.Unchanged != 2 || res.Refused != 0 {
+			t.Fatalf("tag again: %+v %v", res, err)
+		}
+		if o := res.Outcomes[0]; o.Changed || !o.Unchanged || o.Status != 200 || o.Reason != "already tagged" {
+			t.Fatalf("an already tagged case's outcome: %+v", o)
+		}
+		if want := "1 case tagged, 2 unchanged (" + refs[0] + ", " + refs[1] + ": already tagged)."; res.Summary != want {
+			t.Fatalf("summary %q, want %q", res.Summary, want)
+		}
+		if events(refs[0]) != before {
+			t.Fatal("an already tagged case was written to")
+		}
+		if c, _ := cs.Get(ctx, jonas, refs[2]); !slices.Equal(c.Tags[len(c.Tags)-1:], []string{"recall"}) || slices.Index(c.Tags, "recall") != len(c.Tags)-1 {
+			t.Fatalf("the third case's tags %v", c.Tags)
+		}
 
 		// Priority: the reason is required per case, as for one change.
 		res, err = b.Apply(ctx, jonas, bulk.Input{Action: bulk.Priority, Priority: "P1", Cases: refs[:1]})

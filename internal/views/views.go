@@ -10,10 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
@@ -238,8 +240,11 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in Input) (*View, er
 		if n >= MaxViews {
 			return &apperr.Conflict{Detail: fmt.Sprintf("you have %d saved views, the most there may be: delete one first", n)}
 		}
-		return tx.QueryRow(ctx, `INSERT INTO saved_views (owner_id, shared_team, name, filter, created_at, updated_at)
-			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, a.UserID, in.SharedTeam, in.Name, string(filter), now, now).Scan(&id)
+		if err := tx.QueryRow(ctx, `INSERT INTO saved_views (owner_id, shared_team, name, filter, created_at, updated_at)
+			VALUES (?, ?, ?, ?, ?, ?) RETURNING id`, a.UserID, in.SharedTeam, in.Name, string(filter), now, now).Scan(&id); err != nil {
+			return err
+		}
+		return s.audit(ctx, tx, a, "view.create", id, nil, &in)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("create view: %w", err)
@@ -250,7 +255,8 @@ func (s *Service) Create(ctx context.Context, a auth.Actor, in Input) (*View, er
 // Update replaces view id's name, sharing and filter; only its owner (or an
 // admin) may.
 func (s *Service) Update(ctx context.Context, a auth.Actor, id int64, in Input) (*View, error) {
-	if _, err := s.mayChange(ctx, a, id); err != nil {
+	old, err := s.mayChange(ctx, a, id)
+	if err != nil {
 		return nil, err
 	}
 	if err := s.check(ctx, a, &in); err != nil {
@@ -270,7 +276,7 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id int64, in Input) 
 		if n, _ := res.RowsAffected(); n == 0 {
 			return apperr.ErrNotFound // deleted meanwhile
 		}
-		return nil
+		return s.audit(ctx, tx, a, "view.update", id, old, &in)
 	})
 	if err != nil {
 		return nil, fmt.Errorf("update view: %w", err)
@@ -280,13 +286,50 @@ func (s *Service) Update(ctx context.Context, a auth.Actor, id int64, in Input) 
 
 // Delete removes view id; only its owner (or an admin) may.
 func (s *Service) Delete(ctx context.Context, a auth.Actor, id int64) error {
-	if _, err := s.mayChange(ctx, a, id); err != nil {
+	old, err := s.mayChange(ctx, a, id)
+	if err != nil {
 		return err
 	}
-	return s.db.InTx(ctx, func(tx *db.Tx) error {
-		_, err := tx.Exec(ctx, `DELETE FROM saved_views WHERE id = ?`, id)
-		return err
+	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		res, err := tx.Exec(ctx, `DELETE FROM saved_views WHERE id = ?`, id)
+		if err != nil {
+			return err
+		}
+		if n, _ := res.RowsAffected(); n == 0 {
+			return apperr.ErrNotFound // deleted meanwhile
+		}
+		return s.audit(ctx, tx, a, "view.delete", id, old, nil)
 	})
+	if err != nil {
+		return fmt.Errorf("delete view: %w", err)
+	}
+	return nil
+}
+
+// snapshot is a view as its audit record keeps it.
+type snapshot struct {
+	Name       string `json:"name"`
+	SharedTeam string `json:"shared_team"`
+	Owner      string `json:"owner,omitempty"`
+	Filter     Filter `json:"filter"`
+}
+
+// audit records a change of view id, before → after (nil when absent), in
+// the change's transaction.
+func (s *Service) audit(ctx context.Context, tx *db.Tx, a auth.Actor, action string, id int64, before *View, after *Input) error {
+	e := audit.Entry{ActorID: a.UserID, Actor: audit.ActorName(a), Action: action, ObjectType: "saved_view",
+		ObjectID: strconv.FormatInt(id, 10)}
+	if before != nil {
+		e.Before = snapshot{Name: before.Name, SharedTeam: before.SharedTeam, Owner: before.Owner, Filter: before.Filter}
+	}
+	if after != nil {
+		owner := a.Email
+		if before != nil {
+			owner = before.Owner // an admin's edit keeps the owner
+		}
+		e.After = snapshot{Name: after.Name, SharedTeam: after.SharedTeam, Owner: owner, Filter: after.Filter}
+	}
+	return audit.Append(ctx, tx, s.clock.Now(), e)
 }
 
 // mayChange finds view id for a change by a: not found when a cannot see

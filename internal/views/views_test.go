@@ -3,11 +3,14 @@ package views_test
 import (
 	"context"
 	"errors"
+	"strconv"
+	"strings"
 	"testing"
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/app/apptest"
 	"github.com/flare-desk/flare/internal/apperr"
+	"github.com/flare-desk/flare/internal/audit"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
@@ -112,6 +115,40 @@ func TestSavedViews(t *testing.T) {
 		}
 		if *sv.Count != *p.Total {
 			t.Fatalf("view count %d, list total %d", *sv.Count, *p.Total)
+		}
+
+		// Every write is in the hash-chained audit log, before → after;
+		// refused writes left nothing there.
+		recs, err := audit.List(ctx, d, audit.Filter{ObjectType: "saved_view"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var got []string
+		for i := len(recs) - 1; i >= 0; i-- {
+			r := recs[i]
+			got = append(got, r.Action+" "+r.ObjectID+" "+r.Actor)
+		}
+		id := func(v *views.View) string { return strconv.FormatInt(v.ID, 10) }
+		want := []string{"view.create " + id(own), "view.create " + id(all), "view.update " + id(all),
+			"view.delete " + id(own), "view.create " + id(sv)}
+		if len(got) != len(want) {
+			t.Fatalf("audit records %v, want %v", got, want)
+		}
+		for i := range want {
+			if !strings.HasPrefix(got[i], want[i]+" ") {
+				t.Fatalf("audit record %d: %q, want %q…", i, got[i], want[i])
+			}
+		}
+		upd := recs[len(recs)-3]
+		if !strings.Contains(string(upd.Before), `"All active"`) || !strings.Contains(string(upd.After), `"Logistics P1"`) ||
+			upd.ActorID != jonas.UserID {
+			t.Fatalf("update record: before %s after %s actor %d", upd.Before, upd.After, upd.ActorID)
+		}
+		if del := recs[1]; del.Before == nil || del.After != nil || !strings.Contains(string(del.Before), `"Mine open"`) {
+			t.Fatalf("delete record: before %s after %s", del.Before, del.After)
+		}
+		if v, err := audit.Verify(ctx, d); err != nil || !v.OK {
+			t.Fatalf("audit chain: %+v %v", v, err)
 		}
 	})
 }

@@ -174,6 +174,14 @@ func TestEndpointRoles(t *testing.T) {
 			{"reply", "POST", "/api/v1/cases/%s/comments", map[string]any{"body": "hi"}, []int{201, 201, 201, 201, 403, 403, 401}, false},
 			{"note", "POST", "/api/v1/cases/%s/comments", map[string]any{"body": "hi", "internal": true}, []int{201, 201, 201, 403, 201, 403, 401}, false},
 			{"events", "GET", "/api/v1/cases/%s/events", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			// bulk actions: whoever changes cases (the refusals per case: TestBulkAPI)
+			{"bulk", "POST", "/api/v1/cases/bulk", map[string]any{"cases": []string{"ESC-999999"}, "action": "tag", "tags": []string{"recall"}}, []int{200, 200, 200, 403, 403, 403, 401}, false},
+			// saved views: whoever reads cases keeps their own (more in TestSavedViewsAPI)
+			{"views", "GET", "/api/v1/views", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
+			{"view create", "POST", "/api/v1/views", map[string]any{"name": "Open", "filter": map[string]any{"status": []string{"open"}}}, []int{201, 201, 201, 201, 201, 201, 401}, false},
+			{"view get", "GET", "/api/v1/views/999999", nil, []int{404, 404, 404, 404, 404, 404, 401}, false},
+			{"view update", "PUT", "/api/v1/views/999999", map[string]any{"name": "x"}, []int{404, 404, 404, 404, 404, 404, 401}, false},
+			{"view delete", "DELETE", "/api/v1/views/999999", nil, []int{404, 404, 404, 404, 404, 404, 401}, false},
 			{"desk read", "GET", "/api/v1/desk", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"desk dry run", "PUT", "/api/v1/desk?dry_run=true", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"audit", "GET", "/api/v1/audit", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},

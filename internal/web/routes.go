@@ -227,7 +227,7 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /cases/{ref}/handoffs", u.page(u.postHandoff))
 	m.HandleFunc("GET /cases/{ref}/handoffs", func(w http.ResponseWriter, r *http.Request) {
 		// After signing in, a form post comes back as a GET of its address.
-		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#handoffs", http.StatusSeeOther)
+		http.Redirect(w, r, caseURL(r, r.PathValue("ref"))+"#handoffs", http.StatusSeeOther)
 	})
 	// escalation (ui_escalation.go)
 	m.HandleFunc("GET /escalations", u.page(u.escalationsPage))
@@ -237,7 +237,7 @@ func (s *Server) registerRoutes() {
 	for _, path := range []string{"/cases/{ref}/escalations", "/cases/{ref}/escalations/{id}/ack", "/cases/{ref}/deescalate"} {
 		m.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
 			// After signing in, a form post comes back as a GET of its address.
-			http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#escalation", http.StatusSeeOther)
+			http.Redirect(w, r, caseURL(r, r.PathValue("ref"))+"#escalation", http.StatusSeeOther)
 		})
 	}
 	// assignment (ui_assignment.go) and routing (ui_routing.go)
@@ -298,7 +298,7 @@ func (s *Server) registerRoutes() {
 	// merge (ui_merge.go)
 	m.HandleFunc("POST /cases/{ref}/merge", u.page(u.postMerge))
 	m.HandleFunc("GET /cases/{ref}/merge", func(w http.ResponseWriter, r *http.Request) {
-		http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref"))+"#merge", http.StatusSeeOther)
+		http.Redirect(w, r, caseURL(r, r.PathValue("ref"))+"#merge", http.StatusSeeOther)
 	})
 	// CSV import (ui_import.go, admins)
 	m.HandleFunc("GET /admin/import", u.page(u.importPage))
@@ -318,7 +318,7 @@ func (s *Server) registerRoutes() {
 	m.HandleFunc("POST /cases/{ref}/macro", u.page(u.postMacro))
 	for _, path := range []string{"/cases/{ref}/edit", "/cases/{ref}/macro", "/cases/{ref}/transitions", "/cases/{ref}/comments", "/cases/{ref}/update"} {
 		m.HandleFunc("GET "+path, func(w http.ResponseWriter, r *http.Request) {
-			http.Redirect(w, r, "/cases/"+url.PathEscape(r.PathValue("ref")), http.StatusSeeOther)
+			http.Redirect(w, r, caseURL(r, r.PathValue("ref")), http.StatusSeeOther)
 		})
 	}
 	// review packs (ui_reviews.go): the history and one pack

@@ -52,7 +52,7 @@ func newUI(s *Server) (*ui, error) {
 	}
 	u := &ui{s: s, static: sub, assets: map[string]string{}, pages: map[string]*template.Template{},
 		secure: strings.HasPrefix(strings.ToLower(s.opt.BaseURL), "https://")}
-	for _, name := range []string{"flare.css", "flare.js", "reports.css", "reports.js", "vendor/echarts.min.js"} {
+	for _, name := range []string{"flare.css", "flare.js", "queue.js", "reports.css", "reports.js", "vendor/echarts.min.js"} {
 		b, err := fs.ReadFile(sub, name)
 		if err != nil {
 			return nil, fmt.Errorf("ui: static %s: %w", name, err)

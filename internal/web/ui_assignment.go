@@ -35,7 +35,7 @@ func (u *ui) takeNext(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		http.Redirect(w, r, "/cases?"+url.Values{"team": {team}, "take": {p.Detail}}.Encode(), http.StatusSeeOther)
 		return nil
 	}
-	http.Redirect(w, r, "/cases/"+c.Number, http.StatusSeeOther)
+	http.Redirect(w, r, caseURL(r, c.Number), http.StatusSeeOther)
 	return nil
 }
 

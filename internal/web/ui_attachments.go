@@ -76,6 +76,6 @@ func (u *ui) postAttachments(w http.ResponseWriter, r *http.Request, a auth.Acto
 	if err != nil {
 		return err
 	}
-	http.Redirect(w, r, "/cases/"+c.Number+"#attachments", http.StatusSeeOther)
+	http.Redirect(w, r, caseURL(r, c.Number)+"#attachments", http.StatusSeeOther)
 	return nil
 }

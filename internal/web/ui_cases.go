@@ -37,6 +37,10 @@ type queueData struct {
 	// gave nothing.
 	TakeTeams []desk.Team
 	TakeMsg   string
+	// The list's name and navigation entry; ListQ is its filter as a query
+	// (a case opened from it carries it as ?list=, split.go), ListURL its page.
+	ListTitle, ListNav string
+	ListQ, ListURL     string
 	// The list side (ui_list.go): totals, snippets, sort, saved views, bulk.
 	listExtras
 }
@@ -60,6 +64,22 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	if q.Get("view") == "breaching" {
 		return u.breachingQueue(w, r, a, cfg, q)
 	}
+	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses, TakeTeams: assignment.TakeTeams(a, cfg), TakeMsg: q.Get("take")}
+	if err := u.loadListExtras(r, a, q, &d); err != nil {
+		return err
+	}
+	status, err := u.listQueue(r, a, q, &d)
+	if err != nil {
+		return err
+	}
+	u.render(w, r, status, "queue", view{Me: &a, Title: d.ListTitle, Nav: d.ListNav, Data: d})
+	return nil
+}
+
+// listQueue fills d with the queue's cases for the filter q (the queue page,
+// and the list pane beside a case opened from it); an invalid filter is the
+// status 400 with d.Error set.
+func (u *ui) listQueue(r *http.Request, a auth.Actor, q url.Values, d *queueData) (int, error) {
 	// Priority, then the due instant of the most urgent clock.
 	f := cases.ListFilter{Sort: queueSort(q), Limit: queuePageSize, Q: strings.TrimSpace(q.Get("q")), Cursor: q.Get("cursor"), Count: true}
 	// Saved views link here with comma lists.
@@ -80,17 +100,23 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 	default:
 		f.Owner = "none_of_these" // reported below
 	}
-	d := queueData{Form: q, Desk: cfg, Statuses: cases.Statuses, TakeTeams: assignment.TakeTeams(a, cfg), TakeMsg: q.Get("take")}
-	if err := u.loadListExtras(r, a, q, &d); err != nil {
-		return err
-	}
 	for _, k := range []string{"q", "team", "status", "priority", "market", "owner", "sort"} {
 		if q.Get(k) != "" {
 			d.Filtered = true
 		}
 	}
+	d.ListNav, d.ListTitle = "queue", "Queue"
+	if f.Owner == "me" {
+		d.ListNav, d.ListTitle = "mine", "My cases"
+	}
+	d.ListQ = listQuery(q)
+	d.ListURL = "/cases"
+	if d.ListQ != "" {
+		d.ListURL += "?" + d.ListQ
+	}
 	status := http.StatusOK
 	var page *cases.Page
+	var err error
 	if f.Owner == "none_of_these" {
 		err = &apperr.Invalid{Errors: []apperr.FieldError{{Field: "owner", Message: "must be anyone, me or unassigned"}}}
 	} else {
@@ -102,7 +128,7 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 		status = http.StatusBadRequest
 		d.Error = fieldErrorsText(inv.Errors)
 	case err != nil:
-		return err
+		return 0, err
 	default:
 		d.Cases = page.Cases
 		d.setPage(page)
@@ -117,12 +143,7 @@ func (u *ui) queue(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
 			d.NextURL = "/cases?" + nq.Encode()
 		}
 	}
-	nav, title := "queue", "Queue"
-	if f.Owner == "me" {
-		nav, title = "mine", "My cases"
-	}
-	u.render(w, r, status, "queue", view{Me: &a, Title: title, Nav: nav, Data: d})
-	return nil
+	return status, nil
 }
 
 // breachingQueue is the "breaching soon" view of the queue, optionally for
@@ -374,6 +395,8 @@ func splitTags(s string) []string {
 // caseData is the case page.
 type caseData struct {
 	Case       *cases.Case
+	Here       string     // the page's address (with its list, ui_split.go)
+	List       *queueData // the list pane beside the case, when opened from a list
 	Events     []cases.Event
 	Desk       *desk.Config
 	Category   desk.Category
@@ -409,7 +432,11 @@ func (u *ui) casePage(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		return err
 	}
 	if ref != c.Number { // one address per case: /cases/ESC-1042
-		http.Redirect(w, r, "/cases/"+c.Number, http.StatusFound)
+		to := "/cases/" + c.Number
+		if r.URL.RawQuery != "" {
+			to += "?" + r.URL.RawQuery
+		}
+		http.Redirect(w, r, to, http.StatusFound)
 		return nil
 	}
 	return u.renderCase(w, r, a, c, http.StatusOK, "", "", nil)
@@ -447,6 +474,10 @@ func (u *ui) renderCaseWith(w http.ResponseWriter, r *http.Request, a auth.Actor
 		return err
 	}
 	d.DescHTML = template.HTML(u.s.app.Cases.Markdown().HTML(c.Description)) //nolint:gosec // sanitised by cases.Markdown
+	d.Here = "/cases/" + c.Number
+	if err := u.splitFor(r, a, &d); err != nil {
+		return err
+	}
 	edit(&d)
 	if d.Form == nil {
 		d.Form = url.Values{}
@@ -491,7 +522,7 @@ func (u *ui) caseAction(w http.ResponseWriter, r *http.Request, a auth.Actor, wh
 			msg = actionDone(which, r.PostForm, c)
 		}
 		setFlash(w, msg)
-		http.Redirect(w, r, "/cases/"+c.Number, http.StatusSeeOther)
+		http.Redirect(w, r, caseURL(r, c.Number), http.StatusSeeOther)
 		return nil
 	}
 	p := toProblem(err)

@@ -1,6 +1,8 @@
 // Command screenshots signs in to a running Flare (the demo desk, `flare
 // demo`) in headless Chromium and saves the main screens as PNG files for
-// the README:
+// the README (the queue, a case beside it in the split layout and on its
+// own, the command palette, the shortcuts, incidents, and the phone's queue,
+// menu and case):
 //
 //	go run ./tools/screenshots -url http://127.0.0.1:8080 -out docs/screenshots
 package main
@@ -69,7 +71,17 @@ func run(base, email, password, out, chromium string) error {
 		chromedp.WaitVisible(css(`table.queue`)),
 		chromedp.KeyEvent("j"), chromedp.KeyEvent("j"),
 		shot("queue"),
+		// Enter opens the selected case beside the list (the split layout).
 		chromedp.KeyEvent("\r"),
+		chromedp.WaitVisible(css(`#list-pane tr.is-open`)),
+		chromedp.WaitVisible(css(`#reply-form`)),
+		shot("split"),
+		// The same case on its own (a link from elsewhere: no list beside it).
+		chromedp.Func(func(ctx context.Context, t *chromedp.Target) error {
+			_, err := chromedp.Run(ctx, chromedp.Evaluate[bool](`location.assign(location.pathname), true`))
+			return err
+		}),
+		chromedp.Sleep(300*time.Millisecond),
 		chromedp.WaitVisible(css(`#reply-form`)),
 		shot("case"),
 		chromedp.KeyEvent("k", chromedp.KeyModifiers(chromedp.ModifierCtrl)),
@@ -94,6 +106,12 @@ func run(base, email, password, out, chromium string) error {
 		chromedp.Click(css(`#menu-btn`)),
 		chromedp.WaitVisible(css(`#sidenav`)),
 		shot("phone-menu"),
+		// A case opened from the list on a phone: alone, full screen.
+		chromedp.Navigate(base+"/cases"),
+		chromedp.WaitVisible(css(`table.queue`)),
+		chromedp.Click(css(`table.queue tbody tr:first-child td.col-title a`)),
+		chromedp.WaitVisible(css(`#reply-form`)),
+		shot("phone-case"),
 	)
 }
 

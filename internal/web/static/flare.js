@@ -233,6 +233,8 @@
     if (a && a !== document.body && el.contains(a) && /^(INPUT|TEXTAREA|SELECT)$/.test(a.tagName)) return true;
     var dirty = false;
     el.querySelectorAll("textarea, input[type=text], input[type=search]").forEach(function (f) { if (f.value !== f.defaultValue) dirty = true; });
+    // A selection in progress (the queue's bulk checkboxes) is kept too.
+    el.querySelectorAll("input[type=checkbox]").forEach(function (f) { if (f.checked !== f.defaultChecked) dirty = true; });
     return dirty;
   }
   function swap(cur, next) {
@@ -262,6 +264,14 @@
             var cur = document.getElementById(id);
             if (swap(cur, doc.getElementById(id)) && id === "timeline") cur.classList.add("live-flash");
           });
+          // The split layout's list pane: its rows change as the list does.
+          var pane = document.getElementById("list-pane");
+          var top = pane ? pane.scrollTop : 0;
+          if (swap(pane, doc.getElementById("list-pane"))) {
+            pane.scrollTop = top;
+            openRow(false);
+            document.dispatchEvent(new CustomEvent("flare:live-updated"));
+          }
           var dl = document.querySelector("main .details"), ndl = doc.querySelector("main .details");
           swap(dl, ndl);
         } else if (main && nmain) {
@@ -314,7 +324,8 @@
     var es = new EventSource(url);
     es.onopen = function () { if (status) { status.classList.add("is-on"); status.title = "Live: this page updates by itself"; } document.body.setAttribute("data-live-on", "1"); };
     es.onerror = function () { if (status) { status.classList.remove("is-on"); status.title = "Reconnecting…"; } };
-    var listPage = !caseRef && !incidentRef;
+    // A list, or a case beside its list (the split layout): every case's change may matter.
+    var listPage = (!caseRef && !incidentRef) || !!document.getElementById("list-pane");
     es.addEventListener("case", function (m) {
       var n = JSON.parse(m.data);
       refresh(listPage || n.case === caseRef ? "page" : "shell");
@@ -333,7 +344,7 @@
   var current = null;
   function rows() {
     return Array.prototype.filter.call(document.querySelectorAll("main table.queue tbody tr"), function (tr) {
-      return tr.querySelector("a[href]");
+      return tr.querySelector("a[href]") && tr.offsetParent !== null; // not a hidden list pane's
     });
   }
   function select(tr, focus) {
@@ -354,6 +365,18 @@
     i = i < 0 ? (by > 0 ? 0 : rs.length - 1) : Math.min(rs.length - 1, Math.max(0, i + by));
     select(rs[i]);
     return true;
+  }
+  // The split layout: the open case's row in the list pane is the j/k
+  // selection, scrolled into the pane's view on load.
+  function openRow(scroll) {
+    var pane = document.getElementById("list-pane");
+    var tr = pane && pane.querySelector("tr.is-open");
+    if (!tr || tr.offsetParent === null) return; // no pane, or hidden (narrow screens)
+    select(tr, false);
+    if (scroll !== false && pane.scrollHeight > pane.clientHeight) {
+      var off = tr.getBoundingClientRect().top - pane.getBoundingClientRect().top;
+      if (off < 60 || off > pane.clientHeight - 60) pane.scrollTop += off - pane.clientHeight / 3;
+    }
   }
   function composer(internal) {
     var form = document.getElementById("reply-form");
@@ -420,7 +443,7 @@
       case "j": done = move(1); break;
       case "k": done = move(-1); break;
       case "Enter":
-        if (current && (t === document.body || current.contains(t)) && t.tagName !== "A") {
+        if (current && !current.classList.contains("is-open") && (t === document.body || current.contains(t)) && t.tagName !== "A") {
           (current.querySelector(".col-title a") || current.querySelector("a[href]")).click();
           done = true;
         }
@@ -544,6 +567,7 @@
     zonedInputs();
     menu();
     keyboard();
+    openRow();
     browserZone();
     live();
   }
