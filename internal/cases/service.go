@@ -90,7 +90,11 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, 
 		return nil, err
 	}
 	ctx, nest := watchNested(ctx)
+	prepared := *c
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		// Write fills in the case and subscribers may amend it: a re-run
+		// starts again from the prepared one.
+		*c = prepared
 		if err := s.Write(ctx, tx, actor, c); err != nil {
 			return err
 		}
@@ -217,6 +221,8 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 			return err
 		}
 	}
+	// Subscribers that change the new case amend it (amend.go).
+	ctx, _ = withCreating(ctx, tx, c)
 	if err := s.publishCreate(ctx, tx, actor, c, assigned); err != nil {
 		return err
 	}

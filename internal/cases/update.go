@@ -105,6 +105,9 @@ func (s *Service) finish(ctx context.Context, cfg *desk.Config, c *Case) (*Case,
 // changeTx is change inside the caller's transaction.
 func (s *Service) changeTx(ctx context.Context, tx *db.Tx, cfg *desk.Config, actor auth.Actor, ref string, perm auth.Permission,
 	fn func(tx *db.Tx, c *Case) ([]eventRec, error)) (*Case, error) {
+	if cr := creatingIn(ctx, tx, ref); cr != nil { // a subscriber of its create (amend.go)
+		return s.amend(ctx, tx, cfg, cr, actor, perm, fn)
+	}
 	c, err := s.load(ctx, tx, ref, true)
 	if err != nil {
 		return nil, err
