@@ -79,7 +79,7 @@ func (s *Service) amend(ctx context.Context, tx *db.Tx, cfg *desk.Config, cr *cr
 	// input a re-run of the transaction starts again from.
 	c.Tags, c.PriorityReasons, c.Watchers = slices.Clone(c.Tags), slices.Clone(c.PriorityReasons), slices.Clone(c.Watchers)
 	c.Fields = maps.Clone(c.Fields)
-	before := *c
+	before, stored := *c, saveArgs(c)
 	recs, err := fn(tx, c)
 	if err != nil {
 		return nil, err
@@ -90,7 +90,7 @@ func (s *Service) amend(ctx context.Context, tx *db.Tx, cfg *desk.Config, cr *cr
 	}
 	now := s.clock.Now()
 	c.UpdatedAt = now
-	if err := saveCase(ctx, tx, c); err != nil {
+	if err := saveChanged(ctx, tx, stored, c); err != nil {
 		return nil, err
 	}
 	noteChange(ctx, c.ID) // the changes this create runs inside re-read it
