@@ -2,6 +2,7 @@ package cases
 
 import (
 	"context"
+	"fmt"
 	"maps"
 	"slices"
 	"strconv"
@@ -29,10 +30,31 @@ type creatingKey struct{}
 
 // creating is the case Write is writing in tx.
 type creating struct {
-	tx   *db.Tx
-	c    *Case
-	snap audit.Canonical // the case as the audit log last recorded it (nil: not yet known)
-	nest *nested         // changes made to it by other means than amend (reloaded then)
+	tx       *db.Tx
+	c        *Case
+	recorded recorded        // the case as its create's audit record has it (none: changed since)
+	snap     audit.Canonical // the case as the last amendment's audit record has it
+	nest     *nested         // changes made to it by other means than amend (reloaded then)
+}
+
+// recorded is a case's snapshot in its create's audit record.
+type recorded struct {
+	snap       audit.Canonical
+	unnumbered bool // made before the case had its id and number (Prepare)
+}
+
+// before is the audit snapshot of the case as it stands before an
+// amendment: the last record made of it, or a snapshot of c.
+func (cr *creating) before(c *Case) (audit.Canonical, error) {
+	switch r := cr.recorded; {
+	case cr.snap != nil:
+		return cr.snap, nil
+	case r.snap != nil && r.unnumbered:
+		return r.snap.With(map[string]any{"id": c.ID, "number": c.Number})
+	case r.snap != nil:
+		return r.snap, nil
+	}
+	return snapshot(c), nil
 }
 
 // withCreating returns ctx in which changes to c in tx amend it.
@@ -66,7 +88,7 @@ func (s *Service) amend(ctx context.Context, tx *db.Tx, cfg *desk.Config, cr *cr
 		if err != nil {
 			return nil, err
 		}
-		*cr.c, cr.snap = *fresh, nil
+		*cr.c, cr.snap, cr.recorded = *fresh, nil, recorded{}
 	}
 	c := cr.c
 	if !s.CanSee(ctx, actor, c) {
@@ -80,6 +102,10 @@ func (s *Service) amend(ctx context.Context, tx *db.Tx, cfg *desk.Config, cr *cr
 	c.Tags, c.PriorityReasons, c.Watchers = slices.Clone(c.Tags), slices.Clone(c.PriorityReasons), slices.Clone(c.Watchers)
 	c.Fields = maps.Clone(c.Fields)
 	before, stored := *c, saveArgs(c)
+	prev, err := cr.before(&before)
+	if err != nil {
+		return nil, fmt.Errorf("audit snapshot of %s: %w", c.Number, err)
+	}
 	recs, err := fn(tx, c)
 	if err != nil {
 		return nil, err
@@ -107,10 +133,6 @@ func (s *Service) amend(ctx context.Context, tx *db.Tx, cfg *desk.Config, cr *cr
 		if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
 			return nil, err
 		}
-	}
-	prev := cr.snap
-	if prev == nil {
-		prev = snapshot(&before)
 	}
 	cr.snap = snapshot(c)
 	if err := audit.Append(ctx, tx, now, auditEntry(actor, "case."+recs[0].typ, c, prev, cr.snap)); err != nil {

@@ -134,6 +134,19 @@ func TestSubscriberAmendsTheCaseItCreates(t *testing.T) {
 		if len(ra) != 2 || strings.Join(ra, "\n") != strings.Join(rp, "\n") || !strings.HasPrefix(ra[1], "case.amended ") {
 			t.Fatalf("audit of the amended case:\n%s\nof the case changed later:\n%s", strings.Join(ra, "\n"), strings.Join(rp, "\n"))
 		}
+		// The amendment's record before is the case as created, with its id
+		// and number (the create's record was made before it had them).
+		recs, err := audit.List(ctx, d, audit.Filter{ObjectType: "case", ObjectID: a.Number})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var before struct {
+			ID     int64  `json:"id"`
+			Number string `json:"number"`
+		}
+		if err := json.Unmarshal(recs[0].Before, &before); err != nil || before.ID != a.ID || before.Number != a.Number {
+			t.Fatalf("the amendment's record before: %s (%v)", recs[0].Before, err)
+		}
 		// The events: case.changed published for the amendment as for the change.
 		// (The amendment's event reaches subscribers inside the create's round.)
 		want := []string{"case.changed " + amended.Number + " L2 P1", "case.created " + amended.Number + " L1 P3",
