@@ -107,10 +107,13 @@ func (s *Service) amend(ctx context.Context, tx *db.Tx, cfg *desk.Config, cr *cr
 		return nil, fmt.Errorf("audit snapshot of %s: %w", c.Number, err)
 	}
 	recs, err := fn(tx, c)
-	if err != nil {
-		return nil, err
-	}
-	if len(recs) == 0 {
+	if err != nil || len(recs) == 0 {
+		// Nothing to save: the creator's case stays as it was (changeTx drops
+		// its loaded copy then).
+		*c = before
+		if err != nil {
+			return nil, err
+		}
 		out := *c
 		return &out, nil
 	}

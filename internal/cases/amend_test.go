@@ -178,3 +178,31 @@ func neutral(t *testing.T, raw json.RawMessage) string {
 	b, _ := json.Marshal(m)
 	return string(b)
 }
+
+// A change that adds no entry saves nothing; amending, it leaves the case
+// being created as it was, like a change that drops the copy it loaded.
+func TestAmendmentWithoutEntriesChangesNothing(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		f.App.Bus.OnTx("test-noop", func(ctx context.Context, tx *db.Tx, e events.Event) error {
+			_, err := f.svc.ChangeInTx(ctx, tx, auth.System("test"), e.Case.Number, auth.PermCaseWrite, func(c *cases.Case) ([]cases.Entry, error) {
+				c.Priority, c.EscalationLevel = "P1", 4 // and then decides against it
+				return nil, nil
+			})
+			return err
+		}, events.CaseCreated)
+		c, err := f.svc.Create(ctx, f.actor("priya.shah"), lostParcel(), nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := f.svc.Get(ctx, f.actor("priya.shah"), c.Number)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c.Priority == "P1" || c.EscalationLevel == 4 || c.Version != 1 || got.Priority != c.Priority || got.Version != 1 {
+			t.Fatalf("created %s %s L%d v%d, stored %s L%d v%d", c.Number, c.Priority, c.EscalationLevel, c.Version,
+				got.Priority, got.EscalationLevel, got.Version)
+		}
+	})
+}
