@@ -352,3 +352,38 @@ func TestCanonicalWithout(t *testing.T) {
 		t.Fatal("trailing data accepted")
 	}
 }
+
+// With adds keys to a canonical object: the same bytes as canonicalising
+// the whole document with them.
+func TestCanonicalWith(t *testing.T) {
+	docs := []string{
+		`{"title":"Tom & Jerry <b>","z":[1.50,{"b":1,"a":"é\u2028"}],"m":null}`,
+		`{}`,
+		`{"number":"old","id":0,"nested":{"y":1e2,"x":"\"q\""}}`,
+	}
+	for _, doc := range docs {
+		partial, err := CanonicalWithout([]byte(doc), "id", "number")
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := partial.With(map[string]any{"id": int64(42), "number": "ESC-42 <&>"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var m map[string]any
+		if err := json.Unmarshal([]byte(doc), &m); err != nil {
+			t.Fatal(err)
+		}
+		m["id"], m["number"] = 42, "ESC-42 <&>"
+		want, err := CanonicalOf(m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(got) != string(want) {
+			t.Errorf("With:\n%s\nwant\n%s", got, want)
+		}
+	}
+	if _, err := Canonical(`[1]`).With(map[string]any{"a": 1}); err == nil {
+		t.Error("With on an array: no error")
+	}
+}

@@ -136,3 +136,35 @@ func canonicalNumber(s string) (string, error) {
 	}
 	return out, nil
 }
+
+// With is the canonical object c with the top-level keys of add set to
+// their values, in one shallow pass: the values c holds are canonical
+// already and are copied, not decoded. For a snapshot made before its
+// record's id was known (a case is snapshotted before its transaction and
+// numbered inside it).
+func (c Canonical) With(add map[string]any) (Canonical, error) {
+	var m map[string]json.RawMessage
+	if err := json.Unmarshal(c, &m); err != nil {
+		return nil, fmt.Errorf("canonical JSON: %w", err)
+	}
+	if m == nil {
+		return nil, errors.New("canonical JSON: not an object")
+	}
+	for k, v := range add {
+		b, err := marshalCanonical(v)
+		if err != nil {
+			return nil, err
+		}
+		if b == nil {
+			b = []byte("null")
+		}
+		m[k] = b
+	}
+	var b bytes.Buffer
+	enc := json.NewEncoder(&b)
+	enc.SetEscapeHTML(false)
+	if err := enc.Encode(m); err != nil { // sorted keys, as canonicalWithout's map
+		return nil, fmt.Errorf("canonical JSON: %w", err)
+	}
+	return Canonical(bytes.TrimSuffix(b.Bytes(), []byte("\n"))), nil
+}

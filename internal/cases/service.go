@@ -90,7 +90,11 @@ func (s *Service) Create(ctx context.Context, actor auth.Actor, in CreateInput, 
 		return nil, err
 	}
 	ctx, nest := watchNested(ctx)
+	prepared := *c
 	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+		// Write fills in the case and subscribers may amend it: a re-run
+		// starts again from the prepared one.
+		*c = prepared
 		if err := s.Write(ctx, tx, actor, c); err != nil {
 			return err
 		}
@@ -193,7 +197,8 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 			c.auditAfter = nil // the owner is part of the record now
 		}
 	}
-	if err := WriteNew(ctx, tx, actor, c); err != nil {
+	recorded, err := writeNew(ctx, tx, actor, c)
+	if err != nil {
 		return err
 	}
 	if c.created != nil {
@@ -217,6 +222,12 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 			return err
 		}
 	}
+	// Subscribers that change the new case amend it (amend.go), from the
+	// record just made of it unless routing has added its watchers since.
+	ctx, cr := withCreating(ctx, tx, c)
+	if c.created == nil || len(c.created.Outcome.Watchers) == 0 {
+		cr.recorded = recorded
+	}
 	if err := s.publishCreate(ctx, tx, actor, c, assigned); err != nil {
 		return err
 	}
@@ -231,19 +242,26 @@ func (s *Service) Write(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Cas
 // WriteNew writes a prepared case in tx: its number, its row, its first
 // timeline event and its audit record.
 func WriteNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) error {
+	_, err := writeNew(ctx, tx, actor, c)
+	return err
+}
+
+// writeNew is WriteNew, returning the case as its audit record has it
+// (snapshot(c) but perhaps without its id and number: Prepare made it).
+func writeNew(ctx context.Context, tx *db.Tx, actor auth.Actor, c *Case) (recorded, error) {
 	data := map[string]any{"status": c.Status, "team": c.Team, "priority": c.Priority, "channel": c.Channel}
 	if c.created != nil {
 		data[assessedKey] = c.created.facts // what the priority and the routing were decided on
 	}
 	created := mustJSON(data)
 	if err := insertCase(ctx, tx, c, actor, created); err != nil {
-		return err
+		return recorded{}, err
 	}
-	after := c.auditAfter
-	if after == nil {
-		after = snapshot(c)
+	r := recorded{snap: c.auditAfter, unnumbered: c.auditAfter != nil}
+	if r.snap == nil {
+		r.snap = snapshot(c)
 	}
-	return audit.Append(ctx, tx, c.CreatedAt, auditEntry(actor, "case.create", c, nil, after))
+	return r, audit.Append(ctx, tx, c.CreatedAt, auditEntry(actor, "case.create", c, nil, r.snap))
 }
 
 // prepare validates a new case against the desk configuration.

@@ -105,6 +105,9 @@ func (s *Service) finish(ctx context.Context, cfg *desk.Config, c *Case) (*Case,
 // changeTx is change inside the caller's transaction.
 func (s *Service) changeTx(ctx context.Context, tx *db.Tx, cfg *desk.Config, actor auth.Actor, ref string, perm auth.Permission,
 	fn func(tx *db.Tx, c *Case) ([]eventRec, error)) (*Case, error) {
+	if cr := creatingIn(ctx, tx, ref); cr != nil { // a subscriber of its create (amend.go)
+		return s.amend(ctx, tx, cfg, cr, actor, perm, fn)
+	}
 	c, err := s.load(ctx, tx, ref, true)
 	if err != nil {
 		return nil, err
@@ -115,7 +118,7 @@ func (s *Service) changeTx(ctx context.Context, tx *db.Tx, cfg *desk.Config, act
 	if !actor.Can(perm) {
 		return nil, &apperr.Forbidden{Detail: "your role cannot change this case"}
 	}
-	before := *c
+	before, stored := *c, saveArgs(c)
 	events, err := fn(tx, c)
 	if err != nil {
 		return nil, err
@@ -125,7 +128,7 @@ func (s *Service) changeTx(ctx context.Context, tx *db.Tx, cfg *desk.Config, act
 	}
 	now := s.clock.Now()
 	c.UpdatedAt = now
-	if err := saveCase(ctx, tx, c); err != nil {
+	if err := saveChanged(ctx, tx, stored, c); err != nil {
 		return nil, err
 	}
 	noteChange(ctx, c.ID)
@@ -207,20 +210,61 @@ type eventRec struct {
 }
 
 func saveCase(ctx context.Context, tx *db.Tx, c *Case) error {
-	_, err := tx.Exec(ctx, `UPDATE cases SET title = ?, description = ?, category = ?, market = ?, language = ?,
-		seller_id = ?, requester_name = ?, requester_email = ?, priority = ?, priority_reasons = ?, high_risk = ?,
-		sensitivity = ?, status = ?, owner_id = ?, team = ?, escalation_level = ?, tags = ?, fields = ?,
-		resolution = ?, resolution_note = ?, reopen_count = ?, repeat_contacts = ?, updated_at = ?, first_response_at = ?,
-		resolved_at = ?, closed_at = ?, sla_policy = ?, version = version + 1 WHERE id = ?`,
-		c.Title, c.Description, c.Category, c.Market, c.Language, c.SellerID, c.Requester.Name, c.Requester.Email,
+	return saveChanged(ctx, tx, nil, c)
+}
+
+// saveColumns are the columns a change may set, in saveArgs' order.
+var saveColumns = []string{"title", "description", "category", "market", "language", "seller_id", "requester_name",
+	"requester_email", "priority", "priority_reasons", "high_risk", "sensitivity", "status", "owner_id", "team",
+	"escalation_level", "tags", "fields", "resolution", "resolution_note", "reopen_count", "repeat_contacts",
+	"first_response_at", "resolved_at", "closed_at", "sla_policy"}
+
+// saveArgs are c's values of saveColumns as the row stores them.
+func saveArgs(c *Case) []any {
+	return []any{c.Title, c.Description, c.Category, c.Market, c.Language, c.SellerID, c.Requester.Name, c.Requester.Email,
 		c.Priority, mustJSON(c.PriorityReasons), c.HighRisk, c.Sensitivity, string(c.Status), db.NullID(c.OwnerID), c.Team,
 		c.EscalationLevel, mustJSON(c.Tags), mustJSON(c.Fields), c.Resolution, c.ResolutionNote, c.ReopenCount, c.RepeatContacts,
-		db.T(c.UpdatedAt), timeArg(c.FirstResponseAt), timeArg(c.ResolvedAt), timeArg(c.ClosedAt), c.SLAPolicy, c.ID)
+		timeArg(c.FirstResponseAt), timeArg(c.ResolvedAt), timeArg(c.ClosedAt), c.SLAPolicy}
+}
+
+// saveChanged saves c, setting only the columns whose value differs from
+// before (saveArgs of the case as loaded; nil: all of them) with its
+// updated_at and version. Every index and trigger over a column an UPDATE
+// sets is rewritten or run, changed or not: an escalation that only raises
+// the level leaves the queue indexes alone.
+func saveChanged(ctx context.Context, tx *db.Tx, before []any, c *Case) error {
+	args := saveArgs(c)
+	var set strings.Builder
+	var vals []any
+	for i, col := range saveColumns {
+		if before != nil && sameArg(before[i], args[i]) {
+			continue
+		}
+		set.WriteString(col + " = ?, ")
+		vals = append(vals, args[i])
+	}
+	_, err := tx.Exec(ctx, `UPDATE cases SET `+set.String()+`updated_at = ?, version = version + 1 WHERE id = ?`,
+		append(vals, db.T(c.UpdatedAt), c.ID)...)
 	if err != nil {
 		return fmt.Errorf("save case %s: %w", c.Number, err)
 	}
 	c.Version++
 	return nil
+}
+
+// sameArg reports whether two of saveArgs' values are equal.
+func sameArg(a, b any) bool {
+	switch x := a.(type) {
+	case *string:
+		y, ok := b.(*string)
+		return ok && (x == nil) == (y == nil) && (x == nil || *x == *y)
+	case db.Time:
+		y, ok := b.(db.Time)
+		return ok && x.Equal(y.Time)
+	case string, bool, int, int64, nil:
+		return a == b
+	}
+	return false
 }
 
 // checkVersion refuses a change made against an older version of c (want

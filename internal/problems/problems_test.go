@@ -324,3 +324,47 @@ func TestProblemEvents(t *testing.T) {
 		}
 	})
 }
+
+// The index re-reads a case for a change of what it indexes, not for a
+// change of its priority (or level, owner…): every escalation is one.
+func TestReindexOnlyForIndexedFields(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		f := apptest.New(t, d)
+		ctx := context.Background()
+		amelia := f.Actor("amelia.clarke")
+		c, err := f.App.Cases.Create(ctx, amelia, cases.CreateInput{Title: "Parcel locker code rejected",
+			Description: "The parcel locker keeps rejecting the code.", Category: "logistics/lost_parcel", Market: "GB",
+			Fields: map[string]any{"order_id": "ORD-1", "carrier": "DHL"}}, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		indexedAt := func() time.Time {
+			t.Helper()
+			if _, err := f.App.Bus.Deliver(ctx, problems.Subscriber); err != nil {
+				t.Fatal(err)
+			}
+			var at db.Time
+			if err := d.QueryRow(ctx, `SELECT indexed_at FROM similar_docs WHERE case_id = ?`, c.ID).Scan(&at); err != nil {
+				t.Fatal(err)
+			}
+			return at.Time
+		}
+		first := indexedAt()
+		f.Clock.Advance(time.Minute)
+		p1, reason := "P1", "the whole locker bank is down"
+		if _, err := f.App.Cases.Update(ctx, amelia, c.Number, cases.UpdateInput{Priority: &p1, PriorityReason: &reason}); err != nil {
+			t.Fatal(err)
+		}
+		if at := indexedAt(); !at.Equal(first) {
+			t.Fatalf("a priority change re-indexed the case (at %v, first %v)", at, first)
+		}
+		f.Clock.Advance(time.Minute)
+		title := "Parcel locker bank offline"
+		if _, err := f.App.Cases.Update(ctx, amelia, c.Number, cases.UpdateInput{Title: &title}); err != nil {
+			t.Fatal(err)
+		}
+		if at := indexedAt(); !at.After(first) {
+			t.Fatalf("a title change did not re-index the case (at %v)", at)
+		}
+	})
+}

@@ -84,7 +84,20 @@ func (s *Service) handle(ctx context.Context, e events.Event) error {
 	if e.Case == nil {
 		return nil
 	}
+	if ch, ok := e.Data.(*events.Changed); ok && !slices.ContainsFunc(ch.Fields(), inDoc) {
+		return nil // the level, owner, priority…: nothing DocOf reads (a case of every escalation)
+	}
 	return s.Reindex(ctx, e.Case.ID)
+}
+
+// inDoc reports whether DocOf reads the case field a case.changed names
+// (its status comes in case.status_changed).
+func inDoc(field string) bool {
+	switch field {
+	case "title", "description", "category", "seller_id", "tags", "fields":
+		return true
+	}
+	return false
 }
 
 // Reindex writes what the index knows of case id and puts it in memory.
