@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/flare-desk/flare/internal/db"
@@ -32,8 +33,10 @@ type ReplayedClock struct {
 	Breached bool // missed its target (met late counts)
 }
 
-// replayBatch bounds the cases read per round trip.
-const replayBatch = 500
+// replayBatch bounds the cases read per round of set-based queries (the
+// repeat-contact count binds five parameters a case: well under SQLite's
+// and PostgreSQL's limits).
+const replayBatch = 1000
 
 // Replay runs every case created at or after since through cfg — its
 // categories, routing rules, priority weights, SLA policies and calendars —
@@ -42,25 +45,17 @@ const replayBatch = 500
 // create, and its clocks evaluated at now over its status changes and
 // public messages. It reads; it never writes.
 func (s *Service) Replay(ctx context.Context, cfg *desk.Config, since, now time.Time, fn func(Replayed) error) error {
+	return s.ReplayMany(ctx, []*desk.Config{cfg}, since, now, func(rs []Replayed) error { return fn(rs[0]) })
+}
+
+// ReplayMany is Replay through several documents in one pass: each case,
+// its history, seller and repeat contacts are read once (a chunk of cases
+// at a time, in set-based queries) and decided under every one of cfgs; fn
+// gets the results in cfgs' order, case by case in id order. What each
+// document makes of a case depends only on the document and the stored
+// case, so this is the same as one Replay per document.
+func (s *Service) ReplayMany(ctx context.Context, cfgs []*desk.Config, since, now time.Time, fn func([]Replayed) error) error {
 	sellers := map[string]*desk.Seller{}
-	seller := func(id *string) (*desk.Seller, error) {
-		if id == nil {
-			return nil, nil
-		}
-		if sl, ok := sellers[*id]; ok {
-			return sl, nil
-		}
-		sl, ok, err := desk.SellerByID(ctx, s.db, *id)
-		if err != nil {
-			return nil, err
-		}
-		var p *desk.Seller
-		if ok {
-			p = &sl
-		}
-		sellers[*id] = p
-		return p, nil
-	}
 	after := int64(0)
 	for {
 		ids, err := s.replayIDs(ctx, since, after)
@@ -76,16 +71,23 @@ func (s *Service) Replay(ctx context.Context, cfg *desk.Config, since, now time.
 		if err != nil {
 			return err
 		}
+		if err := s.cacheSellers(ctx, sellers, cs); err != nil {
+			return err
+		}
+		repeats, err := repeatContacts(ctx, s.db, cs, sellers)
+		if err != nil {
+			return err
+		}
 		for _, stored := range cs {
-			sl, err := seller(stored.SellerID)
-			if err != nil {
-				return err
+			var sl *desk.Seller
+			if stored.SellerID != nil {
+				sl = sellers[*stored.SellerID]
 			}
-			r, err := s.replayOne(ctx, cfg, stored, sl, hs[stored.ID], now)
-			if err != nil {
-				return err
+			rs := make([]Replayed, len(cfgs))
+			for i, cfg := range cfgs {
+				rs[i] = replayCase(cfg, stored, sl, repeats[stored.ID], hs[stored.ID], now)
 			}
-			if err := fn(r); err != nil {
+			if err := fn(rs); err != nil {
 				return err
 			}
 		}
@@ -110,17 +112,81 @@ func (s *Service) replayIDs(ctx context.Context, since time.Time, after int64) (
 	return ids, rows.Err()
 }
 
-// replayOne decides one case under cfg, on a copy.
-func (s *Service) replayOne(ctx context.Context, cfg *desk.Config, stored *Case, sl *desk.Seller, h sla.History, now time.Time) (Replayed, error) {
+// cacheSellers adds to known the sellers of cs it lacks: nil for an id
+// the store does not know (such a case is replayed as without a seller).
+func (s *Service) cacheSellers(ctx context.Context, known map[string]*desk.Seller, cs []*Case) error {
+	for _, c := range cs {
+		if c.SellerID == nil {
+			continue
+		}
+		if _, ok := known[*c.SellerID]; ok {
+			continue
+		}
+		sl, ok, err := desk.SellerByID(ctx, s.db, *c.SellerID)
+		if err != nil {
+			return fmt.Errorf("replay: %w", err)
+		}
+		var p *desk.Seller
+		if ok {
+			p = &sl
+		}
+		known[*c.SellerID] = p
+	}
+	return nil
+}
+
+// repeatContacts is factsFor's count of repeat contacts for every case of
+// cs whose seller is known, in one statement: per case the same indexed
+// count (cases_repeat), as a correlated subquery over the batch's values.
+func repeatContacts(ctx context.Context, q db.Querier, cs []*Case, sellers map[string]*desk.Seller) (map[int64]int, error) {
+	out := make(map[int64]int, len(cs))
+	cast := func(typ string) string { return "?" }
+	if q.Dialect() == db.Postgres { // VALUES rows carry no column types there
+		cast = func(typ string) string { return "CAST(? AS " + typ + ")" }
+	}
+	row := "(" + cast("BIGINT") + ", " + cast("TEXT") + ", " + cast("TEXT") + ", " + cast("TIMESTAMPTZ") + ", " + cast("TIMESTAMPTZ") + ")"
+	var rows []string
+	var args []any
+	for _, c := range cs {
+		if c.SellerID == nil || sellers[*c.SellerID] == nil {
+			continue
+		}
+		rows = append(rows, row)
+		args = append(args, c.ID, sellers[*c.SellerID].ID, c.Category, db.T(c.CreatedAt.Add(-repeatWindow)), db.T(c.CreatedAt))
+	}
+	if len(rows) == 0 {
+		return out, nil
+	}
+	res, err := q.Query(ctx, `WITH w (id, seller_id, category, since, at) AS (VALUES `+strings.Join(rows, ", ")+`)
+		SELECT w.id, (SELECT COUNT(*) FROM cases o WHERE o.seller_id = w.seller_id AND o.category = w.category
+			AND o.created_at >= w.since AND (o.created_at < w.at OR (o.created_at = w.at AND o.id < w.id))) FROM w`, args...)
+	if err != nil {
+		return nil, fmt.Errorf("repeat contacts: %w", err)
+	}
+	defer res.Close()
+	for res.Next() {
+		var id int64
+		var n int
+		if err := res.Scan(&id, &n); err != nil {
+			return nil, fmt.Errorf("repeat contacts: %w", err)
+		}
+		out[id] = n
+	}
+	return out, res.Err()
+}
+
+// replayCase decides one stored case under cfg, on a copy, as on create:
+// factsFor's facts with the repeat contacts counted beforehand.
+func replayCase(cfg *desk.Config, stored *Case, sl *desk.Seller, repeats int, h sla.History, now time.Time) Replayed {
 	c := *stored
 	c.Tags, c.PriorityReasons, c.SLAPolicy, c.Priority = slices.Clone(stored.Tags), nil, "", ""
 	c.slaStored = nil // as on create: no clock yet
 	if cat, ok := cfg.Category(c.Category); ok {
 		c.Team = cat.Team // where the document sends the category, before its rules
 	}
-	f, err := factsFor(ctx, s.db, cfg, &c, sl, c.CreatedAt)
-	if err != nil {
-		return Replayed{}, err
+	f := caseFacts(cfg, &c, sl, c.CreatedAt)
+	if sl != nil {
+		f.RepeatContacts = repeats
 	}
 	f.PriorityOverridden = false
 	assess(cfg, &c, f, routing.EventCreate, false)
@@ -136,5 +202,5 @@ func (s *Service) replayOne(ctx context.Context, cfg *desk.Config, stored *Case,
 		r.Clocks = append(r.Clocks, ReplayedClock{Metric: ck.Metric, Breached: late,
 			Decided: late || ck.State == string(sla.ClockMet)})
 	}
-	return r, nil
+	return r
 }
