@@ -72,7 +72,7 @@ func run(ctx context.Context, n int, which, store, prof string) error {
 			return err
 		}
 		t0 := time.Now()
-		st, err := history.Fill(ctx, d, cfg, history.Options{Cases: n, End: now, Days: 30, Seed: 1})
+		st, err := history.Fill(ctx, d, cfg, history.Options{Cases: n, End: now, Days: 30, Seed: 1, Timeline: true})
 		if err != nil {
 			return err
 		}
@@ -114,8 +114,10 @@ func run(ctx context.Context, n int, which, store, prof string) error {
 		return err
 	}
 	impact, impactCPU := time.Since(t), cpu()-c
-	fmt.Printf("replayed %d cases: changed_team=%d changed_priority=%d breaches %d→%d\n", im.Cases, im.ChangedTeam, im.ChangedPriority,
-		total(im.Current.Breaches), total(im.Proposed.Breaches))
+	fmt.Printf("replayed %d cases: changed_team=%d changed_priority=%d breaches %d→%d, first responses met %d of %d → %d of %d\n",
+		im.Cases, im.ChangedTeam, im.ChangedPriority, total(im.Current.Breaches), total(im.Proposed.Breaches),
+		im.Current.SLA["first_response"].Count, im.Current.SLA["first_response"].Of,
+		im.Proposed.SLA["first_response"].Count, im.Proposed.SLA["first_response"].Of)
 	fmt.Printf("baseline  metrics report of the 30 days (rows + Compute): %s\n", report.Round(time.Millisecond))
 	fmt.Printf("baseline  one replay pass (%d cases):                     %s (%.0f cases/s)\n", replayed, one.Round(time.Millisecond),
 		float64(replayed)/one.Seconds())
