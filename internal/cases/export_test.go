@@ -10,6 +10,11 @@ import (
 	"github.com/flare-desk/flare/internal/sla"
 )
 
+// ReplayManyInChunks is ReplayMany reading size cases at a time.
+func (s *Service) ReplayManyInChunks(ctx context.Context, size int, cfgs []*desk.Config, since, now time.Time, fn func([]Replayed) error) error {
+	return s.replayMany(ctx, cfgs, since, now, size, fn)
+}
+
 // ReplayOneAtATime is Replay as it was before ReplayMany: one document per
 // pass, each case's seller and repeat contacts read by factsFor's own
 // queries, case by case. It is the reference the batched path is tested
@@ -18,7 +23,7 @@ func (s *Service) ReplayOneAtATime(ctx context.Context, cfg *desk.Config, since,
 	sellers := map[string]*desk.Seller{}
 	after := int64(0)
 	for {
-		ids, err := s.replayIDs(ctx, since, after)
+		ids, err := s.replayIDs(ctx, since, after, replayBatch)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
@@ -84,7 +89,7 @@ func (s *Service) replayOneOld(ctx context.Context, cfg *desk.Config, stored *Ca
 // factsFor.
 func (s *Service) RepeatContacts(ctx context.Context, cfg *desk.Config, since time.Time) (batched, single map[string]int, err error) {
 	batched, single = map[string]int{}, map[string]int{}
-	ids, err := s.replayIDs(ctx, since, 0)
+	ids, err := s.replayIDs(ctx, since, 0, replayBatch)
 	if err != nil {
 		return nil, nil, err
 	}

@@ -53,50 +53,102 @@ func (s *Service) Replay(ctx context.Context, cfg *desk.Config, since, now time.
 // at a time, in set-based queries) and decided under every one of cfgs; fn
 // gets the results in cfgs' order, case by case in id order. What each
 // document makes of a case depends only on the document and the stored
-// case, so this is the same as one Replay per document.
+// case, so this is the same as one Replay per document. The next chunk is
+// read while fn is handed the results of this one (reads and decisions
+// take about as long): fn must not use the store through a transaction
+// joined in ctx.
 func (s *Service) ReplayMany(ctx context.Context, cfgs []*desk.Config, since, now time.Time, fn func([]Replayed) error) error {
-	sellers := map[string]*desk.Seller{}
+	return s.replayMany(ctx, cfgs, since, now, replayBatch, fn)
+}
+
+// replayMany is ReplayMany in chunks of size cases.
+func (s *Service) replayMany(ctx context.Context, cfgs []*desk.Config, since, now time.Time, size int, fn func([]Replayed) error) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	chunks, read := make(chan replayChunk, 1), make(chan error, 1)
+	go func() {
+		defer close(chunks)
+		read <- s.readReplay(ctx, since, size, func(ch replayChunk) bool {
+			select {
+			case chunks <- ch:
+				return true
+			case <-ctx.Done():
+				return false
+			}
+		})
+	}()
+	var failed error
+	for ch := range chunks {
+		if failed != nil {
+			continue // drained so the reader stops
+		}
+		for j, stored := range ch.cases {
+			rs := make([]Replayed, len(cfgs))
+			for i, cfg := range cfgs {
+				rs[i] = replayCase(cfg, stored, ch.sellers[j], ch.repeats[stored.ID], ch.histories[stored.ID], now)
+			}
+			if err := fn(rs); err != nil {
+				failed = err
+				cancel()
+				break
+			}
+		}
+	}
+	if err := <-read; failed == nil {
+		return err
+	}
+	return failed
+}
+
+// replayChunk is what ReplayMany reads for a chunk of cases: the cases, in
+// id order, their sellers (nil: none, or unknown to the store), histories
+// and repeat contacts.
+type replayChunk struct {
+	cases     []*Case
+	sellers   []*desk.Seller
+	histories map[int64]sla.History
+	repeats   map[int64]int
+}
+
+// readReplay reads the cases created at or after since a chunk at a time
+// and hands each chunk to next, until none is left or next says stop.
+func (s *Service) readReplay(ctx context.Context, since time.Time, size int, next func(replayChunk) bool) error {
+	known := map[string]*desk.Seller{}
 	after := int64(0)
 	for {
-		ids, err := s.replayIDs(ctx, since, after)
+		ids, err := s.replayIDs(ctx, since, after, size)
 		if err != nil || len(ids) == 0 {
 			return err
 		}
 		after = ids[len(ids)-1]
-		cs, err := s.loadMany(ctx, s.db, ids)
-		if err != nil {
+		ch := replayChunk{}
+		if ch.cases, err = s.loadMany(ctx, s.db, ids); err != nil {
 			return err
 		}
-		hs, err := histories(ctx, s.db, ids)
-		if err != nil {
+		if ch.histories, err = histories(ctx, s.db, ids); err != nil {
 			return err
 		}
-		if err := s.cacheSellers(ctx, sellers, cs); err != nil {
+		if err := s.cacheSellers(ctx, known, ch.cases); err != nil {
 			return err
 		}
-		repeats, err := repeatContacts(ctx, s.db, cs, sellers)
-		if err != nil {
+		if ch.repeats, err = repeatContacts(ctx, s.db, ch.cases, known); err != nil {
 			return err
 		}
-		for _, stored := range cs {
-			var sl *desk.Seller
-			if stored.SellerID != nil {
-				sl = sellers[*stored.SellerID]
+		ch.sellers = make([]*desk.Seller, len(ch.cases))
+		for i, c := range ch.cases {
+			if c.SellerID != nil {
+				ch.sellers[i] = known[*c.SellerID]
 			}
-			rs := make([]Replayed, len(cfgs))
-			for i, cfg := range cfgs {
-				rs[i] = replayCase(cfg, stored, sl, repeats[stored.ID], hs[stored.ID], now)
-			}
-			if err := fn(rs); err != nil {
-				return err
-			}
+		}
+		if !next(ch) {
+			return ctx.Err()
 		}
 	}
 }
 
-func (s *Service) replayIDs(ctx context.Context, since time.Time, after int64) ([]int64, error) {
+func (s *Service) replayIDs(ctx context.Context, since time.Time, after int64, size int) ([]int64, error) {
 	rows, err := s.db.Query(ctx, `SELECT id FROM cases WHERE created_at >= ? AND id > ? ORDER BY id LIMIT ?`,
-		db.T(since), after, replayBatch)
+		db.T(since), after, size)
 	if err != nil {
 		return nil, fmt.Errorf("replay: %w", err)
 	}

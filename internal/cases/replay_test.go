@@ -2,6 +2,7 @@ package cases_test
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"reflect"
@@ -133,6 +134,32 @@ func TestReplayManyIsTheOneCaseAtATimeReplay(t *testing.T) {
 		}
 		if moved == 0 || reprioritised == 0 || decided[0] == 0 || breached[1] <= breached[0] {
 			t.Fatalf("moved %d reprioritised %d decided %v breached %v", moved, reprioritised, decided, breached)
+		}
+
+		// In small chunks (many rounds of reads, each read while the one
+		// before is decided) it is the same again.
+		var chunked [2][]cases.Replayed
+		err = a.Cases.ReplayManyInChunks(ctx, 7, []*desk.Config{current, proposed}, since, now, func(rs []cases.Replayed) error {
+			chunked[0], chunked[1] = append(chunked[0], rs[0]), append(chunked[1], rs[1])
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(chunked, many) {
+			t.Fatal("the replay in chunks of 7 differs")
+		}
+
+		// fn's error stops the replay and is what it returns.
+		stop, calls := errors.New("enough"), 0
+		err = a.Cases.ReplayManyInChunks(ctx, 2, []*desk.Config{current, proposed}, since, now, func([]cases.Replayed) error {
+			if calls++; calls == 3 {
+				return stop
+			}
+			return nil
+		})
+		if !errors.Is(err, stop) || calls != 3 {
+			t.Fatalf("replay after fn failed: %v, %d calls", err, calls)
 		}
 
 		// The repeat contacts, counted for a whole batch in one statement,
