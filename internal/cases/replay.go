@@ -122,7 +122,7 @@ func (s *Service) readReplay(ctx context.Context, since time.Time, size int, nex
 		}
 		after = ids[len(ids)-1]
 		ch := replayChunk{}
-		if ch.cases, err = s.loadMany(ctx, s.db, ids); err != nil {
+		if ch.cases, err = loadCases(ctx, s.db, ids, "", true); err != nil {
 			return err
 		}
 		if ch.histories, err = histories(ctx, s.db, ids); err != nil {
