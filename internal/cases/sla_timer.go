@@ -122,7 +122,7 @@ func loadCases(ctx context.Context, q db.Querier, ids []int64, suffix string, as
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+db.Placeholders(len(ids))+") ORDER BY c.id", args...)
+	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+db.Placeholders(len(ids))+") ORDER BY c.id"+suffix, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load cases: %w", err)
 	}
