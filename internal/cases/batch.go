@@ -231,7 +231,7 @@ func (s *Service) loadManyForUpdate(ctx context.Context, tx *db.Tx, ids []int64)
 	if tx.Dialect() == db.Postgres {
 		lock = " FOR UPDATE OF c"
 	}
-	return loadCases(ctx, tx, ids, lock)
+	return loadCases(ctx, tx, ids, lock, false)
 }
 
 // batchEntry is a timeline entry of one case of a batch.

@@ -112,23 +112,24 @@ func (s *Service) fireBatches(ctx context.Context, cfg *desk.Config) error {
 
 // loadMany reads the cases ids (those that exist), in id order.
 func (s *Service) loadMany(ctx context.Context, q db.Querier, ids []int64) ([]*Case, error) {
-	return loadCases(ctx, q, ids, "")
+	return loadCases(ctx, q, ids, "", false)
 }
 
-// loadCases reads the cases ids in id order, the query ending in suffix.
-func loadCases(ctx context.Context, q db.Querier, ids []int64, suffix string) ([]*Case, error) {
+// loadCases reads the cases ids in id order, the query ending in suffix;
+// asCreated as scanCaseAs.
+func loadCases(ctx context.Context, q db.Querier, ids []int64, suffix string, asCreated bool) ([]*Case, error) {
 	args := make([]any, len(ids))
 	for i, id := range ids {
 		args[i] = id
 	}
-	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+db.Placeholders(len(ids))+") ORDER BY c.id", args...)
+	rows, err := q.Query(ctx, "SELECT "+caseColumns+" WHERE c.id IN ("+db.Placeholders(len(ids))+") ORDER BY c.id"+suffix, args...)
 	if err != nil {
 		return nil, fmt.Errorf("load cases: %w", err)
 	}
 	defer rows.Close()
 	out := make([]*Case, 0, len(ids))
 	for rows.Next() {
-		c, err := scanCase(rows)
+		c, err := scanCaseAs(rows, asCreated)
 		if err != nil {
 			return nil, fmt.Errorf("load cases: %w", err)
 		}

@@ -63,17 +63,13 @@ func (s *Service) Impact(ctx context.Context, actor auth.Actor, proposed *desk.C
 	now := s.clock.Now()
 	since := now.Add(-time.Duration(days) * 24 * time.Hour)
 	var today, next []cases.Replayed
-	for _, run := range []struct {
-		cfg *desk.Config
-		out *[]cases.Replayed
-	}{{current, &today}, {proposed, &next}} {
-		err := s.cases.Replay(ctx, run.cfg, since, now, func(r cases.Replayed) error {
-			*run.out = append(*run.out, r)
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("what-if: %w", err)
-		}
+	// One pass: each case read once, decided under both documents.
+	err = s.cases.ReplayMany(ctx, []*desk.Config{current, proposed}, since, now, func(rs []cases.Replayed) error {
+		today, next = append(today, rs[0]), append(next, rs[1])
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("what-if: %w", err)
 	}
 	return compare(today, next, days), nil
 }

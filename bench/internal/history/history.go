@@ -34,6 +34,11 @@ type Options struct {
 	// Progress, when set, is called after each transaction with the cases
 	// written so far.
 	Progress func(done int)
+	// Timeline also writes what the SLA clocks are computed from (the
+	// what-if's replay reads it): each case's created and status entries
+	// and its first public reply, at the instants of its row. It draws no
+	// random numbers, so the cases are the same with or without it.
+	Timeline bool
 }
 
 // Stats counts what Fill wrote.
@@ -106,7 +111,7 @@ func Fill(ctx context.Context, d *db.DB, cfg *desk.Config, o Options) (Stats, er
 	}
 	g := &gen{r: rand.New(rand.NewPCG(uint64(o.Seed), 0x6a09e667f3bcc909)), cfg: cfg, end: o.End.UTC(),
 		id: firstID, number: firstNumber, handoffID: firstHandoff, escID: firstEsc,
-		sellers: map[string][]seller{}, agents: map[string][]int64{}}
+		sellers: map[string][]seller{}, agents: map[string][]int64{}, timeline: o.Timeline}
 	for _, s := range sellers {
 		g.sellers[s.market] = append(g.sellers[s.market], s)
 	}
@@ -236,6 +241,7 @@ type gen struct {
 	recentBySeller   map[string]int64 // seller|category → the latest case id, for repeat links
 	recentAt         map[string]time.Time
 	teamKeys         []string
+	timeline         bool // Options.Timeline
 }
 
 func (g *gen) pick(w []float64) int {
@@ -406,9 +412,45 @@ func (g *gen) one(b *batch, st *Stats, created time.Time, mi int) {
 			}
 		}
 	}
+	if g.timeline {
+		timeline(b, id, owner, status, reopens, created, firstAt, resolvedAt, closedAt)
+	}
 	b.cases = append(b.cases, []any{id, g.number, cat.Name + " — case " + fmt.Sprint(g.number), cat.Key, ch, m.Code, lang, sellerID,
 		pr.p, status, owner, team, level, resolution, reopens, db.T(created), db.T(updated), tp(firstAt), tp(resolvedAt), tp(closedAt), string(sla), dueSort})
 	st.Cases++
+}
+
+// timeline writes the case's created and status entries and its first
+// public reply, consistent with its row: answered (open) at firstAt, then
+// its final waiting status, or resolved (once before, if reopened) and
+// closed. In order, so their ids are in time order per case.
+func timeline(b *batch, id int64, owner any, status string, reopens int, created time.Time, firstAt, resolvedAt, closedAt *time.Time) {
+	b.events = append(b.events, []any{id, "created", "{}", db.T(created)})
+	if firstAt == nil {
+		return
+	}
+	from := "new"
+	move := func(to string, at time.Time) {
+		b.events = append(b.events, []any{id, "status", `{"from":"` + from + `","to":"` + to + `"}`, db.T(at)})
+		from = to
+	}
+	b.comments = append(b.comments, []any{id, owner, "Thank you, we are on it.", false, db.T(*firstAt)})
+	move("open", *firstAt)
+	if resolvedAt == nil {
+		if status != "open" {
+			move(status, firstAt.Add(time.Minute))
+		}
+		return
+	}
+	if reopens > 0 {
+		mid := firstAt.Add(resolvedAt.Sub(*firstAt) / 2)
+		move("resolved", mid)
+		move("open", mid.Add(resolvedAt.Sub(mid)/2))
+	}
+	move("resolved", *resolvedAt)
+	if closedAt != nil {
+		move("closed", *closedAt)
+	}
 }
 
 func tp(t *time.Time) any {
@@ -525,7 +567,7 @@ func (g *gen) bumpCounters(ctx context.Context, d *db.DB) error {
 
 // batch holds the rows of one transaction.
 type batch struct {
-	cases, breaches, handoffs, escalations, links [][]any
+	cases, breaches, handoffs, escalations, links, events, comments [][]any
 }
 
 func (b *batch) reset() { *b = batch{} }
@@ -544,6 +586,10 @@ var tables = []struct {
 		func(b *batch) [][]any { return b.escalations }},
 	{"case_links", "case_id, other_id, kind, reason, created_at",
 		func(b *batch) [][]any { return b.links }},
+	{"case_events", "case_id, type, data, created_at",
+		func(b *batch) [][]any { return b.events }},
+	{"case_comments", "case_id, author_id, body, internal, created_at",
+		func(b *batch) [][]any { return b.comments }},
 }
 
 func (b *batch) write(ctx context.Context, tx *db.Tx) error {
