@@ -201,7 +201,11 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 			return nil, err
 		}
 		from = strings.Replace(caseColumns, "FROM cases c", "FROM case_search JOIN cases c ON c.id = case_search.rowid", 1)
-		add("case_search MATCH ?", ftsQuery(a, searchWords(q)))
+		words, exact := splitSearch(q)
+		add("case_search MATCH ?", ftsQuery(a, words))
+		for _, e := range exact {
+			add(sqliteExact(a), e)
+		}
 		spec = sortSpec{"case_search.rowid DESC", "case_search.rowid < ?", spec.key}
 	case searching:
 		// A bare number is searched as a word: the case number is in the
