@@ -2,6 +2,7 @@ package cases_test
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -209,6 +210,56 @@ func TestSearchEmail(t *testing.T) {
 		sophie := f.actor("sophie.martin")
 		if got, want := numbers(search(sophie, "anouk.bakker@kaasmarkt.example", "").Cases...), numbers(other); got != want {
 			t.Errorf("account manager: found %s, want %s", got, want)
+		}
+	})
+}
+
+// A search's pages, in the search's order and another, walk every match
+// once, with the other filters, and the count is the same on every page.
+func TestSearchPages(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		admin := f.actor("amelia.clarke")
+		var want []string
+		for i := range 7 {
+			in := lostParcel()
+			in.Title = fmt.Sprintf("Kühlschrank %d beschädigt", i)
+			if i%3 == 2 {
+				in.Market = "DE" // filtered out below
+			}
+			c, err := f.svc.Create(ctx, admin, in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%3 != 2 {
+				want = append(want, c.Number)
+			}
+		}
+		slices.Sort(want)
+		for _, sort := range []string{"", "priority", "created_at"} {
+			lf := cases.ListFilter{Q: "kuhlschrank", Market: []string{"GB"}, Sort: sort, Limit: 2, Count: true}
+			var got []string
+			for range 10 {
+				p, err := f.svc.List(ctx, admin, lf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if *p.Total != len(want) {
+					t.Fatalf("sort %q: total %d, want %d", sort, *p.Total, len(want))
+				}
+				for _, c := range p.Cases {
+					got = append(got, c.Number)
+				}
+				if p.NextCursor == "" {
+					break
+				}
+				lf.Cursor = p.NextCursor
+			}
+			slices.Sort(got)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("sort %q: pages hold %v, want %v", sort, got, want)
+			}
 		}
 	})
 }
