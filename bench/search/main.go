@@ -144,6 +144,7 @@ func run(ctx context.Context, which, keep string, total, reqs, writes int) error
 		{"two words", twoWords(c.Title)},
 		{"a requester's name", c.Requester.Name},
 		{"a requester's email", c.Requester.Email},
+		{"the email's words, as searched before the address was matched as typed", strings.Join(words(c.Requester.Email), " ")},
 		{"the start of an email", c.Requester.Email[:strings.IndexByte(c.Requester.Email, '@')+1]},
 		{"a seller id", seller(pool)},
 		{"a number without ESC- (and order numbers)", fmt.Sprint(num)},
