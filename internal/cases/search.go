@@ -9,6 +9,7 @@ import (
 	"strings"
 	"time"
 	"unicode"
+	"unicode/utf8"
 
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/db"
@@ -172,20 +173,90 @@ func searchWords(q string) []string {
 	return words
 }
 
-// searchCond is the WHERE condition matching words for a, with its
-// arguments, or "" when q holds no word.
+// splitSearch splits a query into the words the index must match and the
+// addresses (a word with an @, lower-cased) a match must hold as typed. An
+// address is matched through the index by its telling words only: its
+// one- and two-letter words and its top-level domain (v, o, f, de, com,
+// example) are in a large share of all cases, and would make the index read
+// most of its entries; the address itself, looked for in the matches' text,
+// keeps the result exact. Only when an address has no telling word are its
+// other words matched.
+func splitSearch(q string) (words, exact []string) {
+	var short []string
+	for _, f := range strings.Fields(q) {
+		// As pasted from a mail header or a sentence: <a@b.example>, "a@b.example".
+		addr := strings.TrimRight(strings.Trim(f, `"'<>()[],;:`), ".")
+		ws := searchWords(addr)
+		if !strings.Contains(addr, "@") || len(ws) == 0 {
+			words = append(words, searchWords(f)...)
+			continue
+		}
+		exact = append(exact, strings.ToLower(addr))
+		tld := strings.Contains(addr[strings.LastIndex(addr, "@"):], ".")
+		for i, w := range ws {
+			if utf8.RuneCountInString(w) <= 2 || tld && i == len(ws)-1 {
+				short = append(short, w)
+			} else {
+				words = append(words, w)
+			}
+		}
+	}
+	if len(words) == 0 {
+		words = short
+	}
+	if len(words) > 32 { // a pasted page is not a search
+		words = words[:32]
+	}
+	return words, exact
+}
+
+// searchCond is the WHERE condition matching q for a, with its arguments,
+// or "" when q holds no word.
 func (s *Service) searchCond(ctx context.Context, a auth.Actor, q string) (string, []any, error) {
-	words := searchWords(q)
+	words, exact := splitSearch(q)
 	if len(words) == 0 {
 		return "", nil, nil
 	}
 	if s.db.Dialect() == db.Postgres {
-		return "c.search @@ to_tsquery('flare_search', ?)", []any{pgTerms(words, PublicOnly(a))}, nil
+		cond := "c.search @@ to_tsquery('flare_search', ?)"
+		args := []any{pgTerms(words, PublicOnly(a))}
+		for _, e := range exact {
+			cond += " AND " + pgExact(a)
+			args = append(args, e)
+		}
+		return cond, args, nil
 	}
 	if _, err := s.SyncSearch(ctx); err != nil {
 		return "", nil, err
 	}
-	return "c.id IN (SELECT rowid FROM case_search WHERE case_search MATCH ?)", []any{ftsQuery(a, words)}, nil
+	cond := "case_search MATCH ?"
+	args := []any{ftsQuery(a, words)}
+	for _, e := range exact {
+		cond += " AND " + sqliteExact(a)
+		args = append(args, e)
+	}
+	return "c.id IN (SELECT rowid FROM case_search WHERE " + cond + ")", args, nil
+}
+
+// sqliteExact is the condition that a's side of the case_search row holds
+// an address (the argument, lower-case) as typed.
+func sqliteExact(a auth.Actor) string {
+	cols := []string{"number", "title", "description", "people", "seller", "fields", "public_notes"}
+	if !PublicOnly(a) {
+		cols = append(cols, "internal_notes")
+	}
+	return "instr(lower(case_search." + strings.Join(cols, " || ' ' || case_search.") + "), ?) > 0"
+}
+
+// pgExact is sqliteExact over the case's own columns and comments.
+func pgExact(a auth.Actor) string {
+	notes := " AND NOT internal"
+	if !PublicOnly(a) {
+		notes = ""
+	}
+	return `strpos(lower(concat_ws(' ', c.title, c.description, c.requester_name, c.requester_email, c.seller_id,
+		(SELECT string_agg(value, ' ') FROM jsonb_each_text(c.fields)),
+		(SELECT string_agg(body, ' ') FROM case_comments WHERE case_id = c.id` + notes + `))), ?) > 0`
 }
 
 // ftsQuery quotes every word, so that FTS operators in user text are taken
@@ -225,7 +296,7 @@ func pgTerms(words []string, public bool) string {
 // snippets quotes where each listed case matched, escaped, with only <mark>
 // added, keyed by case id.
 func (s *Service) snippets(ctx context.Context, a auth.Actor, q string, ids []int64) (map[int64]string, error) {
-	words := searchWords(q)
+	words, _ := splitSearch(q)
 	out := map[int64]string{}
 	if len(words) == 0 || len(ids) == 0 {
 		return out, nil

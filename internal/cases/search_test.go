@@ -2,10 +2,13 @@ package cases_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
 	"strings"
 	"testing"
 
 	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
@@ -126,6 +129,137 @@ func TestSearchKinds(t *testing.T) {
 		// Every word must match, in any field.
 		if got := search("jurgen scharnier kuhlschrank").Cases; len(got) != 1 {
 			t.Fatalf("words across fields: %d cases", len(got))
+		}
+	})
+}
+
+// An address is found as typed, whole or in part, in any case's text; its
+// short and common words (de, v, o, f, example) alone do not make a match;
+// and a name finds every case with it.
+func TestSearchEmail(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		admin := f.actor("amelia.clarke")
+		mk := func(name, email, desc string) *cases.Case {
+			t.Helper()
+			in := lostParcel()
+			in.SellerID = "S-3001"
+			in.Description = desc
+			in.Requester = &cases.Requester{Name: name, Email: email}
+			c, err := f.svc.Create(ctx, admin, in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			return c
+		}
+		exact := mk("Anouk Bakker", "anouk.bakker@de-kaasmarkt-v-o-f.example", "Parcel never arrived")
+		other := mk("Anouk Bakker", "anouk.bakker@kaasmarkt.example", "Parcel never arrived")
+		// Every word of exact's address, but not the address.
+		scattered := mk("Anouk Bakker", "a.bakker@post.example", "Ordered at De Kaasmarkt V.O.F., an example shop")
+		inText := mk("Piet Jansen", "piet@jansen.example", "Forwarded from Anouk.Bakker@De-Kaasmarkt-V-O-F.example about the order")
+		noted := mk("Kees Visser", "kees@visser.example", "Parcel never arrived")
+		if _, err := f.svc.AddComment(ctx, admin, noted.Number, cases.CommentInput{Body: "Same buyer as anouk.bakker@kaasmarkt.example?", Internal: true}); err != nil {
+			t.Fatal(err)
+		}
+
+		numbers := func(cs ...*cases.Case) string {
+			var n []string
+			for _, c := range cs {
+				n = append(n, c.Number)
+			}
+			slices.Sort(n)
+			return strings.Join(n, " ")
+		}
+		search := func(a auth.Actor, q, sort string) *cases.Page {
+			t.Helper()
+			p, err := f.svc.List(ctx, a, cases.ListFilter{Q: q, Sort: sort, Count: true})
+			if err != nil {
+				t.Fatalf("search %q: %v", q, err)
+			}
+			return p
+		}
+		all := numbers(exact, other, scattered, inText, noted)
+		for _, tc := range []struct {
+			kind, q string
+			want    string
+		}{
+			{"an address", "anouk.bakker@de-kaasmarkt-v-o-f.example", numbers(exact, inText)},
+			{"an address in capitals", "ANOUK.BAKKER@DE-KAASMARKT-V-O-F.EXAMPLE", numbers(exact, inText)},
+			{"an address as pasted from a header", "<anouk.bakker@de-kaasmarkt-v-o-f.example>,", numbers(exact, inText)},
+			{"another domain", "anouk.bakker@kaasmarkt.example", numbers(other, noted)},
+			{"the start of an address", "anouk.bakker@", numbers(exact, other, inText, noted)},
+			{"a partial address", "bakker@de-kaasmarkt", numbers(exact, inText)},
+			{"an address and a word", "anouk.bakker@kaasmarkt.example buyer", numbers(noted)},
+			{"an address's words without @", "anouk.bakker", all},
+			{"a name", "Anouk Bakker", all},
+			{"an address of short words only", "v@o.f", ""},
+			{"no such address", "anouk.bakker@example.example", ""},
+		} {
+			for _, sort := range []string{"", "priority"} { // driven by the index, and not
+				p := search(admin, tc.q, sort)
+				if got := numbers(p.Cases...); got != tc.want || *p.Total != len(p.Cases) {
+					t.Errorf("%s (sort %q): %q found %s (total %d), want %s", tc.kind, sort, tc.q, got, *p.Total, tc.want)
+				}
+			}
+		}
+		if snip := search(admin, "anouk.bakker@de-kaasmarkt-v-o-f.example", "").Snippets[exact.Number]; !strings.Contains(snip, "<mark>") {
+			t.Errorf("an address's snippet marks nothing: %q", snip)
+		}
+		// The public side: an address in an internal note is not found.
+		sophie := f.actor("sophie.martin")
+		if got, want := numbers(search(sophie, "anouk.bakker@kaasmarkt.example", "").Cases...), numbers(other); got != want {
+			t.Errorf("account manager: found %s, want %s", got, want)
+		}
+	})
+}
+
+// A search's pages, in the search's order and another, walk every match
+// once, with the other filters, and the count is the same on every page.
+func TestSearchPages(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := newFixture(t, d)
+		admin := f.actor("amelia.clarke")
+		var want []string
+		for i := range 7 {
+			in := lostParcel()
+			in.Title = fmt.Sprintf("Kühlschrank %d beschädigt", i)
+			if i%3 == 2 {
+				in.Market = "DE" // filtered out below
+			}
+			c, err := f.svc.Create(ctx, admin, in, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%3 != 2 {
+				want = append(want, c.Number)
+			}
+		}
+		slices.Sort(want)
+		for _, sort := range []string{"", "priority", "created_at"} {
+			lf := cases.ListFilter{Q: "kuhlschrank", Market: []string{"GB"}, Sort: sort, Limit: 2, Count: true}
+			var got []string
+			for range 10 {
+				p, err := f.svc.List(ctx, admin, lf)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if *p.Total != len(want) {
+					t.Fatalf("sort %q: total %d, want %d", sort, *p.Total, len(want))
+				}
+				for _, c := range p.Cases {
+					got = append(got, c.Number)
+				}
+				if p.NextCursor == "" {
+					break
+				}
+				lf.Cursor = p.NextCursor
+			}
+			slices.Sort(got)
+			if fmt.Sprint(got) != fmt.Sprint(want) {
+				t.Errorf("sort %q: pages hold %v, want %v", sort, got, want)
+			}
 		}
 	})
 }
