@@ -197,12 +197,14 @@ func (s *Service) backfill(ctx context.Context) error {
 		if len(ids) == 0 {
 			return nil
 		}
-		var docs []Doc
-		for _, id := range ids {
-			c, err := s.cases.Find(ctx, s.db, fmt.Sprint(id))
-			if err != nil {
-				return fmt.Errorf("similar: backfill: %w", err)
-			}
+		// One read per batch: a desk upgraded with 500,000 cases backfills
+		// in seconds, not the hours a read per case takes.
+		cs, err := s.cases.FindMany(ctx, s.db, ids)
+		if err != nil {
+			return fmt.Errorf("similar: backfill: %w", err)
+		}
+		docs := make([]Doc, 0, len(cs))
+		for _, c := range cs {
 			docs = append(docs, DocOf(c))
 		}
 		now := s.clock.Now()
