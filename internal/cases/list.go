@@ -9,6 +9,7 @@ import (
 	"errors"
 	"fmt"
 	"regexp"
+	"slices"
 	"strings"
 	"time"
 
@@ -131,6 +132,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		}
 		statuses[i] = string(st)
 	}
+	statusAt, statusArg := len(where), len(args) // the status condition, split per status below
 	in("c.status", statuses)
 	// Unknown names are refused as unknown statuses are, rather than
 	// answering an empty list that looks like an empty queue.
@@ -249,7 +251,24 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		}
 	}
 	sq := "SELECT " + from
-	if len(where) > 0 {
+	switch {
+	case len(statuses) > 1 && !searching && !isNumber:
+		// Each status's first page in the sort's order (an index walk that
+		// stops at the page: cases_status_due, cases_status), then the
+		// pages merged; one IN over the statuses sorts every active case.
+		var parts []string
+		var pargs []any
+		for i, st := range statuses {
+			w := slices.Clone(where)
+			w[statusAt] = "c.status = ?"
+			parts = append(parts, fmt.Sprintf("SELECT id FROM (SELECT c.id FROM cases c WHERE %s ORDER BY %s LIMIT ?) AS s%d",
+				strings.Join(w, " AND "), spec.order, i))
+			pargs = append(append(append(pargs, args[:statusArg]...), st), args[statusArg+len(statuses):]...)
+			pargs = append(pargs, f.Limit+1)
+		}
+		sq += " WHERE c.id IN (" + strings.Join(parts, " UNION ALL ") + ")"
+		args = pargs
+	case len(where) > 0:
 		sq += " WHERE " + strings.Join(where, " AND ")
 	}
 	sq += " ORDER BY " + spec.order + " LIMIT ?"
