@@ -239,6 +239,12 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		if nfilter > 0 {
 			cq += " WHERE " + strings.Join(where[:nfilter], " AND ")
 		}
+		if len(statuses) > 0 && !searching && !isNumber {
+			// In cases_status_due's order: SQLite then counts from that
+			// index alone (it carries the visibility rule's columns)
+			// rather than reading a case row per entry of a narrower one.
+			cq += " ORDER BY c.status, c.priority, c.due_sort, c.id"
+		}
 		var n int
 		cargs := append(append([]any{}, args[:nargs]...), CountCap+1)
 		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM ("+cq+" LIMIT ?) t", cargs...).Scan(&n); err != nil {
