@@ -258,10 +258,12 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 	}
 	sq := "SELECT " + from
 	switch {
-	case len(statuses) > 1 && !searching && !isNumber:
+	case len(statuses) > 1 && !searching && !isNumber && (f.Sort == "due" || f.Sort == "priority"):
 		// Each status's first page in the sort's order (an index walk that
 		// stops at the page: cases_status_due, cases_status), then the
 		// pages merged; one IN over the statuses sorts every active case.
+		// The other sorts walk an index of their own (cases_created…)
+		// filtering the statuses, which stops at the page already.
 		var parts []string
 		var pargs []any
 		for i, st := range statuses {
