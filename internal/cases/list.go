@@ -34,6 +34,9 @@ type ListFilter struct {
 	Limit    int
 	// Count asks for the number of matching cases (up to CountCap).
 	Count bool
+	// CountOnly asks for the count alone, without the page's cases (a
+	// saved view's live count).
+	CountOnly bool
 }
 
 // CountCap bounds a list's count, so that counting stays cheap on any desk:
@@ -255,6 +258,9 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		if page.TotalMore {
 			*page.Total = CountCap
 		}
+	}
+	if f.CountOnly && f.Count {
+		return page, nil
 	}
 	sq := "SELECT " + from
 	switch {
