@@ -34,6 +34,9 @@ type ListFilter struct {
 	Limit    int
 	// Count asks for the number of matching cases (up to CountCap).
 	Count bool
+	// CountOnly asks for the count alone, without the page's cases (a
+	// saved view's live count).
+	CountOnly bool
 }
 
 // CountCap bounds a list's count, so that counting stays cheap on any desk:
@@ -132,6 +135,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		}
 		statuses[i] = string(st)
 	}
+	statusAt, statusArg := len(where), len(args) // the status condition, split per status below
 	in("c.status", statuses)
 	// Unknown names are refused as unknown statuses are, rather than
 	// answering an empty list that looks like an empty queue.
@@ -284,6 +288,12 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 		if nfilter > 0 {
 			cq += " WHERE " + strings.Join(where[:nfilter], " AND ")
 		}
+		if len(statuses) > 0 && !searching && !isNumber {
+			// In cases_status_due's order: SQLite then counts from that
+			// index alone (it carries the visibility rule's columns)
+			// rather than reading a case row per entry of a narrower one.
+			cq += " ORDER BY c.status, c.priority, c.due_sort, c.id"
+		}
 		var n int
 		cargs := append(append([]any{}, args[:nargs]...), CountCap+1)
 		if err := s.db.QueryRow(ctx, "SELECT COUNT(*) FROM ("+cq+" LIMIT ?) t", cargs...).Scan(&n); err != nil {
@@ -295,8 +305,30 @@ func (s *Service) List(ctx context.Context, a auth.Actor, f ListFilter) (*Page, 
 			*page.Total = CountCap
 		}
 	}
+	if f.CountOnly && f.Count {
+		return page, nil
+	}
 	sq := "SELECT " + from
-	if len(where) > 0 {
+	switch {
+	case len(statuses) > 1 && !searching && !isNumber && (f.Sort == "due" || f.Sort == "priority"):
+		// Each status's first page in the sort's order (an index walk that
+		// stops at the page: cases_status_due, cases_status), then the
+		// pages merged; one IN over the statuses sorts every active case.
+		// The other sorts walk an index of their own (cases_created…)
+		// filtering the statuses, which stops at the page already.
+		var parts []string
+		var pargs []any
+		for i, st := range statuses {
+			w := slices.Clone(where)
+			w[statusAt] = "c.status = ?"
+			parts = append(parts, fmt.Sprintf("SELECT id FROM (SELECT c.id FROM cases c WHERE %s ORDER BY %s LIMIT ?) AS s%d",
+				strings.Join(w, " AND "), spec.order, i))
+			pargs = append(append(append(pargs, args[:statusArg]...), st), args[statusArg+len(statuses):]...)
+			pargs = append(pargs, f.Limit+1)
+		}
+		sq += " WHERE c.id IN (" + strings.Join(parts, " UNION ALL ") + ")"
+		args = pargs
+	case len(where) > 0:
 		sq += " WHERE " + strings.Join(where, " AND ")
 	}
 	sq += " ORDER BY " + spec.order + " LIMIT ?"

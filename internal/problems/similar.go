@@ -70,7 +70,8 @@ type Index struct {
 
 type indexed struct {
 	Doc
-	norm float64 // of its TF-IDF vector when indexed (idf drifts a little as cases arrive)
+	norm float64   // of its TF-IDF vector when indexed (idf drifts a little as cases arrive)
+	at   time.Time // the similar_docs row's indexed_at this came from (zero: put directly)
 }
 
 // NewIndex returns an empty index.
@@ -87,11 +88,14 @@ func (x *Index) Len() int {
 }
 
 // Put adds or replaces a case.
-func (x *Index) Put(d Doc) {
+func (x *Index) Put(d Doc) { x.put(d, time.Time{}) }
+
+// put is Put of the row indexed at at.
+func (x *Index) put(d Doc, at time.Time) {
 	x.mu.Lock()
 	defer x.mu.Unlock()
 	x.remove(d.CaseID)
-	in := &indexed{Doc: d}
+	in := &indexed{Doc: d, at: at}
 	for t := range d.Terms {
 		x.df[t]++
 	}
@@ -108,6 +112,15 @@ func (x *Index) Put(d Doc) {
 	}
 	x.docs[d.CaseID] = in
 	in.norm = x.norm(d.Terms)
+}
+
+// has reports whether case id is in memory from its row indexed at at
+// (or a later one).
+func (x *Index) has(id int64, at time.Time) bool {
+	x.mu.RLock()
+	defer x.mu.RUnlock()
+	d, ok := x.docs[id]
+	return ok && !d.at.IsZero() && !d.at.Before(at)
 }
 
 // Remove takes a case out.

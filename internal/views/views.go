@@ -171,7 +171,7 @@ func (s *Service) List(ctx context.Context, a auth.Actor) ([]*View, error) {
 // (a team removed from the desk) counts nothing rather than failing the list.
 func (s *Service) count(ctx context.Context, a auth.Actor, v *View) error {
 	lf := v.Filter.ListFilter()
-	lf.Limit, lf.Count = 1, true
+	lf.Limit, lf.Count, lf.CountOnly = 1, true, true
 	p, err := s.cases.List(ctx, a, lf)
 	var inv *apperr.Invalid
 	switch {
