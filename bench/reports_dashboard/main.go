@@ -38,9 +38,10 @@ func main() {
 	reqs := flag.Int("n", 60, "requests per endpoint")
 	which := flag.String("db", "sqlite", `"sqlite" or a postgres:// URL`)
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the requests to this file")
+	store := flag.String("store", "", "keep the filled SQLite store in this file and reuse it (filled once if absent; shared with bench/pack)")
 	flag.Parse()
 	cpuProfile = *prof
-	if err := run(*which, *n, *days, *reqs); err != nil {
+	if err := run(*which, *store, *n, *days, *reqs); err != nil {
 		fmt.Fprintln(os.Stderr, "reports_dashboard:", err)
 		os.Exit(1)
 	}
@@ -51,15 +52,27 @@ var cpuProfile string
 // budget bounds the time spent on one endpoint.
 const budget = 60 * time.Second
 
-func run(which string, n, days, reqs int) error {
+func run(which, store string, n, days, reqs int) error {
 	ctx := context.Background()
-	d, cleanup, err := benchstore.Open(ctx, which)
-	if err != nil {
-		return err
-	}
-	defer cleanup()
 	// The history ends at a fixed instant, so every run reads the same rows.
-	now := time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC)
+	now := history.BenchEnd
+	var d *db.DB
+	filled := false
+	recipe := history.Recipe(n, days, 1, now)
+	if store != "" {
+		var err error
+		if d, filled, err = benchstore.OpenKept(ctx, store, recipe); err != nil {
+			return err
+		}
+		defer d.Close()
+	} else {
+		var cleanup func()
+		var err error
+		if d, cleanup, err = benchstore.Open(ctx, which); err != nil {
+			return err
+		}
+		defer cleanup()
+	}
 	clk := clock.NewFake(now)
 	a, err := app.New(d, app.Options{Clock: clk, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -69,23 +82,32 @@ func run(which string, n, days, reqs int) error {
 	if _, err := a.Desk.Apply(ctx, auth.System("bench"), now, cfg); err != nil {
 		return err
 	}
-	start := time.Now()
-	st, err := history.Fill(ctx, d, cfg, history.Options{Cases: n, End: now, Days: days, Seed: 1,
-		Progress: func(done int) {
-			if done%200_000 == 0 {
-				fmt.Fprintf(os.Stderr, "  %d cases, %s\n", done, time.Since(start).Round(time.Second))
-			}
-		}})
-	if err != nil {
-		return err
-	}
-	if d.Dialect() == db.SQLite {
-		if _, err := d.Exec(ctx, `ANALYZE`); err != nil {
+	if filled {
+		fmt.Printf("history: reused %s (%s)\n", store, recipe)
+	} else {
+		start := time.Now()
+		st, err := history.Fill(ctx, d, cfg, history.Options{Cases: n, End: now, Days: days, Seed: 1,
+			Progress: func(done int) {
+				if done%200_000 == 0 {
+					fmt.Fprintf(os.Stderr, "  %d cases, %s\n", done, time.Since(start).Round(time.Second))
+				}
+			}})
+		if err != nil {
 			return err
 		}
+		if d.Dialect() == db.SQLite {
+			if _, err := d.Exec(ctx, `ANALYZE`); err != nil {
+				return err
+			}
+		}
+		fmt.Printf("history: %d cases (%d resolved, %d open), %d breaches, %d handoffs, %d escalations, %d repeat links, filled in %s\n",
+			st.Cases, st.Resolved, st.Open, st.Breaches, st.Handoffs, st.Escalations, st.Links, st.Took.Round(time.Second))
+		if store != "" {
+			if err := benchstore.MarkFilled(store, recipe); err != nil {
+				return err
+			}
+		}
 	}
-	fmt.Printf("history: %d cases (%d resolved, %d open), %d breaches, %d handoffs, %d escalations, %d repeat links, filled in %s\n",
-		st.Cases, st.Resolved, st.Open, st.Breaches, st.Handoffs, st.Escalations, st.Links, st.Took.Round(time.Second))
 
 	users, err := auth.ListUsers(ctx, d)
 	if err != nil {

@@ -5,6 +5,8 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
+	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -50,4 +52,45 @@ func Open(ctx context.Context, which string) (*db.DB, func(), error) {
 		admin.Close()
 	}
 	return d, cleanup, app.Migrate(ctx, d)
+}
+
+// OpenKept opens the SQLite store file path, migrated, for a benchmark
+// that keeps it across runs. filled reports whether it holds a finished
+// fill of recipe: the caller fills it when not, then calls MarkFilled. A
+// file without the mark is an interrupted fill and is started again; one
+// filled by another recipe is an error rather than silently different
+// figures. Migrating a kept store applies the migrations added since.
+func OpenKept(ctx context.Context, path, recipe string) (d *db.DB, filled bool, err error) {
+	got, err := os.ReadFile(path + ".fill")
+	switch {
+	case err == nil && string(got) != recipe:
+		return nil, false, fmt.Errorf("benchstore: %s was filled as %q, not %q: remove it or name another file", path, got, recipe)
+	case err == nil:
+		filled = true
+	case errors.Is(err, os.ErrNotExist):
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, false, fmt.Errorf("benchstore: %w", err)
+			}
+		}
+	default:
+		return nil, false, fmt.Errorf("benchstore: %w", err)
+	}
+	d, err = db.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := app.Migrate(ctx, d); err != nil {
+		d.Close()
+		return nil, false, err
+	}
+	return d, filled, nil
+}
+
+// MarkFilled records that path holds a finished fill of recipe.
+func MarkFilled(path, recipe string) error {
+	if err := os.WriteFile(path+".fill", []byte(recipe), 0o644); err != nil {
+		return fmt.Errorf("benchstore: %w", err)
+	}
+	return nil
 }
