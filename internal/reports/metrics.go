@@ -29,6 +29,10 @@ type Row struct {
 	Clocks                                    []Clock
 	// Calendar is the team's business calendar (nil: calendar time only).
 	Calendar *sla.Calendar
+	// FirstResponseBusiness and ResolutionBusiness, when set, are the
+	// business durations already computed in Calendar (the report facts);
+	// nil: computed from Calendar when needed.
+	FirstResponseBusiness, ResolutionBusiness *time.Duration
 }
 
 // Clock is one SLA clock of a case, as last evaluated.
@@ -161,7 +165,11 @@ func Compute(rows []Row, p Period) Metrics {
 			}
 			if r.FirstResponseAt != nil {
 				frt = append(frt, r.FirstResponseAt.Sub(r.CreatedAt))
-				frtB = append(frtB, business(r, r.CreatedAt, *r.FirstResponseAt))
+				if r.FirstResponseBusiness != nil {
+					frtB = append(frtB, *r.FirstResponseBusiness)
+				} else {
+					frtB = append(frtB, business(r, r.CreatedAt, *r.FirstResponseAt))
+				}
 			}
 			for _, c := range r.Clocks {
 				if d, ok := c.outcome(); d {
@@ -177,7 +185,11 @@ func Compute(rows []Row, p Period) Metrics {
 		if r.ResolvedAt != nil && p.In(*r.ResolvedAt) {
 			m.Resolved++
 			res = append(res, r.ResolvedAt.Sub(r.CreatedAt))
-			resB = append(resB, business(r, r.CreatedAt, *r.ResolvedAt))
+			if r.ResolutionBusiness != nil {
+				resB = append(resB, *r.ResolutionBusiness)
+			} else {
+				resB = append(resB, business(r, r.CreatedAt, *r.ResolvedAt))
+			}
 			if r.Reopens > 0 {
 				reopened++
 			}
