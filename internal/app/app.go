@@ -173,7 +173,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	}
 	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
 	cs.Reports = reports.New(d, dk, cs.Cases, c)
-	cs.Reports.Register(cs.Cases.Bus()) // the report facts, kept in each case's transaction
+	cs.Reports.Register(cs.Cases.Bus())                                     // the report facts, kept in each case's transaction
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
 	cs.Macros = macros.New(d, dk, cs.Cases, c)                              // saved replies and multi-action macros
