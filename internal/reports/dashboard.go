@@ -128,10 +128,11 @@ func (s *Service) Live(ctx context.Context, actor auth.Actor) (*Live, error) {
 		return nil, fmt.Errorf("dashboard backlog: %w", err)
 	}
 	// Intake: the last 24 hours by market and the same 24 hours in each of
-	// the NormalWeeks weeks before, in one pass over the creation index.
+	// the NormalWeeks weeks before, each from the report facts' creation
+	// index alone (report_facts_created holds the market).
 	type window struct{ from, to time.Time }
 	count := func(w window) (map[string]int, int, error) {
-		rows, err := s.db.Query(ctx, `SELECT market, COUNT(*) FROM cases WHERE created_at >= ? AND created_at < ? GROUP BY market`,
+		rows, err := s.db.Query(ctx, `SELECT market, COUNT(*) FROM report_facts WHERE created_at >= ? AND created_at < ? GROUP BY market`,
 			db.T(w.from), db.T(w.to))
 		if err != nil {
 			return nil, 0, fmt.Errorf("dashboard intake: %w", err)
@@ -151,7 +152,7 @@ func (s *Service) Live(ctx context.Context, actor auth.Actor) (*Live, error) {
 	}
 	hourCount := func(w window) (int, error) {
 		var n int
-		err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM cases WHERE created_at >= ? AND created_at < ?`, db.T(w.from), db.T(w.to)).Scan(&n)
+		err := s.db.QueryRow(ctx, `SELECT COUNT(*) FROM report_facts WHERE created_at >= ? AND created_at < ?`, db.T(w.from), db.T(w.to)).Scan(&n)
 		if err != nil {
 			return 0, fmt.Errorf("dashboard intake: %w", err)
 		}

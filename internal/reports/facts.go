@@ -34,14 +34,20 @@ type fact struct {
 	first, resolved                           *time.Time
 	active                                    bool
 	reopens                                   int
+	escalated, repeat                         bool
 	clocks                                    string // encodeClocks
 	calendar                                  string // calendarKey of the team when the durations were computed
 	firstB, resolB                            sql.NullInt64
 }
 
 // caseCols are the case row's columns a fact is made from.
-const caseCols = `id, team, market, category, channel, priority, owner_id, seller_id, created_at, first_response_at,
-	resolved_at, status, reopen_count, sla`
+// Escalated and repeat are read here too: an escalation and a repeat link
+// are written in the transaction of an event of their case (escalation.*,
+// case.created), whose facts are derived just before it commits.
+const caseCols = `c.id, c.team, c.market, c.category, c.channel, c.priority, c.owner_id, c.seller_id, c.created_at,
+	c.first_response_at, c.resolved_at, c.status, c.reopen_count, c.sla,
+	EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = c.id),
+	EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = c.id AND l.kind = 'repeat')`
 
 // scanFact reads a case row (caseCols) and derives its fact in cfg.
 func scanFact(sc interface{ Scan(...any) error }, cfg *desk.Config) (fact, error) {
@@ -51,7 +57,7 @@ func scanFact(sc interface{ Scan(...any) error }, cfg *desk.Config) (fact, error
 		status, stored          string
 	)
 	if err := sc.Scan(&f.caseID, &f.team, &f.market, &f.category, &f.channel, &f.priority, &f.ownerID, &f.sellerID,
-		&created, &first, &resolve, &status, &f.reopens, &stored); err != nil {
+		&created, &first, &resolve, &status, &f.reopens, &stored, &f.escalated, &f.repeat); err != nil {
 		return fact{}, err
 	}
 	f.created, f.first, f.resolved = created.Time, first.Ptr(), resolve.Ptr()
@@ -95,11 +101,11 @@ func (f *fact) args() []any {
 		return v.Int64
 	}
 	return []any{f.caseID, f.team, f.market, f.category, f.channel, f.priority, ownerID, sellerID, db.T(f.created),
-		tp(f.first), tp(f.resolved), f.active, f.reopens, f.clocks, f.calendar, ns(f.firstB), ns(f.resolB)}
+		tp(f.first), tp(f.resolved), f.active, f.reopens, f.escalated, f.repeat, f.clocks, f.calendar, ns(f.firstB), ns(f.resolB)}
 }
 
 const factCols = `case_id, team, market, category, channel, priority, owner_id, seller_id, created_at, first_response_at,
-	resolved_at, active, reopen_count, clocks, calendar, first_response_business_ns, resolution_business_ns`
+	resolved_at, active, reopen_count, escalated, repeat_contact, clocks, calendar, first_response_business_ns, resolution_business_ns`
 
 var factNCols = strings.Count(factCols, ",") + 1
 
@@ -114,7 +120,7 @@ func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error 
 		}
 		conflict = " ON CONFLICT (case_id) DO UPDATE SET " + strings.Join(set, ", ")
 	}
-	const perInsert = 500 // 17 columns: well under SQLite's 32766 parameters
+	const perInsert = 500 // 19 columns: well under SQLite's 32766 parameters
 	for len(fs) > 0 {
 		n := min(len(fs), perInsert)
 		args := make([]any, 0, n*factNCols)
@@ -175,7 +181,7 @@ func (p *pendingFacts) Flush(ctx context.Context, tx *db.Tx) error {
 	var fs []fact
 	for len(ids) > 0 {
 		n := min(len(ids), 500)
-		res, err := tx.Query(ctx, `SELECT `+caseCols+` FROM cases WHERE id IN (`+db.Placeholders(n)+`)`, ids[:n]...)
+		res, err := tx.Query(ctx, `SELECT `+caseCols+` FROM cases c WHERE c.id IN (`+db.Placeholders(n)+`)`, ids[:n]...)
 		if err != nil {
 			return fmt.Errorf("report facts: %w", err)
 		}

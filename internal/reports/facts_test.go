@@ -9,11 +9,14 @@ import (
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/app/apptest"
+	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/escalation"
 	"github.com/flare-desk/flare/internal/handoffs"
+	"github.com/flare-desk/flare/internal/intake"
 	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/sla"
 )
@@ -22,7 +25,7 @@ import (
 func facts(t *testing.T, d *db.DB) []string {
 	t.Helper()
 	rows, err := d.Query(context.Background(), `SELECT case_id, team, market, category, channel, priority, owner_id, seller_id,
-		created_at, first_response_at, resolved_at, active, reopen_count, clocks, calendar,
+		created_at, first_response_at, resolved_at, active, reopen_count, escalated, repeat_contact, clocks, calendar,
 		first_response_business_ns, resolution_business_ns FROM report_facts ORDER BY case_id`)
 	if err != nil {
 		t.Fatal(err)
@@ -30,7 +33,7 @@ func facts(t *testing.T, d *db.DB) []string {
 	defer rows.Close()
 	var out []string
 	for rows.Next() {
-		vs := make([]any, 17)
+		vs := make([]any, 19)
 		ps := make([]any, len(vs))
 		for i := range vs {
 			ps[i] = &vs[i]
@@ -143,7 +146,30 @@ func TestFactsStayEqualToARecomputation(t *testing.T) {
 			t.Fatal(err)
 		}
 		move(c, cases.StatusPendingRequester)
-		check("handoff and pending", false)
+		if _, err := f.App.Escalation.Escalate(ctx, agent, b.Number, escalation.Input{Reason: "The carrier does not answer."}, nil); err != nil {
+			t.Fatal(err)
+		}
+		check("handoff, pending and escalated", false)
+
+		// Two contacts from one requester: the second is linked as a repeat.
+		sys := auth.System("test")
+		for _, id := range []string{"1", "2"} {
+			if _, err := f.App.Intake.Submit(ctx, sys, intake.Submission{
+				Source: intake.Source{Channel: "web_form", Key: "webform", ExternalID: id},
+				Case: cases.CreateInput{Title: "Where is my parcel", Description: "The parcel never arrived.",
+					Category: "logistics/lost_parcel", Market: "GB", Requester: &cases.Requester{Name: "Ann Buyer", Email: "ann@example.com"}}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		var escalated, repeats int
+		if err := d.QueryRow(ctx, `SELECT SUM(CASE WHEN escalated THEN 1 ELSE 0 END), SUM(CASE WHEN repeat_contact THEN 1 ELSE 0 END)
+			FROM report_facts`).Scan(&escalated, &repeats); err != nil {
+			t.Fatal(err)
+		}
+		if escalated != 1 || repeats != 1 {
+			t.Fatalf("facts: %d escalated, %d repeats, want 1 and 1", escalated, repeats)
+		}
+		check("repeat contact", false)
 
 		// Past every first-response target: the timer breaches B's and C's clocks.
 		f.Clock.Advance(3 * 24 * time.Hour)

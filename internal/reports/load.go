@@ -128,9 +128,7 @@ func (s *Service) rows(ctx context.Context, cfg *desk.Config, f Filter, from, to
 	}
 	q := `SELECT f.team, f.market, f.category, f.channel, f.priority, COALESCE(u.email, ''), COALESCE(sl.tier, 0),
 		f.created_at, f.first_response_at, f.resolved_at, f.active, f.reopen_count, f.clocks, f.calendar,
-		f.first_response_business_ns, f.resolution_business_ns,
-		EXISTS (SELECT 1 FROM escalations e WHERE e.case_id = f.case_id),
-		EXISTS (SELECT 1 FROM case_links l WHERE l.case_id = f.case_id AND l.kind = 'repeat')
+		f.first_response_business_ns, f.resolution_business_ns, f.escalated, f.repeat_contact
 		FROM report_facts f LEFT JOIN users u ON u.id = f.owner_id LEFT JOIN sellers sl ON sl.external_id = f.seller_id
 		WHERE ` + where
 	res, err := s.db.Query(ctx, q, args...)

@@ -24,12 +24,16 @@ CREATE TABLE report_facts (
     resolved_at       {{.TS}},
     active            {{.Bool}} NOT NULL,
     reopen_count      INTEGER NOT NULL,
+    escalated         {{.Bool}} NOT NULL,
+    repeat_contact    {{.Bool}} NOT NULL,
     clocks            TEXT NOT NULL,
     calendar          TEXT NOT NULL,
     first_response_business_ns BIGINT,
     resolution_business_ns     BIGINT
 );
-CREATE INDEX report_facts_created ON report_facts (created_at);
+-- With the market, the live dashboard's intake counts are read from the
+-- index alone.
+CREATE INDEX report_facts_created ON report_facts (created_at, market);
 CREATE INDEX report_facts_resolved ON report_facts (resolved_at);
 CREATE INDEX report_facts_active ON report_facts (active, created_at);
 
