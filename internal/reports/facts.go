@@ -287,16 +287,26 @@ func encodeClocks(cs []Clock) string {
 	return b.String()
 }
 
-// decodeClocks reads encodeClocks's text.
-func decodeClocks(s string) ([]Clock, error) {
+// decodeClocks reads encodeClocks's text; intern gives the metric and
+// state names (nil: plain strings).
+func decodeClocks(s string, intern func(string) string) ([]Clock, error) {
 	if s == "" {
 		return nil, nil
 	}
-	parts := strings.Split(s, ";")
-	out := make([]Clock, len(parts))
-	for i, p := range parts {
-		f := strings.Fields(p)
-		if len(f) != 4 {
+	if intern == nil {
+		intern = func(s string) string { return s }
+	}
+	out := make([]Clock, 0, strings.Count(s, ";")+1)
+	for p := range strings.SplitSeq(s, ";") {
+		var f [4]string
+		rest, n := p, 0
+		for n < 4 && rest != "" {
+			var field string
+			field, rest, _ = strings.Cut(rest, " ")
+			f[n] = field
+			n++
+		}
+		if n != 4 || rest != "" {
 			return nil, fmt.Errorf("report facts: clock %q", p)
 		}
 		target, err1 := strconv.ParseInt(f[2], 10, 64)
@@ -304,8 +314,8 @@ func decodeClocks(s string) ([]Clock, error) {
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("report facts: clock %q", p)
 		}
-		out[i] = Clock{Metric: f[0], State: sla.ClockState(f[1]), Target: time.Duration(target) * time.Second,
-			Elapsed: time.Duration(elapsed) * time.Second}
+		out = append(out, Clock{Metric: intern(f[0]), State: sla.ClockState(intern(f[1])),
+			Target: time.Duration(target) * time.Second, Elapsed: time.Duration(elapsed) * time.Second})
 	}
 	return out, nil
 }
