@@ -109,8 +109,41 @@ const factCols = `case_id, team, market, category, channel, priority, owner_id, 
 
 var factNCols = strings.Count(factCols, ",") + 1
 
-// upsertFacts writes fs (a fresh fact replaces the stored one).
+// upsertFacts writes fs — a fresh fact replaces the stored one when
+// replace, else the stored one is kept — and moves the backlog counters
+// (report_backlog: active cases per market) by what changed.
 func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error {
+	type was struct {
+		market string
+		active bool
+	}
+	old := map[int64]was{}
+	if replace {
+		for start := 0; start < len(fs); start += 500 {
+			chunk := fs[start:min(start+500, len(fs))]
+			ids := make([]any, len(chunk))
+			for i := range chunk {
+				ids[i] = chunk[i].caseID
+			}
+			res, err := tx.Query(ctx, `SELECT case_id, market, active FROM report_facts WHERE case_id IN (`+db.Placeholders(len(ids))+`)`, ids...)
+			if err != nil {
+				return fmt.Errorf("report facts: %w", err)
+			}
+			for res.Next() {
+				var id int64
+				var w was
+				if err := res.Scan(&id, &w.market, &w.active); err != nil {
+					res.Close()
+					return fmt.Errorf("report facts: %w", err)
+				}
+				old[id] = w
+			}
+			res.Close()
+			if err := res.Err(); err != nil {
+				return fmt.Errorf("report facts: %w", err)
+			}
+		}
+	}
 	conflict := " ON CONFLICT (case_id) DO NOTHING"
 	if replace {
 		var set []string
@@ -120,19 +153,52 @@ func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error 
 		}
 		conflict = " ON CONFLICT (case_id) DO UPDATE SET " + strings.Join(set, ", ")
 	}
+	delta := map[string]int{}
 	const perInsert = 500 // 19 columns: well under SQLite's 32766 parameters
-	for len(fs) > 0 {
-		n := min(len(fs), perInsert)
+	for rest := fs; len(rest) > 0; {
+		n := min(len(rest), perInsert)
 		args := make([]any, 0, n*factNCols)
-		for i := range fs[:n] {
-			args = append(args, fs[i].args()...)
+		byID := make(map[int64]*fact, n)
+		for i := range rest[:n] {
+			args = append(args, rest[i].args()...)
+			byID[rest[i].caseID] = &rest[i]
 		}
 		row := "(" + db.Placeholders(factNCols) + ")"
-		q := "INSERT INTO report_facts (" + factCols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") + conflict
-		if _, err := tx.Exec(ctx, q, args...); err != nil {
+		q := "INSERT INTO report_facts (" + factCols + ") VALUES " + strings.TrimSuffix(strings.Repeat(row+", ", n), ", ") +
+			conflict + " RETURNING case_id"
+		res, err := tx.Query(ctx, q, args...)
+		if err != nil {
 			return fmt.Errorf("report facts: %w", err)
 		}
-		fs = fs[n:]
+		// The rows written: all when replacing, the new ones otherwise.
+		for res.Next() {
+			var id int64
+			if err := res.Scan(&id); err != nil {
+				res.Close()
+				return fmt.Errorf("report facts: %w", err)
+			}
+			f := byID[id]
+			if w, ok := old[id]; ok && w.active {
+				delta[w.market]--
+			}
+			if f != nil && f.active {
+				delta[f.market]++
+			}
+		}
+		res.Close()
+		if err := res.Err(); err != nil {
+			return fmt.Errorf("report facts: %w", err)
+		}
+		rest = rest[n:]
+	}
+	for market, d := range delta {
+		if d == 0 {
+			continue
+		}
+		if _, err := tx.Exec(ctx, `INSERT INTO report_backlog (market, active) VALUES (?, ?)
+			ON CONFLICT (market) DO UPDATE SET active = report_backlog.active + excluded.active`, market, d); err != nil {
+			return fmt.Errorf("report backlog: %w", err)
+		}
 	}
 	return nil
 }
