@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"sort"
 	"time"
 
 	"github.com/flare-desk/flare/internal/apperr"
@@ -312,14 +313,54 @@ func zoneOf(cfg *desk.Config, market string) *time.Location {
 // period too), the heat map in loc.
 func ComputeCharts(rows []Row, p Period, loc *time.Location) *Charts {
 	c := &Charts{Period: p, Zone: loc.String(), Days: []DayPoint{}, Categories: []Compare{}, TeamSLA: []TeamSLA{}}
-	for d := p.From; d.Before(p.To) && len(c.Days) < MaxChartDays; d = d.Add(24 * time.Hour) {
+	var days []Period
+	for d := p.From; d.Before(p.To) && len(days) < MaxChartDays; d = d.Add(24 * time.Hour) {
 		end := d.Add(24 * time.Hour)
 		if end.After(p.To) {
 			end = p.To
 		}
-		day := Period{d, end}
-		m := Compute(rows, day)
-		c.Days = append(c.Days, DayPoint{Day: d.UTC().Format(time.DateOnly), Intake: m.Intake, Resolved: m.Resolved, Backlog: m.Backlog})
+		days = append(days, Period{d, end})
+	}
+	// Each day's intake, resolved and backlog are Compute's over that day
+	// (TestChartDaysAreComputePerDay), counted in one pass over the rows
+	// rather than one per day: a row is in the backlog at the ends of a run
+	// of consecutive days (inBacklog), added as a difference array.
+	dayOf := func(t time.Time) int { // the day whose period holds t, or -1
+		k := sort.Search(len(days), func(k int) bool { return days[k].To.After(t) })
+		if k < len(days) && days[k].In(t) {
+			return k
+		}
+		return -1
+	}
+	intake, resolved := make([]int, len(days)), make([]int, len(days))
+	diff := make([]int, len(days)+1)
+	for i := range rows {
+		r := &rows[i]
+		if k := dayOf(r.CreatedAt); k >= 0 {
+			intake[k]++
+		}
+		if r.ResolvedAt != nil {
+			if k := dayOf(*r.ResolvedAt); k >= 0 {
+				resolved[k]++
+			}
+		}
+		// The first day whose end is after the creation; from it, the row
+		// is in the backlog until the last day that ends by its resolution.
+		first := sort.Search(len(days), func(k int) bool { return days[k].To.After(r.CreatedAt) })
+		if first == len(days) || !r.inBacklog(days[first].To) {
+			continue
+		}
+		last := len(days) - 1
+		if r.ResolvedAt != nil {
+			last = sort.Search(len(days), func(k int) bool { return !r.inBacklog(days[k].To) && k > first }) - 1
+		}
+		diff[first]++
+		diff[last+1]--
+	}
+	backlog := 0
+	for k, d := range days {
+		backlog += diff[k]
+		c.Days = append(c.Days, DayPoint{Day: d.From.UTC().Format(time.DateOnly), Intake: intake[k], Resolved: resolved[k], Backlog: backlog})
 	}
 	prev := p.Previous()
 	cats := map[string]*Compare{}

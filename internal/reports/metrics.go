@@ -194,7 +194,7 @@ func Compute(rows []Row, p Period) Metrics {
 				reopened++
 			}
 		}
-		if r.CreatedAt.Before(p.To) && (r.ResolvedAt == nil && r.Active || r.ResolvedAt != nil && !r.ResolvedAt.Before(p.To)) {
+		if r.inBacklog(p.To) {
 			m.Backlog++
 			age := p.To.Sub(r.CreatedAt)
 			for _, b := range AgeBuckets {
@@ -214,6 +214,12 @@ func Compute(rows []Row, p Period) Metrics {
 	m.EscalationRate = share(escalated, m.Intake)
 	m.RepeatRate = share(repeats, m.Intake)
 	return m
+}
+
+// inBacklog reports whether r is in the backlog at end: created before it
+// and not resolved by it (still being worked, or resolved only after).
+func (r *Row) inBacklog(end time.Time) bool {
+	return r.CreatedAt.Before(end) && (r.ResolvedAt == nil && r.Active || r.ResolvedAt != nil && !r.ResolvedAt.Before(end))
 }
 
 // business is the business time between from and to in the row's team
