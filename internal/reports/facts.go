@@ -340,15 +340,21 @@ func calendarKey(cfg *desk.Config, team string) string {
 	return "none"
 }
 
-// encodeClocks writes clocks as "metric state target_s elapsed_s", ";"
-// between: the fields the metrics read, exactly as stored on the case.
+// encodeClocks writes clocks as "metric state target_s elapsed_s due",
+// ";" between, due in Unix nanoseconds ("-" without one): the fields the
+// metrics and the review packs' breach causes read, exactly as stored on
+// the case.
 func encodeClocks(cs []Clock) string {
 	var b strings.Builder
 	for i, c := range cs {
 		if i > 0 {
 			b.WriteByte(';')
 		}
-		fmt.Fprintf(&b, "%s %s %d %d", c.Metric, c.State, int64(c.Target/time.Second), int64(c.Elapsed/time.Second))
+		due := "-"
+		if c.DueAt != nil {
+			due = strconv.FormatInt(c.DueAt.UnixNano(), 10)
+		}
+		fmt.Fprintf(&b, "%s %s %d %d %s", c.Metric, c.State, int64(c.Target/time.Second), int64(c.Elapsed/time.Second), due)
 	}
 	return b.String()
 }
@@ -364,15 +370,15 @@ func decodeClocks(s string, intern func(string) string) ([]Clock, error) {
 	}
 	out := make([]Clock, 0, strings.Count(s, ";")+1)
 	for p := range strings.SplitSeq(s, ";") {
-		var f [4]string
+		var f [5]string
 		rest, n := p, 0
-		for n < 4 && rest != "" {
+		for n < len(f) && rest != "" {
 			var field string
 			field, rest, _ = strings.Cut(rest, " ")
 			f[n] = field
 			n++
 		}
-		if n != 4 || rest != "" {
+		if n != len(f) || rest != "" {
 			return nil, fmt.Errorf("report facts: clock %q", p)
 		}
 		target, err1 := strconv.ParseInt(f[2], 10, 64)
@@ -380,8 +386,56 @@ func decodeClocks(s string, intern func(string) string) ([]Clock, error) {
 		if err1 != nil || err2 != nil {
 			return nil, fmt.Errorf("report facts: clock %q", p)
 		}
-		out = append(out, Clock{Metric: intern(f[0]), State: sla.ClockState(intern(f[1])),
-			Target: time.Duration(target) * time.Second, Elapsed: time.Duration(elapsed) * time.Second})
+		c := Clock{Metric: intern(f[0]), State: sla.ClockState(intern(f[1])),
+			Target: time.Duration(target) * time.Second, Elapsed: time.Duration(elapsed) * time.Second}
+		if f[4] != "-" {
+			ns, err := strconv.ParseInt(f[4], 10, 64)
+			if err != nil {
+				return nil, fmt.Errorf("report facts: clock %q", p)
+			}
+			due := time.Unix(0, ns).UTC()
+			c.DueAt = &due
+		}
+		out = append(out, c)
 	}
 	return out, nil
+}
+
+// Breach is an SLA clock that breached, of a case, with its due time.
+type Breach struct {
+	CaseID int64
+	Team   string // the case's owning team
+	Metric string
+	DueAt  time.Time
+}
+
+// Breaches reads the breached clocks of the cases created in [from, to)
+// (with a due time), from the report facts, in case order: for readers
+// that decide themselves who reads them (the review packs' breach causes).
+func (s *Service) Breaches(ctx context.Context, from, to time.Time) ([]Breach, error) {
+	res, err := s.db.Query(ctx, `SELECT case_id, team, clocks FROM report_facts
+		WHERE created_at >= ? AND created_at < ? AND clocks LIKE '%breached%' ORDER BY case_id`, db.T(from), db.T(to))
+	if err != nil {
+		return nil, fmt.Errorf("report breaches: %w", err)
+	}
+	defer res.Close()
+	var out []Breach
+	for res.Next() {
+		var b Breach
+		var clocks string
+		if err := res.Scan(&b.CaseID, &b.Team, &clocks); err != nil {
+			return nil, fmt.Errorf("report breaches: %w", err)
+		}
+		cs, err := decodeClocks(clocks, nil)
+		if err != nil {
+			return nil, err
+		}
+		for _, c := range cs {
+			if c.State == sla.ClockBreached && c.DueAt != nil {
+				b.Metric, b.DueAt = c.Metric, *c.DueAt
+				out = append(out, b)
+			}
+		}
+	}
+	return out, res.Err()
 }

@@ -212,6 +212,7 @@ func parseClocks(s string) ([]Clock, error) {
 		State    sla.ClockState `json:"state"`
 		TargetS  int64          `json:"target_s"`
 		ElapsedS int64          `json:"elapsed_s"`
+		DueAt    *time.Time     `json:"due_at"`
 	}
 	if s == "" || s == "null" {
 		return nil, nil
@@ -222,7 +223,7 @@ func parseClocks(s string) ([]Clock, error) {
 	out := make([]Clock, len(stored))
 	for i, c := range stored {
 		out[i] = Clock{Metric: c.Metric, State: c.State, Target: time.Duration(c.TargetS) * time.Second,
-			Elapsed: time.Duration(c.ElapsedS) * time.Second}
+			Elapsed: time.Duration(c.ElapsedS) * time.Second, DueAt: c.DueAt}
 	}
 	return out, nil
 }

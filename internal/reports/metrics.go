@@ -41,6 +41,7 @@ type Clock struct {
 	State   sla.ClockState
 	Target  time.Duration
 	Elapsed time.Duration
+	DueAt   *time.Time // when it fell or falls due (nil: not known)
 }
 
 // outcome is whether a clock met its target: met, breached, or not yet

@@ -44,6 +44,10 @@ CREATE TABLE report_backlog (
     active INTEGER NOT NULL
 );
 
+-- Escalation time per level reads the escalations started in the period.
+CREATE INDEX escalations_created ON escalations (created_at);
+
 -- +goose Down
+DROP INDEX IF EXISTS escalations_created;
 DROP TABLE IF EXISTS report_backlog;
 DROP TABLE IF EXISTS report_facts;
