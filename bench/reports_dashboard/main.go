@@ -169,17 +169,19 @@ func run(which, store string, n, days, reqs int) error {
 		}
 		defer pprof.StopCPUProfile()
 	}
-	fmt.Printf("%-36s %6s %9s %9s %9s %8s\n", "endpoint", "reqs", "p50 ms", "p99 ms", "max ms", "p99/base")
+	fmt.Printf("load average before the requests: %s\n", benchstore.LoadAvg())
+	fmt.Printf("%-36s %6s %9s %9s %9s %8s %10s\n", "endpoint", "reqs", "p50 ms", "p99 ms", "max ms", "p99/base", "CPU ms/req")
 	var baseP99 float64
 	for i, e := range endpoints {
 		var ds []time.Duration
+		var cpu time.Duration
 		began := time.Now()
 		// At most budget per endpoint (but at least 3 measured requests):
 		// the slow ones would otherwise take the run for hours.
 		for k := 0; k < reqs+2 && (k < 5 || time.Since(began) < budget); k++ {
 			req, _ := http.NewRequest(http.MethodGet, base+e.path, nil)
 			req.Header.Set("Authorization", "Bearer "+token)
-			t0 := time.Now()
+			t0, c0 := time.Now(), benchstore.CPUTime()
 			res, err := http.DefaultClient.Do(req)
 			if err != nil {
 				return err
@@ -191,6 +193,7 @@ func run(which, store string, n, days, reqs int) error {
 			}
 			if k >= 2 { // two warm-up requests
 				ds = append(ds, time.Since(t0))
+				cpu += benchstore.CPUTime() - c0
 			}
 		}
 		slices.Sort(ds)
@@ -201,7 +204,9 @@ func run(which, store string, n, days, reqs int) error {
 		if i == 0 {
 			baseP99 = p99
 		}
-		fmt.Printf("%-36s %6d %9.1f %9.1f %9.1f %8.1f\n", e.name, len(ds), q(0.5), p99, float64(ds[len(ds)-1].Microseconds())/1000, p99/baseP99)
+		fmt.Printf("%-36s %6d %9.1f %9.1f %9.1f %8.1f %10.1f\n", e.name, len(ds), q(0.5), p99, float64(ds[len(ds)-1].Microseconds())/1000, p99/baseP99,
+			float64(cpu.Microseconds())/1000/float64(len(ds)))
 	}
+	fmt.Printf("load average after the requests: %s\n", benchstore.LoadAvg())
 	return nil
 }

@@ -10,6 +10,9 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
+	"strings"
+	"syscall"
+	"time"
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/db"
@@ -93,4 +96,23 @@ func MarkFilled(path, recipe string) error {
 		return fmt.Errorf("benchstore: %w", err)
 	}
 	return nil
+}
+
+// CPUTime is the user and system CPU time this process has used: beside
+// wall-clock figures on a shared machine, the code's own cost.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// LoadAvg is the machine's load averages (Linux /proc/loadavg), for the record.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }
