@@ -6,6 +6,8 @@ import (
 	"encoding/json"
 	"fmt"
 	"hash/fnv"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -191,7 +193,10 @@ func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error 
 		}
 		rest = rest[n:]
 	}
-	for market, d := range delta {
+	// In market order: two transactions moving the same markets lock
+	// their counter rows in the same order (PostgreSQL), never crosswise.
+	for _, market := range slices.Sorted(maps.Keys(delta)) {
+		d := delta[market]
 		if d == 0 {
 			continue
 		}
