@@ -241,7 +241,7 @@ func (p *pendingFacts) Flush(ctx context.Context, tx *db.Tx) error {
 		return nil
 	}
 	ids := make([]any, 0, len(p.ids))
-	for id := range p.ids {
+	for _, id := range slices.Sorted(maps.Keys(p.ids)) { // in id order, as the case batches lock them
 		ids = append(ids, id)
 	}
 	p.ids = map[int64]bool{}
