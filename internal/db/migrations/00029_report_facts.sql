@@ -11,7 +11,9 @@
 
 -- +goose Up
 CREATE TABLE report_facts (
-    case_id           BIGINT PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
+    -- INTEGER PRIMARY KEY on SQLite is the rowid itself: the indexes lead
+    -- straight to the row, with no second index between.
+    case_id           {{if .SQLite}}INTEGER{{else}}BIGINT{{end}} PRIMARY KEY REFERENCES cases (id) ON DELETE CASCADE,
     team              TEXT NOT NULL,
     market            TEXT NOT NULL,
     category          TEXT NOT NULL,
