@@ -173,6 +173,7 @@ func Wire(d *db.DB, dk *desk.Service, c clock.Clock, log *slog.Logger, bus *even
 	}
 	cs.Intake = intake.New(d, dk, cs.Cases, c, log) // every channel's cases come through it
 	cs.Reports = reports.New(d, dk, cs.Cases, c)
+	cs.Reports.Register(cs.Cases.Bus())                                     // the report facts, kept in each case's transaction
 	cs.Attachments = attachments.New(d, cs.Cases, c, attachments.Options{}) // New configures it from Options
 	cs.Merge = merge.New(d, cs.Cases, c)                                    // agents merge a case into another
 	cs.Macros = macros.New(d, dk, cs.Cases, c)                              // saved replies and multi-action macros
@@ -250,6 +251,13 @@ func New(d *db.DB, opt Options) (*App, error) {
 // Start starts background work: the job queue's workers, the search
 // indexer, and the SLA and escalation deadline timers.
 func (a *App) Start(ctx context.Context) error {
+	// The report facts of cases written before they were kept (once, after
+	// migration 00029; a no-op after).
+	if n, err := a.Reports.SyncFacts(ctx); err != nil {
+		return err
+	} else if n > 0 {
+		a.Log.Info("report facts written", "cases", n)
+	}
 	if err := a.Jobs.Start(ctx); err != nil {
 		return err
 	}

@@ -2,6 +2,7 @@ package reports_test
 
 import (
 	"context"
+	"math/rand/v2"
 	"testing"
 	"time"
 
@@ -132,6 +133,48 @@ func TestComputeCharts(t *testing.T) {
 	// In Berlin (UTC+1) Tuesday 23:30 UTC is Wednesday 00:30.
 	if c := reports.ComputeCharts(rows, p, must(time.LoadLocation("Europe/Berlin"))); c.Heat[2][0] != 1 || c.Heat[0][10] != 2 {
 		t.Fatalf("Berlin heat %v", c.Heat)
+	}
+}
+
+// The charts' daily series, counted in one pass, is Compute's intake,
+// resolved and backlog over each day, on rows around and across the days:
+// created before, in and after the period, resolved on day ends, never,
+// inactive without a resolution, and a last day cut short.
+func TestChartDaysAreComputePerDay(t *testing.T) {
+	from := at("2026-11-02T00:00:00Z")
+	p := reports.Period{From: from, To: from.Add(5*24*time.Hour + 7*time.Hour)}
+	r := rand.New(rand.NewPCG(1, 2))
+	var rows []reports.Row
+	instant := func() time.Time {
+		if r.IntN(5) == 0 { // exactly on a day's boundary
+			return from.Add(time.Duration(r.IntN(9)-2) * 24 * time.Hour)
+		}
+		return from.Add(time.Duration(r.Int64N(int64(9*24*time.Hour))) - 2*24*time.Hour)
+	}
+	for range 3000 {
+		row := reports.Row{CreatedAt: instant(), Active: r.IntN(3) > 0}
+		if r.IntN(2) == 0 {
+			res := instant()
+			if res.Before(row.CreatedAt) {
+				res = row.CreatedAt.Add(time.Duration(r.IntN(3)) * 24 * time.Hour)
+			}
+			row.ResolvedAt, row.Active = &res, false
+		}
+		rows = append(rows, row)
+	}
+	c := reports.ComputeCharts(rows, p, time.UTC)
+	if len(c.Days) != 6 {
+		t.Fatalf("%d days, want 6", len(c.Days))
+	}
+	for k, d := range c.Days {
+		day := reports.Period{From: from.Add(time.Duration(k) * 24 * time.Hour), To: from.Add(time.Duration(k+1) * 24 * time.Hour)}
+		if day.To.After(p.To) {
+			day.To = p.To
+		}
+		m := reports.Compute(rows, day)
+		if d.Intake != m.Intake || d.Resolved != m.Resolved || d.Backlog != m.Backlog {
+			t.Fatalf("day %d: %+v, Compute gives intake %d resolved %d backlog %d", k, d, m.Intake, m.Resolved, m.Backlog)
+		}
 	}
 }
 

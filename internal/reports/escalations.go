@@ -77,7 +77,7 @@ func (s *Service) Escalations(ctx context.Context, actor auth.Actor, f Filter) (
 	}
 	where, args := `e.created_at >= ? AND e.created_at < ?`, []any{db.T(f.Period.From), db.T(f.Period.To)}
 	for _, eq := range []struct{ col, v string }{{"c.market", f.Market}, {"c.team", f.Team}, {"c.category", f.Category},
-		{"c.channel", f.Channel}, {"c.priority", f.Priority}} {
+		{"c.channel", f.Channel}, {"c.priority", f.Priority}} { // c: the case's report facts
 		if eq.v != "" {
 			where += " AND " + eq.col + " = ?"
 			args = append(args, eq.v)
@@ -87,8 +87,10 @@ func (s *Service) Escalations(ctx context.Context, actor auth.Actor, f Filter) (
 		where += " AND c.seller_id IN (SELECT external_id FROM sellers WHERE tier = ?)"
 		args = append(args, f.Tier)
 	}
+	// escalations_created (migration 00029) finds the period's; the narrow
+	// facts give their cases' slice.
 	res, err := s.db.Query(ctx, `SELECT e.level, e.created_at, e.acked_at, e.closed_at FROM escalations e
-		JOIN cases c ON c.id = e.case_id WHERE `+where, args...)
+		JOIN report_facts c ON c.case_id = e.case_id WHERE `+where, args...)
 	if err != nil {
 		return nil, fmt.Errorf("escalation times: %w", err)
 	}

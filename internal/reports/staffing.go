@@ -114,7 +114,8 @@ func (s *Service) Staffing(ctx context.Context, actor auth.Actor, weeks int, mar
 		v.Categories = append(v.Categories, a)
 	}
 
-	q := `SELECT market, category, created_at FROM cases WHERE created_at >= ? AND created_at < ?`
+	// The intake from the narrow report facts rather than the case rows.
+	q := `SELECT market, category, created_at FROM report_facts WHERE created_at >= ? AND created_at < ?`
 	args := []any{db.T(from), db.T(now)}
 	if market != "" {
 		q += ` AND market = ?`
@@ -191,7 +192,7 @@ func (s *Service) Staffing(ctx context.Context, actor auth.Actor, weeks int, mar
 // category; categories with fewer than minAHTSamples gaps are not measured.
 func (s *Service) handlingTimes(ctx context.Context, from, to time.Time) (map[string]CategoryAHT, error) {
 	res, err := s.db.Query(ctx, `SELECT cc.author_id, cc.created_at, c.category FROM case_comments cc
-		JOIN cases c ON c.id = cc.case_id JOIN users u ON u.id = cc.author_id
+		JOIN report_facts c ON c.case_id = cc.case_id JOIN users u ON u.id = cc.author_id
 		WHERE cc.internal = ? AND cc.created_at >= ? AND cc.created_at < ? AND u.role IN ('agent', 'lead')
 		ORDER BY cc.author_id, cc.created_at, cc.id`, false, db.T(from), db.T(to))
 	if err != nil {

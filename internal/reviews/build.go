@@ -2,7 +2,6 @@ package reviews
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"math"
 	"slices"
@@ -82,43 +81,10 @@ func sectionsOf(c Cadence) []string {
 // in p, at its deadline: an open handoff's receiving team, else the team
 // that owns the case.
 func (s *Service) breaches(ctx context.Context, p Period) (Breaches, error) {
-	type breached struct {
-		caseID int64
-		team   string
-		due    time.Time
-	}
-	rows, err := s.db.Query(ctx, `SELECT id, team, sla FROM cases WHERE created_at >= ? AND created_at < ? AND sla LIKE '%breached%'`,
-		db.T(p.From), db.T(p.To))
+	// The breached clocks from the report facts (not the full case rows).
+	list, err := s.reports.Breaches(ctx, p.From, p.To)
 	if err != nil {
-		return Breaches{}, fmt.Errorf("review pack: breaches: %w", err)
-	}
-	var list []breached
-	for rows.Next() {
-		var (
-			id          int64
-			team, clock string
-		)
-		if err := rows.Scan(&id, &team, &clock); err != nil {
-			rows.Close()
-			return Breaches{}, fmt.Errorf("review pack: breaches: %w", err)
-		}
-		var clocks []struct {
-			State string     `json:"state"`
-			DueAt *time.Time `json:"due_at"`
-		}
-		if err := json.Unmarshal([]byte(clock), &clocks); err != nil {
-			rows.Close()
-			return Breaches{}, fmt.Errorf("review pack: stored clocks: %w", err)
-		}
-		for _, c := range clocks {
-			if c.State == "breached" && c.DueAt != nil {
-				list = append(list, breached{id, team, *c.DueAt})
-			}
-		}
-	}
-	rows.Close()
-	if err := rows.Err(); err != nil {
-		return Breaches{}, fmt.Errorf("review pack: breaches: %w", err)
+		return Breaches{}, fmt.Errorf("review pack: %w", err)
 	}
 	// The handoffs of those cases, by case.
 	type hold struct {
@@ -126,37 +92,50 @@ func (s *Service) breaches(ctx context.Context, p Period) (Breaches, error) {
 		from, closed time.Time
 	}
 	holds := map[int64][]hold{}
-	hr, err := s.db.Query(ctx, `SELECT h.case_id, h.to_team, h.created_at, h.closed_at FROM handoffs h JOIN cases c ON c.id = h.case_id
-		WHERE c.created_at >= ? AND c.created_at < ? AND c.sla LIKE '%breached%'`, db.T(p.From), db.T(p.To))
-	if err != nil {
-		return Breaches{}, fmt.Errorf("review pack: breach handoffs: %w", err)
+	var ids []any
+	for i, b := range list {
+		if i == 0 || list[i-1].CaseID != b.CaseID {
+			ids = append(ids, b.CaseID)
+		}
 	}
-	for hr.Next() {
-		var (
-			id       int64
-			team     string
-			from, to db.Time
-		)
-		if err := hr.Scan(&id, &team, &from, &to); err != nil {
-			hr.Close()
+	for len(ids) > 0 {
+		n := min(len(ids), 500)
+		hr, err := s.db.Query(ctx, `SELECT case_id, to_team, created_at, closed_at FROM handoffs WHERE case_id IN (`+
+			db.Placeholders(n)+`)`, ids[:n]...)
+		if err != nil {
 			return Breaches{}, fmt.Errorf("review pack: breach handoffs: %w", err)
 		}
-		holds[id] = append(holds[id], hold{team, from.Time, to.Time})
+		for hr.Next() {
+			var (
+				id       int64
+				team     string
+				from, to db.Time
+			)
+			if err := hr.Scan(&id, &team, &from, &to); err != nil {
+				hr.Close()
+				return Breaches{}, fmt.Errorf("review pack: breach handoffs: %w", err)
+			}
+			holds[id] = append(holds[id], hold{team, from.Time, to.Time})
+		}
+		hr.Close()
+		if err := hr.Err(); err != nil {
+			return Breaches{}, fmt.Errorf("review pack: breach handoffs: %w", err)
+		}
+		ids = ids[n:]
 	}
-	hr.Close()
 	causes, teams := map[string]int{}, map[string]int{}
 	for _, b := range list {
-		cause := "with " + b.team
-		for _, h := range holds[b.caseID] {
-			if !h.from.After(b.due) && (h.closed.IsZero() || h.closed.After(b.due)) {
+		cause := "with " + b.Team
+		for _, h := range holds[b.CaseID] {
+			if !h.from.After(b.DueAt) && (h.closed.IsZero() || h.closed.After(b.DueAt)) {
 				cause = "handoff to " + h.team
 				break
 			}
 		}
 		causes[cause]++
-		teams[b.team]++
+		teams[b.Team]++
 	}
-	return Breaches{Causes: counts(causes, topN), ByTeam: counts(teams, 0)}, hr.Err()
+	return Breaches{Causes: counts(causes, topN), ByTeam: counts(teams, 0)}, nil
 }
 
 // escalations summarises the escalations started in p (and counts the

@@ -5,11 +5,14 @@ import (
 	"context"
 	"crypto/rand"
 	"encoding/hex"
+	"errors"
 	"fmt"
 	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
+	"time"
 
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/db"
@@ -92,4 +95,64 @@ func OpenKept(ctx context.Context, which, name string) (*db.DB, func(), error) {
 		return nil, nil, err
 	}
 	return d, func() { d.Close() }, app.Migrate(ctx, d)
+}
+
+// OpenFilled opens the SQLite store file path, migrated, for a benchmark
+// that keeps it across runs. filled reports whether it holds a finished
+// fill of recipe: the caller fills it when not, then calls MarkFilled. A
+// file without the mark is an interrupted fill and is started again; one
+// filled by another recipe is an error rather than silently different
+// figures. Migrating a kept store applies the migrations added since.
+func OpenFilled(ctx context.Context, path, recipe string) (d *db.DB, filled bool, err error) {
+	got, err := os.ReadFile(path + ".fill")
+	switch {
+	case err == nil && string(got) != recipe:
+		return nil, false, fmt.Errorf("benchstore: %s was filled as %q, not %q: remove it or name another file", path, got, recipe)
+	case err == nil:
+		filled = true
+	case errors.Is(err, os.ErrNotExist):
+		for _, f := range []string{path, path + "-wal", path + "-shm"} {
+			if err := os.Remove(f); err != nil && !errors.Is(err, os.ErrNotExist) {
+				return nil, false, fmt.Errorf("benchstore: %w", err)
+			}
+		}
+	default:
+		return nil, false, fmt.Errorf("benchstore: %w", err)
+	}
+	d, err = db.Open(ctx, "sqlite:"+path)
+	if err != nil {
+		return nil, false, err
+	}
+	if err := app.Migrate(ctx, d); err != nil {
+		d.Close()
+		return nil, false, err
+	}
+	return d, filled, nil
+}
+
+// MarkFilled records that path holds a finished fill of recipe.
+func MarkFilled(path, recipe string) error {
+	if err := os.WriteFile(path+".fill", []byte(recipe), 0o644); err != nil {
+		return fmt.Errorf("benchstore: %w", err)
+	}
+	return nil
+}
+
+// CPUTime is the user and system CPU time this process has used: beside
+// wall-clock figures on a shared machine, the code's own cost.
+func CPUTime() time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		return 0
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
+}
+
+// LoadAvg is the machine's load averages (Linux /proc/loadavg), for the record.
+func LoadAvg() string {
+	b, err := os.ReadFile("/proc/loadavg")
+	if err != nil {
+		return "?"
+	}
+	return strings.Join(strings.Fields(string(b))[:3], " ")
 }

@@ -25,6 +25,15 @@ import (
 	"github.com/flare-desk/flare/internal/desk"
 )
 
+// BenchEnd is where the report benchmarks' histories end (bench/pack and
+// bench/reports_dashboard), so that one kept store serves both.
+var BenchEnd = time.Date(2026, 11, 30, 15, 0, 0, 0, time.UTC)
+
+// Recipe names a fill of the desk demo.Desk(1), for benchstore.OpenFilled.
+func Recipe(cases, days int, seed int64, end time.Time) string {
+	return fmt.Sprintf("history v1 demo.Desk(1) cases=%d days=%d seed=%d end=%s", cases, days, seed, end.UTC().Format(time.RFC3339))
+}
+
 // Options sizes the history.
 type Options struct {
 	Cases int       // how many cases
