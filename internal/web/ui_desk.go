@@ -1,7 +1,9 @@
 package web
 
 import (
+	"errors"
 	"fmt"
+	"io"
 	"net/http"
 	"slices"
 	"strconv"
@@ -97,10 +99,11 @@ func (u *ui) postDeskImpact(w http.ResponseWriter, r *http.Request, a auth.Actor
 	if err != nil {
 		return err
 	}
-	if err := r.ParseForm(); err != nil {
-		return badRequest("Send the form as application/x-www-form-urlencoded.")
+	proposal, err := proposalFromForm(r)
+	if err != nil {
+		return err
 	}
-	d.Proposal = r.PostFormValue("yaml")
+	d.Proposal = proposal
 	d.Days = 30
 	days, err := whatIfDays(r.PostFormValue("days"))
 	if err != nil {
@@ -109,7 +112,7 @@ func (u *ui) postDeskImpact(w http.ResponseWriter, r *http.Request, a auth.Actor
 	}
 	d.Days = days
 	if strings.TrimSpace(d.Proposal) == "" {
-		d.Error = "Paste the proposed desk document."
+		d.Error = "Paste the proposed desk document or choose its file."
 		return u.renderDesk(w, r, a, http.StatusUnprocessableEntity, d)
 	}
 	im, err := whatIf(u.s, r, a, []byte(d.Proposal), days)
@@ -126,6 +129,40 @@ func (u *ui) postDeskImpact(w http.ResponseWriter, r *http.Request, a auth.Actor
 	}
 	d.Impact = layoutImpact(im)
 	return u.renderDesk(w, r, a, http.StatusOK, d)
+}
+
+// proposalFromForm reads the proposal: an uploaded file, else the pasted
+// text. The page sends multipart, which the edge's 100,000-character limit
+// on form values does not cut short (a desk with its sellers is larger);
+// desk's parser applies the input rules to the document.
+func proposalFromForm(r *http.Request) (string, error) {
+	if mediaType(r.Header.Get("Content-Type")) != "multipart/form-data" {
+		if err := r.ParseForm(); err != nil {
+			return "", badRequest("Send the form as multipart/form-data.")
+		}
+		return r.PostFormValue("yaml"), nil
+	}
+	if err := r.ParseMultipartForm(1 << 20); err != nil { // parts over 1 MiB wait in temporary files
+		var mbe *http.MaxBytesError
+		if errors.As(err, &mbe) {
+			return "", err
+		}
+		return "", badRequest("Send the form as multipart/form-data.")
+	}
+	defer func() { _ = r.MultipartForm.RemoveAll() }()
+	f, _, err := r.FormFile("file")
+	if errors.Is(err, http.ErrMissingFile) {
+		return r.PostFormValue("yaml"), nil
+	}
+	if err != nil {
+		return "", badRequest("The uploaded file could not be read.")
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, desk.MaxDocumentSize+1))
+	if err != nil {
+		return "", fmt.Errorf("desk page: read the upload: %w", err)
+	}
+	return string(b), nil
 }
 
 // whatIf parses a proposal as PUT /api/v1/desk does and replays it.

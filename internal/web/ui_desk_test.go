@@ -1,8 +1,11 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
+	"mime/multipart"
 	"net/url"
 	"regexp"
 	"strings"
@@ -79,6 +82,31 @@ func TestDeskAdminPage(t *testing.T) {
 		if r.status != 200 || m == nil || string(m[1]) == "0" || !strings.Contains(string(r.body), "logistics → payments: ") ||
 			!strings.Contains(string(r.body), `id="impact-by-team"`) || !strings.Contains(string(r.body), `id="impact-by-market"`) {
 			t.Fatalf("what-if: %d, changed team %q\n%s", r.status, m, r.body)
+		}
+		// The browser sends multipart: a file, here larger than the edge's
+		// limit on a form value, gives the same answer.
+		for i := range 2000 {
+			s := cfg.Sellers[0]
+			s.ID, s.Name = fmt.Sprintf("S-%d", 50000+i), fmt.Sprintf("Padding seller %d", i)
+			cfg.Sellers = append(cfg.Sellers, s)
+		}
+		big, err := desk.Marshal(cfg)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(big) <= 100_000 {
+			t.Fatalf("the large proposal has %d bytes", len(big))
+		}
+		var buf bytes.Buffer
+		mw := multipart.NewWriter(&buf)
+		_ = mw.WriteField("days", "30")
+		_ = mw.WriteField("yaml", "")
+		fw, _ := mw.CreateFormFile("file", "desk.yaml")
+		_, _ = fw.Write(big)
+		_ = mw.Close()
+		r = e.do("admin", "POST", "/admin/desk/impact", buf.String(), "Content-Type", mw.FormDataContentType())
+		if m2 := regexp.MustCompile(`id="impact-changed-team">(\d+)<`).FindSubmatch(r.body); r.status != 200 || m2 == nil || string(m2[1]) != string(m[1]) {
+			t.Fatalf("what-if of an uploaded file: %d, changed team %q, want %s\n%.2000s", r.status, m2, m[1], r.body)
 		}
 		// The API gives the same answer as JSON.
 		r = e.do("admin", "POST", "/api/v1/desk/impact?days=30", string(proposal), "Content-Type", "application/yaml")
