@@ -593,6 +593,15 @@ func (s *Service) ApplyDocument(ctx context.Context, actor auth.Actor, now time.
 	return &res, nil
 }
 
+// Proposal parses data as ApplyDocument does, with the same validation,
+// and applies nothing: the document a what-if replays. Only admins may.
+func (s *Service) Proposal(ctx context.Context, actor auth.Actor, data []byte) (*Config, error) {
+	if !actor.Can(auth.PermDeskWrite) {
+		return nil, &apperr.Forbidden{Detail: "only admins can change the desk configuration"}
+	}
+	return s.schema.Parse(bytes.TrimSpace(data))
+}
+
 // ExportFor is Export for actor: the whole document, users and sellers
 // included, is for admins and leads.
 func (s *Service) ExportFor(ctx context.Context, actor auth.Actor) (*Config, error) {

@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"strings"
 
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/desk"
 )
@@ -53,5 +54,33 @@ func (s *Server) putDesk(w http.ResponseWriter, r *http.Request, a auth.Actor) e
 		return nil
 	}
 	writeJSON(w, http.StatusOK, res)
+	return nil
+}
+
+// deskImpact answers what a proposed desk document (the body, YAML or JSON)
+// would have done to the cases of the last ?days= (default 30, 1–90): the
+// what-if of `flare desk impact`. It never writes.
+func (s *Server) deskImpact(w http.ResponseWriter, r *http.Request, a auth.Actor) error {
+	switch mediaType(r.Header.Get("Content-Type")) {
+	case "application/yaml", "application/x-yaml", "text/yaml", "application/json", "":
+	default:
+		return problem(http.StatusUnsupportedMediaType, "unsupported-media-type", "Unsupported media type", "Send the desk document as application/yaml (JSON is YAML too).")
+	}
+	if !a.Can(auth.PermDeskWrite) { // before the body is read
+		return &apperr.Forbidden{Detail: "only admins can change the desk configuration"}
+	}
+	days, err := whatIfDays(r.URL.Query().Get("days"))
+	if err != nil {
+		return err
+	}
+	body, err := io.ReadAll(r.Body)
+	if err != nil {
+		return err
+	}
+	im, err := whatIf(s, r, a, body, days)
+	if err != nil {
+		return err
+	}
+	writeJSON(w, http.StatusOK, im)
 	return nil
 }

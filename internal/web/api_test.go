@@ -184,6 +184,7 @@ func TestEndpointRoles(t *testing.T) {
 			{"view delete", "DELETE", "/api/v1/views/999999", nil, []int{404, 404, 404, 404, 404, 404, 401}, false},
 			{"desk read", "GET", "/api/v1/desk", nil, []int{200, 200, 403, 403, 403, 403, 401}, false},
 			{"desk dry run", "PUT", "/api/v1/desk?dry_run=true", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
+			{"desk what-if", "POST", "/api/v1/desk/impact?days=7", string(deskYAML), []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"audit", "GET", "/api/v1/audit", nil, []int{200, 403, 403, 403, 403, 403, 401}, false},
 			{"sla breaches", "GET", "/api/v1/sla/breaches?kind=breach", nil, []int{200, 200, 200, 200, 200, 200, 401}, false},
 			{"report metrics", "GET", "/api/v1/reports/metrics?from=2026-10-26&to=2026-11-02&by=team", nil, []int{200, 200, 403, 403, 200, 200, 401}, false},

@@ -84,6 +84,7 @@ func (s *Server) registerRoutes() {
 	// the desk document (api_desk.go) and the audit log (api_audit.go)
 	s.api("GET", "/desk", s.getDesk)
 	s.api("PUT", "/desk", s.putDesk)
+	s.api("POST", "/desk/impact", s.deskImpact)
 	s.api("GET", "/audit", s.listAudit)
 	// attachments (api_attachments.go): a case's files, downloads, uploads
 	s.api("GET", "/cases/{ref}/attachments", s.listAttachments)
@@ -303,6 +304,13 @@ func (s *Server) registerRoutes() {
 	// CSV import (ui_import.go, admins)
 	m.HandleFunc("GET /admin/import", u.page(u.importPage))
 	m.HandleFunc("POST /admin/import", u.page(u.postImport))
+	// the desk admin page and its what-if (ui_desk.go, admins); the what-if never writes
+	m.HandleFunc("GET /admin/desk", u.page(u.deskPage))
+	m.HandleFunc("POST /admin/desk/impact", u.page(u.postDeskImpact))
+	m.HandleFunc("GET /admin/desk/impact", func(w http.ResponseWriter, r *http.Request) {
+		// After signing in, a form post comes back as a GET of its address.
+		http.Redirect(w, r, "/admin/desk", http.StatusSeeOther)
+	})
 	// problems (ui_problems.go): the list, a problem's page, the case page's similar panel and suggestion
 	m.HandleFunc("GET /problems", u.page(u.problemsPage))
 	m.HandleFunc("POST /problems/new", u.page(u.postNewProblem))

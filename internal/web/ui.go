@@ -43,7 +43,7 @@ type ui struct {
 // and the parts (part_*.html) pages share.
 var pageNames = []string{"login", "queue", "new", "case", "error", "handoffs", "team", "explain", "oncall", "escalations",
 	"notifications", "webhooks", "incidents", "incident", "action_items", "portal", "portal_new", "portal_request", "import", "problems", "problem", "signals", "alerts",
-	"dashboard", "reports", "staffing", "settings", "packs", "pack"}
+	"dashboard", "reports", "staffing", "settings", "packs", "pack", "desk"}
 
 func newUI(s *Server) (*ui, error) {
 	sub, err := fs.Sub(staticFS, "static")
