@@ -46,15 +46,12 @@ func void[T any](a chromedp.Action[T]) chromedp.Action[chromedp.Void] {
 	return chromedp.Func(func(ctx context.Context, tg *chromedp.Target) error { _, err := a(ctx, tg); return err })
 }
 
-// TestUIBrowserLiveKeyboard drives the shell in Chromium: a case created
-// through the API shows in the open queue within 2 s without a reload;
-// j/k/Enter, r, n, a, ?, Ctrl+K; presence on a case; times in the user's
-// zone; the phone layout; and axe-core on the main screens.
-func TestUIBrowserLiveKeyboard(t *testing.T) {
-	ctx := newBrowser(t, 90*time.Second)
+// newLiveUIEnv is the UI test desk with its queue seeded, served with live
+// pages. The pages' open streams would keep the server's Close waiting, so
+// their connections are cut first.
+func newLiveUIEnv(t *testing.T) *uiEnv {
+	t.Helper()
 	e := newUIEnv(t)
-	// The same app served with live pages; the page's open stream would
-	// keep the server's Close waiting, so its connections are cut first.
 	ls, err := New(e.app, Options{Live: true})
 	if err != nil {
 		t.Fatal(err)
@@ -63,12 +60,22 @@ func TestUIBrowserLiveKeyboard(t *testing.T) {
 	t.Cleanup(e.srv.Close)
 	t.Cleanup(e.srv.CloseClientConnections)
 	seedQueue(t, e)
+	return e
+}
+
+// TestUIBrowserLiveKeyboard drives the shell in Chromium: a case created
+// through the API shows in the open queue within 2 s without a reload;
+// j/k/Enter, r, n, a, ?, Ctrl+K; presence on a case; times in the user's
+// zone; the phone layout; and axe-core on the main screens.
+func TestUIBrowserLiveKeyboard(t *testing.T) {
+	ctx := newBrowser(t, 90*time.Second)
+	e := newLiveUIEnv(t)
 	bg := context.Background()
 	if _, err := e.app.Prefs.Set(bg, e.lead.UserID, prefs.Prefs{TimeZone: "America/New_York"}); err != nil {
 		t.Fatal(err)
 	}
 	var leadTok, bobTok string
-	err = e.app.DB.InTx(bg, func(tx *db.Tx) error {
+	err := e.app.DB.InTx(bg, func(tx *db.Tx) error {
 		var err error
 		if leadTok, _, err = auth.CreateToken(bg, tx, e.app.Clock.Now(), e.lead.UserID, "live test"); err != nil {
 			return err

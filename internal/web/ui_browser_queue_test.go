@@ -5,7 +5,6 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
-	"net/http/httptest"
 	"net/url"
 	"regexp"
 	"strings"
@@ -26,18 +25,10 @@ import (
 // its count), reopened, counts that follow new cases, deleted.
 func TestUIBrowserQueueWork(t *testing.T) {
 	ctx := newBrowser(t, 120*time.Second)
-	e := newUIEnv(t)
-	ls, err := New(e.app, Options{Live: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(ls.Handler())
-	t.Cleanup(e.srv.Close)
-	t.Cleanup(e.srv.CloseClientConnections)
-	seedQueue(t, e)
+	e := newLiveUIEnv(t)
 	bg := context.Background()
 	var tok string
-	err = e.app.DB.InTx(bg, func(tx *db.Tx) error {
+	err := e.app.DB.InTx(bg, func(tx *db.Tx) error {
 		var err error
 		if tok, _, err = auth.CreateToken(bg, tx, e.app.Clock.Now(), e.lead.UserID, "queue test"); err != nil {
 			return err

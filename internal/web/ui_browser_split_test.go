@@ -3,7 +3,6 @@ package web
 import (
 	"context"
 	"fmt"
-	"net/http/httptest"
 	"net/url"
 	"slices"
 	"strings"
@@ -25,17 +24,7 @@ import (
 // script needed).
 func TestUIBrowserSplitLayout(t *testing.T) {
 	ctx := newBrowser(t, 90*time.Second)
-	e := newUIEnv(t)
-	// Served with live pages; the page's open stream would keep the
-	// server's Close waiting, so its connections are cut first.
-	ls, err := New(e.app, Options{Live: true})
-	if err != nil {
-		t.Fatal(err)
-	}
-	e.srv = httptest.NewServer(ls.Handler())
-	t.Cleanup(e.srv.Close)
-	t.Cleanup(e.srv.CloseClientConnections)
-	seedQueue(t, e)
+	e := newLiveUIEnv(t)
 	problems := watchConsole(ctx)
 	do := func(what string, steps ...chromedp.Action[chromedp.Void]) {
 		t.Helper()
