@@ -21,7 +21,6 @@ import (
 	"log/slog"
 	"os"
 	"runtime"
-	"runtime/pprof"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -118,17 +117,11 @@ func run(ctx context.Context, n, base int, store string) error {
 	var before runtime.MemStats
 	runtime.ReadMemStats(&before)
 
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := benchstore.CPUProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	cpu0 := cpuTime()
 	t0 = time.Now()
 	res, err := a.Incidents.Link(ctx, actor, inc.Number, incidents.LinkInput{Cases: flood})

@@ -16,7 +16,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"runtime/pprof"
 	"time"
 
 	"github.com/flare-desk/flare/bench/internal/benchstore"
@@ -110,17 +109,11 @@ func run(ctx context.Context, n int, which, store, prof string, runs int) error 
 		return err
 	}
 	fmt.Printf("report facts: %d written in %s\n", nf, time.Since(t1).Round(time.Millisecond))
-	if prof != "" {
-		f, err := os.Create(prof)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := benchstore.CPUProfile(prof)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	// Each run stores its own pack under a fresh cadence key, also across
 	// runs on a kept store, so that none is a no-op.
 	stamp := time.Now().UnixNano()

@@ -25,10 +25,8 @@ import (
 	"net/url"
 	"os"
 	"path/filepath"
-	"runtime/pprof"
 	"slices"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/flare-desk/flare/bench/internal/benchstore"
@@ -121,18 +119,12 @@ func run(ctx context.Context, which, store string, total, reqs int, prof string)
 		label = "PostgreSQL"
 	}
 	fmt.Printf("## %s — %d cases, signed in as %s, %d requests per kind\n\n", label, max(have, total), agentEmail, reqs)
-	fmt.Printf("load average before: %s\n\n", loadavg())
-	if prof != "" {
-		f, err := os.Create(prof)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	fmt.Printf("load average before: %s\n\n", benchstore.LoadAvg())
+	stopProfile, err := benchstore.CPUProfile(prof)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	team := "/cases?team=logistics&priority=P1,P2,P3&status=new,open&sort=priority"
 	kinds := []struct {
 		name, page, base string
@@ -174,7 +166,7 @@ func run(ctx context.Context, which, store string, total, reqs int, prof string)
 			ms(cpuPage/time.Duration(len(page))), k.base, ms(pct(base, 50)), ms(pct(base, 99)),
 			float64(p99)/float64(max(pct(base, 99), 1)), met)
 	}
-	fmt.Printf("\nload average after: %s\n", loadavg())
+	fmt.Printf("\nload average after: %s\n", benchstore.LoadAvg())
 	return nil
 }
 
@@ -283,7 +275,7 @@ func agentCases(ctx context.Context, a *app.App, n int) ([]string, error) {
 // timed reads url and returns its wall time and this process's CPU time
 // over it (the server runs in this process).
 func timed(c *http.Client, u string) (time.Duration, time.Duration, error) {
-	cpu0 := cpuTime()
+	cpu0 := benchstore.CPUTime()
 	t0 := time.Now()
 	resp, err := c.Get(u)
 	if err != nil {
@@ -295,22 +287,7 @@ func timed(c *http.Client, u string) (time.Duration, time.Duration, error) {
 	if resp.StatusCode != http.StatusOK {
 		return 0, 0, fmt.Errorf("GET %s: %s", u, resp.Status)
 	}
-	return wall, cpuTime() - cpu0, nil
-}
-
-func cpuTime() time.Duration {
-	var ru syscall.Rusage
-	_ = syscall.Getrusage(syscall.RUSAGE_SELF, &ru)
-	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
-}
-
-func loadavg() string {
-	b, err := os.ReadFile("/proc/loadavg")
-	if err != nil {
-		return "?"
-	}
-	f := strings.Fields(string(b))
-	return strings.Join(f[:3], " ")
+	return wall, benchstore.CPUTime() - cpu0, nil
 }
 
 func pct(d []time.Duration, p int) time.Duration {

@@ -18,7 +18,6 @@ import (
 	"net"
 	"net/http"
 	"os"
-	"runtime/pprof"
 	"slices"
 	"time"
 
@@ -158,17 +157,11 @@ func run(which, store string, n, days, reqs int) error {
 		{"staffing, GB, 4 weeks", "/api/v1/reports/staffing?market=GB"},
 		{"staffing, all markets", "/api/v1/reports/staffing"},
 	}
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		if err := pprof.StartCPUProfile(f); err != nil {
-			return err
-		}
-		defer pprof.StopCPUProfile()
+	stopProfile, err := benchstore.CPUProfile(cpuProfile)
+	if err != nil {
+		return err
 	}
+	defer stopProfile()
 	fmt.Printf("load average before the requests: %s\n", benchstore.LoadAvg())
 	fmt.Printf("%-36s %6s %9s %9s %9s %8s %10s\n", "endpoint", "reqs", "p50 ms", "p99 ms", "max ms", "p99/base", "CPU ms/req")
 	var baseP99 float64
