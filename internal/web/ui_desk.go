@@ -65,6 +65,7 @@ func (u *ui) deskPage(w http.ResponseWriter, r *http.Request, a auth.Actor) erro
 		return err
 	}
 	d.Days = 30
+	d.Proposal = d.Current // a change starts from the applied document
 	return u.renderDesk(w, r, a, http.StatusOK, d)
 }
 

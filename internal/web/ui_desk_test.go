@@ -40,6 +40,9 @@ func TestDeskAdminPage(t *testing.T) {
 			!strings.Contains(string(r.body), "version "+itoa(version)) || !strings.Contains(string(r.body), `href="/admin/desk" aria-current="page">Desk</a>`) {
 			t.Fatalf("admin GET /admin/desk: %d\n%s", r.status, r.body)
 		}
+		if !regexp.MustCompile(`(?s)<textarea id="desk-proposal"[^>]*>\s*markets:`).Match(r.body) {
+			t.Error("the proposal does not start from the applied document")
+		}
 		if r := e.do("agent", "GET", "/admin/desk", nil); r.status != 403 {
 			t.Errorf("agent GET /admin/desk: %d, want 403", r.status)
 		}
