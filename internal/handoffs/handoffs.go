@@ -1010,6 +1010,11 @@ func (s *Service) MarkRead(ctx context.Context, actor auth.Actor, caseID int64) 
 type StatsFilter struct {
 	From, To time.Time // default: the 30 days before now
 	FromTeam []string  // only handoffs these teams asked
+	// Only handoffs of cases in this slice ("" or 0: any) — a report's
+	// filter: the case's market, owning team, category, channel, priority
+	// and its seller's tier.
+	Market, Team, Category, Channel, Priority string
+	Tier                                      int
 }
 
 // TeamStats is how one receiving team handled the period's handoffs.
@@ -1081,6 +1086,21 @@ func (s *Service) WaitStats(ctx context.Context, actor auth.Actor, f StatsFilter
 		for _, t := range f.FromTeam {
 			args = append(args, t)
 		}
+	}
+	var slice []string
+	for _, eq := range []struct{ col, v string }{{"market", f.Market}, {"team", f.Team}, {"category", f.Category},
+		{"channel", f.Channel}, {"priority", f.Priority}} {
+		if eq.v != "" {
+			slice = append(slice, eq.col+" = ?")
+			args = append(args, eq.v)
+		}
+	}
+	if f.Tier > 0 {
+		slice = append(slice, "seller_id IN (SELECT external_id FROM sellers WHERE tier = ?)")
+		args = append(args, f.Tier)
+	}
+	if len(slice) > 0 {
+		q += " AND case_id IN (SELECT id FROM cases WHERE " + strings.Join(slice, " AND ") + ")"
 	}
 	rows, err := s.db.Query(ctx, q, args...)
 	if err != nil {

@@ -547,6 +547,23 @@ func TestHandoffWaitStats(t *testing.T) {
 			f64(ts.WaitMedianHours), f64(ts.WaitP90Hours), f64(ts.OnTimePct), f64(ts.OldestOpenHours)); got != "3 0 1 1 1 2 10 10 0 20\n" {
 			t.Fatalf("trust & safety: %s", got)
 		}
+		// A report's slice keeps the handoffs of its cases only.
+		for _, tc := range []struct {
+			name  string
+			f     handoffs.StatsFilter
+			teams int
+		}{
+			{"the case's own slice", handoffs.StatsFilter{Market: c.Market, Team: c.Team, Category: c.Category, Channel: string(c.Channel), Priority: string(c.Priority)}, 2},
+			{"another market", handoffs.StatsFilter{Market: "DE"}, 0},
+			{"another category", handoffs.StatsFilter{Category: "logistics/lost_parcel"}, 0},
+			{"a seller tier (the case has no seller)", handoffs.StatsFilter{Tier: 1}, 0},
+		} {
+			tc.f.From = t0.Add(-time.Hour)
+			st, err := f.ho.WaitStats(ctx, f.actor("jonas.weber"), tc.f)
+			if err != nil || len(st.Teams) != tc.teams {
+				t.Errorf("%s: %v, %+v; want %d teams", tc.name, err, st, tc.teams)
+			}
+		}
 		var fb *apperr.Forbidden
 		if _, err := f.ho.WaitStats(ctx, f.actor("sophie.martin"), handoffs.StatsFilter{}); !errors.As(err, &fb) {
 			t.Fatalf("account manager reads stats: %v", err)

@@ -195,6 +195,15 @@ func TestMomentsAndMetrics(t *testing.T) {
 			}
 		}
 		check(m.Overall, 3, 35.0/3, 70, 160)
+		// A report sliced to a market counts the incidents that touched it: A and B for GB.
+		gb, err := f.inc.MetricsOf(f.ctx, amelia, incidents.MetricsFilter{From: t0.Add(-time.Hour), Market: "GB"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		check(gb.Overall, 2, 12.5, 45, 180)
+		if fr, err := f.inc.MetricsOf(f.ctx, amelia, incidents.MetricsFilter{From: t0.Add(-time.Hour), Market: "FR"}); err != nil || fr.Overall.Incidents != 0 {
+			t.Errorf("FR: %v %+v; want no incidents", err, fr)
+		}
 		if len(m.ByType) != 2 || len(m.BySeverity) != 2 || len(m.ByMarket) != 2 {
 			t.Fatalf("groups: %+v", m)
 		}

@@ -129,6 +129,20 @@ func ComputeMetrics(incs []*Incident) Metrics {
 // Metrics computes the metrics of the incidents declared in [from, to]
 // (zero to: now; zero from: 90 days before to).
 func (s *Service) Metrics(ctx context.Context, actor auth.Actor, from, to time.Time) (*Metrics, error) {
+	return s.MetricsOf(ctx, actor, MetricsFilter{From: from, To: to})
+}
+
+// MetricsFilter is the incidents a metrics report counts: declared in
+// [From, To] and, when named, affecting the market or the category (a
+// report sliced to one market counts the incidents that touched it).
+type MetricsFilter struct {
+	From, To         time.Time
+	Market, Category string
+}
+
+// MetricsOf is Metrics for the incidents f keeps.
+func (s *Service) MetricsOf(ctx context.Context, actor auth.Actor, f MetricsFilter) (*Metrics, error) {
+	from, to := f.From, f.To
 	if !MayRead(actor) {
 		return nil, &apperr.Forbidden{Detail: "sign in to read incident metrics"}
 	}
@@ -149,6 +163,10 @@ func (s *Service) Metrics(ctx context.Context, actor auth.Actor, from, to time.T
 	if err != nil {
 		return nil, fmt.Errorf("incident metrics: %w", err)
 	}
+	incs = slices.DeleteFunc(incs, func(i *Incident) bool {
+		return (f.Market != "" && !slices.Contains(i.Markets, f.Market)) ||
+			(f.Category != "" && !slices.Contains(i.Categories, f.Category))
+	})
 	m := ComputeMetrics(incs)
 	m.From, m.To = from.UTC(), to.UTC()
 	return &m, nil

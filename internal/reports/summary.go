@@ -62,17 +62,21 @@ func (s *Service) Summary(ctx context.Context, a auth.Actor, f Filter, src Sourc
 	if sm.Escalations, err = s.Escalations(ctx, a, f); err != nil {
 		return nil, err
 	}
-	hs, err := src.Handoffs.WaitStats(ctx, a, handoffs.StatsFilter{From: f.Period.From, To: f.Period.To})
+	// The tables beside the metrics follow the same filter, each as far as
+	// its records carry the slice: handoffs by their case, incidents by the
+	// markets and categories they affect, actions by their team.
+	hs, err := src.Handoffs.WaitStats(ctx, a, handoffs.StatsFilter{From: f.Period.From, To: f.Period.To,
+		Market: f.Market, Team: f.Team, Category: f.Category, Channel: f.Channel, Priority: f.Priority, Tier: f.Tier})
 	if err != nil {
 		return nil, err
 	}
 	sm.Handoffs = hs.Teams
-	im, err := src.Incidents.Metrics(ctx, a, f.Period.From, f.Period.To)
+	im, err := src.Incidents.MetricsOf(ctx, a, incidents.MetricsFilter{From: f.Period.From, To: f.Period.To, Market: f.Market, Category: f.Category})
 	if err != nil {
 		return nil, err
 	}
 	sm.Incidents = *im
-	items, err := src.Postmortems.Query(ctx, postmortems.Filter{State: postmortems.StateActive, Limit: postmortems.MaxItems})
+	items, err := src.Postmortems.Query(ctx, postmortems.Filter{Team: f.Team, State: postmortems.StateActive, Limit: postmortems.MaxItems})
 	if err != nil {
 		return nil, err
 	}
