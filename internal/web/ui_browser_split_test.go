@@ -33,16 +33,19 @@ func TestUIBrowserSplitLayout(t *testing.T) {
 		}
 	}
 	eval := func(what, js string) string { t.Helper(); return run(t, ctx, what, chromedp.Evaluate[string](js)) }
-	waitFor := func(what, js string) { // across page loads, which end a Poll
+	// waitFor polls across page loads, which end a Poll. A form's post and
+	// the split page after it can take seconds on a loaded CI machine (the
+	// old page, at the same address, stays until then), hence 15 s.
+	waitFor := func(what, js string) {
 		t.Helper()
 		var err error
-		for end := time.Now().Add(5 * time.Second); time.Now().Before(end); time.Sleep(30 * time.Millisecond) {
+		for end := time.Now().Add(15 * time.Second); time.Now().Before(end); time.Sleep(30 * time.Millisecond) {
 			var ok bool
 			if ok, err = chromedp.Run(ctx, chromedp.Evaluate[bool](js)); err == nil && ok {
 				return
 			}
 		}
-		t.Fatalf("%s: not within 5 s (%v); at %s", what, err, run(t, ctx, "location", chromedp.Location()))
+		t.Fatalf("%s: not within 15 s (%v); at %s", what, err, run(t, ctx, "location", chromedp.Location()))
 	}
 	// open is the case number the list pane marks open, "" when none.
 	const open = `(() => { const r = document.querySelector("#list-pane tr.is-open[aria-current=true] .case-num"); return r ? r.textContent : ""; })()`
