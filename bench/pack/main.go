@@ -47,22 +47,11 @@ func run(ctx context.Context, n int, which, store, prof string, runs int) error 
 	// The history ends where bench/reports_dashboard's does (one kept store
 	// serves both), the afternoon before the pack is due.
 	recipe := history.Recipe(n, 365, 1, history.BenchEnd)
-	var d *db.DB
-	filled := false
-	if store != "" {
-		var err error
-		if d, filled, err = benchstore.OpenFilled(ctx, store, recipe); err != nil {
-			return err
-		}
-		defer d.Close()
-	} else {
-		var cleanup func()
-		var err error
-		if d, cleanup, err = benchstore.Open(ctx, which); err != nil {
-			return err
-		}
-		defer cleanup()
+	d, filled, markFilled, cleanup, err := benchstore.OpenStore(ctx, which, store, recipe)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	end := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC) // the monthly pack of November is due
 	a, err := app.New(d, app.Options{Clock: clock.NewFake(end), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -94,10 +83,8 @@ func run(ctx context.Context, n int, which, store, prof string, runs int) error 
 		}
 		fmt.Printf("history: %d cases over 365 days (%d open, %d breaches, %d handoffs, %d escalations) written in %s\n",
 			st.Cases, st.Open, st.Breaches, st.Handoffs, st.Escalations, time.Since(t0).Round(time.Second))
-		if store != "" {
-			if err := benchstore.MarkFilled(store, recipe); err != nil {
-				return err
-			}
+		if err := markFilled(); err != nil {
+			return err
 		}
 	}
 	// The history is written by bulk INSERTs, past the case service: the

@@ -55,23 +55,12 @@ func run(which, store string, n, days, reqs int) error {
 	ctx := context.Background()
 	// The history ends at a fixed instant, so every run reads the same rows.
 	now := history.BenchEnd
-	var d *db.DB
-	filled := false
 	recipe := history.Recipe(n, days, 1, now)
-	if store != "" {
-		var err error
-		if d, filled, err = benchstore.OpenFilled(ctx, store, recipe); err != nil {
-			return err
-		}
-		defer d.Close()
-	} else {
-		var cleanup func()
-		var err error
-		if d, cleanup, err = benchstore.Open(ctx, which); err != nil {
-			return err
-		}
-		defer cleanup()
+	d, filled, markFilled, cleanup, err := benchstore.OpenStore(ctx, which, store, recipe)
+	if err != nil {
+		return err
 	}
+	defer cleanup()
 	clk := clock.NewFake(now)
 	a, err := app.New(d, app.Options{Clock: clk, Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
@@ -101,10 +90,8 @@ func run(which, store string, n, days, reqs int) error {
 		}
 		fmt.Printf("history: %d cases (%d resolved, %d open), %d breaches, %d handoffs, %d escalations, %d repeat links, filled in %s\n",
 			st.Cases, st.Resolved, st.Open, st.Breaches, st.Handoffs, st.Escalations, st.Links, st.Took.Round(time.Second))
-		if store != "" {
-			if err := benchstore.MarkFilled(store, recipe); err != nil {
-				return err
-			}
+		if err := markFilled(); err != nil {
+			return err
 		}
 	}
 

@@ -21,7 +21,6 @@ import (
 	"fmt"
 	"log/slog"
 	"os"
-	"path/filepath"
 	"slices"
 	"syscall"
 	"time"
@@ -32,7 +31,6 @@ import (
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
-	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/demo"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/reports"
@@ -52,12 +50,12 @@ func main() {
 }
 
 func run(ctx context.Context, n int, which, store, prof string) error {
-	d, cleanup, reused, err := open(ctx, which, store)
+	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
+	d, reused, markFilled, cleanup, err := benchstore.OpenStore(ctx, which, store, history.Recipe(n, 30, 1, now)+" timeline")
 	if err != nil {
 		return err
 	}
 	defer cleanup()
-	now := time.Date(2026, 12, 1, 9, 0, 0, 0, time.UTC)
 	a, err := app.New(d, app.Options{Clock: clock.NewFake(now), Logger: slog.New(slog.DiscardHandler)})
 	if err != nil {
 		return err
@@ -75,6 +73,9 @@ func run(ctx context.Context, n int, which, store, prof string) error {
 			return err
 		}
 		fmt.Printf("history: %d cases over 30 days written in %s\n", st.Cases, time.Since(t0).Round(time.Second))
+		if err := markFilled(); err != nil {
+			return err
+		}
 	}
 	// The history is written by bulk INSERTs, past the case service: the
 	// report facts the baseline report reads are written here (a kept store
@@ -130,26 +131,6 @@ func run(ctx context.Context, n int, which, store, prof string) error {
 	}
 	fmt.Printf("target: the 30-day what-if over %d cases in under 30 s: %s (%s)\n", im.Cases, verdict, impact.Round(time.Millisecond))
 	return nil
-}
-
-// open is the bench's store: a scratch one, or (store set, SQLite) the
-// file store, reused when it exists.
-func open(ctx context.Context, which, store string) (*db.DB, func(), bool, error) {
-	if store == "" || which != "sqlite" {
-		d, cleanup, err := benchstore.Open(ctx, which)
-		return d, cleanup, false, err
-	}
-	_, err := os.Stat(store)
-	reused := err == nil
-	abs, err := filepath.Abs(store)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	d, err := db.Open(ctx, "sqlite:"+abs)
-	if err != nil {
-		return nil, nil, false, err
-	}
-	return d, func() { d.Close() }, reused, app.Migrate(ctx, d)
 }
 
 // cpu is the user and system time this process has used.

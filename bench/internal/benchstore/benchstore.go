@@ -131,6 +131,27 @@ func OpenFilled(ctx context.Context, path, recipe string) (d *db.DB, filled bool
 	return d, filled, nil
 }
 
+// OpenStore is the store of a benchmark that may keep its fill: with path,
+// the kept SQLite file of recipe (OpenFilled; filled reports that it holds
+// the fill); without, a scratch store of which (Open). done marks a fresh
+// fill of a kept store as finished; cleanup closes the store.
+func OpenStore(ctx context.Context, which, path, recipe string) (d *db.DB, filled bool, done func() error, cleanup func(), err error) {
+	if path == "" {
+		d, cleanup, err = Open(ctx, which)
+		return d, false, func() error { return nil }, cleanup, err
+	}
+	if which != "sqlite" {
+		return nil, false, nil, nil, fmt.Errorf("benchstore: a kept store is a SQLite file; %q has none", which)
+	}
+	if err := os.MkdirAll(filepath.Dir(path), 0o755); err != nil {
+		return nil, false, nil, nil, fmt.Errorf("benchstore: %w", err)
+	}
+	if d, filled, err = OpenFilled(ctx, path, recipe); err != nil {
+		return nil, false, nil, nil, err
+	}
+	return d, filled, func() error { return MarkFilled(path, recipe) }, func() { d.Close() }, nil
+}
+
 // MarkFilled records that path holds a finished fill of recipe.
 func MarkFilled(path, recipe string) error {
 	if err := os.WriteFile(path+".fill", []byte(recipe), 0o644); err != nil {
