@@ -19,15 +19,22 @@ import (
 	"net/http"
 	"os"
 	"slices"
+	"strconv"
+	"sync"
+	"sync/atomic"
 	"time"
 
+	"github.com/flare-desk/flare/bench/internal/benchload"
 	"github.com/flare-desk/flare/bench/internal/benchstore"
 	"github.com/flare-desk/flare/bench/internal/history"
 	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/auth"
+	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/clock"
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/demo"
+	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/reports"
 	"github.com/flare-desk/flare/internal/web"
 )
 
@@ -37,10 +44,11 @@ func main() {
 	reqs := flag.Int("n", 60, "requests per endpoint")
 	which := flag.String("db", "sqlite", `"sqlite" or a postgres:// URL`)
 	prof := flag.String("cpuprofile", "", "write a CPU profile of the requests to this file")
+	writes := flag.Int("writes", 10, "case writes per second during the requests (half new cases, half resolutions of open ones), 0 for none")
 	store := flag.String("store", "", "keep the filled SQLite store in this file and reuse it (filled once if absent; shared with bench/pack)")
 	flag.Parse()
 	cpuProfile = *prof
-	if err := run(*which, *store, *n, *days, *reqs); err != nil {
+	if err := run(*which, *store, *n, *days, *reqs, *writes); err != nil {
 		fmt.Fprintln(os.Stderr, "reports_dashboard:", err)
 		os.Exit(1)
 	}
@@ -51,7 +59,7 @@ var cpuProfile string
 // budget bounds the time spent on one endpoint.
 const budget = 60 * time.Second
 
-func run(which, store string, n, days, reqs int) error {
+func run(which, store string, n, days, reqs, writes int) error {
 	ctx := context.Background()
 	// The history ends at a fixed instant, so every run reads the same rows.
 	now := history.BenchEnd
@@ -144,6 +152,20 @@ func run(which, store string, n, days, reqs int) error {
 		{"staffing, GB, 4 weeks", "/api/v1/reports/staffing?market=GB"},
 		{"staffing, all markets", "/api/v1/reports/staffing"},
 	}
+	// The cold read: the first period report after start reads its facts
+	// from the store (the fact cache is empty).
+	t0 := time.Now()
+	if _, err := a.Reports.Report(ctx, lead, reports.Filter{Period: reports.Period{From: time.Date(2026, 10, 31, 0, 0, 0, 0, time.UTC),
+		To: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}}); err != nil {
+		return err
+	}
+	fmt.Printf("first period report after start (fact cache cold): %s\n", time.Since(t0).Round(time.Millisecond))
+
+	// A desk at work meanwhile: every write moves the facts of its case,
+	// so the buckets the reports read are invalidated and read again.
+	stopWrites, wrote := startWrites(ctx, a, cfg, lead, now, writes)
+	defer stopWrites()
+
 	stopProfile, err := benchstore.CPUProfile(cpuProfile)
 	if err != nil {
 		return err
@@ -188,5 +210,76 @@ func run(which, store string, n, days, reqs int) error {
 			float64(cpu.Microseconds())/1000/float64(len(ds)))
 	}
 	fmt.Printf("load average after the requests: %s\n", benchstore.LoadAvg())
+	stopWrites()
+	fmt.Printf("writes during the requests: %s\n", wrote())
 	return nil
+}
+
+// startWrites creates a case and resolves an open one of the history,
+// alternately, perSecond times a second until stopped.
+func startWrites(ctx context.Context, a *app.App, cfg *desk.Config, actor auth.Actor, now time.Time, perSecond int) (stop func(), summary func() string) {
+	var created, resolved, failed atomic.Int64
+	done := make(chan struct{})
+	var wg sync.WaitGroup
+	var once sync.Once
+	stop = func() { once.Do(func() { close(done); wg.Wait() }) }
+	summary = func() string {
+		return fmt.Sprintf("%d created, %d resolved, %d failed", created.Load(), resolved.Load(), failed.Load())
+	}
+	if perSecond <= 0 {
+		return stop, summary
+	}
+	ins, _, err := benchload.Cases(cfg, 5000, now)
+	if err != nil {
+		failed.Add(1)
+		return stop, summary
+	}
+	var open []int64
+	res, err := a.DB.Query(ctx, `SELECT id FROM cases WHERE status IN ('new', 'open') ORDER BY id LIMIT 5000`)
+	if err == nil {
+		for res.Next() {
+			var id int64
+			if res.Scan(&id) == nil {
+				open = append(open, id)
+			}
+		}
+		res.Close()
+	}
+	wg.Add(1)
+	go func() {
+		defer wg.Done()
+		tick := time.NewTicker(time.Second / time.Duration(perSecond))
+		defer tick.Stop()
+		for i := 0; ; i++ {
+			select {
+			case <-done:
+				return
+			case <-tick.C:
+			}
+			if i%2 == 0 {
+				if _, err := a.Cases.Create(ctx, actor, ins[(i/2)%len(ins)], nil); err != nil {
+					if failed.Add(1) == 1 {
+						fmt.Fprintln(os.Stderr, "create:", err)
+					}
+				} else {
+					created.Add(1)
+				}
+				continue
+			}
+			if len(open) == 0 {
+				continue
+			}
+			id := open[0]
+			open = open[1:]
+			if _, err := a.Cases.Transition(ctx, actor, strconv.FormatInt(id, 10),
+				cases.TransitionInput{To: cases.StatusResolved, Resolution: cfg.Resolutions[0], Note: "Resolved during the benchmark."}); err != nil {
+				if failed.Add(1) == 1 {
+					fmt.Fprintln(os.Stderr, "resolve:", err)
+				}
+			} else {
+				resolved.Add(1)
+			}
+		}
+	}()
+	return stop, summary
 }

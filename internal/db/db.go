@@ -560,3 +560,41 @@ func IsUniqueViolation(err error) bool {
 	}
 	return strings.Contains(err.Error(), "UNIQUE constraint failed")
 }
+
+// Snapshot is a read-only transaction: every read through it sees the
+// store as of one instant, whatever commits meanwhile.
+type Snapshot struct {
+	tx *sql.Tx
+	db *DB
+}
+
+// Query reads through the snapshot.
+func (s *Snapshot) Query(ctx context.Context, q string, args ...any) (*sql.Rows, error) {
+	return s.tx.QueryContext(ctx, s.db.Rebind(q), args...)
+}
+
+// QueryRow reads one row through the snapshot.
+func (s *Snapshot) QueryRow(ctx context.Context, q string, args ...any) *sql.Row {
+	return s.tx.QueryRowContext(ctx, s.db.Rebind(q), args...)
+}
+
+// InSnapshot runs fn in a read-only transaction of the reader pool: on
+// PostgreSQL REPEATABLE READ (one snapshot for the transaction), on SQLite
+// a deferred transaction, which in WAL mode reads one snapshot from its
+// first read on. In a Join context fn reads through the joined
+// transaction instead, which sees what it wrote.
+func (d *DB) InSnapshot(ctx context.Context, fn func(s *Snapshot) error) error {
+	if tx, ok := joined(ctx, d); ok {
+		return fn(&Snapshot{tx: tx.Tx, db: d})
+	}
+	var opts *sql.TxOptions
+	if d.dialect == Postgres {
+		opts = &sql.TxOptions{Isolation: sql.LevelRepeatableRead, ReadOnly: true}
+	}
+	tx, err := d.R.BeginTx(ctx, opts)
+	if err != nil {
+		return fmt.Errorf("snapshot: %w", err)
+	}
+	defer tx.Rollback() //nolint:errcheck // read-only: nothing to keep
+	return fn(&Snapshot{tx: tx, db: d})
+}

@@ -294,7 +294,7 @@ func (s *Service) Charts(ctx context.Context, actor auth.Actor, f Filter) (*Char
 		return nil, err
 	}
 	prev := f.Period.Previous()
-	rows, err := s.rows(ctx, cfg, f, prev.From, f.Period.To)
+	rows, err := s.rows(ctx, cfg, f, prev.From, f.Period.To, false)
 	if err != nil {
 		return nil, err
 	}
@@ -311,7 +311,7 @@ func zoneOf(cfg *desk.Config, market string) *time.Location {
 
 // ComputeCharts is the charts of rows over p (rows cover the previous
 // period too), the heat map in loc.
-func ComputeCharts(rows []Row, p Period, loc *time.Location) *Charts {
+func ComputeCharts(rows []*Row, p Period, loc *time.Location) *Charts {
 	c := &Charts{Period: p, Zone: loc.String(), Days: []DayPoint{}, Categories: []Compare{}, TeamSLA: []TeamSLA{}}
 	var days []Period
 	for d := p.From; d.Before(p.To) && len(days) < MaxChartDays; d = d.Add(24 * time.Hour) {
@@ -334,8 +334,7 @@ func ComputeCharts(rows []Row, p Period, loc *time.Location) *Charts {
 	}
 	intake, resolved := make([]int, len(days)), make([]int, len(days))
 	diff := make([]int, len(days)+1)
-	for i := range rows {
-		r := &rows[i]
+	for _, r := range rows {
 		if k := dayOf(r.CreatedAt); k >= 0 {
 			intake[k]++
 		}
@@ -365,8 +364,7 @@ func ComputeCharts(rows []Row, p Period, loc *time.Location) *Charts {
 	prev := p.Previous()
 	cats := map[string]*Compare{}
 	teams := map[string]*TeamSLA{}
-	for i := range rows {
-		r := &rows[i]
+	for _, r := range rows {
 		in, before := p.In(r.CreatedAt), prev.In(r.CreatedAt)
 		if !in && !before {
 			continue

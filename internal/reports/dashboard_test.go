@@ -107,7 +107,7 @@ func TestComputeCharts(t *testing.T) {
 	p := reports.Period{From: at("2026-11-02T00:00:00Z"), To: at("2026-11-04T00:00:00Z")}
 	met := []reports.Clock{{Metric: "first_response", State: sla.ClockMet, Target: time.Hour, Elapsed: time.Minute}}
 	late := []reports.Clock{{Metric: "first_response", State: sla.ClockBreached, Target: time.Hour, Elapsed: 2 * time.Hour}}
-	rows := []reports.Row{
+	rows := []*reports.Row{
 		{Team: "logistics", Category: "logistics/lost_parcel", CreatedAt: at("2026-11-02T09:10:00Z"), ResolvedAt: ptr(at("2026-11-02T12:00:00Z")), Clocks: met},
 		{Team: "logistics", Category: "logistics/lost_parcel", CreatedAt: at("2026-11-02T09:40:00Z"), Active: true, Clocks: late},
 		{Team: "payments", Category: "payments/payout_hold", CreatedAt: at("2026-11-03T23:30:00Z"), Active: true},
@@ -144,7 +144,7 @@ func TestChartDaysAreComputePerDay(t *testing.T) {
 	from := at("2026-11-02T00:00:00Z")
 	p := reports.Period{From: from, To: from.Add(5*24*time.Hour + 7*time.Hour)}
 	r := rand.New(rand.NewPCG(1, 2))
-	var rows []reports.Row
+	var rows []*reports.Row
 	instant := func() time.Time {
 		if r.IntN(5) == 0 { // exactly on a day's boundary
 			return from.Add(time.Duration(r.IntN(9)-2) * 24 * time.Hour)
@@ -152,7 +152,7 @@ func TestChartDaysAreComputePerDay(t *testing.T) {
 		return from.Add(time.Duration(r.Int64N(int64(9*24*time.Hour))) - 2*24*time.Hour)
 	}
 	for range 3000 {
-		row := reports.Row{CreatedAt: instant(), Active: r.IntN(3) > 0}
+		row := &reports.Row{CreatedAt: instant(), Active: r.IntN(3) > 0}
 		if r.IntN(2) == 0 {
 			res := instant()
 			if res.Before(row.CreatedAt) {

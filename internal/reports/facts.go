@@ -116,8 +116,10 @@ var factNCols = strings.Count(factCols, ",") + 1
 // (report_backlog: active cases per market) by what changed.
 func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error {
 	type was struct {
-		market string
-		active bool
+		market   string
+		active   bool
+		created  db.Time
+		resolved db.Time
 	}
 	old := map[int64]was{}
 	if replace {
@@ -127,14 +129,15 @@ func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error 
 			for i := range chunk {
 				ids[i] = chunk[i].caseID
 			}
-			res, err := tx.Query(ctx, `SELECT case_id, market, active FROM report_facts WHERE case_id IN (`+db.Placeholders(len(ids))+`)`, ids...)
+			res, err := tx.Query(ctx, `SELECT case_id, market, active, created_at, resolved_at FROM report_facts
+				WHERE case_id IN (`+db.Placeholders(len(ids))+`)`, ids...)
 			if err != nil {
 				return fmt.Errorf("report facts: %w", err)
 			}
 			for res.Next() {
 				var id int64
 				var w was
-				if err := res.Scan(&id, &w.market, &w.active); err != nil {
+				if err := res.Scan(&id, &w.market, &w.active, &w.created, &w.resolved); err != nil {
 					res.Close()
 					return fmt.Errorf("report facts: %w", err)
 				}
@@ -156,7 +159,8 @@ func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error 
 		conflict = " ON CONFLICT (case_id) DO UPDATE SET " + strings.Join(set, ", ")
 	}
 	delta := map[string]int{}
-	const perInsert = 500 // 19 columns: well under SQLite's 32766 parameters
+	moved := map[string]bool{} // the buckets (factcache.go) a written fact left or entered
+	const perInsert = 500      // 19 columns: well under SQLite's 32766 parameters
 	for rest := fs; len(rest) > 0; {
 		n := min(len(rest), perInsert)
 		args := make([]any, 0, n*factNCols)
@@ -180,11 +184,17 @@ func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error 
 				return fmt.Errorf("report facts: %w", err)
 			}
 			f := byID[id]
-			if w, ok := old[id]; ok && w.active {
-				delta[w.market]--
+			if w, ok := old[id]; ok {
+				if w.active {
+					delta[w.market]--
+				}
+				moved[bucketOf(w.created.Time, w.resolved.Ptr(), w.active)] = true
 			}
-			if f != nil && f.active {
-				delta[f.market]++
+			if f != nil {
+				if f.active {
+					delta[f.market]++
+				}
+				moved[bucketOf(f.created, f.resolved, f.active)] = true
 			}
 		}
 		res.Close()
@@ -205,7 +215,7 @@ func upsertFacts(ctx context.Context, tx *db.Tx, fs []fact, replace bool) error 
 			return fmt.Errorf("report backlog: %w", err)
 		}
 	}
-	return nil
+	return bumpBuckets(ctx, tx, slices.Sorted(maps.Keys(moved)))
 }
 
 // Register keeps the facts of every case in the transaction of its

@@ -2,7 +2,6 @@ package reports
 
 import (
 	"context"
-	"database/sql"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -24,6 +23,7 @@ type Service struct {
 	desk  *desk.Service
 	cases *cases.Service
 	clock clock.Clock
+	facts factCache
 }
 
 // New returns the reports service.
@@ -96,120 +96,26 @@ func (s *Service) Report(ctx context.Context, actor auth.Actor, f Filter) (*Repo
 		return nil, err
 	}
 	prev := f.Period.Previous()
-	rows, err := s.rows(ctx, cfg, f, prev.From, f.Period.To)
+	rows, err := s.rows(ctx, cfg, f, prev.From, f.Period.To, false)
 	if err != nil {
 		return nil, err
 	}
-	return &Report{Period: f.Period, Previous: prev, By: f.By,
-		Slices: BySlice(rows, f.Period, f.By), PreviousSlices: BySlice(rows, prev, f.By)}, nil
+	both := BySlices(rows, f.By, f.Period, prev)
+	return &Report{Period: f.Period, Previous: prev, By: f.By, Slices: both[0], PreviousSlices: both[1]}, nil
 }
 
-// rows reads every case that can count in [from, to): created or resolved
-// in it, or open at its end — from the report facts (facts.go), not the
-// case rows.
-func (s *Service) rows(ctx context.Context, cfg *desk.Config, f Filter, from, to time.Time) ([]Row, error) {
-	// Created in [from, to), or created before and resolved since from, or
-	// still active: three index lookups (report_facts_created, _resolved,
-	// _active) rather than one scan of every case.
-	// A market filter narrows the largest of the three, the created, in
-	// the index itself (report_facts_created holds the market).
-	createdIn, args := `created_at >= ? AND created_at < ?`, []any{db.T(from), db.T(to)}
-	if f.Market != "" {
-		createdIn += ` AND market = ?`
-		args = append(args, f.Market)
-	}
-	where := `f.case_id IN (SELECT case_id FROM report_facts WHERE ` + createdIn + `
-		UNION SELECT case_id FROM report_facts WHERE resolved_at >= ? AND created_at < ?
-		UNION SELECT case_id FROM report_facts WHERE active = ? AND created_at < ?)`
-	args = append(args, db.T(from), db.T(to), true, db.T(to))
-	for _, eq := range []struct{ col, v string }{{"f.market", f.Market}, {"f.team", f.Team}, {"f.category", f.Category},
-		{"f.channel", f.Channel}, {"f.priority", f.Priority}} {
-		if eq.v != "" {
-			where += " AND " + eq.col + " = ?"
-			args = append(args, eq.v)
-		}
-	}
-	if f.Tier > 0 {
-		where += " AND sl.tier = ?"
-		args = append(args, f.Tier)
-	}
-	q := `SELECT f.team, f.market, f.category, f.channel, f.priority, COALESCE(u.email, ''), COALESCE(sl.tier, 0),
-		f.created_at, f.first_response_at, f.resolved_at, f.active, f.reopen_count, f.clocks, f.calendar,
-		f.first_response_business_ns, f.resolution_business_ns, f.escalated, f.repeat_contact
-		FROM report_facts f LEFT JOIN users u ON u.id = f.owner_id LEFT JOIN sellers sl ON sl.external_id = f.seller_id
-		WHERE ` + where
-	res, err := s.db.Query(ctx, q, args...)
+// rows reads every case that can count in [from, to) and is in f's slice:
+// created in it, or resolved in it, or open at its end — from the report
+// facts as the fact cache (factcache.go) holds them, read from the store
+// only where they changed. The owners' emails and sellers' tiers are read
+// when the report slices by them (or for people).
+func (s *Service) rows(ctx context.Context, cfg *desk.Config, f Filter, from, to time.Time, people bool) ([]*Row, error) {
+	people = people || f.By == "agent" || f.By == "seller_tier"
+	v, err := s.facts.load(ctx, s.db, cfg, from, to, people || f.Tier > 0)
 	if err != nil {
-		return nil, fmt.Errorf("report rows: %w", err)
+		return nil, err
 	}
-	defer res.Close()
-	type teamCal struct {
-		cal *sla.Calendar
-		key string
-	}
-	teams := map[string]teamCal{}
-	teamOf := func(name string) teamCal {
-		if t, ok := teams[name]; ok {
-			return t
-		}
-		t := teamCal{teamCalendar(cfg, name), calendarKey(cfg, name)}
-		teams[name] = t
-		return t
-	}
-	// The dimensions repeat across rows: read as bytes and interned, they
-	// cost one string each per report rather than per row (a month's report
-	// reads ~190,000 rows).
-	names := map[string]string{}
-	internString := func(b string) string {
-		if v, ok := names[b]; ok {
-			return v
-		}
-		names[b] = b
-		return b
-	}
-	intern := func(b sql.RawBytes) string {
-		if v, ok := names[string(b)]; ok {
-			return v
-		}
-		return internString(string(b))
-	}
-	var (
-		out                                              []Row
-		team, market, category, channel, priority, agent sql.RawBytes
-		clocks, calendar                                 sql.RawBytes
-		created, first, resolve                          db.Time
-		firstB, resolB                                   sql.NullInt64
-	)
-	for res.Next() {
-		var r Row
-		err := res.Scan(&team, &market, &category, &channel, &priority, &agent, &r.SellerTier,
-			&created, &first, &resolve, &r.Active, &r.Reopens, &clocks, &calendar, &firstB, &resolB, &r.Escalated, &r.Repeat)
-		if err != nil {
-			return nil, fmt.Errorf("report rows: %w", err)
-		}
-		r.Team, r.Market, r.Category, r.Channel, r.Priority, r.Agent = intern(team), intern(market), intern(category),
-			intern(channel), intern(priority), intern(agent)
-		r.CreatedAt, r.FirstResponseAt, r.ResolvedAt = created.Time, first.Ptr(), resolve.Ptr()
-		if r.Clocks, err = decodeClocks(string(clocks), internString); err != nil {
-			return nil, err
-		}
-		t := teamOf(r.Team)
-		r.Calendar = t.cal
-		// Durations computed in another calendar than the team's now are
-		// left for Compute to compute again.
-		if string(calendar) == t.key {
-			if firstB.Valid && r.FirstResponseAt != nil {
-				d := time.Duration(firstB.Int64)
-				r.FirstResponseBusiness = &d
-			}
-			if resolB.Valid && r.ResolvedAt != nil {
-				d := time.Duration(resolB.Int64)
-				r.ResolutionBusiness = &d
-			}
-		}
-		out = append(out, r)
-	}
-	return out, res.Err()
+	return v.pick(f, from, to, people), nil
 }
 
 // parseClocks reads the SLA clocks kept on a case row (internal/cases).

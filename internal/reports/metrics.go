@@ -8,6 +8,7 @@ package reports
 
 import (
 	"cmp"
+	"maps"
 	"math"
 	"slices"
 	"time"
@@ -33,6 +34,10 @@ type Row struct {
 	// business durations already computed in Calendar (the report facts);
 	// nil: computed from Calendar when needed.
 	FirstResponseBusiness, ResolutionBusiness *time.Duration
+
+	// Read with the fact (factcache.go), for Agent and SellerTier.
+	caseID, ownerID int64
+	sellerID        string
 }
 
 // Clock is one SLA clock of a case, as last evaluated.
@@ -76,18 +81,66 @@ func summarise(ds []time.Duration) Durations {
 	if len(ds) == 0 {
 		return Durations{}
 	}
-	slices.Sort(ds)
 	return Durations{Count: len(ds), Median: quantile(ds, 0.5), P90: quantile(ds, 0.9)}
 }
 
-// quantile is the q-quantile of sorted ds by linear interpolation between
-// closest ranks (the definition spreadsheets call PERCENTILE.INC), in seconds.
+// quantile is the q-quantile of ds by linear interpolation between
+// closest ranks (the definition spreadsheets call PERCENTILE.INC), in
+// seconds. It reorders ds: the two ranks are selected in place
+// (quickselect), in linear time rather than a sort's n log n.
 func quantile(ds []time.Duration, q float64) float64 {
 	pos := q * float64(len(ds)-1)
 	lo := int(math.Floor(pos))
-	hi := min(lo+1, len(ds)-1)
 	frac := pos - float64(lo)
-	return round3(ds[lo].Seconds() + frac*(ds[hi].Seconds()-ds[lo].Seconds()))
+	a := nth(ds, lo)
+	b := a
+	if lo+1 < len(ds) {
+		b = slices.Min(ds[lo+1:]) // after nth, the larger ones lie to lo's right
+	}
+	return round3(a.Seconds() + frac*(b.Seconds()-a.Seconds()))
+}
+
+// nth puts the k-th smallest of ds at k, the smaller before it and the
+// larger after (Hoare's selection with a median-of-three pivot), and
+// returns it.
+func nth(ds []time.Duration, k int) time.Duration {
+	lo, hi := 0, len(ds)-1
+	for lo < hi {
+		mid := lo + (hi-lo)/2
+		if ds[mid] < ds[lo] {
+			ds[mid], ds[lo] = ds[lo], ds[mid]
+		}
+		if ds[hi] < ds[lo] {
+			ds[hi], ds[lo] = ds[lo], ds[hi]
+		}
+		if ds[hi] < ds[mid] {
+			ds[hi], ds[mid] = ds[mid], ds[hi]
+		}
+		pivot := ds[mid]
+		i, j := lo, hi
+		for i <= j {
+			for ds[i] < pivot {
+				i++
+			}
+			for ds[j] > pivot {
+				j--
+			}
+			if i <= j {
+				ds[i], ds[j] = ds[j], ds[i]
+				i++
+				j--
+			}
+		}
+		switch {
+		case k <= j:
+			hi = j
+		case k >= i:
+			lo = i
+		default:
+			return ds[k]
+		}
+	}
+	return ds[k]
 }
 
 func round3(x float64) float64 { return math.Round(x*1000) / 1000 }
@@ -145,75 +198,113 @@ type Metrics struct {
 }
 
 // Compute is the metrics of rows over p, at the period's end.
-func Compute(rows []Row, p Period) Metrics {
-	m := Metrics{BacklogAge: map[string]int{}, SLA: map[string]Share{}, Breaches: map[string]int{}}
-	for _, b := range AgeBuckets {
-		m.BacklogAge[b.Name] = 0
+func Compute(rows []*Row, p Period) Metrics {
+	a := newAccumulator(p)
+	for _, r := range rows {
+		a.add(r)
 	}
-	var frt, frtB, res, resB []time.Duration
-	met, decided := map[string]int{}, map[string]int{}
-	escalated, repeats, reopened := 0, 0, 0
-	for i := range rows {
-		r := &rows[i]
-		created := p.In(r.CreatedAt)
-		if created {
-			m.Intake++
-			if r.Escalated {
-				escalated++
-			}
-			if r.Repeat {
-				repeats++
-			}
-			if r.FirstResponseAt != nil {
-				frt = append(frt, r.FirstResponseAt.Sub(r.CreatedAt))
-				if r.FirstResponseBusiness != nil {
-					frtB = append(frtB, *r.FirstResponseBusiness)
-				} else {
-					frtB = append(frtB, business(r, r.CreatedAt, *r.FirstResponseAt))
-				}
-			}
-			for _, c := range r.Clocks {
-				if d, ok := c.outcome(); d {
-					decided[c.Metric]++
-					if ok {
-						met[c.Metric]++
-					} else {
-						m.Breaches[c.Metric]++
-					}
-				}
-			}
+	return a.metrics()
+}
+
+// accumulator is Compute one row at a time, so that one pass over the rows
+// can fill several (a slice's current and previous period).
+type accumulator struct {
+	p                            Period
+	m                            Metrics
+	frt, frtB, res, resB         []time.Duration
+	clocks                       []clockCount // per metric; a handful
+	escalated, repeats, reopened int
+}
+
+type clockCount struct {
+	metric               string
+	decided, met, breach int
+}
+
+func newAccumulator(p Period) *accumulator {
+	return &accumulator{p: p, m: Metrics{BacklogAge: map[string]int{}, SLA: map[string]Share{}, Breaches: map[string]int{}}}
+}
+
+func (a *accumulator) clock(metric string) *clockCount {
+	for i := range a.clocks {
+		if a.clocks[i].metric == metric {
+			return &a.clocks[i]
 		}
-		if r.ResolvedAt != nil && p.In(*r.ResolvedAt) {
-			m.Resolved++
-			res = append(res, r.ResolvedAt.Sub(r.CreatedAt))
-			if r.ResolutionBusiness != nil {
-				resB = append(resB, *r.ResolutionBusiness)
+	}
+	a.clocks = append(a.clocks, clockCount{metric: metric})
+	return &a.clocks[len(a.clocks)-1]
+}
+
+func (a *accumulator) add(r *Row) {
+	p, m := a.p, &a.m
+	if p.In(r.CreatedAt) {
+		m.Intake++
+		if r.Escalated {
+			a.escalated++
+		}
+		if r.Repeat {
+			a.repeats++
+		}
+		if r.FirstResponseAt != nil {
+			a.frt = append(a.frt, r.FirstResponseAt.Sub(r.CreatedAt))
+			if r.FirstResponseBusiness != nil {
+				a.frtB = append(a.frtB, *r.FirstResponseBusiness)
 			} else {
-				resB = append(resB, business(r, r.CreatedAt, *r.ResolvedAt))
-			}
-			if r.Reopens > 0 {
-				reopened++
+				a.frtB = append(a.frtB, business(r, r.CreatedAt, *r.FirstResponseAt))
 			}
 		}
-		if r.inBacklog(p.To) {
-			m.Backlog++
-			age := p.To.Sub(r.CreatedAt)
-			for _, b := range AgeBuckets {
-				if age < b.Under {
-					m.BacklogAge[b.Name]++
-					break
+		for _, c := range r.Clocks {
+			if d, ok := c.outcome(); d {
+				cc := a.clock(c.Metric)
+				cc.decided++
+				if ok {
+					cc.met++
+				} else {
+					cc.breach++
 				}
 			}
 		}
 	}
-	m.FirstResponse, m.FirstResponseBusiness = summarise(frt), summarise(frtB)
-	m.Resolution, m.ResolutionBusiness = summarise(res), summarise(resB)
-	for metric, n := range decided {
-		m.SLA[metric] = share(met[metric], n)
+	if r.ResolvedAt != nil && p.In(*r.ResolvedAt) {
+		m.Resolved++
+		a.res = append(a.res, r.ResolvedAt.Sub(r.CreatedAt))
+		if r.ResolutionBusiness != nil {
+			a.resB = append(a.resB, *r.ResolutionBusiness)
+		} else {
+			a.resB = append(a.resB, business(r, r.CreatedAt, *r.ResolvedAt))
+		}
+		if r.Reopens > 0 {
+			a.reopened++
+		}
 	}
-	m.ReopenRate = share(reopened, m.Resolved)
-	m.EscalationRate = share(escalated, m.Intake)
-	m.RepeatRate = share(repeats, m.Intake)
+	if r.inBacklog(p.To) {
+		m.Backlog++
+		age := p.To.Sub(r.CreatedAt)
+		for _, b := range AgeBuckets {
+			if age < b.Under {
+				m.BacklogAge[b.Name]++
+				break
+			}
+		}
+	}
+}
+
+func (a *accumulator) metrics() Metrics {
+	m := a.m
+	for _, b := range AgeBuckets {
+		m.BacklogAge[b.Name] += 0 // every bucket present, zero or not
+	}
+	m.FirstResponse, m.FirstResponseBusiness = summarise(a.frt), summarise(a.frtB)
+	m.Resolution, m.ResolutionBusiness = summarise(a.res), summarise(a.resB)
+	for _, c := range a.clocks {
+		m.SLA[c.metric] = share(c.met, c.decided)
+		if c.breach > 0 {
+			m.Breaches[c.metric] = c.breach
+		}
+	}
+	m.ReopenRate = share(a.reopened, m.Resolved)
+	m.EscalationRate = share(a.escalated, m.Intake)
+	m.RepeatRate = share(a.repeats, m.Intake)
 	return m
 }
 
@@ -267,32 +358,36 @@ type Slice struct {
 
 // BySlice computes the metrics of every value of dimension by ("" for the
 // whole desk only), in key order.
-func BySlice(rows []Row, p Period, by string) []Slice {
-	if by == "" && len(rows) > 0 { // the whole desk: one slice of every row, not a copy
-		return []Slice{{Key: "", Metrics: Compute(rows, p)}}
+func BySlice(rows []*Row, p Period, by string) []Slice { return BySlices(rows, by, p)[0] }
+
+// BySlices is BySlice over each of ps, in one pass over the rows.
+func BySlices(rows []*Row, by string, ps ...Period) [][]Slice {
+	accs := map[string][]*accumulator{}
+	var last string
+	var cur []*accumulator
+	for _, r := range rows {
+		k := r.key(by)
+		if cur == nil || k != last {
+			if cur = accs[k]; cur == nil {
+				cur = make([]*accumulator, len(ps))
+				for i, p := range ps {
+					cur[i] = newAccumulator(p)
+				}
+				accs[k] = cur
+			}
+			last = k
+		}
+		for _, a := range cur {
+			a.add(r)
+		}
 	}
-	// Counted first, so that each group is allocated once at its size
-	// (a month's report groups ~190,000 rows).
-	sizes := map[string]int{}
-	for i := range rows {
-		sizes[rows[i].key(by)]++
-	}
-	groups := make(map[string][]Row, len(sizes))
-	for k, n := range sizes {
-		groups[k] = make([]Row, 0, n)
-	}
-	for i := range rows {
-		k := rows[i].key(by)
-		groups[k] = append(groups[k], rows[i])
-	}
-	keys := make([]string, 0, len(groups))
-	for k := range groups {
-		keys = append(keys, k)
-	}
-	slices.Sort(keys)
-	out := make([]Slice, 0, len(keys))
-	for _, k := range keys {
-		out = append(out, Slice{Key: k, Metrics: Compute(groups[k], p)})
+	keys := slices.Sorted(maps.Keys(accs))
+	out := make([][]Slice, len(ps))
+	for i := range ps {
+		out[i] = make([]Slice, 0, len(keys))
+		for _, k := range keys {
+			out[i] = append(out[i], Slice{Key: k, Metrics: accs[k][i].metrics()})
+		}
 	}
 	return out
 }

@@ -1,6 +1,9 @@
 package reports
 
 import (
+	"math"
+	"math/rand/v2"
+	"slices"
 	"testing"
 	"time"
 
@@ -17,11 +20,11 @@ func at(d int, h float64) time.Time { return day0.AddDate(0, 0, d).Add(hours(h))
 func ptr(t time.Time) *time.Time    { return &t }
 
 // A week of six cases, figures worked out by hand.
-func fixture() []Row {
+func fixture() []*Row {
 	clock := func(metric string, st sla.ClockState, target, elapsed float64) Clock {
 		return Clock{Metric: metric, State: st, Target: hours(target), Elapsed: hours(elapsed)}
 	}
-	return []Row{
+	return []*Row{
 		// 1: created Mon 09:00, answered after 1 h, resolved Tue 09:00 (24 h); FR met.
 		{Team: "logistics", Market: "GB", Priority: "P2", CreatedAt: at(0, 9), FirstResponseAt: ptr(at(0, 10)),
 			ResolvedAt: ptr(at(1, 9)), Clocks: []Clock{clock("first_response", sla.ClockMet, 4, 1)}},
@@ -79,7 +82,7 @@ func TestBusinessTime(t *testing.T) {
 		Hours: map[string][]string{"mon": {"09:00-17:00"}, "tue": {"09:00-17:00"}, "wed": {"09:00-17:00"},
 			"thu": {"09:00-17:00"}, "fri": {"09:00-17:00"}}})
 	// Mon 16:00 → Tue 10:00 is 18 h of calendar time and 2 h of business time.
-	rows := []Row{{Team: "t", CreatedAt: at(0, 16), FirstResponseAt: ptr(at(1, 10)), Calendar: cal}}
+	rows := []*Row{{Team: "t", CreatedAt: at(0, 16), FirstResponseAt: ptr(at(1, 10)), Calendar: cal}}
 	m := Compute(rows, week)
 	if m.FirstResponse.Median != 18*3600 || m.FirstResponseBusiness.Median != 2*3600 {
 		t.Fatalf("calendar %v business %v", m.FirstResponse, m.FirstResponseBusiness)
@@ -112,5 +115,28 @@ func TestFilterCheck(t *testing.T) {
 	}
 	if err := (Filter{Period: week, By: "market"}).Check(); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// Quantiles found by selection are those of the sorted durations, with
+// ties, one value and two.
+func TestQuantileBySelectionIsTheSortedOne(t *testing.T) {
+	r := rand.New(rand.NewPCG(5, 6))
+	for n := 1; n < 400; n++ {
+		ds := make([]time.Duration, n)
+		for i := range ds {
+			ds[i] = time.Duration(r.IntN(n/3+1)) * time.Second // many ties
+		}
+		sorted := slices.Clone(ds)
+		slices.Sort(sorted)
+		for _, q := range []float64{0, 0.5, 0.9, 1} {
+			pos := q * float64(n-1)
+			lo := int(math.Floor(pos))
+			hi := min(lo+1, n-1)
+			want := round3(sorted[lo].Seconds() + (pos-float64(lo))*(sorted[hi].Seconds()-sorted[lo].Seconds()))
+			if got := quantile(slices.Clone(ds), q); got != want {
+				t.Fatalf("n %d, q %v: %v, want %v (%v)", n, q, got, want, sorted)
+			}
+		}
 	}
 }

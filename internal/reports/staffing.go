@@ -114,43 +114,32 @@ func (s *Service) Staffing(ctx context.Context, actor auth.Actor, weeks int, mar
 		v.Categories = append(v.Categories, a)
 	}
 
-	// The intake from the narrow report facts rather than the case rows.
-	q := `SELECT market, category, created_at FROM report_facts WHERE created_at >= ? AND created_at < ?`
-	args := []any{db.T(from), db.T(now)}
-	if market != "" {
-		q += ` AND market = ?`
-		args = append(args, market)
-	}
-	res, err := s.db.Query(ctx, q, args...)
+	// The intake from the report facts as the fact cache holds them.
+	facts, err := s.facts.load(ctx, s.db, cfg, from, now, false)
 	if err != nil {
 		return nil, fmt.Errorf("staffing intake: %w", err)
 	}
-	defer res.Close()
 	type acc struct {
 		count [7][24]int
 		work  time.Duration // summed handling time of the contacts
 		total int
+		loc   *time.Location
 	}
 	by := map[string]*acc{}
-	for res.Next() {
-		var code, cat string
-		var at db.Time
-		if err := res.Scan(&code, &cat, &at); err != nil {
-			return nil, fmt.Errorf("staffing intake: %w", err)
+	for _, r := range facts.pick(Filter{Market: market}, from, now, false) {
+		if r.CreatedAt.Before(from) {
+			continue // open since before the weeks measured
 		}
-		a := by[code]
+		a := by[r.Market]
 		if a == nil {
-			a = &acc{}
-			by[code] = a
+			m, _ := cfg.Market(r.Market)
+			a = &acc{loc: m.Location()}
+			by[r.Market] = a
 		}
-		m, _ := cfg.Market(code)
-		t := at.In(m.Location())
+		t := r.CreatedAt.In(a.loc)
 		a.count[(int(t.Weekday())+6)%7][t.Hour()]++
-		a.work += ahtOf(cat)
+		a.work += ahtOf(r.Category)
 		a.total++
-	}
-	if err := res.Err(); err != nil {
-		return nil, fmt.Errorf("staffing intake: %w", err)
 	}
 	for _, m := range cfg.Markets {
 		if market != "" && m.Code != market {

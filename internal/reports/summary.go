@@ -3,6 +3,9 @@ package reports
 import (
 	"context"
 
+	"golang.org/x/sync/errgroup"
+
+	"github.com/flare-desk/flare/internal/apperr"
 	"github.com/flare-desk/flare/internal/auth"
 	"github.com/flare-desk/flare/internal/desk"
 	"github.com/flare-desk/flare/internal/handoffs"
@@ -39,52 +42,77 @@ type Sources struct {
 	Postmortems *postmortems.Service
 }
 
-// Summary computes the reporting page's tables for f.
+// Summary computes the reporting page's tables for f. Its parts read
+// different tables and run side by side.
 func (s *Service) Summary(ctx context.Context, a auth.Actor, f Filter, src Sources) (*Summary, error) {
 	f.By = ""
-	rep, err := s.Report(ctx, a, f)
-	if err != nil {
+	if !a.Can(auth.PermReportRead) {
+		return nil, &apperr.Forbidden{Detail: "your role cannot read the desk's reports"}
+	}
+	if err := f.Check(); err != nil {
 		return nil, err
 	}
 	cfg, err := s.desk.Config(ctx)
 	if err != nil {
 		return nil, err
 	}
-	sm := &Summary{Period: rep.Period, Previous: rep.Previous, Targets: desk.Get(cfg, TargetsKey)}
-	var cur, prev Metrics
-	if len(rep.Slices) > 0 {
-		cur = rep.Slices[0].Metrics
-	}
-	if len(rep.PreviousSlices) > 0 {
-		prev = rep.PreviousSlices[0].Metrics
-	}
-	sm.Headlines = Headlines(cur, prev, sm.Targets)
-	if sm.Escalations, err = s.Escalations(ctx, a, f); err != nil {
-		return nil, err
-	}
+	prev := f.Period.Previous()
+	sm := &Summary{Period: f.Period, Previous: prev, Targets: desk.Get(cfg, TargetsKey)}
+	g, gctx := errgroup.WithContext(ctx)
+	g.Go(func() error {
+		rep, err := s.Report(gctx, a, f)
+		if err != nil {
+			return err
+		}
+		var cur, before Metrics
+		if len(rep.Slices) > 0 {
+			cur = rep.Slices[0].Metrics
+		}
+		if len(rep.PreviousSlices) > 0 {
+			before = rep.PreviousSlices[0].Metrics
+		}
+		sm.Headlines = Headlines(cur, before, sm.Targets)
+		return nil
+	})
+	g.Go(func() (err error) {
+		sm.Escalations, err = s.Escalations(gctx, a, f)
+		return err
+	})
 	// The tables beside the metrics follow the same filter, each as far as
 	// its records carry the slice: handoffs by their case, incidents by the
 	// markets and categories they affect, actions by their team.
-	hs, err := src.Handoffs.WaitStats(ctx, a, handoffs.StatsFilter{From: f.Period.From, To: f.Period.To,
-		Market: f.Market, Team: f.Team, Category: f.Category, Channel: f.Channel, Priority: f.Priority, Tier: f.Tier})
-	if err != nil {
-		return nil, err
-	}
-	sm.Handoffs = hs.Teams
-	im, err := src.Incidents.MetricsOf(ctx, a, incidents.MetricsFilter{From: f.Period.From, To: f.Period.To, Market: f.Market, Category: f.Category})
-	if err != nil {
-		return nil, err
-	}
-	sm.Incidents = *im
-	items, err := src.Postmortems.Query(ctx, postmortems.Filter{Team: f.Team, State: postmortems.StateActive, Limit: postmortems.MaxItems})
-	if err != nil {
-		return nil, err
-	}
-	for _, it := range items {
-		sm.Actions.Open++
-		if it.Overdue {
-			sm.Actions.Overdue++
+	g.Go(func() error {
+		hs, err := src.Handoffs.WaitStats(gctx, a, handoffs.StatsFilter{From: f.Period.From, To: f.Period.To,
+			Market: f.Market, Team: f.Team, Category: f.Category, Channel: f.Channel, Priority: f.Priority, Tier: f.Tier})
+		if err != nil {
+			return err
 		}
+		sm.Handoffs = hs.Teams
+		return nil
+	})
+	g.Go(func() error {
+		im, err := src.Incidents.MetricsOf(gctx, a, incidents.MetricsFilter{From: f.Period.From, To: f.Period.To, Market: f.Market, Category: f.Category})
+		if err != nil {
+			return err
+		}
+		sm.Incidents = *im
+		return nil
+	})
+	g.Go(func() error {
+		items, err := src.Postmortems.Query(gctx, postmortems.Filter{Team: f.Team, State: postmortems.StateActive, Limit: postmortems.MaxItems})
+		if err != nil {
+			return err
+		}
+		for _, it := range items {
+			sm.Actions.Open++
+			if it.Overdue {
+				sm.Actions.Overdue++
+			}
+		}
+		return nil
+	})
+	if err := g.Wait(); err != nil {
+		return nil, err
 	}
 	return sm, nil
 }

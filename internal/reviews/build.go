@@ -37,8 +37,9 @@ func (s *Service) build(ctx context.Context, c Cadence, p Period, at time.Time) 
 	rp, pp := reports.Period{From: p.From, To: p.To}, reports.Period{From: prev.From, To: prev.To}
 	pk.Metrics, pk.PrevMetrics = reports.Compute(rows, rp), reports.Compute(rows, pp)
 	pk.KPIs = kpis(pk.Metrics, pk.PrevMetrics, pk.Targets)
-	pk.Categories = topCategories(reports.BySlice(rows, rp, "category"), reports.BySlice(rows, pp, "category"), topN)
-	pk.Markets = marketTable(reports.BySlice(rows, rp, "market"), reports.BySlice(rows, pp, "market"))
+	cats, markets := reports.BySlices(rows, "category", rp, pp), reports.BySlices(rows, "market", rp, pp)
+	pk.Categories = topCategories(cats[0], cats[1], topN)
+	pk.Markets = marketTable(markets[0], markets[1])
 	rows = nil // the biggest part of a pack's memory; the rest reads little
 	if pk.Breaches, err = s.breaches(ctx, p); err != nil {
 		return nil, err

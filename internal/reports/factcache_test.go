@@ -1,0 +1,119 @@
+package reports_test
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"testing"
+	"time"
+
+	"github.com/flare-desk/flare/internal/app"
+	"github.com/flare-desk/flare/internal/app/apptest"
+	"github.com/flare-desk/flare/internal/cases"
+	"github.com/flare-desk/flare/internal/db"
+	"github.com/flare-desk/flare/internal/db/dbtest"
+	"github.com/flare-desk/flare/internal/reports"
+)
+
+// A report from a node whose fact cache is warm gives, after every write
+// made through another node, exactly the figures of a node that has read
+// nothing yet (its cache cold): creates, resolutions, reopens, a market
+// and a team changed, over days, through the current, the previous and
+// later periods, sliced by team, agent and seller tier, filtered by
+// market and tier — also with a cache bounded to a few rows, which drops
+// buckets on every report.
+func TestFactCacheFollowsWritesOfEveryNode(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := apptest.New(t, d)
+		agent, lead := f.Actor("priya.shah"), f.Actor("jonas.weber")
+		other := reports.New(d, f.App.Desk, f.App.Cases, f.Clock) // another node's reports
+		bounded := reports.New(d, f.App.Desk, f.App.Cases, f.Clock)
+		reports.SetFactCacheRows(bounded, 3)
+		r := rand.New(rand.NewPCG(3, 4))
+		markets := []string{"GB", "DE", "US"}
+		var open, resolved []*cases.Case
+		start := f.Clock.Now()
+		filters := func() []reports.Filter {
+			now := f.Clock.Now()
+			week := reports.Period{From: now.Add(-3 * 24 * time.Hour), To: now.Add(time.Hour)}
+			return []reports.Filter{
+				{Period: week, By: "team"},
+				{Period: week, By: "agent"},
+				{Period: week, By: "seller_tier"},
+				{Period: week, Market: "GB"},
+				{Period: week, Tier: 1},
+				{Period: reports.Period{From: start, To: start.Add(24 * time.Hour)}, By: "market"},
+				{Period: reports.Period{From: now.Add(24 * time.Hour), To: now.Add(48 * time.Hour)}},
+			}
+		}
+		check := func(step string) {
+			t.Helper()
+			cold := reports.New(d, f.App.Desk, f.App.Cases, f.Clock)
+			for _, flt := range filters() {
+				want, err := cold.Report(ctx, lead, flt)
+				if err != nil {
+					t.Fatal(err)
+				}
+				for name, s := range map[string]*reports.Service{"this node": f.App.Reports, "another node": other, "bounded": bounded} {
+					got, err := s.Report(ctx, lead, flt)
+					if err != nil {
+						t.Fatal(err)
+					}
+					if !reflect.DeepEqual(got, want) {
+						t.Fatalf("%s, %s, %+v:\n got %+v\nwant %+v", step, name, flt, got, want)
+					}
+				}
+				if len(want.Slices) == 0 && flt.By == "team" {
+					t.Fatalf("%s, %+v: nothing counted; the test checks nothing", step, flt)
+				}
+			}
+			wantCh, err := cold.Charts(ctx, lead, filters()[0])
+			if err != nil {
+				t.Fatal(err)
+			}
+			if gotCh, err := other.Charts(ctx, lead, filters()[0]); err != nil || !reflect.DeepEqual(gotCh, wantCh) {
+				t.Fatalf("%s: charts %+v (%v), want %+v", step, gotCh, err, wantCh)
+			}
+		}
+		for step := range 24 {
+			switch op := r.IntN(5); {
+			case op <= 1 || len(open) == 0:
+				in := cases.CreateInput{Title: fmt.Sprintf("Payout held %d", step), Category: "payments/payout_failed",
+					Market: markets[r.IntN(len(markets))]}
+				if r.IntN(2) == 0 {
+					in.SellerID = "S-1001"
+				}
+				c, err := f.App.Cases.Create(ctx, agent, in, nil)
+				if err != nil {
+					t.Fatal(err)
+				}
+				open = append(open, c)
+			case op == 2:
+				c := open[0]
+				open = open[1:]
+				if _, err := f.App.Cases.Transition(ctx, agent, c.Number, cases.TransitionInput{To: cases.StatusResolved,
+					Resolution: "refunded", Note: "Paid out."}); err != nil {
+					t.Fatal(err)
+				}
+				resolved = append(resolved, c)
+			case op == 3 && len(resolved) > 0:
+				c := resolved[0]
+				resolved = resolved[1:]
+				if _, err := f.App.Cases.Transition(ctx, agent, c.Number, cases.TransitionInput{To: cases.StatusOpen, Note: "Not paid after all."}); err != nil {
+					t.Fatal(err)
+				}
+				open = append(open, c)
+			default:
+				c := open[r.IntN(len(open))]
+				market := markets[r.IntN(len(markets))]
+				if _, err := f.App.Cases.Update(ctx, agent, c.Number, cases.UpdateInput{Market: &market}); err != nil {
+					t.Fatal(err)
+				}
+			}
+			check(fmt.Sprintf("step %d", step))
+			f.Clock.Advance(time.Duration(2+r.IntN(20)) * time.Hour)
+		}
+	})
+}
