@@ -138,3 +138,51 @@ func TestInsertID(t *testing.T) {
 		}
 	})
 }
+
+// A snapshot reads the store as of its first read: a write committed
+// after it is not seen by its later reads (the fact cache relies on it to
+// read bucket versions and bucket rows as of one instant).
+func TestSnapshotDoesNotSeeLaterCommits(t *testing.T) {
+	dbtest.Each(t, nil, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		insert := func(day string) {
+			t.Helper()
+			if err := d.InTx(ctx, func(tx *db.Tx) error {
+				_, err := tx.Exec(ctx, `INSERT INTO desk_snapshots (day, taken_at, data) VALUES (?, ?, ?)`, day, db.T(time.Now()), `{}`)
+				return err
+			}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		count := func(s *db.Snapshot) int {
+			t.Helper()
+			var n int
+			if err := s.QueryRow(ctx, `SELECT COUNT(*) FROM desk_snapshots`).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		insert("a")
+		err := d.InSnapshot(ctx, func(s *db.Snapshot) error {
+			if n := count(s); n != 1 {
+				t.Fatalf("%d rows before, want 1", n)
+			}
+			insert("b")
+			if n := count(s); n != 1 {
+				t.Fatalf("%d rows after a later commit, want the snapshot's 1", n)
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := d.InSnapshot(ctx, func(s *db.Snapshot) error {
+			if n := count(s); n != 2 {
+				t.Fatalf("a new snapshot sees %d rows, want 2", n)
+			}
+			return nil
+		}); err != nil {
+			t.Fatal(err)
+		}
+	})
+}
