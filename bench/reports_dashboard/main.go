@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/http"
 	"os"
+	"runtime"
 	"slices"
 	"strconv"
 	"sync"
@@ -159,7 +160,12 @@ func run(which, store string, n, days, reqs, writes int) error {
 		To: time.Date(2026, 11, 30, 0, 0, 0, 0, time.UTC)}}); err != nil {
 		return err
 	}
-	fmt.Printf("first period report after start (fact cache cold): %s\n", time.Since(t0).Round(time.Millisecond))
+	took := time.Since(t0)
+	runtime.GC()
+	var ms runtime.MemStats
+	runtime.ReadMemStats(&ms)
+	fmt.Printf("first period report after start (fact cache cold): %s; heap in use after it: %d MB\n",
+		took.Round(time.Millisecond), ms.HeapInuse>>20)
 
 	// A desk at work meanwhile: every write moves the facts of its case,
 	// so the buckets the reports read are invalidated and read again.

@@ -186,3 +186,32 @@ func TestSnapshotDoesNotSeeLaterCommits(t *testing.T) {
 		}
 	})
 }
+
+// Timestamps in the stored layout are read by hand exactly as time.Parse
+// reads them; anything else still goes through time.Parse.
+func TestTimeScanFastPathAgreesWithTimeParse(t *testing.T) {
+	at := time.Date(1999, 12, 31, 23, 59, 59, 999999000, time.UTC)
+	for i := range 20000 {
+		at = at.Add(7*time.Hour + time.Duration(i%1000*7919)*time.Microsecond)
+		s := at.Format("2006-01-02T15:04:05.000000Z")
+		var got db.Time
+		if err := got.Scan(s); err != nil || !got.Equal(at) || got.Location() != time.UTC {
+			t.Fatalf("%s: %v (%v), want %v", s, got, err, at)
+		}
+	}
+	for _, s := range []string{"2026-04-31T10:00:00.000000Z", "2026-13-01T10:00:00.000000Z", "2026-01-01T24:00:00.000000Z",
+		"2026-01-01T10:00:00.00000xZ", "2026-01-01 10:00:00.000000Z"} {
+		var got db.Time
+		_, want := time.Parse(time.RFC3339Nano, s)
+		if err := got.Scan(s); (err == nil) != (want == nil) {
+			t.Fatalf("%s: error %v, time.Parse's %v", s, err, want)
+		}
+	}
+	for _, s := range []string{"2026-01-01T10:00:00Z", "2026-01-01T10:00:00.5+02:00"} {
+		var got db.Time
+		want, _ := time.Parse(time.RFC3339Nano, s)
+		if err := got.Scan(s); err != nil || !got.Equal(want) {
+			t.Fatalf("%s: %v (%v), want %v", s, got, err, want)
+		}
+	}
+}

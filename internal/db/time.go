@@ -56,6 +56,10 @@ func (t *Time) Scan(v any) error {
 }
 
 func (t *Time) parse(s string) error {
+	if p, ok := parseLayout(s); ok {
+		t.Time = p
+		return nil
+	}
 	p, err := time.Parse(time.RFC3339Nano, s)
 	if err != nil {
 		return fmt.Errorf("db.Time: %w", err)
@@ -71,4 +75,36 @@ func (t Time) Ptr() *time.Time {
 	}
 	u := t.UTC()
 	return &u
+}
+
+// parseLayout reads s written in timeLayout (what Value writes: every
+// timestamp SQLite holds) by hand, about ten times faster than
+// time.Parse — a report reads hundreds of thousands. ok is false for
+// anything else, which time.Parse then reads or rejects.
+func parseLayout(s string) (time.Time, bool) {
+	if len(s) != len(timeLayout) || s[4] != '-' || s[7] != '-' || s[10] != 'T' || s[13] != ':' || s[16] != ':' ||
+		s[19] != '.' || s[26] != 'Z' {
+		return time.Time{}, false
+	}
+	num := func(a, b int) int {
+		n := 0
+		for i := a; i < b; i++ {
+			c := s[i]
+			if c < '0' || c > '9' {
+				return -1
+			}
+			n = n*10 + int(c-'0')
+		}
+		return n
+	}
+	year, month, day, hour, minute, sec, micro := num(0, 4), num(5, 7), num(8, 10), num(11, 13), num(14, 16), num(17, 19), num(20, 26)
+	if year < 0 || month < 1 || month > 12 || day < 1 || hour < 0 || hour > 23 || minute < 0 || minute > 59 ||
+		sec < 0 || sec > 59 || micro < 0 {
+		return time.Time{}, false
+	}
+	p := time.Date(year, time.Month(month), day, hour, minute, sec, micro*1000, time.UTC)
+	if p.Day() != day { // 31 April: time.Date would roll it over; time.Parse rejects it
+		return time.Time{}, false
+	}
+	return p, true
 }
