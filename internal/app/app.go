@@ -273,6 +273,11 @@ func (a *App) Start(ctx context.Context) error {
 	a.loops.Go(func() { a.Signals.Run(lctx) })
 	a.loops.Go(func() { a.Live.Run(lctx) }) // other nodes' events for this node's streams
 	a.loops.Go(func() { a.Reviews.Run(lctx) })
+	a.loops.Go(func() { // the first report after a start need not read its facts
+		if err := a.Reports.Warm(lctx); err != nil && lctx.Err() == nil {
+			a.Log.Warn("report facts not read ahead", "err", err)
+		}
+	})
 	stopMail, err := a.Mail.Start(lctx, a.mail) // the SMTP listener and the IMAP poller, when set
 	if err != nil {
 		cancel()

@@ -9,6 +9,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/flare-desk/flare/internal/db"
@@ -50,6 +51,13 @@ func bucketOf(created time.Time, resolved *time.Time, active bool) string {
 	return string(bucketClosed) + dayKey(created)
 }
 
+func maxTime(a, b time.Time) time.Time {
+	if b.After(a) {
+		return b
+	}
+	return a
+}
+
 func dayKey(t time.Time) string { return t.UTC().Format(time.DateOnly) }
 
 func dayStart(t time.Time) time.Time {
@@ -83,6 +91,7 @@ type factCache struct {
 	held    int    // rows in buckets
 	tick    uint64 // for least recently used
 	maxRows int    // 0: maxCachedRows
+	read    atomic.Int64 // buckets read from the store
 }
 
 // bucket is one bucket's rows at a version; never changed once built.
@@ -137,6 +146,7 @@ func (c *factCache) load(ctx context.Context, d *db.DB, cfg *desk.Config, from, 
 		if err != nil {
 			return err
 		}
+		c.read.Add(int64(len(stale)))
 		for _, k := range need {
 			if b := have[k]; b != nil {
 				v.buckets = append(v.buckets, b)
@@ -235,9 +245,10 @@ func neededBuckets(ctx context.Context, snap *db.Snapshot, from, to time.Time) (
 	if !firstActive.IsZero() {
 		days(bucketActive, firstActive.Time, last)
 	}
-	if !lastResolved.IsZero() {
-		days(bucketResolved, from, lastResolved.Time)
-	}
+	// Resolved since from: up to the last resolution, and at least to the
+	// period's end (the buckets of days still to come stay cached, empty,
+	// until a resolution moves them).
+	days(bucketResolved, from, maxTime(last, lastResolved.Time))
 	days(bucketClosed, from, last)
 	return out, nil
 }
@@ -519,4 +530,21 @@ func (v *view) pick(f Filter, from, to time.Time, people bool) []*Row {
 		}
 	}
 	return out
+}
+
+// warmDays is how far back Warm reads: the reporting page's default four
+// weeks and the four before, which its figures compare with.
+const warmDays = 60
+
+// Warm reads into the fact cache the facts of the reporting page's
+// default period and the one before, so that the first report after a
+// start does not wait for them (a month of a million-case desk: seconds).
+func (s *Service) Warm(ctx context.Context) error {
+	cfg, err := s.desk.Config(ctx)
+	if err != nil {
+		return err
+	}
+	now := s.clock.Now()
+	_, err = s.facts.load(ctx, s.db, cfg, now.AddDate(0, 0, -warmDays), now, false)
+	return err
 }

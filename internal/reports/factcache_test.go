@@ -117,3 +117,54 @@ func TestFactCacheFollowsWritesOfEveryNode(t *testing.T) {
 		}
 	})
 }
+
+// After Warm, a report over the reporting page's default weeks reads no
+// bucket from the store; after a write, only the buckets it moved.
+func TestWarmReadsTheDefaultPeriodAhead(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := apptest.New(t, d)
+		agent, lead := f.Actor("priya.shah"), f.Actor("jonas.weber")
+		var last *cases.Case
+		for i := range 6 {
+			c, err := f.App.Cases.Create(ctx, agent, cases.CreateInput{Title: fmt.Sprintf("Payout held %d", i),
+				Category: "payments/payout_failed", Market: "GB"}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			last = c
+			f.Clock.Advance(30 * time.Hour)
+		}
+		s := reports.New(d, f.App.Desk, f.App.Cases, f.Clock)
+		if err := s.Warm(ctx); err != nil {
+			t.Fatal(err)
+		}
+		warm := reports.FactBucketsRead(s)
+		if warm == 0 {
+			t.Fatal("Warm read nothing")
+		}
+		now := f.Clock.Now()
+		month := reports.Filter{Period: reports.Period{From: now.AddDate(0, 0, -28), To: now.Add(time.Minute)}}
+		if _, err := s.Report(ctx, lead, month); err != nil {
+			t.Fatal(err)
+		}
+		if n := reports.FactBucketsRead(s); n != warm {
+			t.Fatalf("the report read %d buckets after Warm", n-warm)
+		}
+		if _, err := f.App.Cases.Transition(ctx, agent, last.Number, cases.TransitionInput{To: cases.StatusResolved,
+			Resolution: "refunded", Note: "Paid out."}); err != nil {
+			t.Fatal(err)
+		}
+		rep, err := s.Report(ctx, lead, month)
+		if err != nil {
+			t.Fatal(err)
+		}
+		// The case left its creation day's active bucket and entered today's resolved one.
+		if n := reports.FactBucketsRead(s) - warm; n != 2 {
+			t.Fatalf("after one resolution the report read %d buckets, want 2", n)
+		}
+		if m := rep.Slices[0].Metrics; m.Resolved != 1 || m.Intake != 6 {
+			t.Fatalf("resolved %d, intake %d; want 1, 6", m.Resolved, m.Intake)
+		}
+	})
+}
