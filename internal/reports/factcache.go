@@ -88,9 +88,9 @@ type factCache struct {
 	mu      sync.Mutex
 	cfg     *desk.Config // the desk the rows were derived in (calendars)
 	buckets map[string]*bucket
-	held    int    // rows in buckets
-	tick    uint64 // for least recently used
-	maxRows int    // 0: maxCachedRows
+	held    int          // rows in buckets
+	tick    uint64       // for least recently used
+	maxRows int          // 0: maxCachedRows
 	read    atomic.Int64 // buckets read from the store
 }
 
