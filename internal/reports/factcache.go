@@ -155,7 +155,7 @@ func (c *factCache) load(ctx context.Context, d *db.DB, cfg *desk.Config, from, 
 			}
 		}
 		if keep {
-			c.install(loaded, need)
+			c.install(cfg, loaded, need)
 		}
 		if people {
 			if v.users, v.tiers, err = readPeople(ctx, snap); err != nil {
@@ -167,11 +167,14 @@ func (c *factCache) load(ctx context.Context, d *db.DB, cfg *desk.Config, from, 
 	return v, err
 }
 
-// install keeps the loaded buckets and drops the least recently used ones
+// install keeps the loaded buckets (read in cfg) and drops the least recently used ones
 // over the bound (never one of need, the buckets of the report in hand).
-func (c *factCache) install(loaded map[string]*bucket, need []string) {
+func (c *factCache) install(cfg *desk.Config, loaded map[string]*bucket, need []string) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
+	if c.cfg != cfg { // the desk changed while these were read: derived in the old one
+		return
+	}
 	for k, b := range loaded {
 		old := c.buckets[k]
 		if old != nil && old.version > b.version { // a later read kept a newer one meanwhile
