@@ -168,3 +168,63 @@ func TestWarmReadsTheDefaultPeriodAhead(t *testing.T) {
 		}
 	})
 }
+
+// Reports read side by side while cases are written (run under -race in
+// CI) and, once the writes stop, give a cold node's figures.
+func TestFactCacheConcurrentReports(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := apptest.New(t, d)
+		agent, lead := f.Actor("priya.shah"), f.Actor("jonas.weber")
+		now := f.Clock.Now()
+		flt := reports.Filter{Period: reports.Period{From: now.Add(-24 * time.Hour), To: now.Add(24 * time.Hour)}, By: "market"}
+		done := make(chan struct{})
+		errs := make(chan error, 4)
+		for range 4 {
+			go func() {
+				for {
+					select {
+					case <-done:
+						errs <- nil
+						return
+					default:
+					}
+					if _, err := f.App.Reports.Report(ctx, lead, flt); err != nil {
+						errs <- err
+						return
+					}
+				}
+			}()
+		}
+		for i := range 20 {
+			c, err := f.App.Cases.Create(ctx, agent, cases.CreateInput{Title: fmt.Sprintf("Payout held %d", i),
+				Category: "payments/payout_failed", Market: []string{"GB", "DE"}[i%2]}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			if i%3 == 0 {
+				if _, err := f.App.Cases.Transition(ctx, agent, c.Number, cases.TransitionInput{To: cases.StatusResolved,
+					Resolution: "refunded", Note: "Paid out."}); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+		close(done)
+		for range 4 {
+			if err := <-errs; err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := f.App.Reports.Report(ctx, lead, flt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want, err := reports.New(d, f.App.Desk, f.App.Cases, f.Clock).Report(ctx, lead, flt)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(got, want) || len(want.Slices) != 2 {
+			t.Fatalf("after the writes:\n got %+v\nwant %+v", got, want)
+		}
+	})
+}
