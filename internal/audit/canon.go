@@ -7,6 +7,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"unicode"
 	"unicode/utf16"
 	"unicode/utf8"
@@ -35,7 +36,9 @@ func canonicalWithout(raw []byte, drop ...string) ([]byte, error) {
 	// as decoding into any (json.Number) and encoding that with sorted map
 	// keys and SetEscapeHTML(false) (canon_test.go holds the two together),
 	// at a fraction of the cost: every case write snapshots its case.
-	p := canonParser{in: raw, drop: drop}
+	p := canonParsers.Get().(*canonParser)
+	defer p.release()
+	p.in, p.pos, p.drop = raw, 0, drop
 	p.skipSpace()
 	out, err := p.value(make([]byte, 0, len(raw)), 0)
 	if err != nil {
@@ -61,6 +64,21 @@ type canonParser struct {
 	tmp     []byte        // an object's members while they are put in order
 	key     []byte        // an escaped string, decoded
 	escaped bool          // the last string read is in key
+}
+
+// canonParsers keep the scratch space of finished parses: a case write
+// makes several snapshots, and growing it anew each time was most of what
+// canonicalWithout allocated.
+var canonParsers = sync.Pool{New: func() any { return new(canonParser) }}
+
+// release returns p to canonParsers, holding nothing of its input.
+func (p *canonParser) release() {
+	clear(p.members[:cap(p.members)])
+	p.in, p.drop, p.members = nil, nil, p.members[:0]
+	if cap(p.tmp) > 64<<10 { // an outsized document's: let it go
+		p.tmp = nil
+	}
+	canonParsers.Put(p)
 }
 
 // canonMember is one member of an object being written: its decoded key
