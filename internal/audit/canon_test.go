@@ -98,7 +98,7 @@ func TestCanonicalMatchesDecodeEncode(t *testing.T) {
 	snap := map[string]any{"id": 42, "number": "ESC-42", "title": "Parcel <lost> & \"found\"", "created_at": now,
 		"fields": map[string]any{"order": "A-1", "weight": 1.25, "n": 3}, "tags": []string{"social", "x"},
 		"priority_reasons": []map[string]any{{"factor": "tier", "points": 20, "detail": "tier 1 seller"}},
-		"sla": []any{map[string]any{"metric": "first_response"}}, "description": "line one\nline two\t— ünïcødé ✓"}
+		"sla":              []any{map[string]any{"metric": "first_response"}}, "description": "line one\nline two\t— ünïcødé ✓"}
 	raw, err := json.Marshal(snap)
 	if err != nil {
 		t.Fatal(err)
@@ -143,7 +143,7 @@ func FuzzCanonicalJSON(f *testing.F) {
 func BenchmarkCanonicalWithout(b *testing.B) {
 	raw, _ := json.Marshal(map[string]any{"id": 42, "number": "ESC-42", "title": "Parcel <lost> & found",
 		"description": strings.Repeat("The seller handed 40 parcels to the courier on Monday; none has a scan since. ", 3),
-		"created_at": time.Now(), "fields": map[string]any{"order": "A-1", "n": 3}, "tags": []string{"social", "x"},
+		"created_at":  time.Now(), "fields": map[string]any{"order": "A-1", "n": 3}, "tags": []string{"social", "x"},
 		"priority": "P2", "status": "new", "team": "escalations", "market": "GB", "channel": "social", "escalation_level": 1})
 	for _, impl := range []struct {
 		name string
