@@ -19,6 +19,7 @@ import (
 	"math/rand/v2"
 	"net/http"
 	"os"
+	"runtime"
 	"runtime/pprof"
 	"slices"
 	"time"
@@ -34,6 +35,8 @@ const secret = "bench-secret"
 
 var target float64
 
+var memProfile string
+
 var endpoint = webhook.Endpoint{Key: "bench", Name: "Benchmark monitor", Channel: "social",
 	Auth:       webhook.Auth{Type: webhook.AuthHMAC, SecretEnv: "FLARE_BENCH_WEBHOOK_SECRET", Header: "X-Signature-256", Prefix: "sha256="},
 	ExternalID: "{{/id}}",
@@ -47,6 +50,7 @@ func main() {
 	dup := flag.Float64("dup", 0.1, "share of deliveries sent a second time")
 	clients := flag.Int("clients", 16, "concurrent HTTP clients")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the webhook phase to FILE")
+	flag.StringVar(&memProfile, "memprofile", "", "write a profile of the webhook phase's allocations to FILE")
 	flag.Float64Var(&target, "target", 1000, "fail when webhook intake is slower (requests/s)")
 	flag.Parse()
 	if err := run(context.Background(), *dbFlag, *n, *dup, *clients, *profile); err != nil {
@@ -120,6 +124,16 @@ func run(ctx context.Context, which string, n int, dup float64, clients int, pro
 		}
 		_ = pprof.StartCPUProfile(f)
 		defer pprof.StopCPUProfile()
+	}
+	if memProfile != "" {
+		runtime.MemProfileRate = 64 << 10
+		runtime.GC()
+		defer func() {
+			if f, err := os.Create(memProfile); err == nil {
+				_ = pprof.Lookup("allocs").WriteTo(f, 0)
+				f.Close()
+			}
+		}()
 	}
 	hook, err := benchload.Parallel(len(sends), clients, func(i int) error {
 		return do("/api/v1/intake/bench", sends[i], map[string]string{"X-Signature-256": auth.Sign(sends[i], secret, 0)},

@@ -122,8 +122,9 @@ func (s *Service) amend(ctx context.Context, tx *db.Tx, cfg *desk.Config, cr *cr
 	if err := saveChanged(ctx, tx, stored, c); err != nil {
 		return nil, err
 	}
-	noteChange(ctx, c.ID) // the changes this create runs inside re-read it
-	cr.nest.take(c.ID)    // but this amendment is the case in hand
+	// Not noted as a nested change (noteChange): the creator holds the case
+	// amended and need not read it back, and no change this create runs
+	// inside holds a copy of it.
 	for _, e := range recs {
 		if err := addEvent(ctx, tx, c.ID, actor, now, e.typ, e.data); err != nil {
 			return nil, err
@@ -136,6 +137,7 @@ func (s *Service) amend(ctx context.Context, tx *db.Tx, cfg *desk.Config, cr *cr
 		if err := s.syncSLA(ctx, tx, cfg, c, now); err != nil {
 			return nil, err
 		}
+		s.attachSLA(cfg, []*Case{c}) // the clocks as a read of the case shows them
 	}
 	cr.snap = snapshot(c)
 	if err := audit.Append(ctx, tx, now, auditEntry(actor, "case."+recs[0].typ, c, prev, cr.snap)); err != nil {

@@ -84,6 +84,11 @@ func TestSubscriberAmendsTheCaseItCreates(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
+		// Create returns the case in hand, amended, without reading it back:
+		// the same as a read of it.
+		if got, want := mustJSON(t, amended), mustJSON(t, a); got != want {
+			t.Fatalf("Create returned\n%s\na read gives\n%s", got, want)
+		}
 		// The row: as the later change left the other case.
 		if a.EscalationLevel != p.EscalationLevel || a.Priority != p.Priority || a.Version != p.Version ||
 			fmt.Sprint(a.Tags) != fmt.Sprint(p.Tags) || a.Title == p.Title {
@@ -205,4 +210,13 @@ func TestAmendmentWithoutEntriesChangesNothing(t *testing.T) {
 				got.Priority, got.EscalationLevel, got.Version)
 		}
 	})
+}
+
+func mustJSON(t *testing.T, v any) string {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return string(b)
 }

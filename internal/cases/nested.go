@@ -39,3 +39,14 @@ func (n *nested) take(id int64) bool {
 	delete(n.ids, id)
 	return ok
 }
+
+// WatchChanges returns ctx in which the changes made to cases (ChangeInTx,
+// the batches) are noted, and changed, which reports whether case id was
+// changed in it (and forgets it): for a caller that holds a case it wrote
+// and reads it back only when something else changed it since. A
+// subscriber's amendment of a case being created is not noted: it changes
+// the creator's copy (amend.go).
+func WatchChanges(ctx context.Context) (_ context.Context, changed func(id int64) bool) {
+	ctx, n := watchNested(ctx)
+	return ctx, n.take
+}

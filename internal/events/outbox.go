@@ -474,7 +474,9 @@ func (b *Bus) claim(ctx context.Context, s *subscriber) ([]*claimed, time.Time, 
 	// the one writer, which every write is waiting for.
 	for i, c := range out {
 		seq := c.event.Seq
-		if err := json.Unmarshal([]byte(data[i]), &c.event); err != nil {
+		// UnmarshalJSON itself: json.Unmarshal would scan the whole event
+		// twice more before handing it over.
+		if err := c.event.UnmarshalJSON([]byte(data[i])); err != nil {
 			c.err = fmt.Errorf("decode: %w", err) // fails like a delivery, ends up dead and visible
 		}
 		c.event.Seq = seq

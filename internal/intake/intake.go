@@ -144,7 +144,9 @@ func (s *Service) Submit(ctx context.Context, actor auth.Actor, sub Submission) 
 	}
 
 	var res *Result
-	err = s.db.InTx(ctx, func(tx *db.Tx) error {
+	wctx, changed := cases.WatchChanges(ctx)
+	err = s.db.InTx(wctx, func(tx *db.Tx) error {
+		ctx := wctx
 		res = nil
 		if r, err := s.duplicate(ctx, tx, src); r != nil || err != nil {
 			res = r
@@ -174,8 +176,11 @@ func (s *Service) Submit(ctx context.Context, actor auth.Actor, sub Submission) 
 	if err != nil {
 		return nil, err
 	}
-	if res.Outcome != OutcomeDuplicate {
-		// Read back as committed: subscribers in the write may have changed it.
+	// A new case is the one Write left in hand, amended by the create's
+	// subscribers; it is read back as committed when something else may
+	// have changed it: a change noted in the transaction, the channel's own
+	// rows, a case appended to.
+	if res.Outcome != OutcomeDuplicate && (res.Outcome != OutcomeCreated || sub.Then != nil || changed(res.Case.ID)) {
 		if res.Case, err = s.cases.Get(ctx, system, res.Case.Number); err != nil {
 			return nil, err
 		}

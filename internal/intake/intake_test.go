@@ -2,6 +2,7 @@ package intake_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"strings"
@@ -16,6 +17,7 @@ import (
 	"github.com/flare-desk/flare/internal/db"
 	"github.com/flare-desk/flare/internal/db/dbtest"
 	"github.com/flare-desk/flare/internal/desk"
+	"github.com/flare-desk/flare/internal/events"
 	"github.com/flare-desk/flare/internal/intake"
 )
 
@@ -379,4 +381,45 @@ func score(c *cases.Case) int {
 		n += r.Points
 	}
 	return n
+}
+
+// Submit answers with the new case as committed, also when a subscriber of
+// its create changed it inside the transaction (an escalation raising its
+// level): what it returns is what a read of the case gives.
+func TestSubmitAnswersTheCaseAsCommitted(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		ctx := context.Background()
+		f := apptest.New(t, d)
+		bot := auth.System("test-amend")
+		f.App.Bus.OnTx("test-amend", func(ctx context.Context, tx *db.Tx, e events.Event) error {
+			if !strings.Contains(e.Case.Title, "[amend]") {
+				return nil
+			}
+			_, err := f.App.Cases.ChangeInTx(ctx, tx, bot, e.Case.Number, auth.PermCaseWrite, func(c *cases.Case) ([]cases.Entry, error) {
+				c.EscalationLevel, c.Priority = 2, "P1"
+				return []cases.Entry{{Type: "update", Data: map[string]any{"changes": []cases.Change{{Field: "priority", Old: "P3", New: "P1"}}}}}, nil
+			})
+			return err
+		}, events.CaseCreated)
+		for i, title := range []string{"Parcel lost, says a tweet", "Parcel lost, says a tweet [amend]"} {
+			res, err := f.App.Intake.Submit(ctx, system, intake.Submission{
+				Source: intake.Source{Channel: "social", Key: "webhook:social", ExternalID: fmt.Sprint("post-", i)},
+				Case:   lostParcel(title, fmt.Sprintf("ann%d@example.com", i))})
+			if err != nil {
+				t.Fatal(err)
+			}
+			read, err := f.App.Cases.Get(ctx, system, res.Case.Number)
+			if err != nil {
+				t.Fatal(err)
+			}
+			got, _ := json.Marshal(res.Case)
+			want, _ := json.Marshal(read)
+			if string(got) != string(want) {
+				t.Fatalf("%s: Submit answered\n%s\na read gives\n%s", title, got, want)
+			}
+			if i == 1 && (res.Case.EscalationLevel != 2 || res.Case.Priority != "P1" || res.Case.Version != 2) {
+				t.Fatalf("Submit answered the case before its amendment: L%d %s v%d", res.Case.EscalationLevel, res.Case.Priority, res.Case.Version)
+			}
+		}
+	})
 }

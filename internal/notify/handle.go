@@ -183,7 +183,9 @@ func (s *Service) recipients(ctx context.Context, cfg *desk.Config, e events.Eve
 		}
 		emails = append(emails, f.Owner, f.AccountManager)
 		emails = append(emails, f.Watchers...)
-		teams = append(teams, c.Team)
+		if tellsCaseTeam(e) { // otherwise the team's members are not read: nobody is told as one
+			teams = append(teams, c.Team)
+		}
 	}
 	switch d := e.Data.(type) {
 	case *events.Assigned:

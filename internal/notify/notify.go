@@ -85,6 +85,8 @@ type Service struct {
 
 	pruneMu   sync.Mutex
 	lastPrune time.Time
+
+	hooks hookCache // the active webhook subscriptions
 }
 
 // timerMaxSleep is how often the delivery timer looks without being woken

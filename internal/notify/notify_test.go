@@ -595,3 +595,59 @@ func TestWebhookInput(t *testing.T) {
 
 var _ = fmt.Sprint
 var _ = auth.RoleAdmin
+
+// The subscriptions an event goes to are kept in memory between events;
+// creating, pausing, resuming and deleting one is seen by the next event
+// (the fake clock stands still, so nothing expires them meanwhile).
+func TestWebhookChangesReachTheNextEvent(t *testing.T) {
+	dbtest.Each(t, app.Migrate, func(t *testing.T, d *db.DB) {
+		f := newFixture(t, d)
+		amelia := f.Actor("amelia.clarke")
+		in := apptest.Suspension()
+		in.Sensitivity = "normal" // a plain subscription hears of it
+		c := f.OwnedCase(t, in)
+		count := func(q string, args ...any) int {
+			t.Helper()
+			var n int
+			if err := d.QueryRow(f.ctx, q, args...).Scan(&n); err != nil {
+				t.Fatal(err)
+			}
+			return n
+		}
+		deliveries := func(w *notify.Webhook) int {
+			return count(`SELECT COUNT(*) FROM notify_deliveries WHERE webhook_id = ?`, w.ID)
+		}
+		note := func() {
+			t.Helper()
+			must[*cases.Comment](t)(f.App.Cases.AddComment(f.ctx, amelia, c.Number, cases.CommentInput{Body: "checking", Internal: true}))
+			f.flush(t)
+			if n := count(`SELECT COUNT(*) FROM event_deliveries WHERE subscriber = ?`, notify.Subscriber); n != 0 {
+				t.Fatalf("%d events not handled by notify", n)
+			}
+		}
+		note() // the subscriptions (none) read and kept
+		a := must[*notify.Webhook](t)(f.n.CreateWebhook(f.ctx, amelia, notify.WebhookInput{Name: ptr("a"), URL: ptr("https://hooks.test/a")}))
+		note()
+		if deliveries(a) == 0 {
+			t.Fatal("a new subscription got nothing")
+		}
+		must[*notify.Webhook](t)(f.n.UpdateWebhook(f.ctx, amelia, a.ID, notify.WebhookInput{Active: ptr(false)}))
+		n := deliveries(a)
+		note()
+		if deliveries(a) != n {
+			t.Fatal("a paused subscription got the next event")
+		}
+		must[*notify.Webhook](t)(f.n.UpdateWebhook(f.ctx, amelia, a.ID, notify.WebhookInput{Active: ptr(true)}))
+		note()
+		if deliveries(a) == n {
+			t.Fatal("a resumed subscription got nothing")
+		}
+		if err := f.n.DeleteWebhook(f.ctx, amelia, a.ID); err != nil {
+			t.Fatal(err)
+		}
+		note() // a delivery to the deleted one would fail its foreign key and stay pending
+		if n := count(`SELECT COUNT(*) FROM notify_deliveries WHERE channel = 'webhook'`); n != 0 {
+			t.Fatalf("%d webhook deliveries after the only subscription was deleted", n)
+		}
+	})
+}

@@ -220,6 +220,15 @@ func Recipients(e events.Event, f Facts) []Recipient {
 	return out
 }
 
+// tellsCaseTeam reports whether Recipients may tell members of the case's
+// own team of e: of its clocks (an unowned case's warnings, a breach to the
+// team's leads). For any other event the handler need not read them
+// (TestTellsCaseTeam holds this to Recipients).
+func tellsCaseTeam(e events.Event) bool {
+	_, ok := e.Data.(*events.SLA)
+	return ok
+}
+
 // MayTell reports whether Recipients can name anyone for e, whatever the
 // facts: most events (a case created, routed or changed, a clock met) tell
 // nobody, and the handler then reads neither the case nor the people.

@@ -239,3 +239,43 @@ func fill(v reflect.Value) {
 		}
 	}
 }
+
+// The handler reads the members of the case's own team only for the events
+// tellsCaseTeam names: for every other event type, its payload filled,
+// Recipients tells the same people without them (teams the payload names
+// are read for their own sake).
+func TestTellsCaseTeam(t *testing.T) {
+	for _, typ := range events.Types() {
+		var e events.Event
+		if err := json.Unmarshal([]byte(`{"type":"`+string(typ)+`"}`), &e); err != nil {
+			t.Fatal(err)
+		}
+		fill(reflect.ValueOf(e.Data).Elem())
+		e = ev(typ, e.Data)
+		if tellsCaseTeam(e) {
+			continue
+		}
+		named := false // a payload team: read whatever the case's team is
+		v := reflect.ValueOf(e.Data).Elem()
+		for i := range v.NumField() {
+			if f := v.Field(i); f.Kind() == reflect.String && strings.HasSuffix(v.Type().Field(i).Name, "Team") && f.String() == e.Case.Team {
+				named = true
+			}
+		}
+		for _, f := range []Facts{facts(), func() Facts { f := facts(); f.Owner = ""; return f }()} {
+			without := f
+			without.Members = map[string][]string{}
+			for team, m := range f.Members {
+				if team != e.Case.Team || named {
+					without.Members[team] = m
+				}
+			}
+			if a, b := got(Recipients(e, f)), got(Recipients(e, without)); !slices.Equal(a, b) {
+				t.Errorf("%s: Recipients tells %v with the case's team read, %v without", typ, a, b)
+			}
+		}
+	}
+	if !tellsCaseTeam(ev(events.SLAWarning, &events.SLA{})) {
+		t.Error("an unowned case's SLA warning goes to its team")
+	}
+}

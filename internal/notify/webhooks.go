@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/flare-desk/flare/internal/apperr"
@@ -143,6 +144,7 @@ func (s *Service) CreateWebhook(ctx context.Context, a auth.Actor, in WebhookInp
 		if out, err = s.webhook(ctx, tx, id); err != nil {
 			return err
 		}
+		tx.AfterCommit(s.hooks.changed)
 		return s.auditWebhook(ctx, tx, a, "webhook.create", out, nil, now)
 	})
 	if err != nil {
@@ -188,6 +190,7 @@ func (s *Service) UpdateWebhook(ctx context.Context, a auth.Actor, id int64, in 
 		if out, err = s.webhook(ctx, tx, id); err != nil {
 			return err
 		}
+		tx.AfterCommit(s.hooks.changed)
 		return s.auditWebhook(ctx, tx, a, "webhook.update", out, before, now)
 	})
 	if err != nil {
@@ -212,6 +215,7 @@ func (s *Service) DeleteWebhook(ctx context.Context, a auth.Actor, id int64) err
 		if _, err := tx.Exec(ctx, `DELETE FROM notify_webhooks WHERE id = ?`, id); err != nil {
 			return fmt.Errorf("delete webhook %d: %w", id, err)
 		}
+		tx.AfterCommit(s.hooks.changed)
 		return s.auditWebhook(ctx, tx, a, "webhook.delete", nil, before, now)
 	})
 }
@@ -314,13 +318,9 @@ func (s *Service) webhook(ctx context.Context, q db.Querier, id int64) (*Webhook
 
 // hooksFor is the active subscriptions that want events of type t.
 func (s *Service) hooksFor(ctx context.Context, t events.Type) ([]Webhook, error) {
-	rows, err := s.db.Query(ctx, `SELECT `+webhookColumns+` FROM notify_webhooks w WHERE w.active = TRUE ORDER BY w.id`)
+	all, err := s.hooks.active(ctx, s.db, s.clock.Now())
 	if err != nil {
-		return nil, fmt.Errorf("notify: webhooks: %w", err)
-	}
-	all, err := db.Collect(rows, scanWebhook)
-	if err != nil {
-		return nil, fmt.Errorf("notify: webhooks: %w", err)
+		return nil, err
 	}
 	var out []Webhook
 	for _, w := range all {
@@ -360,4 +360,55 @@ func (s *Service) auditWebhook(ctx context.Context, tx *db.Tx, a auth.Actor, act
 	}
 	return audit.Append(ctx, tx, now, audit.Entry{ActorID: a.UserID, Actor: name, Action: action, ObjectType: "webhook",
 		ObjectID: strconv.FormatInt(id, 10), Before: snap(before), After: snap(after)})
+}
+
+// hookRecheck is how long the active subscriptions are read from memory:
+// this node's own changes are seen at once (hookCache.changed), another
+// node's within this time, as the desk document's (desk.recheckEvery).
+const hookRecheck = time.Second
+
+// hookCache is the active webhook subscriptions, which Handle asks for on
+// every event and which change only when an admin edits them.
+type hookCache struct {
+	mu     sync.Mutex
+	gen    uint64 // counts this node's committed changes
+	list   []*Webhook
+	at     time.Time // when list was read
+	listOf uint64    // the gen list was read at
+	ok     bool
+}
+
+// active is the active subscriptions, from memory when this node has
+// changed none since they were read and they are recent.
+func (h *hookCache) active(ctx context.Context, d *db.DB, now time.Time) ([]*Webhook, error) {
+	h.mu.Lock()
+	gen := h.gen
+	if age := now.Sub(h.at); h.ok && h.listOf == gen && age >= 0 && age < hookRecheck {
+		list := h.list
+		h.mu.Unlock()
+		return list, nil
+	}
+	h.mu.Unlock()
+	rows, err := d.Query(ctx, `SELECT `+webhookColumns+` FROM notify_webhooks w WHERE w.active = TRUE ORDER BY w.id`)
+	if err != nil {
+		return nil, fmt.Errorf("notify: webhooks: %w", err)
+	}
+	all, err := db.Collect(rows, scanWebhook)
+	if err != nil {
+		return nil, fmt.Errorf("notify: webhooks: %w", err)
+	}
+	h.mu.Lock()
+	if h.gen == gen { // not changed while it was read
+		h.list, h.at, h.listOf, h.ok = all, now, gen, true
+	}
+	h.mu.Unlock()
+	return all, nil
+}
+
+// changed forgets the subscriptions read: call it after a change commits.
+func (h *hookCache) changed() {
+	h.mu.Lock()
+	h.gen++
+	h.ok = false
+	h.mu.Unlock()
 }

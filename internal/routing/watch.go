@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strings"
 	"unicode"
+	"unicode/utf8"
 
 	"golang.org/x/text/runes"
 	"golang.org/x/text/transform"
@@ -109,12 +110,24 @@ func nfkc(s string) string { return norm.NFKC.String(s) }
 // decomposition ("é" becomes "e"), and the stroke of the letters that
 // carry one and do not decompose ("ł" is typed "l", "ø" "o", "đ" "d").
 func stripMarks(s string) string {
+	if isASCII(s) { // no marks, nothing to decompose: the chain would copy it
+		return s
+	}
 	t := transform.Chain(norm.NFD, runes.Remove(runes.In(unicode.Mn)), runes.Map(unstroke), norm.NFC)
 	out, _, err := transform.String(t, s)
 	if err != nil {
 		return s
 	}
 	return out
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
 }
 
 func unstroke(r rune) rune {

@@ -181,7 +181,9 @@ func (s *Service) Handle(ctx context.Context, e events.Event) error {
 	if e.Type != events.CaseCreated || e.Case == nil {
 		return nil
 	}
-	c, err := s.cases.Get(ctx, system, e.Case.Number)
+	// Find, not Get: the series read the row's own fields, not the
+	// watchers and clocks Get adds (one query fewer per new case).
+	c, err := s.cases.Find(ctx, s.db, e.Case.Number)
 	if errors.Is(err, apperr.ErrNotFound) {
 		return nil
 	} else if err != nil {
