@@ -18,6 +18,7 @@ import (
 	"time"
 
 	"github.com/flare-desk/flare/bench/internal/benchload"
+	"github.com/flare-desk/flare/internal/app"
 	"github.com/flare-desk/flare/internal/cases"
 	"github.com/flare-desk/flare/internal/db"
 )
@@ -30,6 +31,8 @@ func main() {
 	queueReqs := flag.Int("queue-requests", 2000, "GET /cases requests for the latency measurement")
 	profile := flag.String("cpuprofile", "", "write a CPU profile of the whole run to FILE")
 	flag.Parse()
+	gc, limit := app.SetRuntimeDefaults() // as flare serves
+	fmt.Printf("GC percent %d, memory limit %d MiB\n", gc, limit>>20)
 	if *profile != "" {
 		f, err := os.Create(*profile)
 		if err != nil {

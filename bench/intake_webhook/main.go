@@ -53,6 +53,8 @@ func main() {
 	flag.StringVar(&memProfile, "memprofile", "", "write a profile of the webhook phase's allocations to FILE")
 	flag.Float64Var(&target, "target", 1000, "fail when webhook intake is slower (requests/s)")
 	flag.Parse()
+	gc, limit := app.SetRuntimeDefaults() // as flare serves
+	fmt.Printf("GC percent %d, memory limit %d MiB\n", gc, limit>>20)
 	if err := run(context.Background(), *dbFlag, *n, *dup, *clients, *profile); err != nil {
 		fmt.Fprintln(os.Stderr, "intake_webhook:", err)
 		os.Exit(1)

@@ -13,6 +13,8 @@ import (
 	"os/signal"
 	"syscall"
 	_ "time/tzdata" // business hours must work on machines without a zoneinfo database
+
+	"github.com/flare-desk/flare/internal/app"
 )
 
 // version is set at build time with -ldflags "-X main.version=…".
@@ -49,6 +51,7 @@ Roles: admin, lead, agent, account_manager, qa, viewer.
 `
 
 func main() {
+	app.SetRuntimeDefaults()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr)
 	stop()
