@@ -352,7 +352,7 @@ func readPeople(ctx context.Context, snap *db.Snapshot) (map[int64]string, map[s
 }
 
 // rowCols are the facts' columns a Row is read from (rowScanner).
-const rowCols = `f.case_id, f.team, f.market, f.category, f.channel, f.priority, f.owner_id, f.seller_id,
+const rowCols = `f.team, f.market, f.category, f.channel, f.priority, f.owner_id, f.seller_id,
 	f.created_at, f.first_response_at, f.resolved_at, f.active, f.reopen_count, f.clocks, f.calendar,
 	f.first_response_business_ns, f.resolution_business_ns, f.escalated, f.repeat_contact`
 
@@ -448,7 +448,7 @@ func (s *rowScanner) scan(res *sql.Rows) (Row, error) {
 		created, first, resolve                   db.Time
 		firstB, resolB                            sql.NullInt64
 	)
-	err := res.Scan(&r.caseID, &team, &market, &category, &channel, &priority, &owner, &seller,
+	err := res.Scan(&team, &market, &category, &channel, &priority, &owner, &seller,
 		&created, &first, &resolve, &r.Active, &r.Reopens, &clocks, &calendar, &firstB, &resolB, &r.Escalated, &r.Repeat)
 	if err != nil {
 		return Row{}, fmt.Errorf("report rows: %w", err)

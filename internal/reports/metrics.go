@@ -36,8 +36,8 @@ type Row struct {
 	FirstResponseBusiness, ResolutionBusiness *time.Duration
 
 	// Read with the fact (factcache.go), for Agent and SellerTier.
-	caseID, ownerID int64
-	sellerID        string
+	ownerID  int64
+	sellerID string
 }
 
 // Clock is one SLA clock of a case, as last evaluated.
